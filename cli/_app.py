@@ -1,0 +1,60 @@
+"""The typer application and the connection options every command shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bamboo.graph.connection import GraphSettings
+
+__all__ = ["State", "app", "state"]
+
+app = typer.Typer(
+    name="bamboo",
+    help="Bamboo label system: build it, query it, serve it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@dataclass
+class State:
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def settings(self) -> GraphSettings:
+        return GraphSettings(**{k: v for k, v in self.overrides.items() if v is not None})
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    uri: Annotated[str | None, typer.Option(help="Bolt URI of a Neo4j server [env BAMBOO_GRAPH_URI]; "
+                                            "omit for the embedded store.")] = None,
+    user: Annotated[str | None, typer.Option(help="User for --uri [env BAMBOO_GRAPH_USER].")] = None,
+    password: Annotated[str | None, typer.Option(help="Password for --uri [env BAMBOO_GRAPH_PASSWORD].")] = None,
+    database: Annotated[str | None, typer.Option(help="Database name [env BAMBOO_GRAPH_DATABASE].")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder [env BAMBOO_GRAPH_DATA_DIR].")] = None,
+    bolt_port: Annotated[int | None, typer.Option(help="Embedded Bolt port [env BAMBOO_GRAPH_BOLT_PORT].")] = None,
+    http_port: Annotated[int | None, typer.Option(help="Embedded HTTP port [env BAMBOO_GRAPH_HTTP_PORT].")] = None,
+) -> None:
+    ctx.obj = State(
+        overrides={
+            "uri": uri,
+            "user": user,
+            "password": password,
+            "database": database,
+            "data_dir": data_dir,
+            "bolt_port": bolt_port,
+            "http_port": http_port,
+        }
+    )

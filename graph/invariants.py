@@ -1,0 +1,101 @@
+"""Checks that every build must pass, and the content hash that proves two builds identical.
+
+Invariants: the IS_A graph is acyclic, every concept reaches ``wn:n00001740`` (entity), and no
+two concept nodes share an id. They are computed in Python (networkx) over one read of the
+graph, which is both faster than doing it in Cypher and the same on every backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from bamboo.graph.model import ENTITY_ID
+from bamboo.graph.store import GraphStore
+
+__all__ = ["GraphContents", "InvariantReport", "check_invariants", "content_hash", "read_contents"]
+
+
+@dataclass(frozen=True)
+class GraphContents:
+    """One consistent read of all concepts and IS_A edges."""
+
+    concepts: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class InvariantReport:
+    """Outcome of :func:`check_invariants`; ``ok`` only when all three hold."""
+
+    acyclic: bool
+    rooted: bool
+    unique_ids: bool
+    cycle: list[str] = field(default_factory=list)
+    unrooted: list[str] = field(default_factory=list)
+    unrooted_count: int = 0
+    duplicate_ids: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.acyclic and self.rooted and self.unique_ids
+
+    def describe(self) -> str:
+        problems = []
+        if not self.acyclic:
+            problems.append(f"IS_A cycle through {' -> '.join(self.cycle)}")
+        if not self.rooted:
+            problems.append(f"{self.unrooted_count} concepts do not reach {ENTITY_ID}, e.g. {self.unrooted[:5]}")
+        if not self.unique_ids:
+            problems.append(f"duplicate concept ids: {self.duplicate_ids[:5]}")
+        return "; ".join(problems) or "all invariants hold"
+
+
+def read_contents(store: GraphStore) -> GraphContents:
+    return GraphContents(concepts=store.all_concepts(), edges=store.all_is_a())
+
+
+def check_invariants(store: GraphStore, contents: GraphContents | None = None) -> InvariantReport:
+    """Check acyclicity, rootedness at entity, and id uniqueness."""
+    contents = contents or read_contents(store)
+    ids = [c["id"] for c in contents.concepts]
+    seen: set[str] = set()
+    dups = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    graph = nx.DiGraph()
+    graph.add_nodes_from(seen)
+    graph.add_edges_from((e["child"], e["parent"]) for e in contents.edges)
+    try:
+        cycle = [u for u, _ in nx.find_cycle(graph)]
+    except nx.NetworkXNoCycle:
+        cycle = []
+    if ENTITY_ID in graph:
+        reaching = nx.ancestors(graph, ENTITY_ID) | {ENTITY_ID}
+        unrooted = sorted(set(graph.nodes) - reaching)
+    else:
+        unrooted = sorted(graph.nodes)
+    return InvariantReport(
+        acyclic=not cycle,
+        rooted=not unrooted,
+        unique_ids=not dups,
+        cycle=cycle[:20],
+        unrooted=unrooted[:20],
+        unrooted_count=len(unrooted),
+        duplicate_ids=dups[:20],
+    )
+
+
+def content_hash(contents: GraphContents) -> str:
+    """SHA-256 over every concept's properties and every IS_A edge, independent of read order."""
+    digest = hashlib.sha256()
+    for props in sorted(contents.concepts, key=lambda p: p["id"]):
+        digest.update(json.dumps(props, sort_keys=True, default=str).encode())
+        digest.update(b"\n")
+    digest.update(b"--edges--\n")
+    for edge in sorted(contents.edges, key=lambda e: (e["child"], e["parent"], e["kind"] or "")):
+        digest.update(json.dumps(edge, sort_keys=True).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()

@@ -1,0 +1,67 @@
+"""``write_snapshot``: the compact, versioned offline copy of the taxonomy that the SDK loads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from bamboo.graph.invariants import GraphContents, content_hash, read_contents
+from bamboo.graph.store import GraphStore
+from bamboo.graph.taxonomy import SNAPSHOT_FORMAT, Taxonomy
+
+__all__ = ["taxonomy_from_contents", "write_snapshot"]
+
+
+def taxonomy_from_contents(contents: GraphContents) -> Taxonomy:
+    """Build a :class:`Taxonomy` from one read of the graph (ids sorted, parents sorted)."""
+    concepts = sorted(contents.concepts, key=lambda p: p["id"])
+    ids = np.array([c["id"] for c in concepts], dtype=np.str_)
+    pos = {c["id"]: i for i, c in enumerate(concepts)}
+    parents: list[list[int]] = [[] for _ in concepts]
+    for edge in contents.edges:
+        parents[pos[edge["child"]]].append(pos[edge["parent"]])
+    indptr = np.zeros(len(concepts) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(p) for p in parents])
+    indices = np.fromiter((q for p in parents for q in sorted(p)), dtype=np.int32, count=int(indptr[-1]))
+    return Taxonomy(
+        ids,
+        np.array([c.get("name") or c["id"] for c in concepts], dtype=np.str_),
+        indptr,
+        indices,
+        lemmas=[tuple(c.get("lemmas") or ()) for c in concepts],
+        meta={"format": SNAPSHOT_FORMAT},
+    )
+
+
+def write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str, object]:
+    """Write the snapshot of ``store`` to ``path`` (``.npz``) atomically; returns its metadata."""
+    contents = read_contents(store)
+    tax = taxonomy_from_contents(contents)
+    meta = {
+        "format": SNAPSHOT_FORMAT,
+        "content_hash": content_hash(contents),
+        "concepts": len(tax),
+        "is_a_edges": int(tax.parent_indptr[-1]),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(
+        tmp,
+        ids=tax.ids,
+        names=tax.names,
+        lemmas=np.array(["\x1f".join(lm) for lm in (tax.lemmas or [])], dtype=np.str_),
+        parent_indptr=tax.parent_indptr,
+        parent_indices=tax.parent_indices,
+        meta=np.array(json.dumps(meta)),
+    )
+    os.replace(tmp, path)
+    meta["path"] = str(path)
+    return meta

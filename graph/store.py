@@ -1,0 +1,184 @@
+"""``GraphStore``: the label system's reads and writes over a ``neo4j.Driver``.
+
+The store is handed its driver and database name; it does not own configuration and does not
+close the driver. Every statement comes from :mod:`bamboo.graph.cypher`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, LiteralString, cast
+
+import neo4j
+from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+
+from bamboo.errors import ConceptNotFound, GraphUnavailable
+from bamboo.graph import cypher
+from bamboo.graph.model import Concept, ConceptRef, Page
+
+__all__ = ["GraphStore"]
+
+ProgressFn = Callable[[int], None]
+
+
+def _batches(rows: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class GraphStore:
+    """Reads and writes of the label system.
+
+    Args:
+        driver: An open driver (Neo4j or the embedded ArcadeDB server).
+        database: The database to use.
+    """
+
+    def __init__(self, driver: neo4j.Driver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    @property
+    def driver(self) -> neo4j.Driver:
+        return self._driver
+
+    @property
+    def database(self) -> str:
+        return self._database
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+            return tx.run(cast(LiteralString, query), params).data()
+
+        try:
+            with self._driver.session(database=self._database, default_access_mode=neo4j.READ_ACCESS) as s:
+                return s.execute_read(work)
+        except (ServiceUnavailable, SessionExpired, AuthError) as exc:
+            raise GraphUnavailable(f"graph database unavailable: {exc}") from exc
+
+    def _write(self, query: str, **params: Any) -> None:
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            tx.run(cast(LiteralString, query), params).consume()
+
+        try:
+            with self._driver.session(database=self._database) as s:
+                s.execute_write(work)
+        except (ServiceUnavailable, SessionExpired, AuthError) as exc:
+            raise GraphUnavailable(f"graph database unavailable: {exc}") from exc
+
+    def _write_batched(
+        self, query: str, rows: Sequence[dict[str, Any]], batch_size: int, progress: ProgressFn | None
+    ) -> None:
+        for batch in _batches(rows, batch_size):
+            self._write(query, rows=list(batch))
+            if progress is not None:
+                progress(len(batch))
+
+    # --- schema and writes ------------------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        """Create constraints and indexes; safe to call any number of times."""
+        for statement in cypher.SCHEMA:
+            self._write(statement)
+
+    def upsert_concepts(
+        self, rows: Sequence[dict[str, Any]], *, batch_size: int = 5000, progress: ProgressFn | None = None
+    ) -> None:
+        """Create or update concepts; rows are ``{"id": ..., "props": {...}}``."""
+        self._write_batched(cypher.UPSERT_CONCEPTS, rows, batch_size, progress)
+
+    def upsert_is_a(
+        self, rows: Sequence[dict[str, Any]], *, batch_size: int = 5000, progress: ProgressFn | None = None
+    ) -> None:
+        """Create or update IS_A edges; rows are ``{"child", "parent", "kind", "source"}``."""
+        self._write_batched(cypher.UPSERT_IS_A, rows, batch_size, progress)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._write(cypher.SET_META, key=key, value=value)
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._read(cypher.GET_META, key=key)
+        return rows[0]["value"] if rows else None
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def concept(self, concept_id: str) -> Concept:
+        """The concept with ``concept_id``.
+
+        Raises:
+            ConceptNotFound: no such concept.
+        """
+        rows = self._read(cypher.CONCEPT, id=concept_id)
+        if not rows:
+            raise ConceptNotFound(concept_id)
+        return Concept.from_properties(rows[0]["concept"])
+
+    def exists(self, concept_id: str) -> bool:
+        return bool(self._read(cypher.CONCEPT, id=concept_id))
+
+    def _require(self, concept_id: str, rows: list[dict[str, Any]]) -> None:
+        if not rows and not self.exists(concept_id):
+            raise ConceptNotFound(concept_id)
+
+    def parents(self, concept_id: str) -> list[ConceptRef]:
+        rows = self._read(cypher.PARENTS, id=concept_id)
+        self._require(concept_id, rows)
+        return [ConceptRef(r["id"], r["name"], kind=r["kind"]) for r in rows]
+
+    def children(self, concept_id: str) -> list[ConceptRef]:
+        rows = self._read(cypher.CHILDREN, id=concept_id)
+        self._require(concept_id, rows)
+        return [ConceptRef(r["id"], r["name"], kind=r["kind"]) for r in rows]
+
+    def ancestors(self, concept_id: str) -> list[ConceptRef]:
+        """All ancestors, nearest first (``depth`` = shortest number of IS_A edges)."""
+        rows = self._read(cypher.ANCESTORS, id=concept_id)
+        self._require(concept_id, rows)
+        return [ConceptRef(r["id"], r["name"], depth=r["depth"]) for r in rows]
+
+    def descendants(self, concept_id: str, *, cursor: str | None = None, limit: int = 1000) -> Page:
+        """One page of descendants in id order; ``cursor`` is the previous page's ``next_cursor``."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        rows = self._read(cypher.DESCENDANTS_PAGE, id=concept_id, after=cursor or "", limit=limit + 1)
+        if cursor is None:
+            self._require(concept_id, rows)
+        items = [ConceptRef(r["id"], r["name"]) for r in rows[:limit]]
+        next_cursor = items[-1].id if len(rows) > limit else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    def iter_descendants(self, concept_id: str, *, page_size: int = 5000) -> Iterator[ConceptRef]:
+        cursor: str | None = None
+        while True:
+            page = self.descendants(concept_id, cursor=cursor, limit=page_size)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def all_concepts(self) -> list[dict[str, Any]]:
+        """Every concept's full property map, in no particular order."""
+        return [r["props"] for r in self._read(cypher.ALL_CONCEPTS)]
+
+    def all_is_a(self) -> list[dict[str, Any]]:
+        """Every IS_A edge as ``{"child", "parent", "kind", "source"}``."""
+        return self._read(cypher.ALL_IS_A)
+
+    def count_concepts(self) -> int:
+        return int(self._read(cypher.COUNT_CONCEPTS)[0]["n"])
+
+    def count_is_a(self) -> int:
+        return int(self._read(cypher.COUNT_IS_A)[0]["n"])
+
+    def concepts_by_source(self) -> dict[str, int]:
+        return {str(r["source"]): int(r["n"]) for r in self._read(cypher.COUNT_CONCEPTS_BY_SOURCE)}
+
+    def is_a_by_kind(self) -> dict[str, int]:
+        return {str(r["kind"]): int(r["n"]) for r in self._read(cypher.COUNT_IS_A_BY_KIND)}
+
+    def duplicate_ids(self) -> list[tuple[str, int]]:
+        return [(r["id"], int(r["n"])) for r in self._read(cypher.DUPLICATE_IDS)]
+
+

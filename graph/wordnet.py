@@ -1,0 +1,163 @@
+"""Read the WordNet 3.0 noun hierarchy with nltk's ``WordNetCorpusReader``.
+
+Works from any WordNet 3.0 dict folder (Debian's ``wordnet-base`` puts one in
+``/usr/share/wordnet``) or an nltk_data folder. Three things stand between such a folder and
+nltk's reader, and :func:`open_wordnet` takes care of them: nltk only opens paths on its own
+search path, Debian's folder lacks the ``lexnames`` file, and the reader tries to load the
+multilingual mapping (absent here; translations come from Wikidata instead).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bamboo.errors import WordNetNotFound
+from bamboo.graph.model import concept_id_for_offset
+
+__all__ = ["WordNetNouns", "find_wordnet_dir", "open_wordnet", "read_nouns"]
+
+#: The 45 lexicographer files of WordNet 3.0, in file-number order (wninput(5WN), lexnames(5WN)).
+LEXNAMES: tuple[str, ...] = (
+    "adj.all", "adj.pert", "adv.all", "noun.Tops", "noun.act", "noun.animal", "noun.artifact",
+    "noun.attribute", "noun.body", "noun.cognition", "noun.communication", "noun.event",
+    "noun.feeling", "noun.food", "noun.group", "noun.location", "noun.motive", "noun.object",
+    "noun.person", "noun.phenomenon", "noun.plant", "noun.possession", "noun.process",
+    "noun.quantity", "noun.relation", "noun.shape", "noun.state", "noun.substance", "noun.time",
+    "verb.body", "verb.change", "verb.cognition", "verb.communication", "verb.competition",
+    "verb.consumption", "verb.contact", "verb.creation", "verb.emotion", "verb.motion",
+    "verb.perception", "verb.possession", "verb.social", "verb.stative", "verb.weather", "adj.ppl",
+)  # fmt: skip
+_POS_NUMBER = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
+_REQUIRED = ("data.noun", "index.noun", "noun.exc")
+
+INSTALL_HINT = (
+    "WordNet 3.0 was not found. Install it with `apt-get install wordnet-base` (Debian/Ubuntu), or pass "
+    "--wordnet PATH (or set BAMBOO_WORDNET) to any WordNet 3.0 dict folder (holding data.noun, index.noun) "
+    "or to an nltk_data folder with corpora/wordnet."
+)
+
+
+def _is_dict_dir(path: Path) -> bool:
+    return all((path / name).is_file() for name in _REQUIRED)
+
+
+def find_wordnet_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """Locate a WordNet 3.0 dict folder.
+
+    Args:
+        path: A dict folder, an nltk_data folder, or None to search the usual places
+            (``$BAMBOO_WORDNET`` is read by the CLI, not here).
+
+    Raises:
+        WordNetNotFound: nothing usable at ``path`` / in the usual places, with how to install it.
+    """
+    if path is not None:
+        candidates = [Path(path)]
+    else:
+        import nltk
+
+        candidates = [Path("/usr/share/wordnet"), Path("/usr/local/share/wordnet")]
+        if os.environ.get("WNHOME"):
+            candidates.append(Path(os.environ["WNHOME"]) / "dict")
+        candidates += [Path(p) for p in nltk.data.path]
+    for base in candidates:
+        for sub in (base, base / "dict", base / "wordnet", base / "corpora" / "wordnet"):
+            if _is_dict_dir(sub):
+                return sub
+    where = str(path) if path is not None else ", ".join(str(c) for c in candidates)
+    raise WordNetNotFound(f"{INSTALL_HINT} Looked in: {where}")
+
+
+def _prepared_dir(dict_dir: Path, cache_dir: Path | None) -> Path:
+    """A copy of ``dict_dir`` with a ``lexnames`` file, or ``dict_dir`` itself when it has one."""
+    if (dict_dir / "lexnames").is_file():
+        return dict_dir
+    stamp = hashlib.sha256(str(dict_dir.resolve()).encode()).hexdigest()[:12]
+    root = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bamboo"
+    target = root / f"wordnet-{stamp}"
+    if not (target / "lexnames").is_file():
+        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(dict_dir, tmp, ignore=shutil.ignore_patterns("pixmaps", "*.vrb"))
+        (tmp / "lexnames").write_text(
+            "".join(f"{i:02d}\t{name}\t{_POS_NUMBER[name.split('.')[0]]}\n" for i, name in enumerate(LEXNAMES))
+        )
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+    return target
+
+
+def open_wordnet(path: str | os.PathLike[str] | None = None, *, cache_dir: Path | None = None) -> Any:
+    """An nltk ``WordNetCorpusReader`` over WordNet 3.0 (see the module docstring).
+
+    Raises:
+        WordNetNotFound: no WordNet at ``path`` or in the usual places, or not version 3.0.
+    """
+    import nltk
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    class _Reader(WordNetCorpusReader):  # type: ignore[misc]
+        def map_wn(self, version: str = "wordnet") -> None:  # no multilingual mapping here
+            return None
+
+    folder = _prepared_dir(find_wordnet_dir(path), cache_dir)
+    if str(folder) not in nltk.data.path:
+        nltk.data.path.insert(0, str(folder))
+    with warnings.catch_warnings():
+        # "The multilingual functions are not available with this Wordnet version": known, handled above.
+        warnings.filterwarnings("ignore", message="The multilingual functions", category=UserWarning)
+        reader = _Reader(str(folder), None)
+    if reader.get_version() != "3.0":
+        raise WordNetNotFound(f"{folder} holds WordNet {reader.get_version()}, not 3.0. {INSTALL_HINT}")
+    return reader
+
+
+@dataclass(frozen=True)
+class WordNetNouns:
+    """WordNet's noun synsets as graph rows (see :func:`read_nouns`)."""
+
+    concepts: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+
+
+def _concept_rows(reader: Any) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    for synset in reader.all_synsets("n"):
+        cid = concept_id_for_offset(synset.offset())
+        lemmas = [name.replace("_", " ") for name in synset.lemma_names()]
+        props = {
+            "name": lemmas[0],
+            "lemmas": lemmas,
+            "gloss": synset.definition(),
+            "lexname": synset.lexname(),
+            "synset": synset.name(),
+            "wnid": cid[3:],
+            "source": "wordnet",
+        }
+        edges = [
+            {"child": cid, "parent": concept_id_for_offset(p.offset()), "kind": "hypernym", "source": "wordnet"}
+            for p in synset.hypernyms()
+        ] + [
+            {"child": cid, "parent": concept_id_for_offset(p.offset()), "kind": "instance", "source": "wordnet"}
+            for p in synset.instance_hypernyms()
+        ]
+        yield {"id": cid, "props": props}, edges
+
+
+def read_nouns(path: str | os.PathLike[str] | None = None, *, cache_dir: Path | None = None) -> WordNetNouns:
+    """All WordNet 3.0 noun synsets and their hypernym / instance-hypernym edges, sorted by id."""
+    reader = open_wordnet(path, cache_dir=cache_dir)
+    concepts: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    for concept, out in _concept_rows(reader):
+        concepts.append(concept)
+        edges.extend(out)
+    concepts.sort(key=lambda r: r["id"])
+    edges.sort(key=lambda r: (r["child"], r["parent"]))
+    return WordNetNouns(concepts=concepts, edges=edges)

@@ -1,0 +1,1 @@
+"""Loaders for public datasets' label systems. Not built yet."""

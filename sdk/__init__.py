@@ -1,0 +1,1 @@
+"""What training jobs use: the offline taxonomy snapshot today; client, OOD rectification and samplers next."""
