@@ -15,6 +15,7 @@ from bamboo.errors import (
     ConfigurationError,
     GraphUnavailable,
     InvariantViolation,
+    QueryError,
     SnapshotError,
     WordNetNotFound,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ConfigurationError",
     "GraphUnavailable",
     "InvariantViolation",
+    "QueryError",
     "SnapshotError",
     "WordNetNotFound",
     "__version__",

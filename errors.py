@@ -7,6 +7,7 @@ derive from the built-in that fits, so ``except KeyError`` still catches an unkn
     ├── ConfigurationError (ValueError)      bad settings, placeholder secrets, bad flags
     ├── WordNetNotFound (FileNotFoundError)  no WordNet 3.0 dict folder where we looked
     ├── GraphUnavailable (ConnectionError)   the graph database cannot be reached or started
+    ├── QueryError                           the graph database rejected a statement
     ├── ConceptNotFound (KeyError)           an id that is not in the label system
     ├── InvariantViolation                   the graph broke acyclicity / rootedness / uniqueness
     └── SnapshotError (ValueError)           a snapshot file is missing, truncated or of another version
@@ -22,6 +23,7 @@ __all__ = [
     "ConfigurationError",
     "GraphUnavailable",
     "InvariantViolation",
+    "QueryError",
     "SnapshotError",
     "WordNetNotFound",
 ]
@@ -41,6 +43,10 @@ class WordNetNotFound(BambooError, FileNotFoundError):
 
 class GraphUnavailable(BambooError, ConnectionError):
     """The graph database cannot be reached, authenticated against, or started."""
+
+
+class QueryError(BambooError):
+    """The graph database rejected a statement (syntax, constraint, or a forbidden clause)."""
 
 
 class ConceptNotFound(BambooError, KeyError):

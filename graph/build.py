@@ -58,7 +58,7 @@ def build_wordnet(
     store.upsert_concepts(nouns.concepts, batch_size=batch_size, progress=stage("concepts", len(nouns.concepts)))
     store.upsert_is_a(nouns.edges, batch_size=batch_size, progress=stage("edges", len(nouns.edges)))
     contents = read_contents(store)
-    report = check_invariants(store, contents) if check else InvariantReport(True, True, True)
+    report = check_invariants(contents) if check else InvariantReport(True, True, True)
     if not report.ok:
         raise InvariantViolation(f"the graph breaks its invariants after the build: {report.describe()}")
     digest = content_hash(contents)

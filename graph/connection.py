@@ -81,11 +81,6 @@ def open_driver(settings: GraphSettings, *, start: bool = True) -> neo4j.Driver:
                     f"no embedded graph server runs for {settings.data_dir}; start it with `bamboo db start`"
                 )
             info = start_server(settings.embedded_server())
-        if info.database != settings.database:
-            raise ConfigurationError(
-                f"the embedded server for {settings.data_dir} serves database {info.database!r}, "
-                f"not {settings.database!r}"
-            )
         uri, auth = info.uri, (info.user, info.password)
     else:
         assert settings.uri is not None

@@ -17,6 +17,7 @@ __all__ = [
     "COUNT_CONCEPTS_BY_SOURCE",
     "COUNT_IS_A",
     "COUNT_IS_A_BY_KIND",
+    "DELETE_ALL",
     "DESCENDANTS_PAGE",
     "DUPLICATE_IDS",
     "GET_META",
@@ -57,6 +58,9 @@ SET_META = """
 MERGE (m:Meta {key: $key})
 SET m.value = $value
 """
+
+# Removes every node and relationship of the database (tests and `bamboo db reset`).
+DELETE_ALL = "MATCH (n) DETACH DELETE n"
 
 GET_META = "MATCH (m:Meta {key: $key}) RETURN m.value AS value"
 

@@ -21,9 +21,19 @@ from pathlib import Path
 
 from bamboo.errors import ConfigurationError, GraphUnavailable
 
-__all__ = ["EmbeddedServer", "ServerInfo", "server_status", "start_server", "stop_server"]
+__all__ = [
+    "EmbeddedServer",
+    "ServerInfo",
+    "create_database",
+    "drop_database",
+    "server_status",
+    "start_server",
+    "stop_server",
+]
 
 _STATE_FILE = "server.json"
+# Servers started by this process, kept so they are reaped (not left as zombies) when stopped.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 _LOG_FILE = "server.log"
 
 
@@ -195,6 +205,7 @@ def start_server(server: EmbeddedServer, *, timeout: float = 90.0) -> ServerInfo
             stderr=subprocess.STDOUT,
             start_new_session=True,  # outlives the CLI command that started it
         )
+    _CHILDREN[proc.pid] = proc
     info = ServerInfo(
         pid=proc.pid,
         bolt_port=server.bolt_port,
@@ -223,18 +234,21 @@ def start_server(server: EmbeddedServer, *, timeout: float = 90.0) -> ServerInfo
 
 
 def _terminate(pid: int, timeout: float = 30.0) -> None:
+    child = _CHILDREN.pop(pid, None)
+    if child is not None:
+        child.terminate()
+        try:
+            child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            # Reap it if it is our child; otherwise just poll.
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
-        except ChildProcessError:
-            pass
         if not _pid_alive(pid):
             return
         time.sleep(0.1)
@@ -252,3 +266,35 @@ def stop_server(data_dir: Path) -> bool:
         _terminate(info.pid)
     (data_dir / _STATE_FILE).unlink(missing_ok=True)
     return alive
+
+
+def _server_command(info: ServerInfo, command: str) -> None:
+    import httpx
+
+    try:
+        response = httpx.post(
+            f"http://127.0.0.1:{info.http_port}/api/v1/server",
+            json={"command": command},
+            auth=(info.user, info.password),
+            timeout=60,
+        )
+    except httpx.HTTPError as exc:
+        raise GraphUnavailable(f"the embedded server's HTTP port {info.http_port} does not answer: {exc}") from exc
+    if response.status_code != 200:
+        raise GraphUnavailable(f"the embedded server refused {command!r}: {response.text[:300]}")
+
+
+def create_database(info: ServerInfo, name: str) -> None:
+    """Create another database on a running embedded server (a no-op if it exists)."""
+    if not name.replace("_", "").isalnum():
+        raise ConfigurationError(f"database names are letters, digits and '_' only, not {name!r}")
+    if not (Path(info.data_dir) / "databases" / name).exists():
+        _server_command(info, f"create database {name}")
+
+
+def drop_database(info: ServerInfo, name: str) -> None:
+    """Drop a database of a running embedded server, with all its data."""
+    if not name.replace("_", "").isalnum():
+        raise ConfigurationError(f"database names are letters, digits and '_' only, not {name!r}")
+    if (Path(info.data_dir) / "databases" / name).exists():
+        _server_command(info, f"drop database {name}")

@@ -59,9 +59,8 @@ def read_contents(store: GraphStore) -> GraphContents:
     return GraphContents(concepts=store.all_concepts(), edges=store.all_is_a())
 
 
-def check_invariants(store: GraphStore, contents: GraphContents | None = None) -> InvariantReport:
-    """Check acyclicity, rootedness at entity, and id uniqueness."""
-    contents = contents or read_contents(store)
+def check_invariants(contents: GraphContents) -> InvariantReport:
+    """Check acyclicity, rootedness at entity, and id uniqueness of one read of the graph."""
     ids = [c["id"] for c in contents.concepts]
     seen: set[str] = set()
     dups = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]

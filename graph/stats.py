@@ -50,5 +50,5 @@ def graph_stats(store: GraphStore) -> GraphStats:
         is_a_by_kind=dict(sorted(by_kind.items())),
         build_status=store.get_meta("build.status"),
         content_hash=content_hash(contents),
-        invariants=check_invariants(store, contents),
+        invariants=check_invariants(contents),
     )

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, LiteralString, cast
 
 import neo4j
-from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from bamboo.errors import ConceptNotFound, GraphUnavailable
+from bamboo.errors import ConceptNotFound, GraphUnavailable, QueryError
 from bamboo.graph import cypher
 from bamboo.graph.model import Concept, ConceptRef, Page
 
@@ -48,6 +48,18 @@ class GraphStore:
 
     # --- plumbing ---------------------------------------------------------------------------
 
+    def _translate(self, exc: Exception) -> Exception:
+        if isinstance(exc, (ServiceUnavailable, SessionExpired, AuthError)):
+            return GraphUnavailable(f"graph database unavailable: {exc}")
+        if isinstance(exc, ClientError) and "DatabaseNotFound" in (exc.code or ""):
+            return GraphUnavailable(
+                f"database {self._database!r} does not exist on the graph server; create it or pick another "
+                "(--database / BAMBOO_GRAPH_DATABASE)"
+            )
+        if isinstance(exc, Neo4jError):
+            return QueryError(f"{exc.code}: {exc.message}")
+        return exc
+
     def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
             return tx.run(cast(LiteralString, query), params).data()
@@ -55,8 +67,8 @@ class GraphStore:
         try:
             with self._driver.session(database=self._database, default_access_mode=neo4j.READ_ACCESS) as s:
                 return s.execute_read(work)
-        except (ServiceUnavailable, SessionExpired, AuthError) as exc:
-            raise GraphUnavailable(f"graph database unavailable: {exc}") from exc
+        except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
+            raise self._translate(exc) from exc
 
     def _write(self, query: str, **params: Any) -> None:
         def work(tx: neo4j.ManagedTransaction) -> None:
@@ -65,8 +77,8 @@ class GraphStore:
         try:
             with self._driver.session(database=self._database) as s:
                 s.execute_write(work)
-        except (ServiceUnavailable, SessionExpired, AuthError) as exc:
-            raise GraphUnavailable(f"graph database unavailable: {exc}") from exc
+        except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
+            raise self._translate(exc) from exc
 
     def _write_batched(
         self, query: str, rows: Sequence[dict[str, Any]], batch_size: int, progress: ProgressFn | None
@@ -94,6 +106,10 @@ class GraphStore:
     ) -> None:
         """Create or update IS_A edges; rows are ``{"child", "parent", "kind", "source"}``."""
         self._write_batched(cypher.UPSERT_IS_A, rows, batch_size, progress)
+
+    def clear(self) -> None:
+        """Delete every node and relationship of the database. Irreversible."""
+        self._write(cypher.DELETE_ALL)
 
     def set_meta(self, key: str, value: str) -> None:
         self._write(cypher.SET_META, key=key, value=value)

@@ -1,0 +1,5 @@
+"""``python -m bamboo.cli`` is the ``bamboo`` command."""
+
+from bamboo.cli import main
+
+main()

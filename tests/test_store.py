@@ -1,0 +1,159 @@
+"""Driver-level suite of the query module on a small, hand-written taxonomy.
+
+It runs on the embedded ArcadeDB server always, and unchanged on a real Neo4j 5 when
+``BAMBOO_TEST_NEO4J_URI`` (plus ``_USER``, ``_PASSWORD``, ``_DATABASE``) is set: that database is
+wiped, so point it at a scratch database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import neo4j
+import pytest
+
+from bamboo.errors import ConceptNotFound, GraphUnavailable
+from bamboo.graph.embedded import ServerInfo
+from bamboo.graph.invariants import check_invariants, content_hash, read_contents
+from bamboo.graph.store import GraphStore
+
+pytestmark = pytest.mark.neo4j
+
+# entity <- physical entity <- object <- animal <- {dog, cat}; dog <- puppy;
+# dog also IS_A domestic animal <- animal (a second parent, as in WordNet).
+CONCEPTS = {
+    "wn:n00001740": "entity",
+    "wn:n00001930": "physical entity",
+    "wn:n00002684": "object",
+    "wn:n00015388": "animal",
+    "wn:n01317541": "domestic animal",
+    "wn:n02084071": "dog",
+    "wn:n02121620": "cat",
+    "wn:n01322604": "puppy",
+}
+EDGES = [
+    ("wn:n00001930", "wn:n00001740"),
+    ("wn:n00002684", "wn:n00001930"),
+    ("wn:n00015388", "wn:n00002684"),
+    ("wn:n01317541", "wn:n00015388"),
+    ("wn:n02084071", "wn:n00015388"),
+    ("wn:n02084071", "wn:n01317541"),
+    ("wn:n02121620", "wn:n00015388"),
+    ("wn:n01322604", "wn:n02084071"),
+]
+
+
+def _rows() -> tuple[list[dict], list[dict]]:
+    concepts = [
+        {"id": cid, "props": {"name": name, "lemmas": [name], "gloss": f"gloss of {name}", "source": "test"}}
+        for cid, name in CONCEPTS.items()
+    ]
+    edges = [{"child": c, "parent": p, "kind": "hypernym", "source": "test"} for c, p in EDGES]
+    return concepts, edges
+
+
+def _backends() -> list:
+    params = [pytest.param("arcadedb", id="arcadedb")]
+    if os.environ.get("BAMBOO_TEST_NEO4J_URI"):
+        params.append(pytest.param("neo4j", id="neo4j"))
+    return params
+
+
+@pytest.fixture(params=_backends())
+def small(request: pytest.FixtureRequest, server: ServerInfo) -> Iterator[GraphStore]:
+    if request.param == "neo4j":
+        drv = neo4j.GraphDatabase.driver(
+            os.environ["BAMBOO_TEST_NEO4J_URI"],
+            auth=(os.environ.get("BAMBOO_TEST_NEO4J_USER", "neo4j"), os.environ["BAMBOO_TEST_NEO4J_PASSWORD"]),
+        )
+        database = os.environ.get("BAMBOO_TEST_NEO4J_DATABASE", "neo4j")
+    else:
+        database = request.getfixturevalue("fresh_database")
+        drv = neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password))
+    store = GraphStore(drv, database)
+    store.clear()
+    store.ensure_schema()
+    concepts, edges = _rows()
+    store.upsert_concepts(concepts, batch_size=3)
+    store.upsert_is_a(edges, batch_size=3)
+    yield store
+    drv.close()
+
+
+def test_schema_and_upserts_are_idempotent(small: GraphStore) -> None:
+    before = content_hash(read_contents(small))
+    small.ensure_schema()
+    concepts, edges = _rows()
+    small.upsert_concepts(concepts)
+    small.upsert_is_a(edges)
+    assert small.count_concepts() == len(CONCEPTS)
+    assert small.count_is_a() == len(EDGES)
+    assert content_hash(read_contents(small)) == before
+
+
+def test_concept_round_trip(small: GraphStore) -> None:
+    dog = small.concept("wn:n02084071")
+    assert dog.name == "dog"
+    assert dog.lemmas == ("dog",)
+    assert dog.gloss == "gloss of dog"
+    assert dog.visual is None
+
+
+def test_ancestors_with_shortest_depth(small: GraphStore) -> None:
+    depths = {r.id: r.depth for r in small.ancestors("wn:n01322604")}
+    # puppy -> dog (1) -> animal (2, directly, though also 3 via domestic animal) -> ... -> entity (5)
+    assert depths == {
+        "wn:n02084071": 1,
+        "wn:n00015388": 2,
+        "wn:n01317541": 2,
+        "wn:n00002684": 3,
+        "wn:n00001930": 4,
+        "wn:n00001740": 5,
+    }
+    assert small.ancestors("wn:n00001740") == []
+
+
+def test_parents_and_children(small: GraphStore) -> None:
+    assert [p.id for p in small.parents("wn:n02084071")] == ["wn:n00015388", "wn:n01317541"]
+    assert {c.id for c in small.children("wn:n00015388")} == {"wn:n01317541", "wn:n02084071", "wn:n02121620"}
+    assert small.children("wn:n01322604") == []
+
+
+def test_descendant_pages_cover_each_descendant_once(small: GraphStore) -> None:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = small.descendants("wn:n00001740", cursor=cursor, limit=2)
+        assert len(page.items) <= 2
+        seen += [r.id for r in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == sorted(set(CONCEPTS) - {"wn:n00001740"})
+
+
+@pytest.mark.parametrize("method", ["concept", "ancestors", "parents", "children", "descendants"])
+def test_unknown_id_raises_concept_not_found(small: GraphStore, method: str) -> None:
+    with pytest.raises(ConceptNotFound, match="wn:n99999999"):
+        getattr(small, method)("wn:n99999999")
+    with pytest.raises(KeyError):  # ConceptNotFound is a KeyError too
+        getattr(small, method)("wn:n99999999")
+
+
+def test_invariants_detect_cycle_and_orphan(small: GraphStore) -> None:
+    assert check_invariants(read_contents(small)).ok
+    small.upsert_concepts([{"id": "wd:Q1", "props": {"name": "orphan", "source": "test"}}])
+    report = check_invariants(read_contents(small))
+    assert not report.rooted and report.unrooted == ["wd:Q1"]
+    small.upsert_is_a([{"child": "wn:n00015388", "parent": "wn:n01322604", "kind": "hypernym", "source": "test"}])
+    report = check_invariants(read_contents(small))
+    assert not report.acyclic
+    assert set(report.cycle) <= {"wn:n00015388", "wn:n02084071", "wn:n01322604", "wn:n01317541"}
+    assert "cycle" in report.describe()
+
+
+def test_missing_database_is_a_clear_error(small: GraphStore) -> None:
+    other = GraphStore(small.driver, "no_such_database_here")
+    with pytest.raises(GraphUnavailable, match="no_such_database_here"):
+        other.concept("wn:n02084071")
