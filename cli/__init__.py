@@ -20,7 +20,7 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Run the CLI; Bamboo's own errors print one clear line and exit with status 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except BambooError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
@@ -35,3 +35,4 @@ def main() -> None:
         if isinstance(exc, click.exceptions.Abort):
             sys.exit(130)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -76,7 +76,8 @@ class Taxonomy:
         """
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as data:
+            # Open the file ourselves: np.load leaks its handle when the zip is truncated.
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
                 missing = [k for k in _ARRAYS if k not in data.files]
                 if missing:
                     raise SnapshotError(f"{path} is not a Bamboo taxonomy snapshot (missing {missing})")

@@ -1,0 +1,75 @@
+"""The ``bamboo`` command, run as a real subprocess against the session's embedded server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bamboo.graph.build import BuildReport
+from bamboo.graph.embedded import ServerInfo
+
+from conftest import run_cli
+
+
+def test_stats_json(server: ServerInfo, wordnet_build: BuildReport) -> None:
+    out = run_cli(server, "stats", "--json")
+    assert out.returncode == 0, out.stderr
+    stats = json.loads(out.stdout)
+    assert stats["concepts"] >= 82115
+    assert stats["invariants"] == {
+        "ok": True, "acyclic": True, "rooted": True, "unique_ids": True, "detail": "all invariants hold"
+    }
+    assert stats["content_hash"] == wordnet_build.content_hash
+
+
+def test_concept_ancestors_descendants(server: ServerInfo, wordnet_build: BuildReport) -> None:
+    concept = json.loads(run_cli(server, "concept", "wn:n02084071", "--json").stdout)
+    assert concept["name"] == "dog"
+    assert "wn:n02083346" in [p["id"] for p in concept["parents"]]
+    ancestors = json.loads(run_cli(server, "ancestors", "wn:n02084071", "--json").stdout)
+    assert {"wn:n02083346", "wn:n00001740"} <= {a["id"] for a in ancestors}
+    page = json.loads(run_cli(server, "descendants", "wn:n02083346", "--limit", "5", "--json").stdout)
+    assert len(page["items"]) == 5 and page["next_cursor"] == page["items"][-1]["id"]
+    nxt = json.loads(run_cli(server, "descendants", "wn:n02083346", "--limit", "5", "--cursor",
+                             page["next_cursor"], "--json").stdout)
+    assert nxt["items"][0]["id"] > page["next_cursor"]
+
+
+def test_unknown_concept_is_one_clear_line(server: ServerInfo, wordnet_build: BuildReport) -> None:
+    out = run_cli(server, "concept", "wn:n99999999")
+    assert out.returncode == 2
+    assert "unknown concept id 'wn:n99999999'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_wordnet_is_one_clear_line(server: ServerInfo, tmp_path: Path) -> None:
+    out = run_cli(server, "build", "--wordnet", str(tmp_path))
+    assert out.returncode == 2
+    assert "apt-get install wordnet-base" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_snapshot_and_export(server: ServerInfo, wordnet_build: BuildReport, tmp_path: Path) -> None:
+    out = run_cli(server, "snapshot", str(tmp_path / "tax.npz"))
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "tax.npz").exists()
+    out = run_cli(server, "export", "--format", "bamboo-json", str(tmp_path / "b.json"))
+    assert out.returncode == 0, out.stderr
+    assert json.loads((tmp_path / "b.json").read_text())["id2name"]["wn:n00001740"] == "entity"
+
+
+def test_db_status_reuses_running_server(server: ServerInfo) -> None:
+    out = run_cli(server, "db", "status")
+    assert out.returncode == 0 and str(server.pid) in out.stdout
+    out = run_cli(server, "db", "start")  # reuses, does not start a second one
+    assert out.returncode == 0 and f"pid {server.pid}" in out.stdout
+
+
+def test_db_status_when_stopped(server: ServerInfo, tmp_path: Path) -> None:
+    out = run_cli(server, "db", "status", BAMBOO_GRAPH_DATA_DIR=str(tmp_path))
+    assert out.returncode == 1 and "not running" in out.stdout
+
+
+def test_dead_database_is_a_clear_error(server: ServerInfo, tmp_path: Path) -> None:
+    out = run_cli(server, "--uri", "bolt://127.0.0.1:1", "--password", "x" * 16, "stats")
+    assert out.returncode == 2
+    assert "cannot reach the graph database at bolt://127.0.0.1:1" in out.stderr

@@ -1,0 +1,44 @@
+"""Lifecycle of the embedded ArcadeDB server: start, reuse, stop, port conflicts."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from bamboo.errors import GraphUnavailable
+from bamboo.graph.embedded import EmbeddedServer, ServerInfo, server_status, start_server, stop_server
+
+from conftest import free_port
+
+
+def test_start_reuse_stop(tmp_path: Path) -> None:
+    cfg = EmbeddedServer(data_dir=tmp_path, bolt_port=free_port(), http_port=free_port(), heap="512m")
+    info = start_server(cfg)
+    try:
+        assert server_status(tmp_path) == info
+        assert start_server(cfg).pid == info.pid  # reused
+        assert (tmp_path / "server.json").stat().st_mode & 0o777 == 0o600
+    finally:
+        assert stop_server(tmp_path)
+    assert server_status(tmp_path) is None
+    assert not stop_server(tmp_path)
+
+
+def test_port_in_use_is_a_clear_error(tmp_path: Path, server: ServerInfo) -> None:
+    cfg = EmbeddedServer(data_dir=tmp_path, bolt_port=server.bolt_port, http_port=free_port())
+    with pytest.raises(GraphUnavailable, match=f"port {server.bolt_port} .* already in use"):
+        start_server(cfg)
+
+
+def test_stale_state_file_is_ignored(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "server.json").write_text(
+        f'{{"pid": 999999, "bolt_port": {port}, "http_port": 1, "database": "bamboo", "user": "root", '
+        f'"password": "x", "data_dir": "{tmp_path}"}}'
+    )
+    assert server_status(tmp_path) is None
+    assert not (tmp_path / "server.json").exists()

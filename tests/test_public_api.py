@@ -1,0 +1,29 @@
+"""Pins the names the packages export (changing them is an API change)."""
+
+from __future__ import annotations
+
+import bamboo
+import bamboo.graph
+
+
+def test_root_exports() -> None:
+    assert sorted(bamboo.__all__) == sorted([
+        "BambooError", "ConceptNotFound", "ConfigurationError", "GraphUnavailable", "InvariantViolation",
+        "QueryError", "SnapshotError", "WordNetNotFound", "__version__",
+    ])
+
+
+def test_graph_exports() -> None:
+    assert sorted(bamboo.graph.__all__) == sorted([
+        "ENTITY_ID", "BuildReport", "Concept", "ConceptRef", "GraphSettings", "GraphStore", "Page", "Taxonomy",
+        "build_wordnet", "open_driver",
+    ])
+    for name in bamboo.graph.__all__:
+        assert hasattr(bamboo.graph, name)
+
+
+def test_errors_subclass_builtins() -> None:
+    assert issubclass(bamboo.ConceptNotFound, KeyError)
+    assert issubclass(bamboo.WordNetNotFound, FileNotFoundError)
+    assert issubclass(bamboo.GraphUnavailable, ConnectionError)
+    assert all(issubclass(getattr(bamboo, n), bamboo.BambooError) for n in bamboo.__all__ if n[0].isupper())
