@@ -1,0 +1,45 @@
+# Quick start: `make run` (build the label system into the embedded store and serve the API on
+# 127.0.0.1:8000) and `make test` (run the suite). Both install what they need first.
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BAMBOO := $(VENV)/bin/bamboo
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install wordnet bench lint clean-db
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# WordNet 3.0 from Debian's wordnet-base, unless BAMBOO_WORDNET points at a dict folder already.
+wordnet:
+	@if [ -n "$$BAMBOO_WORDNET" ] || [ -f /usr/share/wordnet/data.noun ]; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wordnet-base; \
+	else echo "install WordNet 3.0 (Debian: wordnet-base) or set BAMBOO_WORDNET to its dict folder" >&2; exit 1; fi
+
+run: install wordnet
+	$(BAMBOO) db start
+	$(BAMBOO) build
+	$(BAMBOO) serve --host $(HOST) --port $(PORT)
+
+test: install wordnet
+	$(PY) -m pytest
+
+bench: install wordnet
+	$(PY) benchmarks/build.py
+
+lint: install
+	$(PY) -m pip install -q ruff mypy
+	$(PY) -m ruff check .
+	$(PY) -m mypy graph api cli errors.py
+
+clean-db:
+	$(BAMBOO) db stop || true
