@@ -13,10 +13,12 @@ from bamboo.errors import (
     BambooError,
     ConceptNotFound,
     ConfigurationError,
+    DatasetNotFound,
     GraphUnavailable,
     InvariantViolation,
     QueryError,
     SnapshotError,
+    VoteRejected,
     WordNetNotFound,
 )
 
@@ -29,10 +31,12 @@ __all__ = [
     "BambooError",
     "ConceptNotFound",
     "ConfigurationError",
+    "DatasetNotFound",
     "GraphUnavailable",
     "InvariantViolation",
     "QueryError",
     "SnapshotError",
+    "VoteRejected",
     "WordNetNotFound",
     "__version__",
 ]

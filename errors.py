@@ -9,6 +9,8 @@ derive from the built-in that fits, so ``except KeyError`` still catches an unkn
     ├── GraphUnavailable (ConnectionError)   the graph database cannot be reached or started
     ├── QueryError                           the graph database rejected a statement
     ├── ConceptNotFound (KeyError)           an id that is not in the label system
+    ├── DatasetNotFound (KeyError)           a dataset name that is not in the label system
+    ├── VoteRejected                         a tag vote that the rules do not allow
     ├── InvariantViolation                   the graph broke acyclicity / rootedness / uniqueness
     └── SnapshotError (ValueError)           a snapshot file is missing, truncated or of another version
 
@@ -21,10 +23,12 @@ __all__ = [
     "BambooError",
     "ConceptNotFound",
     "ConfigurationError",
+    "DatasetNotFound",
     "GraphUnavailable",
     "InvariantViolation",
     "QueryError",
     "SnapshotError",
+    "VoteRejected",
     "WordNetNotFound",
 ]
 
@@ -66,3 +70,18 @@ class InvariantViolation(BambooError):
 
 class SnapshotError(BambooError, ValueError):
     """A taxonomy snapshot is missing, malformed, or written by an incompatible version."""
+
+
+class DatasetNotFound(BambooError, KeyError):
+    """A dataset name that is not in the label system."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"unknown dataset {self.name!r}"
+
+
+class VoteRejected(BambooError):
+    """A tag vote the rules do not allow (a sixth annotator, *common* before *visual*)."""

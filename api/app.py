@@ -8,13 +8,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bamboo import __version__
+from bamboo.api.cache import GraphCache
 from bamboo.api.errors import install_error_handlers
-from bamboo.api.routers import concepts, health
+from bamboo.api.routers import concepts, crawl, cypher, datasets, health, hierarchy, related, search, tags
 from bamboo.api.settings import ServiceSettings
 from bamboo.graph.connection import open_driver
 from bamboo.graph.store import GraphStore
 
 __all__ = ["create_app"]
+
+DESCRIPTION = """
+Taxonomy queries over the Bamboo label system: WordNet 3.0 backbone, public datasets' classes and
+Wikidata concepts. Errors are JSON `{"error": ..., "detail": ...}`. Write endpoints need the
+`X-API-Key` header (the server's `BAMBOO_API_KEY`; without one they are disabled).
+"""
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -24,20 +31,18 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         driver = open_driver(settings.graph)
+        store = GraphStore(driver, settings.graph.database)
         app.state.settings = settings
-        app.state.store = GraphStore(driver, settings.graph.database)
+        app.state.store = store
+        app.state.cache = GraphCache(store)
+        app.state.cache.get()  # load the taxonomy before taking traffic
         try:
             yield
         finally:
             driver.close()
 
-    app = FastAPI(
-        title="Bamboo label system",
-        version=__version__,
-        description="Taxonomy queries over the Bamboo label system (WordNet backbone, datasets, Wikidata).",
-        lifespan=lifespan,
-    )
+    app = FastAPI(title="Bamboo label system", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(concepts.router)
+    for module in (health, concepts, hierarchy, search, datasets, related, crawl, tags, cypher):
+        app.include_router(module.router)
     return app

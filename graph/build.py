@@ -64,6 +64,7 @@ def build_wordnet(
     digest = content_hash(contents)
     store.set_meta("build.wordnet", "3.0")
     store.set_meta("build.content_hash", digest)
+    store.set_meta("graph.version", digest)
     store.set_meta("build.status", "complete")
     return BuildReport(
         concepts=len(contents.concepts),

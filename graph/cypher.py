@@ -13,19 +13,33 @@ __all__ = [
     "ANCESTORS",
     "CHILDREN",
     "CONCEPT",
+    "CONCEPT_DATASETS",
+    "CONCEPT_PAGE",
     "COUNT_CONCEPTS",
     "COUNT_CONCEPTS_BY_SOURCE",
     "COUNT_IS_A",
     "COUNT_IS_A_BY_KIND",
+    "COUNT_VOTES",
+    "DATASETS",
+    "DATASET_CLASSES",
+    "DATASET_EXISTS",
     "DELETE_ALL",
     "DESCENDANTS_PAGE",
     "DUPLICATE_IDS",
     "GET_META",
     "PARENTS",
     "SCHEMA",
+    "SET_COMMON",
     "SET_META",
+    "SET_VISUAL",
+    "TAG_STATE",
     "UPSERT_CONCEPTS",
+    "UPSERT_DATASET",
+    "UPSERT_HAS_CLASS",
     "UPSERT_IS_A",
+    "UPSERT_VOTE",
+    "VOTES",
+    "VOTES_IN_PROGRESS",
 ]
 
 # Idempotent schema: every statement is IF NOT EXISTS, so it can run before every build.
@@ -116,4 +130,87 @@ WHERE n > 1
 RETURN id, n
 ORDER BY id
 LIMIT 20
+"""
+
+# --- datasets -------------------------------------------------------------------------------
+
+UPSERT_DATASET = """
+MERGE (d:Dataset {name: $name})
+SET d += $props
+"""
+
+# $rows: [{index, raw_name, concept, method, confidence}]
+UPSERT_HAS_CLASS = """
+MATCH (d:Dataset {name: $name})
+UNWIND $rows AS row
+MATCH (c:Concept {id: row.concept})
+MERGE (d)-[h:HAS_CLASS {index: row.index}]->(c)
+SET h.raw_name = row.raw_name, h.method = row.method, h.confidence = row.confidence
+"""
+
+DATASETS = """
+MATCH (d:Dataset)
+OPTIONAL MATCH (d)-[h:HAS_CLASS]->(:Concept)
+RETURN properties(d) AS dataset, count(h) AS classes
+ORDER BY dataset.name
+"""
+
+DATASET_CLASSES = """
+MATCH (d:Dataset {name: $name})-[h:HAS_CLASS]->(c:Concept)
+RETURN h.index AS index, h.raw_name AS raw_name, h.method AS method, h.confidence AS confidence,
+       c.id AS concept, c.name AS name
+ORDER BY index
+"""
+
+DATASET_EXISTS = "MATCH (d:Dataset {name: $name}) RETURN d.name AS name"
+
+CONCEPT_DATASETS = """
+MATCH (d:Dataset)-[h:HAS_CLASS]->(:Concept {id: $id})
+RETURN d.name AS dataset, h.index AS index, h.raw_name AS raw_name
+ORDER BY dataset, index
+"""
+
+# --- tags (paper §3.3): one current vote per (annotator, concept, tag), plus an append-only log --
+
+UPSERT_VOTE = """
+MATCH (c:Concept {id: $concept})
+MERGE (a:Annotator {name: $annotator})
+MERGE (a)-[v:VOTED {tag: $tag}]->(c)
+SET v.value = $value, v.at = $at
+CREATE (:VoteLog {annotator: $annotator, concept: $concept, tag: $tag, value: $value, at: $at})
+"""
+
+VOTES = """
+MATCH (a:Annotator)-[v:VOTED]->(:Concept {id: $id})
+RETURN a.name AS annotator, v.tag AS tag, v.value AS value, v.at AS at
+ORDER BY tag, at, annotator
+"""
+
+SET_VISUAL = "MATCH (c:Concept {id: $id}) SET c.visual = $value"
+SET_COMMON = "MATCH (c:Concept {id: $id}) SET c.common = $value"
+
+# Concepts that have votes on $tag but no decision yet, with their vote count.
+VOTES_IN_PROGRESS = """
+MATCH (:Annotator)-[v:VOTED {tag: $tag}]->(c:Concept)
+RETURN c.id AS id, count(v) AS votes
+"""
+
+TAG_STATE = """
+MATCH (c:Concept)
+WHERE c.visual IS NOT NULL OR c.common IS NOT NULL
+RETURN c.id AS id, c.visual AS visual, c.common AS common
+"""
+
+COUNT_VOTES = "MATCH (:Annotator)-[v:VOTED]->(:Concept) RETURN count(v) AS n"
+
+# One round trip for the concept page: properties, parents, dataset classes and current votes.
+CONCEPT_PAGE = """
+MATCH (c:Concept {id: $id})
+OPTIONAL MATCH (c)-[e:IS_A]->(p:Concept)
+WITH c, collect({id: p.id, name: p.name, kind: e.kind}) AS parents
+OPTIONAL MATCH (d:Dataset)-[h:HAS_CLASS]->(c)
+WITH c, parents, collect({dataset: d.name, index: h.index, raw_name: h.raw_name}) AS datasets
+OPTIONAL MATCH (a:Annotator)-[v:VOTED]->(c)
+RETURN properties(c) AS concept, parents, datasets,
+       collect({annotator: a.name, tag: v.tag, value: v.value, at: v.at}) AS votes
 """

@@ -6,15 +6,19 @@ close the driver. Every statement comes from :mod:`bamboo.graph.cypher`.
 
 from __future__ import annotations
 
+import math
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, LiteralString, cast
 
 import neo4j
+import neo4j.graph
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from bamboo.errors import ConceptNotFound, GraphUnavailable, QueryError
+from bamboo.errors import ConceptNotFound, DatasetNotFound, GraphUnavailable, QueryError, VoteRejected
 from bamboo.graph import cypher
 from bamboo.graph.model import Concept, ConceptRef, Page
+from bamboo.graph.tags import MAX_VOTES, Tag, TagDecision, decide
 
 __all__ = ["GraphStore"]
 
@@ -24,6 +28,25 @@ ProgressFn = Callable[[int], None]
 def _batches(rows: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dict[str, Any]]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
+
+
+def _plain(value: Any) -> Any:
+    """Graph values (nodes, relationships, paths, temporals) as plain JSON-able data."""
+    if isinstance(value, neo4j.graph.Node):
+        return {"labels": sorted(value.labels), "properties": {k: _plain(v) for k, v in value.items()}}
+    if isinstance(value, neo4j.graph.Relationship):
+        return {"type": value.type, "properties": {k: _plain(v) for k, v in value.items()}}
+    if isinstance(value, neo4j.graph.Path):
+        return {"nodes": [_plain(n) for n in value.nodes], "relationships": [_plain(r) for r in value.relationships]}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN / Infinity are not JSON
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
 
 
 class GraphStore:
@@ -80,6 +103,13 @@ class GraphStore:
         except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
             raise self._translate(exc) from exc
 
+    def _write_tx(self, work: Callable[[neo4j.ManagedTransaction], Any]) -> Any:
+        try:
+            with self._driver.session(database=self._database) as s:
+                return s.execute_write(work)
+        except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
+            raise self._translate(exc) from exc
+
     def _write_batched(
         self, query: str, rows: Sequence[dict[str, Any]], batch_size: int, progress: ProgressFn | None
     ) -> None:
@@ -118,7 +148,86 @@ class GraphStore:
         rows = self._read(cypher.GET_META, key=key)
         return rows[0]["value"] if rows else None
 
+    def upsert_dataset(self, name: str, props: dict[str, Any], classes: Sequence[dict[str, Any]]) -> None:
+        """Create or update a dataset and its classes in one transaction.
+
+        ``classes`` rows are ``{"index", "raw_name", "concept", "method", "confidence"}``; every
+        concept must exist (checked first, so nothing is written otherwise).
+        """
+        missing = [row["concept"] for row in classes if not self.exists(row["concept"])]
+        if missing:
+            raise ConceptNotFound(missing[0])
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            tx.run(cypher.UPSERT_DATASET, name=name, props=props).consume()
+            tx.run(cypher.UPSERT_HAS_CLASS, name=name, rows=list(classes)).consume()
+            # Readers that cache the taxonomy (the service) reload when this changes.
+            tx.run(cypher.SET_META, key="graph.version", value=f"dataset:{name}:{uuid.uuid4().hex}").consume()
+
+        self._write_tx(work)
+
+    def cast_vote(self, *, annotator: str, concept: str, tag: Tag, value: bool, at: str) -> TagDecision:
+        """Record ``annotator``'s vote (replacing their earlier one) and update the decision.
+
+        Raises:
+            ConceptNotFound: unknown concept.
+            VoteRejected: a sixth annotator on a tag, or *common* on a concept not decided visual.
+        """
+        current = self.concept(concept)
+        if tag == "common" and current.visual is not True:
+            raise VoteRejected(f"{concept} is not decided visual yet; *common* is voted on visual concepts only")
+
+        def work(tx: neo4j.ManagedTransaction) -> TagDecision:
+            votes = [r for r in tx.run(cypher.VOTES, id=concept).data() if r["tag"] == tag]
+            voters = {r["annotator"] for r in votes}
+            if annotator not in voters and len(voters) >= MAX_VOTES:
+                raise VoteRejected(f"{concept} already has {MAX_VOTES} votes on {tag!r}")
+            tx.run(cypher.UPSERT_VOTE, annotator=annotator, concept=concept, tag=tag, value=value, at=at).consume()
+            values = [r["value"] for r in votes if r["annotator"] != annotator] + [value]
+            yes = sum(1 for v in values if v)
+            result = decide(yes, len(values) - yes)
+            setter = cypher.SET_VISUAL if tag == "visual" else cypher.SET_COMMON
+            tx.run(setter, id=concept, value=result).consume()
+            return TagDecision(concept, tag, yes, len(values) - yes, result)
+
+        return self._write_tx(work)
+
+    def votes(self, concept_id: str) -> list[dict[str, Any]]:
+        """Current votes on a concept: ``{"annotator", "tag", "value", "at"}``."""
+        rows = self._read(cypher.VOTES, id=concept_id)
+        self._require(concept_id, rows)
+        return rows
+
+    def votes_in_progress(self, tag: Tag) -> dict[str, int]:
+        return {r["id"]: int(r["votes"]) for r in self._read(cypher.VOTES_IN_PROGRESS, tag=tag)}
+
+    def tag_state(self) -> dict[str, tuple[bool | None, bool | None]]:
+        """Concept id -> (visual, common) for every concept with a decided tag."""
+        return {r["id"]: (r["visual"], r["common"]) for r in self._read(cypher.TAG_STATE)}
+
+    def count_votes(self) -> int:
+        return int(self._read(cypher.COUNT_VOTES)[0]["n"])
+
     # --- reads ------------------------------------------------------------------------------
+
+    def datasets(self) -> list[dict[str, Any]]:
+        """Every dataset's properties plus its number of classes (``classes``)."""
+        return [r["dataset"] | {"classes": int(r["classes"])} for r in self._read(cypher.DATASETS)]
+
+    def dataset_classes(self, name: str) -> list[dict[str, Any]]:
+        """Classes of a dataset in index order: ``{"index", "raw_name", "method", "confidence", "concept", "name"}``.
+
+        Raises:
+            DatasetNotFound: no dataset of that name.
+        """
+        rows = self._read(cypher.DATASET_CLASSES, name=name)
+        if not rows and not self._read(cypher.DATASET_EXISTS, name=name):
+            raise DatasetNotFound(name)
+        return rows
+
+    def concept_datasets(self, concept_id: str) -> list[dict[str, Any]]:
+        """Datasets with a class for this concept: ``{"dataset", "index", "raw_name"}``."""
+        return self._read(cypher.CONCEPT_DATASETS, id=concept_id)
 
     def concept(self, concept_id: str) -> Concept:
         """The concept with ``concept_id``.
@@ -130,6 +239,52 @@ class GraphStore:
         if not rows:
             raise ConceptNotFound(concept_id)
         return Concept.from_properties(rows[0]["concept"])
+
+    def concept_page(self, concept_id: str) -> dict[str, Any]:
+        """Concept, parents, dataset classes and current votes in one round trip.
+
+        Returns ``{"concept": Concept, "parents": [...], "datasets": [...], "votes": [...]}``.
+
+        Raises:
+            ConceptNotFound: no such concept.
+        """
+        rows = self._read(cypher.CONCEPT_PAGE, id=concept_id)
+        if not rows:
+            raise ConceptNotFound(concept_id)
+        row = rows[0]
+        return {
+            "concept": Concept.from_properties(row["concept"]),
+            "parents": sorted((p for p in row["parents"] if p.get("id")), key=lambda p: p["id"]),
+            "datasets": sorted(
+                (d for d in row["datasets"] if d.get("dataset")), key=lambda d: (d["dataset"], d["index"])
+            ),
+            "votes": sorted((v for v in row["votes"] if v.get("annotator")), key=lambda v: (v["tag"], v["annotator"])),
+        }
+
+    def run_read_only(
+        self, query: str, params: dict[str, Any], *, timeout_s: float, max_rows: int
+    ) -> tuple[list[str], list[dict[str, Any]], bool]:
+        """Run a user statement (already checked by :func:`bamboo.graph.readonly.check_read_only`)
+        in a read transaction; returns ``(columns, rows, truncated)`` with graph values as JSON-able data.
+        """
+
+        def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[dict[str, Any]], bool]:
+            result = tx.run(cast(LiteralString, query), params)
+            rows: list[dict[str, Any]] = []
+            truncated = False
+            for record in result:
+                if len(rows) >= max_rows:
+                    truncated = True
+                    break
+                rows.append({k: _plain(v) for k, v in record.items()})
+            return list(result.keys()), rows, truncated
+
+        unit = neo4j.unit_of_work(timeout=timeout_s)(work)
+        try:
+            with self._driver.session(database=self._database, default_access_mode=neo4j.READ_ACCESS) as s:
+                return s.execute_read(unit)
+        except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
+            raise self._translate(exc) from exc
 
     def exists(self, concept_id: str) -> bool:
         return bool(self._read(cypher.CONCEPT, id=concept_id))

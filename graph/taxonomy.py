@@ -64,6 +64,7 @@ class Taxonomy:
         self.child_indices = child_of[order]
         counts = np.bincount(parent_indices, minlength=len(ids))
         self.child_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self._root_depths: npt.NDArray[np.int32] | None = None
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -157,3 +158,74 @@ class Taxonomy:
 
     def descendants(self, concept_id: str) -> set[str]:
         return {str(self.ids[p]) for p, _ in self._bfs(self.index(concept_id), up=False)}
+
+    # --- hierarchy queries over the whole DAG -------------------------------------------------
+
+    def root_depths(self) -> npt.NDArray[np.int32]:
+        """Shortest number of IS_A edges from each concept up to a root (-1: unreachable)."""
+        if self._root_depths is None:
+            depth = np.full(len(self), -1, dtype=np.int32)
+            roots = np.flatnonzero(np.diff(self.parent_indptr) == 0)
+            depth[roots] = 0
+            frontier = roots
+            level = 0
+            while len(frontier):
+                level += 1
+                starts, ends = self.child_indptr[frontier], self.child_indptr[frontier + 1]
+                kids = np.concatenate([self.child_indices[s:e] for s, e in zip(starts, ends, strict=True)])
+                kids = np.unique(kids[depth[kids] < 0]) if len(kids) else kids
+                depth[kids] = level
+                frontier = kids
+            self._root_depths = depth
+        return self._root_depths
+
+    def lowest_common_ancestor(self, concept_ids: Iterable[str]) -> str | None:
+        """The deepest concept that is an ancestor-or-self of every id (None if they share none).
+
+        Depth is the distance from the root; ties go to the smallest total distance from the
+        inputs, then to the smallest id, so the answer is deterministic.
+        """
+        ids = list(concept_ids)
+        if not ids:
+            raise ValueError("lowest_common_ancestor needs at least one concept id")
+        common: dict[int, int] | None = None
+        for cid in ids:
+            pos = self.index(cid)
+            up = {p: d for p, d in self._bfs(pos, up=True)} | {pos: 0}
+            common = up if common is None else {p: common[p] + d for p, d in up.items() if p in common}
+        if not common:
+            return None
+        depth = self.root_depths()
+        best = min(common, key=lambda p: (-int(depth[p]), common[p], str(self.ids[p])))
+        return str(self.ids[best])
+
+    def path(self, source: str, target: str) -> list[str]:
+        """Concepts from ``source`` up to their lowest common ancestor and down to ``target``.
+
+        Raises:
+            ConceptNotFound: an unknown id.
+            ValueError: the two concepts share no ancestor.
+        """
+        lca = self.lowest_common_ancestor([source, target])
+        if lca is None:
+            raise ValueError(f"{source} and {target} share no ancestor")
+        up = self._shortest_up(self.index(source), self.index(lca))
+        down = self._shortest_up(self.index(target), self.index(lca))
+        return [str(self.ids[p]) for p in up] + [str(self.ids[p]) for p in reversed(down[:-1])]
+
+    def _shortest_up(self, start: int, goal: int) -> list[int]:
+        prev = {start: -1}
+        queue = deque([start])
+        while queue:
+            pos = queue.popleft()
+            if pos == goal:
+                break
+            for nxt in self.parent_positions(pos):
+                nxt = int(nxt)
+                if nxt not in prev:
+                    prev[nxt] = pos
+                    queue.append(nxt)
+        out = [goal]
+        while prev[out[-1]] != -1:
+            out.append(prev[out[-1]])
+        return out[::-1]

@@ -11,7 +11,9 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import neo4j
 import pytest
@@ -92,3 +94,83 @@ def run_cli(server: ServerInfo, *args: str, **env: str) -> subprocess.CompletedP
         text=True,
         timeout=600,
     )
+
+
+API_KEY = "test-api-key-not-a-placeholder-0123"
+
+
+@pytest.fixture(scope="session")
+def rw_database(server: ServerInfo, driver: neo4j.Driver, wordnet_nouns: WordNetNouns) -> str:
+    """A second database with WordNet plus tiny datasets, for tests that write (votes, datasets)."""
+    from bamboo.graph.embedded import drop_database
+
+    drop_database(server, "rw")
+    create_database(server, "rw")
+    store = GraphStore(driver, "rw")
+    build_wordnet(store, wordnet_nouns)
+    # A toy classification label space (indices with a gap at 2), a scene set and a detection set.
+    toy = ["wn:n02099601", "wn:n02121620", None, "wn:n04194289", "wn:n02083346"]
+    store.upsert_dataset("toy-cls", {"task": "classification"}, [
+        {"index": i, "raw_name": f"class {i}", "concept": c, "method": "wnid", "confidence": 1.0}
+        for i, c in enumerate(toy) if c
+    ])
+    scenes = ["wn:n04334599", "wn:n08438533", "wn:n03961939"]  # street, forest, platform
+    store.upsert_dataset("toy-scenes", {"task": "classification"}, [
+        {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9} for i, c in enumerate(scenes)
+    ])
+    objects = ["wn:n02084071", "wn:n03001627", "wn:n02958343"]  # dog, chair, car
+    store.upsert_dataset("toy-det", {"task": "detection"}, [
+        {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9} for i, c in enumerate(objects)
+    ])
+    return "rw"
+
+
+@contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """Run ``app`` in a real uvicorn server on a free 127.0.0.1 port; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not uv.started and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.05)
+    assert uv.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(15)
+
+
+def service_settings(server: ServerInfo, database: str, **extra: Any) -> Any:
+    from bamboo.api import ServiceSettings
+    from bamboo.graph.connection import GraphSettings
+
+    graph = GraphSettings(
+        data_dir=server.data_dir, bolt_port=server.bolt_port, http_port=server.http_port, database=database
+    )
+    return ServiceSettings(graph=graph, **extra)
+
+
+@pytest.fixture(scope="session")
+def api_url(server: ServerInfo, wordnet_build: BuildReport) -> Iterator[str]:
+    """The API over the session's WordNet database, without an API key (read-only use)."""
+    from bamboo.api import create_app
+
+    with serve_app(create_app(service_settings(server, server.database))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def rw_url(server: ServerInfo, rw_database: str) -> Iterator[str]:
+    """The API over the writable database, with an API key."""
+    from bamboo.api import create_app
+
+    with serve_app(create_app(service_settings(server, rw_database, api_key=API_KEY))) as url:
+        yield url

@@ -1,66 +1,213 @@
-"""The service's minimal endpoints, served by a real uvicorn server on 127.0.0.1."""
+"""The REST API against a real uvicorn server and the real embedded store (full WordNet)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
+import json
 
 import httpx
 import pytest
-import uvicorn
 
-from bamboo.api import ServiceSettings, create_app
-from bamboo.graph.build import BuildReport
-from bamboo.graph.connection import GraphSettings
-from bamboo.graph.embedded import ServerInfo
+from bamboo.api import ServiceSettings
+from bamboo.graph.related import related_sets
+from bamboo.graph.store import GraphStore
+from bamboo.graph.taxonomy import Taxonomy
 
-from conftest import free_port
+from conftest import API_KEY
 
-
-@pytest.fixture(scope="module")
-def api_url(server: ServerInfo, wordnet_build: BuildReport) -> Iterator[str]:
-    graph = GraphSettings(
-        data_dir=server.data_dir, bolt_port=server.bolt_port, http_port=server.http_port, database=server.database
-    )
-    port = free_port()
-    config = uvicorn.Config(create_app(ServiceSettings(graph=graph)), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
+DOG, CANINE, CAT, SHIP, GOLDEN, ENTITY = (
+    "wn:n02084071", "wn:n02083346", "wn:n02121620", "wn:n04194289", "wn:n02099601", "wn:n00001740"
+)
 
 
-def test_health(api_url: str) -> None:
-    body = httpx.get(f"{api_url}/health").json()
-    assert body["status"] == "ok" and body["build_status"] == "complete"
+# --- reads on the session's WordNet database ------------------------------------------------
 
 
-def test_concept(api_url: str) -> None:
-    body = httpx.get(f"{api_url}/concepts/wn:n02084071").json()
-    assert body["name"] == "dog"
-    assert "wn:n02083346" in [p["id"] for p in body["parents"]]
+def test_health_and_stats(api_url: str) -> None:
+    assert httpx.get(f"{api_url}/health").json()["build_status"] == "complete"
+    stats = httpx.get(f"{api_url}/stats").json()
+    assert stats["concepts"] >= 82115 and stats["is_a_edges"] == 84427
+    assert stats["invariants"]["ok"] is True
+    assert stats["concepts_by_source"]["wordnet"] == 82115
 
 
-def test_unknown_concept_is_404_naming_the_id(api_url: str) -> None:
-    r = httpx.get(f"{api_url}/concepts/wn:n99999999")
+def test_concept_page(api_url: str) -> None:
+    body = httpx.get(f"{api_url}/concepts/{DOG}").json()
+    assert body["name"] == "dog" and body["synset"] == "dog.n.01"
+    assert body["labels"]["en"] == ["dog", "domestic dog", "Canis familiaris"]
+    assert CANINE in [p["id"] for p in body["parents"]]
+    assert body["sources"] == ["wordnet"]
+    assert body["tags"]["visual"]["decision"] is None and body["tags"]["visual"]["votes_left"] == 5
+
+
+@pytest.mark.parametrize("path", ["/concepts/{}", "/concepts/{}/ancestors", "/concepts/{}/children",
+                                  "/concepts/{}/descendants", "/concepts/{}/tags"])
+def test_unknown_concept_is_404_naming_the_id(api_url: str, path: str) -> None:
+    r = httpx.get(api_url + path.format("wn:n99999999"))
     assert r.status_code == 404
-    assert "wn:n99999999" in r.json()["detail"]
+    assert r.json() == {"error": "ConceptNotFound", "detail": "unknown concept id 'wn:n99999999'"}
 
 
-def test_ancestors_and_descendants(api_url: str) -> None:
-    ancestors = httpx.get(f"{api_url}/concepts/wn:n02084071/ancestors").json()
-    assert {"wn:n02083346", "wn:n00001740"} <= {a["id"] for a in ancestors}
-    page = httpx.get(f"{api_url}/concepts/wn:n02083346/descendants", params={"limit": 3}).json()
-    assert len(page["items"]) == 3 and page["next_cursor"]
+def test_ancestors_children_descendants(api_url: str, store: GraphStore) -> None:
+    ancestors = httpx.get(f"{api_url}/concepts/{DOG}/ancestors").json()
+    assert {CANINE, ENTITY} <= {a["id"] for a in ancestors}
+    children = httpx.get(f"{api_url}/concepts/{DOG}/children").json()
+    assert "wn:n01322604" in {c["id"] for c in children}  # puppy
+    got, cursor = [], None
+    while True:
+        params = {"limit": 100} | ({"cursor": cursor} if cursor else {})
+        page = httpx.get(f"{api_url}/concepts/{CANINE}/descendants", params=params).json()
+        got += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert got == sorted(r.id for r in store.iter_descendants(CANINE))
 
 
-def test_api_key_placeholder_rejected() -> None:
-    with pytest.raises(ValueError, match="real secret"):
-        ServiceSettings(api_key="changeme")
+def test_path_and_lca(api_url: str) -> None:
+    body = httpx.get(f"{api_url}/path", params={"from": DOG, "to": CAT}).json()
+    assert body["path"][0] == DOG and body["path"][-1] == CAT
+    assert body["lca"] == "wn:n02075296" and "carnivore" in body["names"]
+    lca = httpx.get(f"{api_url}/lca", params={"ids": f"{DOG},{CAT},{SHIP}"}).json()
+    assert (lca["lca"], lca["name"]) == ("wn:n00003553", "whole")  # artifacts and organisms meet at "whole"
+    assert httpx.get(f"{api_url}/lca", params={"ids": "wn:n99999999"}).status_code == 404
+
+
+def test_search(api_url: str) -> None:
+    hits = httpx.get(f"{api_url}/search", params={"q": "golden retr"}).json()
+    assert hits[0]["id"] == GOLDEN and hits[0]["match"] == "prefix"
+    hits = httpx.get(f"{api_url}/search", params={"q": "retreiver"}).json()  # typo
+    assert hits[0]["id"] == "wn:n02099029" and hits[0]["match"] == "fuzzy"
+    hits = httpx.get(f"{api_url}/search", params={"q": "Canis Familiaris"}).json()
+    assert hits[0]["id"] == DOG and hits[0]["match"] == "exact"
+    assert httpx.get(f"{api_url}/search", params={"q": "dog", "lang": "zh"}).json() == []
+
+
+def test_related_against_an_id_list_matches_the_library(api_url: str, store: GraphStore) -> None:
+    from bamboo.graph.invariants import read_contents
+    from bamboo.graph.snapshot import taxonomy_from_contents
+
+    tax: Taxonomy = taxonomy_from_contents(read_contents(store))
+    space = [GOLDEN, CAT, SHIP, CANINE, "wn:n02115641"]  # ..., dingo
+    r = httpx.post(f"{api_url}/related", json={"queries": [DOG, CAT], "label_space": space, "levels": 1})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["related"][DOG] == [0, 3, 4]  # golden retriever (below), canine (above), dingo (sibling subtree)
+    assert body["related"][CAT] == [1]
+    assert body["related"] == related_sets(tax, [DOG, CAT], space, levels=1).as_dict()
+    lvl0 = httpx.post(f"{api_url}/related", json={"queries": [DOG], "label_space": space, "levels": 0}).json()
+    assert lvl0["related"][DOG] == [0, 3]
+
+
+def test_related_errors(api_url: str) -> None:
+    r = httpx.post(f"{api_url}/related", json={"queries": ["wn:n99999999"], "label_space": [DOG]})
+    assert r.status_code == 404 and "wn:n99999999" in r.json()["detail"]
+    r = httpx.post(f"{api_url}/related", json={"queries": [DOG], "label_space": "no-such-dataset"})
+    assert r.status_code == 404 and "no-such-dataset" in r.json()["detail"]
+    r = httpx.post(f"{api_url}/related", json={"queries": [], "label_space": [DOG]})
+    assert r.status_code == 422 and r.json()["error"] == "ValidationError"
+
+
+def test_write_endpoints_disabled_without_key(api_url: str) -> None:
+    r = httpx.post(f"{api_url}/tags/votes", json={"annotator": "a", "concept": DOG, "tag": "visual", "value": True})
+    assert r.status_code == 403 and "BAMBOO_API_KEY" in r.json()["detail"]
+
+
+def test_placeholder_api_key_rejected() -> None:
+    for bad in ("changeme", "secret", "short"):
+        with pytest.raises(ValueError, match="real secret"):
+            ServiceSettings(api_key=bad)
+
+
+# --- the writable database: datasets, tags, crawl ---------------------------------------------
+
+
+def test_datasets(rw_url: str) -> None:
+    names = {d["name"]: d for d in httpx.get(f"{rw_url}/datasets").json()}
+    assert names["toy-cls"]["classes"] == 4 and names["toy-cls"]["task"] == "classification"
+    classes = httpx.get(f"{rw_url}/datasets/toy-cls/classes").json()
+    assert [c["index"] for c in classes] == [0, 1, 3, 4]
+    assert classes[0] == {"index": 0, "raw_name": "class 0", "concept": GOLDEN, "name": "golden retriever",
+                          "method": "wnid", "confidence": 1.0}
+    r = httpx.get(f"{rw_url}/datasets/nope/classes")
+    assert r.status_code == 404 and "nope" in r.json()["detail"]
+    page = httpx.get(f"{rw_url}/concepts/{GOLDEN}").json()
+    assert page["datasets"] == [{"dataset": "toy-cls", "index": 0, "raw_name": "class 0"}]
+
+
+def test_related_against_a_dataset_uses_its_class_indices(rw_url: str) -> None:
+    body = httpx.post(f"{rw_url}/related", json={"queries": [DOG], "label_space": "toy-cls"}).json()
+    assert body["label_space_size"] == 5
+    assert body["related"][DOG] == [0, 4]  # golden retriever at 0, canine at 4 (index 2 is a gap)
+
+
+def _vote(url: str, annotator: str, concept: str, tag: str, value: bool, key: str = API_KEY) -> httpx.Response:
+    return httpx.post(f"{url}/tags/votes", headers={"X-API-Key": key},
+                      json={"annotator": annotator, "concept": concept, "tag": tag, "value": value})
+
+
+def test_votes_three_of_five(rw_url: str) -> None:
+    kitchen = "wn:n03619890"
+    assert _vote(rw_url, "a1", kitchen, "visual", True, key="wrong-key-0123456789").status_code == 401
+    assert _vote(rw_url, "a1", kitchen, "common", True).status_code == 409  # not visual yet
+    assert _vote(rw_url, "a1", kitchen, "visual", True).json()["decision"] is None
+    assert _vote(rw_url, "a2", kitchen, "visual", False).json()["decision"] is None
+    assert _vote(rw_url, "a2", kitchen, "visual", True).json() == {  # a2 changes their mind: replaced, not added
+        "concept": kitchen, "tag": "visual", "yes": 2, "no": 0, "decision": None}
+    assert _vote(rw_url, "a3", kitchen, "visual", True).json()["decision"] is True
+    tags = httpx.get(f"{rw_url}/concepts/{kitchen}/tags").json()
+    assert tags["visual"]["yes"] == 3 and [v["annotator"] for v in tags["visual"]["votes"]] == ["a1", "a2", "a3"]
+    assert httpx.get(f"{rw_url}/concepts/{kitchen}").json()["visual"] is True
+    for a in ("a1", "a2", "a3", "a4", "a5"):
+        assert _vote(rw_url, a, kitchen, "common", a != "a5").status_code == 200
+    assert httpx.get(f"{rw_url}/concepts/{kitchen}").json()["common"] is True
+    r = _vote(rw_url, "a6", kitchen, "common", False)
+    assert r.status_code == 409 and "already has 5 votes" in r.json()["detail"]
+    r = _vote(rw_url, "a1", "wn:n99999999", "visual", True)
+    assert r.status_code == 404
+
+
+def test_tag_queue(rw_url: str) -> None:
+    queue = httpx.get(f"{rw_url}/tags/queue", params={"limit": 20}).json()
+    assert len(queue) == 20
+    assert all(q["prior_visual"] >= queue[-1]["prior_visual"] for q in queue)
+    tabby = "wn:n02123045"
+    _vote(rw_url, "q1", tabby, "visual", True)
+    queue = httpx.get(f"{rw_url}/tags/queue", params={"limit": 5}).json()
+    assert queue[0]["id"] == tabby and queue[0]["votes"] == 1  # started ones first
+    mine = httpx.get(f"{rw_url}/tags/queue", params={"limit": 5, "annotator": "q1"}).json()
+    assert tabby not in [q["id"] for q in mine]
+    common_queue = httpx.get(f"{rw_url}/tags/queue", params={"tag": "common"}).json()
+    assert all(q["id"] != "wn:n03619890" for q in common_queue)  # decided
+
+
+def test_crawl_classification_pages(rw_url: str) -> None:
+    r = httpx.get(f"{rw_url}/crawl/classification", params={"limit": 50, "langs": "en"})
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(x) for x in r.text.splitlines()]
+    assert len(lines) == 50
+    cursor = r.headers["x-next-cursor"]
+    assert cursor == lines[-1]["concept"]
+    nxt = [json.loads(x) for x in httpx.get(f"{rw_url}/crawl/classification",
+                                            params={"limit": 50, "after": cursor}).text.splitlines()]
+    assert nxt[0]["concept"] > cursor
+    dog = [json.loads(x) for x in httpx.get(f"{rw_url}/crawl/classification",
+                                            params={"limit": 1, "after": "wn:n02084070"}).text.splitlines()][0]
+    assert dog["concept"] == DOG
+    assert {"text": "dog", "kind": "name", "lang": "en"} in dog["queries"]
+    assert {"text": "Canis familiaris", "kind": "synonym", "lang": "en"} in dog["queries"]
+
+
+def test_crawl_detection_is_bounded_and_deterministic(rw_url: str) -> None:
+    params = {"scene_dataset": "toy-scenes", "per_concept": 2, "limit": 0}
+    first = httpx.get(f"{rw_url}/crawl/detection", params=params).text
+    assert first == httpx.get(f"{rw_url}/crawl/detection", params=params).text
+    lines = [json.loads(x) for x in first.splitlines()]
+    by_concept: dict[str, list[dict]] = {}
+    for line in lines:
+        by_concept.setdefault(line["concept"], []).append(line)
+    assert set(by_concept) >= {DOG, "wn:n03001627", "wn:n02958343"}
+    for rows in by_concept.values():
+        assert sum(r["kind"] == "scene" for r in rows) == 2 and sum(r["kind"] == "pair" for r in rows) <= 2
+    assert any(r["query"] in ("dog street", "dog forest", "dog platform") for r in by_concept[DOG])
+    r = httpx.get(f"{rw_url}/crawl/detection", params={"scene_dataset": "places365"})
+    assert r.status_code == 404 and "places365" in r.json()["detail"]

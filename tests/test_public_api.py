@@ -8,8 +8,8 @@ import bamboo.graph
 
 def test_root_exports() -> None:
     assert sorted(bamboo.__all__) == sorted([
-        "BambooError", "ConceptNotFound", "ConfigurationError", "GraphUnavailable", "InvariantViolation",
-        "QueryError", "SnapshotError", "WordNetNotFound", "__version__",
+        "BambooError", "ConceptNotFound", "ConfigurationError", "DatasetNotFound", "GraphUnavailable", "InvariantViolation",
+        "QueryError", "SnapshotError", "VoteRejected", "WordNetNotFound", "__version__",
     ])
 
 

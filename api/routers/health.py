@@ -1,15 +1,12 @@
-"""``GET /health``: liveness plus a round-trip to the graph store."""
+"""``GET /health`` (liveness plus a graph round trip) and ``GET /stats``."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from bamboo import __version__
-from bamboo.api.deps import get_store
-from bamboo.graph.store import GraphStore
+from bamboo.api.deps import Store, View
 
 router = APIRouter(tags=["health"])
 
@@ -20,6 +17,58 @@ class Health(BaseModel):
     build_status: str | None
 
 
+class Invariants(BaseModel):
+    ok: bool
+    acyclic: bool
+    rooted: bool
+    unique_ids: bool
+    detail: str
+
+
+class Stats(BaseModel):
+    concepts: int
+    is_a_edges: int
+    concepts_by_source: dict[str, int]
+    datasets: int
+    dataset_classes: int
+    votes: int
+    visual: dict[str, int]
+    common: dict[str, int]
+    build_status: str | None
+    graph_version: str | None
+    invariants: Invariants
+
+
 @router.get("/health", response_model=Health)
-def health(store: Annotated[GraphStore, Depends(get_store)]) -> Health:
+def health(store: Store) -> Health:
     return Health(status="ok", version=__version__, build_status=store.get_meta("build.status"))
+
+
+@router.get("/stats", response_model=Stats, summary="Counts, tag decisions and invariants")
+def stats(store: Store, view: View) -> Stats:
+    by_source: dict[str, int] = {}
+    for props in view.props.values():
+        by_source[str(props.get("source"))] = by_source.get(str(props.get("source")), 0) + 1
+    state = store.tag_state()
+    datasets = store.datasets()
+
+    def tally(which: int) -> dict[str, int]:
+        values = [v[which] for v in state.values() if v[which] is not None]
+        return {"yes": sum(1 for v in values if v), "no": sum(1 for v in values if not v)}
+
+    inv = view.invariants
+    return Stats(
+        concepts=len(view.taxonomy),
+        is_a_edges=view.edges,
+        concepts_by_source=dict(sorted(by_source.items())),
+        datasets=len(datasets),
+        dataset_classes=sum(d["classes"] for d in datasets),
+        votes=store.count_votes(),
+        visual=tally(0),
+        common=tally(1),
+        build_status=store.get_meta("build.status"),
+        graph_version=view.version,
+        invariants=Invariants(
+            ok=inv.ok, acyclic=inv.acyclic, rooted=inv.rooted, unique_ids=inv.unique_ids, detail=inv.describe()
+        ),
+    )

@@ -1,0 +1,37 @@
+"""``POST /cypher``: read-only Cypher for power users, with a time limit and a row cap."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from bamboo.api.deps import Store, get_settings
+from bamboo.api.settings import ServiceSettings
+from bamboo.graph.readonly import check_read_only
+
+router = APIRouter(tags=["cypher"])
+
+
+class CypherIn(BaseModel):
+    query: str = Field(min_length=1, max_length=20_000,
+                       examples=["MATCH (c:Concept {id: $id})-[:IS_A]->(p) RETURN p.id AS id, p.name AS name"])
+    params: dict[str, Any] = Field(default_factory=dict, examples=[{"id": "wn:n02084071"}])
+
+
+class CypherOut(BaseModel):
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    truncated: bool = Field(description="true when more rows existed than the row cap")
+
+
+@router.post("/cypher", response_model=CypherOut, summary="Run one read-only Cypher statement")
+def post_cypher(
+    body: CypherIn, store: Store, settings: Annotated[ServiceSettings, Depends(get_settings)]
+) -> CypherOut:
+    check_read_only(body.query)
+    columns, rows, truncated = store.run_read_only(
+        body.query, body.params, timeout_s=settings.cypher_timeout_s, max_rows=settings.cypher_max_rows
+    )
+    return CypherOut(columns=columns, rows=rows, truncated=truncated)

@@ -1,0 +1,57 @@
+"""``/path`` and ``/lca``: hierarchy questions answered from the in-memory taxonomy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+
+from bamboo.api.deps import View
+
+router = APIRouter(tags=["hierarchy"])
+
+
+class PathOut(BaseModel):
+    source: str
+    target: str
+    lca: str
+    path: list[str]
+    names: list[str]
+
+
+class LcaOut(BaseModel):
+    ids: list[str]
+    lca: str | None
+    name: str | None
+
+
+@router.get("/path", response_model=PathOut, summary="Path from one concept up to the LCA and down to another")
+def get_path(
+    view: View,
+    source: Annotated[str, Query(alias="from", examples=["wn:n02084071"])],
+    target: Annotated[str, Query(alias="to", examples=["wn:n02121620"])],
+) -> PathOut:
+    tax = view.taxonomy
+    tax.index(source), tax.index(target)  # unknown ids -> 404
+    try:
+        path = tax.path(source, target)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    lca = tax.lowest_common_ancestor([source, target])
+    assert lca is not None
+    return PathOut(source=source, target=target, lca=lca, path=path, names=[tax.name(p) for p in path])
+
+
+@router.get("/lca", response_model=LcaOut, summary="Lowest common ancestor of several concepts")
+def get_lca(
+    view: View,
+    ids: Annotated[str, Query(description="comma-separated concept ids", examples=["wn:n02084071,wn:n02121620"])],
+) -> LcaOut:
+    wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    if not wanted:
+        raise HTTPException(422, "ids: give at least one concept id")
+    if len(wanted) > 1000:
+        raise HTTPException(422, "ids: at most 1000 concept ids")
+    lca = view.taxonomy.lowest_common_ancestor(wanted)
+    return LcaOut(ids=wanted, lca=lca, name=view.taxonomy.name(lca) if lca else None)

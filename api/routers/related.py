@@ -1,0 +1,48 @@
+"""``POST /related``: related-category sets of query concepts within a label space (paper §4.1.3).
+
+Definition (see :mod:`bamboo.graph.related`): for query ``q`` and ``levels = k`` (default 1), the
+label-space classes in the subtree of ``q`` or of any ancestor of ``q`` at most ``k`` IS_A edges
+up, plus the label-space classes that are ancestors of ``q``. Indices are positions in the label
+space's order (a dataset's class indices, or the order of the given id list).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from bamboo.api.deps import Store, View
+from bamboo.graph.related import DEFAULT_LEVELS, related_sets
+
+router = APIRouter(tags=["related"])
+
+
+class RelatedIn(BaseModel):
+    queries: list[str] = Field(min_length=1, max_length=100_000, examples=[["wn:n02084071"]])
+    label_space: str | list[str] = Field(
+        description="a dataset name, or concept ids in label-space order", examples=["imagenet-1k"]
+    )
+    levels: Annotated[int, Field(ge=0, le=20)] = DEFAULT_LEVELS
+
+
+class RelatedOut(BaseModel):
+    label_space_size: int
+    levels: int
+    related: dict[str, list[int]] = Field(description="query id -> sorted label-space indices")
+
+
+@router.post("/related", response_model=RelatedOut, summary="Related label-space classes per query concept")
+def post_related(body: RelatedIn, view: View, store: Store) -> RelatedOut:
+    if isinstance(body.label_space, str):
+        classes = store.dataset_classes(body.label_space)
+        size = max((c["index"] for c in classes), default=-1) + 1
+        # Dataset indices may have gaps (unmapped classes); map positions back to class indices.
+        space = [c["concept"] for c in classes]
+        index_of = [c["index"] for c in classes]
+    else:
+        space, index_of, size = body.label_space, list(range(len(body.label_space))), len(body.label_space)
+    sets = related_sets(view.taxonomy, body.queries, space, levels=body.levels)
+    related = {q: sorted({index_of[j] for j in sets[i].tolist()}) for i, q in enumerate(sets.queries)}
+    return RelatedOut(label_space_size=size, levels=body.levels, related=related)

@@ -1,0 +1,33 @@
+"""``/search``: prefix and fuzzy match over names, lemmas and labels in every language."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from bamboo.api.deps import View
+
+router = APIRouter(tags=["search"])
+
+
+class SearchHitOut(BaseModel):
+    id: str
+    name: str
+    matched: str
+    lang: str
+    match: str
+    score: float
+
+
+@router.get("/search", response_model=list[SearchHitOut], summary="Find concepts by name")
+def search(
+    view: View,
+    q: Annotated[str, Query(min_length=1, max_length=200, examples=["golden retr"])],
+    lang: Annotated[str | None, Query(max_length=10, description="only labels in this language", examples=["en"])]
+    = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    fuzzy: bool = True,
+) -> list[SearchHitOut]:
+    return [SearchHitOut(**vars(h)) for h in view.search.search(q, lang=lang, limit=limit, fuzzy=fuzzy)]
