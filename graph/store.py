@@ -285,6 +285,8 @@ class GraphStore:
                 return s.execute_read(unit)
         except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
             raise self._translate(exc) from exc
+        except (OverflowError, TypeError, ValueError) as exc:  # a parameter Bolt cannot carry
+            raise QueryError(f"parameters cannot be sent to the database: {exc}") from exc
 
     def exists(self, concept_id: str) -> bool:
         return bool(self._read(cypher.CONCEPT, id=concept_id))
