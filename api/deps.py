@@ -7,29 +7,53 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
-from bamboo.api.cache import GraphCache, GraphView
+from bamboo.api.cache import GraphCache, GraphView, TagView
 from bamboo.api.settings import ServiceSettings
 from bamboo.graph.store import GraphStore
 
-__all__ = ["Store", "View", "get_settings", "get_store", "get_view", "require_api_key"]
+__all__ = [
+    "Cache",
+    "Store",
+    "Tags",
+    "View",
+    "get_cache",
+    "get_settings",
+    "get_store",
+    "get_tags",
+    "get_view",
+    "require_api_key",
+]
 
 
-def get_store(request: Request) -> GraphStore:
+# Dependencies are async so that requests answered from memory never hop through the thread pool.
+
+
+async def get_store(request: Request) -> GraphStore:
     store: GraphStore = request.app.state.store
     return store
 
 
-def get_view(request: Request) -> GraphView:
+async def get_cache(request: Request) -> GraphCache:
+    cache: GraphCache = request.app.state.cache
+    return cache
+
+
+async def get_view(request: Request) -> GraphView:
     cache: GraphCache = request.app.state.cache
     return cache.get()
 
 
-def get_settings(request: Request) -> ServiceSettings:
+async def get_tags(request: Request) -> TagView:
+    cache: GraphCache = request.app.state.cache
+    return cache.tags()
+
+
+async def get_settings(request: Request) -> ServiceSettings:
     settings: ServiceSettings = request.app.state.settings
     return settings
 
 
-def require_api_key(
+async def require_api_key(
     settings: Annotated[ServiceSettings, Depends(get_settings)],
     x_api_key: Annotated[str | None, Header(description="API key for write endpoints")] = None,
 ) -> None:
@@ -41,3 +65,5 @@ def require_api_key(
 
 Store = Annotated[GraphStore, Depends(get_store)]
 View = Annotated[GraphView, Depends(get_view)]
+Tags = Annotated[TagView, Depends(get_tags)]
+Cache = Annotated[GraphCache, Depends(get_cache)]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 __all__ = [
     "ALL_CONCEPTS",
+    "ALL_HAS_CLASS",
     "ALL_IS_A",
+    "ALL_VOTES",
     "ANCESTORS",
     "CHILDREN",
     "CONCEPT",
@@ -27,6 +29,7 @@ __all__ = [
     "DESCENDANTS_PAGE",
     "DUPLICATE_IDS",
     "GET_META",
+    "GET_METAS",
     "PARENTS",
     "SCHEMA",
     "SET_COMMON",
@@ -77,6 +80,8 @@ SET m.value = $value
 DELETE_ALL = "MATCH (n) DETACH DELETE n"
 
 GET_META = "MATCH (m:Meta {key: $key}) RETURN m.value AS value"
+
+GET_METAS = "MATCH (m:Meta) WHERE m.key IN $keys RETURN m.key AS key, m.value AS value"
 
 # --- reads ----------------------------------------------------------------------------------
 
@@ -199,6 +204,16 @@ TAG_STATE = """
 MATCH (c:Concept)
 WHERE c.visual IS NOT NULL OR c.common IS NOT NULL
 RETURN c.id AS id, c.visual AS visual, c.common AS common
+"""
+
+ALL_VOTES = """
+MATCH (a:Annotator)-[v:VOTED]->(c:Concept)
+RETURN c.id AS concept, a.name AS annotator, v.tag AS tag, v.value AS value, v.at AS at
+"""
+
+ALL_HAS_CLASS = """
+MATCH (d:Dataset)-[h:HAS_CLASS]->(c:Concept)
+RETURN c.id AS concept, d.name AS dataset, h.index AS index, h.raw_name AS raw_name
 """
 
 COUNT_VOTES = "MATCH (:Annotator)-[v:VOTED]->(:Concept) RETURN count(v) AS n"

@@ -144,6 +144,18 @@ class GraphStore:
     def set_meta(self, key: str, value: str) -> None:
         self._write(cypher.SET_META, key=key, value=value)
 
+    def get_metas(self, keys: Sequence[str]) -> dict[str, str | None]:
+        found = {r["key"]: r["value"] for r in self._read(cypher.GET_METAS, keys=list(keys))}
+        return {k: found.get(k) for k in keys}
+
+    def all_votes(self) -> list[dict[str, Any]]:
+        """Every current vote: ``{"concept", "annotator", "tag", "value", "at"}``."""
+        return self._read(cypher.ALL_VOTES)
+
+    def all_dataset_classes(self) -> list[dict[str, Any]]:
+        """Every dataset class: ``{"concept", "dataset", "index", "raw_name"}``."""
+        return self._read(cypher.ALL_HAS_CLASS)
+
     def get_meta(self, key: str) -> str | None:
         rows = self._read(cypher.GET_META, key=key)
         return rows[0]["value"] if rows else None
@@ -188,6 +200,7 @@ class GraphStore:
             result = decide(yes, len(values) - yes)
             setter = cypher.SET_VISUAL if tag == "visual" else cypher.SET_COMMON
             tx.run(setter, id=concept, value=result).consume()
+            tx.run(cypher.SET_META, key="tags.version", value=uuid.uuid4().hex).consume()
             return TagDecision(concept, tag, yes, len(values) - yes, result)
 
         return self._write_tx(work)

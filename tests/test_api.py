@@ -211,3 +211,23 @@ def test_crawl_detection_is_bounded_and_deterministic(rw_url: str) -> None:
     assert any(r["query"] in ("dog street", "dog forest", "dog platform") for r in by_concept[DOG])
     r = httpx.get(f"{rw_url}/crawl/detection", params={"scene_dataset": "places365"})
     assert r.status_code == 404 and "places365" in r.json()["detail"]
+
+
+def test_writes_by_other_processes_reach_the_cache(rw_url: str, driver, rw_database: str) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    store = GraphStore(driver, rw_database)
+    store.upsert_dataset("late-ds", {"task": "classification"}, [
+        {"index": 7, "raw_name": "tabby", "concept": "wn:n02123045", "method": "wnid", "confidence": 1.0}
+    ])
+    at = "2026-01-01T00:00:00+00:00"
+    store.cast_vote(annotator="outside", concept="wn:n02123045", tag="visual", value=False, at=at)
+    deadline = time.monotonic() + 60
+    page: dict = {}
+    while time.monotonic() < deadline:
+        page = httpx.get(f"{rw_url}/concepts/wn:n02123045").json()
+        if page["datasets"] and any(v["annotator"] == "outside" for v in page["tags"]["visual"]["votes"]):
+            break
+        time.sleep(0.5)
+    assert {"dataset": "late-ds", "index": 7, "raw_name": "tabby"} in page["datasets"]
+    assert any(v["annotator"] == "outside" and v["value"] is False for v in page["tags"]["visual"]["votes"])

@@ -78,7 +78,7 @@ def test_skos_round_trips_through_rdflib(contents: GraphContents, store: GraphSt
         edges=[e for e in contents.edges if e["child"] in keep and e["parent"] in keep],
     )
     path = export(part, "skos", tmp_path / "bamboo.ttl")
-    g = Graph().parse(path, format="turtle")
+    g = Graph().parse(data=path.read_text(encoding="utf-8"), format="turtle")
     assert len(part.concepts) > 1000
     assert len(list(g.triples((None, SKOS.broader, None)))) == len(part.edges)
     assert len(list(g.subjects(SKOS.prefLabel, None))) == len(part.concepts)

@@ -1,13 +1,19 @@
-"""``/concepts``: one concept page, its ancestors, children, descendants and tag votes."""
+"""``/concepts``: one concept page, its ancestors, children, descendants and tag votes.
+
+Answered from the service's in-memory view (see :mod:`bamboo.api.cache`), which follows the
+graph within a second of any change.
+"""
 
 from __future__ import annotations
 
+import bisect
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from bamboo.api.deps import Store
+from bamboo.api.cache import GraphView, TagView
+from bamboo.api.deps import Tags, View
 from bamboo.graph.search import labels_of
 from bamboo.graph.tags import MAX_VOTES, decide
 
@@ -70,58 +76,72 @@ def tags_out(concept_id: str, votes: list[dict[str, Any]]) -> TagsOut:
         mine = [v for v in votes if v["tag"] == tag]
         yes = sum(1 for v in mine if v["value"])
         no = len(mine) - yes
-        return TagOut(
-            tag=tag, yes=yes, no=no, votes_left=MAX_VOTES - len(mine), decision=decide(yes, no), votes=mine
-        )
+        return TagOut(tag=tag, yes=yes, no=no, votes_left=MAX_VOTES - len(mine), decision=decide(yes, no), votes=mine)
 
     return TagsOut(concept=concept_id, visual=one("visual"), common=one("common"))
 
 
-@router.get("/{concept_id}", response_model=ConceptOut, summary="One concept with everything known about it")
-def get_concept(concept_id: ConceptId, store: Store) -> ConceptOut:
-    page = store.concept_page(concept_id)
-    c = page["concept"]
-    props = {"name": c.name, "lemmas": list(c.lemmas), **c.extra}
-    sources = [c.source] if c.source else []
-    sources += [s for s in c.extra.get("sources", []) if s not in sources]
+def _ref(view: GraphView, cid: str, **extra: Any) -> ConceptRefOut:
+    return ConceptRefOut(id=cid, name=view.props[cid].get("name") or cid, **extra)
+
+
+def concept_out(view: GraphView, tags: TagView, concept_id: str) -> ConceptOut:
+    tax = view.taxonomy
+    tax.index(concept_id)  # ConceptNotFound -> 404
+    props = view.props[concept_id]
+    sources = [props["source"]] if props.get("source") else []
+    sources += [s for s in props.get("sources", []) if s not in sources]
+    visual, common = tags.decided(concept_id)
+    votes = tags.votes_of.get(concept_id, [])
     return ConceptOut(
-        id=c.id,
-        name=c.name,
-        lemmas=list(c.lemmas),
-        gloss=c.gloss,
-        lexname=c.lexname,
-        synset=c.synset,
+        id=concept_id,
+        name=props.get("name") or concept_id,
+        lemmas=list(props.get("lemmas") or []),
+        gloss=props.get("gloss"),
+        lexname=props.get("lexname"),
+        synset=props.get("synset"),
         sources=sources,
-        visual=c.visual,
-        common=c.common,
+        visual=visual,
+        common=common,
         labels=labels_of(props),
-        parents=[ConceptRefOut(**p) for p in page["parents"]],
-        datasets=[DatasetClassRef(**d) for d in page["datasets"]],
-        tags=tags_out(c.id, page["votes"]),
+        parents=[_ref(view, p, kind=view.edge_kind.get((concept_id, p))) for p in sorted(tax.parents(concept_id))],
+        datasets=[DatasetClassRef(**d) for d in view.datasets_of.get(concept_id, [])],
+        tags=tags_out(concept_id, votes),
     )
 
 
+@router.get("/{concept_id}", response_model=ConceptOut, summary="One concept with everything known about it")
+async def get_concept(concept_id: ConceptId, view: View, tags: Tags) -> ConceptOut:
+    return concept_out(view, tags, concept_id)
+
+
 @router.get("/{concept_id}/ancestors", response_model=list[ConceptRefOut], summary="All ancestors, nearest first")
-def get_ancestors(concept_id: ConceptId, store: Store) -> list[ConceptRefOut]:
-    return [ConceptRefOut(**vars(r)) for r in store.ancestors(concept_id)]
+async def get_ancestors(concept_id: ConceptId, view: View) -> list[ConceptRefOut]:
+    depths = view.taxonomy.ancestor_depths(concept_id)
+    return [_ref(view, a, depth=d) for a, d in sorted(depths.items(), key=lambda x: (x[1], x[0]))]
 
 
 @router.get("/{concept_id}/children", response_model=list[ConceptRefOut], summary="Direct children")
-def get_children(concept_id: ConceptId, store: Store) -> list[ConceptRefOut]:
-    return [ConceptRefOut(**vars(r)) for r in store.children(concept_id)]
+async def get_children(concept_id: ConceptId, view: View) -> list[ConceptRefOut]:
+    kids = sorted(view.taxonomy.children(concept_id))
+    return [_ref(view, c, kind=view.edge_kind.get((c, concept_id))) for c in kids]
 
 
 @router.get("/{concept_id}/descendants", response_model=PageOut, summary="Descendants in id order, paged")
-def get_descendants(
+async def get_descendants(
     concept_id: ConceptId,
-    store: Store,
+    view: View,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> PageOut:
-    page = store.descendants(concept_id, cursor=cursor, limit=limit)
-    return PageOut(items=[ConceptRefOut(**vars(r)) for r in page.items], next_cursor=page.next_cursor)
+    ids = sorted(view.taxonomy.descendants(concept_id))
+    start = bisect.bisect_right(ids, cursor) if cursor else 0
+    chunk = ids[start : start + limit]
+    more = start + limit < len(ids)
+    return PageOut(items=[_ref(view, c) for c in chunk], next_cursor=chunk[-1] if more and chunk else None)
 
 
 @router.get("/{concept_id}/tags", response_model=TagsOut, summary="Votes and decisions of the visual/common tags")
-def get_tags(concept_id: ConceptId, store: Store) -> TagsOut:
-    return tags_out(concept_id, store.votes(concept_id))
+async def get_tags(concept_id: ConceptId, view: View, tags: Tags) -> TagsOut:
+    view.taxonomy.index(concept_id)
+    return tags_out(concept_id, tags.votes_of.get(concept_id, []))

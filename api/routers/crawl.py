@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from bamboo.api.deps import Store, View
+from bamboo.api.deps import Store, Tags, View
 from bamboo.graph.search import labels_of
 from bamboo.graph.tags import visual_prior
 
@@ -58,18 +58,17 @@ def _langs(langs: str) -> list[str]:
 @router.get("/classification", response_class=StreamingResponse, responses=_NDJSON_DOC,
             summary="Query strings per visual concept (NDJSON)")
 def crawl_classification(
-    store: Store,
     view: View,
+    tags: Tags,
     langs: Annotated[str, Query(max_length=100, examples=["en,zh,es,nl,it"])] = "en,zh,es,nl,it",
     untagged: bool = True,
     after: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=0, le=1_000_000)] = 1000,
 ) -> StreamingResponse:
     wanted = _langs(langs)
-    state = store.tag_state()
 
     def visual(cid: str) -> bool:
-        decided = state.get(cid, (None, None))[0]
+        decided = tags.decided(cid)[0] if cid in tags.votes_of else None
         if decided is not None:
             return decided
         return untagged and visual_prior(view.props[cid].get("lexname")) >= 0.5
@@ -104,6 +103,7 @@ def _ring(ids: list[str]) -> list[str]:
 def crawl_detection(
     store: Store,
     view: View,
+    tags: Tags,
     scene_dataset: Annotated[str, Query(max_length=100)] = "places365",
     per_concept: Annotated[int, Query(ge=0, le=100)] = 5,
     untagged: bool = True,
@@ -111,13 +111,13 @@ def crawl_detection(
     limit: Annotated[int, Query(ge=0, le=1_000_000)] = 1000,
 ) -> StreamingResponse:
     scenes = sorted({c["concept"] for c in store.dataset_classes(scene_dataset)})
-    state = store.tag_state()
+    state = {cid: tags.decided(cid) for cid in tags.votes_of}
     common = {cid for cid, (_, c) in state.items() if c}
     if untagged:
         for d in store.datasets():
             if d.get("task") == "detection":
-                common |= {c["concept"] for c in store.dataset_classes(d["name"]) if state.get(c["concept"],
-                                                                                               (None, None))[1] is None}
+                common |= {c["concept"] for c in store.dataset_classes(d["name"])
+                           if state.get(c["concept"], (None, None))[1] is None}
     ids = sorted(common)
     chunk, cursor = _page(ids, after, limit)
     scene_ring, common_ring = _ring(scenes), _ring(ids)

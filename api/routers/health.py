@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from bamboo import __version__
-from bamboo.api.deps import Store, View
+from bamboo.api.deps import Store, Tags, View
 
 router = APIRouter(tags=["health"])
 
@@ -45,11 +45,11 @@ def health(store: Store) -> Health:
 
 
 @router.get("/stats", response_model=Stats, summary="Counts, tag decisions and invariants")
-def stats(store: Store, view: View) -> Stats:
+def stats(store: Store, view: View, tags: Tags) -> Stats:
     by_source: dict[str, int] = {}
     for props in view.props.values():
         by_source[str(props.get("source"))] = by_source.get(str(props.get("source")), 0) + 1
-    state = store.tag_state()
+    state = {cid: tags.decided(cid) for cid in tags.votes_of}
     datasets = store.datasets()
 
     def tally(which: int) -> dict[str, int]:
@@ -63,7 +63,7 @@ def stats(store: Store, view: View) -> Stats:
         concepts_by_source=dict(sorted(by_source.items())),
         datasets=len(datasets),
         dataset_classes=sum(d["classes"] for d in datasets),
-        votes=store.count_votes(),
+        votes=sum(len(v) for v in tags.votes_of.values()),
         visual=tally(0),
         common=tally(1),
         build_status=store.get_meta("build.status"),

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from bamboo.api.deps import Store, View, require_api_key
+from bamboo.api.deps import Cache, Store, Tags, View, require_api_key
 from bamboo.graph.tags import MAX_VOTES, Tag, visual_prior
 
 router = APIRouter(prefix="/tags", tags=["tags"])
@@ -46,32 +46,30 @@ class QueueItem(BaseModel):
 
 @router.post("/votes", response_model=DecisionOut, dependencies=[Depends(require_api_key)],
              summary="Cast (or replace) one annotator's vote; returns the tag decision")
-def post_vote(vote: VoteIn, store: Store) -> DecisionOut:
+def post_vote(vote: VoteIn, store: Store, cache: Cache) -> DecisionOut:
     at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
     d = store.cast_vote(annotator=vote.annotator, concept=vote.concept, tag=vote.tag, value=vote.value, at=at)
+    cache.invalidate_tags()
     return DecisionOut(concept=d.concept, tag=d.tag, yes=d.yes, no=d.no, decision=d.decision)
 
 
 @router.get("/queue", response_model=list[QueueItem], summary="Concepts that still need votes, most useful first")
 def get_queue(
-    store: Store,
     view: View,
+    tags: Tags,
     tag: Tag = "visual",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     annotator: Annotated[str | None, Query(max_length=100, description="skip concepts this annotator voted on")]
     = None,
 ) -> list[QueueItem]:
-    state = store.tag_state()
-    progress = store.votes_in_progress(tag)
-    done_by_me: set[str] = set()
-    if annotator:
-        done_by_me = {cid for cid in progress if any(v["annotator"] == annotator and v["tag"] == tag
-                                                     for v in store.votes(cid))}
+    progress = {cid: n for cid, votes in tags.votes_of.items() if (n := sum(v["tag"] == tag for v in votes))}
+    done_by_me = {cid for cid, votes in tags.votes_of.items()
+                  if any(v["annotator"] == annotator and v["tag"] == tag for v in votes)} if annotator else set()
     depth = view.taxonomy.root_depths()
     tax = view.taxonomy
 
     def open_(cid: str) -> bool:
-        visual, common = state.get(cid, (None, None))
+        visual, common = tags.decided(cid) if cid in tags.votes_of else (None, None)
         if tag == "visual":
             return visual is None
         return visual is True and common is None
