@@ -34,7 +34,9 @@ test: install wordnet
 	$(PY) -m pytest
 
 bench: install wordnet
+	@command -v wrk >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk)
 	$(PY) benchmarks/build.py
+	$(PY) benchmarks/api.py
 
 lint: install
 	$(PY) -m pip install -q ruff mypy
