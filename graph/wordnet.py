@@ -21,7 +21,7 @@ from typing import Any
 from bamboo.errors import WordNetNotFound
 from bamboo.graph.model import concept_id_for_offset
 
-__all__ = ["WordNetNouns", "find_wordnet_dir", "open_wordnet", "read_nouns"]
+__all__ = ["WordNetNouns", "close_wordnet", "find_wordnet_dir", "open_wordnet", "read_nouns"]
 
 #: The 45 lexicographer files of WordNet 3.0, in file-number order (wninput(5WN), lexnames(5WN)).
 LEXNAMES: tuple[str, ...] = (
@@ -119,6 +119,17 @@ def open_wordnet(path: str | os.PathLike[str] | None = None, *, cache_dir: Path 
     return reader
 
 
+def close_wordnet(reader: Any) -> None:
+    """Close the data files nltk's reader keeps open (it never closes them itself)."""
+    for fh in list(getattr(reader, "_data_file_map", {}).values()):
+        fh.close()
+    reader._data_file_map = {}
+    key_file = getattr(reader, "_key_synset_file", None)
+    if key_file is not None:
+        key_file.close()
+        reader._key_synset_file = None
+
+
 @dataclass(frozen=True)
 class WordNetNouns:
     """WordNet's noun synsets as graph rows (see :func:`read_nouns`)."""
@@ -155,9 +166,12 @@ def read_nouns(path: str | os.PathLike[str] | None = None, *, cache_dir: Path | 
     reader = open_wordnet(path, cache_dir=cache_dir)
     concepts: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
-    for concept, out in _concept_rows(reader):
-        concepts.append(concept)
-        edges.extend(out)
+    try:
+        for concept, out in _concept_rows(reader):
+            concepts.append(concept)
+            edges.extend(out)
+    finally:
+        close_wordnet(reader)
     concepts.sort(key=lambda r: r["id"])
     edges.sort(key=lambda r: (r["child"], r["parent"]))
     return WordNetNouns(concepts=concepts, edges=edges)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bamboo.errors import WordNetNotFound
-from bamboo.graph.wordnet import LEXNAMES, WordNetNouns, find_wordnet_dir, open_wordnet
+from bamboo.graph.wordnet import LEXNAMES, WordNetNouns, close_wordnet, find_wordnet_dir, open_wordnet
 
 
 def test_counts_match_wordnet_3_0(wordnet_nouns: WordNetNouns) -> None:
@@ -47,7 +47,10 @@ def test_nltk_data_layout_is_accepted(tmp_path: Path) -> None:
 
 def test_lexnames_written_for_debian_folder(tmp_path: Path) -> None:
     reader = open_wordnet(cache_dir=tmp_path)
-    assert reader.synset("dog.n.01").lexname() == "noun.animal"
+    try:
+        assert reader.synset("dog.n.01").lexname() == "noun.animal"
+    finally:
+        close_wordnet(reader)
     written = list(tmp_path.glob("wordnet-*/lexnames"))
     if written:  # only when the dict folder lacked one (Debian's does)
         lines = written[0].read_text().splitlines()
