@@ -8,6 +8,7 @@ derive from the built-in that fits, so ``except KeyError`` still catches an unkn
     ├── WordNetNotFound (FileNotFoundError)  no WordNet 3.0 dict folder where we looked
     ├── GraphUnavailable (ConnectionError)   the graph database cannot be reached or started
     ├── QueryError                           the graph database rejected a statement
+    │   └── QueryTimeout (TimeoutError)      a statement ran past its time limit
     ├── ConceptNotFound (KeyError)           an id that is not in the label system
     ├── DatasetNotFound (KeyError)           a dataset name that is not in the label system
     ├── VoteRejected                         a tag vote that the rules do not allow
@@ -27,6 +28,7 @@ __all__ = [
     "GraphUnavailable",
     "InvariantViolation",
     "QueryError",
+    "QueryTimeout",
     "SnapshotError",
     "VoteRejected",
     "WordNetNotFound",
@@ -51,6 +53,10 @@ class GraphUnavailable(BambooError, ConnectionError):
 
 class QueryError(BambooError):
     """The graph database rejected a statement (syntax, constraint, or a forbidden clause)."""
+
+
+class QueryTimeout(QueryError, TimeoutError):
+    """A statement ran past its time limit."""
 
 
 class ConceptNotFound(BambooError, KeyError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -36,9 +37,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.state.store = store
         app.state.cache = GraphCache(store)
         app.state.cache.get()  # load the taxonomy before taking traffic
+        app.state.cypher_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bamboo-cypher")
         try:
             yield
         finally:
+            app.state.cypher_pool.shutdown(wait=False, cancel_futures=True)
             driver.close()
 
     app = FastAPI(title="Bamboo label system", version=__version__, description=DESCRIPTION, lifespan=lifespan)

@@ -15,6 +15,7 @@ from bamboo.errors import (
     DatasetNotFound,
     GraphUnavailable,
     QueryError,
+    QueryTimeout,
     VoteRejected,
 )
 
@@ -24,6 +25,7 @@ _STATUS: list[tuple[type[BambooError], int]] = [
     (ConceptNotFound, 404),
     (DatasetNotFound, 404),
     (VoteRejected, 409),
+    (QueryTimeout, 504),
     (QueryError, 400),
     (ConfigurationError, 422),
     (GraphUnavailable, 503),

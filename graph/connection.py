@@ -38,6 +38,7 @@ class GraphSettings(BaseSettings):
         bolt_port: Bolt port of the embedded server.
         http_port: ArcadeDB HTTP port of the embedded server.
         heap: Java heap of the embedded server.
+        command_timeout_s: Longest a single statement may run on the embedded server.
     """
 
     model_config = SettingsConfigDict(env_prefix="BAMBOO_GRAPH_", extra="ignore")
@@ -50,6 +51,7 @@ class GraphSettings(BaseSettings):
     bolt_port: int = 7687
     http_port: int = 2480
     heap: str = "2g"
+    command_timeout_s: float = 60.0
 
     @property
     def embedded(self) -> bool:
@@ -62,6 +64,7 @@ class GraphSettings(BaseSettings):
             http_port=self.http_port,
             database=self.database,
             heap=self.heap,
+            command_timeout_s=self.command_timeout_s,
         )
 
 

@@ -47,6 +47,9 @@ class EmbeddedServer:
         http_port: Port of ArcadeDB's own HTTP listener (127.0.0.1 only).
         database: Name of the database created at first start.
         heap: Java maximum heap, e.g. ``"2g"``.
+        command_timeout_s: ArcadeDB aborts any single statement running longer than this
+            (``arcadedb.command.timeout``). The Bolt transaction timeout is not honoured by
+            ArcadeDB, so this is what bounds a runaway query; 0 disables it.
     """
 
     data_dir: Path
@@ -54,6 +57,7 @@ class EmbeddedServer:
     http_port: int = 2480
     database: str = "bamboo"
     heap: str = "2g"
+    command_timeout_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,7 @@ def start_server(server: EmbeddedServer, *, timeout: float = 90.0) -> ServerInfo
         "-Darcadedb.bolt.host=127.0.0.1",
         f"-Darcadedb.bolt.port={server.bolt_port}",
         f"-Darcadedb.server.defaultDatabases={server.database}[root]",
+        f"-Darcadedb.command.timeout={int(server.command_timeout_s * 1000)}",
         "com.arcadedb.server.ArcadeDBServer",
     ]
     with open(data_dir / _LOG_FILE, "ab") as log:

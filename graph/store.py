@@ -281,21 +281,23 @@ class GraphStore:
         in a read transaction; returns ``(columns, rows, truncated)`` with graph values as JSON-able data.
         """
 
-        def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[dict[str, Any]], bool]:
-            result = tx.run(cast(LiteralString, query), params)
-            rows: list[dict[str, Any]] = []
-            truncated = False
-            for record in result:
-                if len(rows) >= max_rows:
-                    truncated = True
-                    break
-                rows.append({k: _plain(v) for k, v in record.items()})
-            return list(result.keys()), rows, truncated
-
-        unit = neo4j.unit_of_work(timeout=timeout_s)(work)
+        # An explicit transaction, not execute_read: a user's statement is never retried.
         try:
-            with self._driver.session(database=self._database, default_access_mode=neo4j.READ_ACCESS) as s:
-                return s.execute_read(unit)
+            with (
+                self._driver.session(database=self._database, default_access_mode=neo4j.READ_ACCESS) as s,
+                s.begin_transaction(timeout=timeout_s) as tx,
+            ):
+                result = tx.run(cast(LiteralString, query), params)
+                rows: list[dict[str, Any]] = []
+                truncated = False
+                for record in result:
+                    if len(rows) >= max_rows:
+                        truncated = True
+                        break
+                    rows.append({k: _plain(v) for k, v in record.items()})
+                columns = list(result.keys())
+                tx.rollback()
+                return columns, rows, truncated
         except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
             raise self._translate(exc) from exc
         except (OverflowError, TypeError, ValueError) as exc:  # a parameter Bolt cannot carry

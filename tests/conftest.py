@@ -35,7 +35,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInfo]:
     data_dir = tmp_path_factory.mktemp("arcadedb")
-    info = start_server(EmbeddedServer(data_dir=data_dir, bolt_port=free_port(), http_port=free_port(), heap="2g"))
+    info = start_server(EmbeddedServer(data_dir=data_dir, bolt_port=free_port(), http_port=free_port(), heap="2g",
+                                       command_timeout_s=20))
     yield info
     stop_server(data_dir)
 

@@ -103,3 +103,22 @@ def test_row_cap_and_graph_values(api_url: str) -> None:
 def test_bad_syntax_is_400(api_url: str) -> None:
     r = httpx.post(f"{api_url}/cypher", json={"query": "MATCH (n RETURN n"})
     assert r.status_code == 400 and r.json()["error"] == "QueryError"
+
+
+def test_slow_query_gets_504_in_time(server, wordnet_build) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from bamboo.api import create_app
+
+    from conftest import serve_app, service_settings
+
+    app = create_app(service_settings(server, server.database, cypher_timeout_s=1.0))
+    with serve_app(app) as url:
+        t0 = time.monotonic()
+        r = httpx.post(f"{url}/cypher", timeout=60, json={
+            "query": "MATCH (a:Concept), (b:Concept) WHERE a.gloss < b.gloss RETURN count(*) AS n"})
+        elapsed = time.monotonic() - t0
+        assert r.status_code == 504 and r.json()["error"] == "QueryTimeout"
+        assert elapsed < 5
+        ok = httpx.post(f"{url}/cypher", json={"query": "MATCH (c:Concept {id: 'wn:n02084071'}) RETURN c.name AS n"})
+        assert ok.json()["rows"] == [{"n": "dog"}]

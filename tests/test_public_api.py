@@ -9,7 +9,7 @@ import bamboo.graph
 def test_root_exports() -> None:
     assert sorted(bamboo.__all__) == sorted([
         "BambooError", "ConceptNotFound", "ConfigurationError", "DatasetNotFound", "GraphUnavailable", "InvariantViolation",
-        "QueryError", "SnapshotError", "VoteRejected", "WordNetNotFound", "__version__",
+        "QueryError", "QueryTimeout", "SnapshotError", "VoteRejected", "WordNetNotFound", "__version__",
     ])
 
 
