@@ -44,7 +44,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             app.state.cypher_pool.shutdown(wait=False, cancel_futures=True)
             driver.close()
 
-    app = FastAPI(title="Bamboo label system", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Bamboo label system", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
     install_error_handlers(app)
     for module in (health, concepts, hierarchy, search, datasets, related, crawl, tags, cypher):
         app.include_router(module.router)

@@ -52,7 +52,11 @@ def install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(p) for p in first.get("loc", []))
         return JSONResponse(
             status_code=422,
-            content={"error": "ValidationError", "detail": f"{where}: {first.get('msg', 'invalid')}", "errors": errors},
+            content={
+                "error": "ValidationError",
+                "detail": f"{where}: {first.get('msg', 'invalid')}",
+                "errors": errors,
+            },
         )
 
     app.add_exception_handler(BambooError, bamboo_error)

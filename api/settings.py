@@ -35,5 +35,7 @@ class ServiceSettings(BaseSettings):
         if value is not None:
             secret = value.get_secret_value()
             if secret.lower() in _PLACEHOLDERS or len(secret) < 16:
-                raise ValueError("BAMBOO_API_KEY must be a real secret of at least 16 characters, not a placeholder")
+                raise ValueError(
+                    "BAMBOO_API_KEY must be a real secret of at least 16 characters, not a placeholder"
+                )
         return value

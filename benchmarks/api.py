@@ -70,7 +70,9 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _load(url: str, paths: list[str], seconds: float, concurrency: int) -> tuple[float, list[float], int]:
+async def _load(
+    url: str, paths: list[str], seconds: float, concurrency: int
+) -> tuple[float, list[float], int]:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -95,15 +97,22 @@ async def _load(url: str, paths: list[str], seconds: float, concurrency: int) ->
 
 
 def _wrk(url: str, paths: list[str], seconds: float, concurrency: int) -> tuple[float, float, float, int]:
-    """Load with wrk (C, one thread) and a Lua script picking random paths: (req/s, p50 ms, p99 ms, non-2xx)."""
+    """Load with wrk (C, one thread), a Lua script picking random paths.
+
+    Returns (req/s, p50 ms, p99 ms, non-2xx count).
+    """
     lua = "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
-    lua += "math.randomseed(1)\nrequest = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
+    lua += (
+        "math.randomseed(1)\nrequest = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(lua)
     try:
         out = subprocess.run(
             ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:.0f}s", "--latency", "-s", fh.name, url],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     finally:
         os.unlink(fh.name)
@@ -115,7 +124,11 @@ def _wrk(url: str, paths: list[str], seconds: float, concurrency: int) -> tuple[
         return float(token)
 
     rps = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec")))
-    pct = {line.split()[0]: ms(line.split()[1]) for line in out.splitlines() if line.strip()[:3] in ("50%", "99%")}
+    pct = {
+        line.split()[0]: ms(line.split()[1])
+        for line in out.splitlines()
+        if line.strip()[:3] in ("50%", "99%")
+    }
     bad = next((int(line.split()[-1]) for line in out.splitlines() if "Non-2xx" in line), 0)
     return rps, pct["50%"], pct["99%"], bad
 
@@ -133,8 +146,10 @@ def _imagenet_ids() -> tuple[list[str], list[str]] | None:
     except ImportError:
         pass
     for d in dirs:
-        for one, many in (("imagenet_synsets.txt", "imagenet22k_synsets.txt"),
-                          ("timm__imagenet_synsets.txt", "timm__imagenet22k_synsets.txt")):
+        for one, many in (
+            ("imagenet_synsets.txt", "imagenet22k_synsets.txt"),
+            ("timm__imagenet_synsets.txt", "timm__imagenet22k_synsets.txt"),
+        ):
             if (d / one).exists() and (d / many).exists():
                 read = lambda p: ["wn:" + x.strip() for x in p.read_text().split() if x.strip()]  # noqa: E731
                 return read(d / one), read(d / many)
@@ -142,7 +157,9 @@ def _imagenet_ids() -> tuple[list[str], list[str]] | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
@@ -156,8 +173,10 @@ def main() -> None:
         nouns = read_nouns()
         store = GraphStore(driver, info.database)
         build_wordnet(store, nouns)
-        proc = subprocess.Popen([sys.executable, "-c", SERVER, tmp, str(bolt), str(http), str(api)],
-                                env=os.environ | {"PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER, tmp, str(bolt), str(http), str(api)],
+            env=os.environ | {"PYTHONUNBUFFERED": "1"},
+        )
         url = f"http://127.0.0.1:{api}"
         for _ in range(300):
             try:
@@ -183,11 +202,15 @@ def main() -> None:
                 results[name] = (rps, statistics.median(lat), _pct(lat, 99), errors)
         base_rps = results["bare FastAPI (baseline)"][0]
         client = "wrk" if use_wrk else "httpx (python; client-bound: install wrk for real numbers)"
-        print(f"load: {client}, {args.concurrency} connections, {args.seconds:.0f} s per endpoint, server, "
-              f"database and client on the same {os.cpu_count()}-core machine")
+        print(
+            f"load: {client}, {args.concurrency} connections, {args.seconds:.0f} s per endpoint, server, "
+            f"database and client on the same {os.cpu_count()}-core machine"
+        )
         for name, (rps, p50, p99, errors) in results.items():
-            print(f"{name:30s} {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms"
-                  f"  non-2xx {errors}  ratio to baseline {rps / base_rps:5.2f}")
+            print(
+                f"{name:30s} {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms"
+                f"  non-2xx {errors}  ratio to baseline {rps / base_rps:5.2f}"
+            )
 
         ids_pair = _imagenet_ids()
         if ids_pair is None:
@@ -195,7 +218,9 @@ def main() -> None:
             return
         in1k, in22k = ids_pair
         t0 = time.perf_counter()
-        r = httpx.post(f"{url}/related", json={"queries": in22k, "label_space": in1k, "levels": 1}, timeout=120)
+        r = httpx.post(
+            f"{url}/related", json={"queries": in22k, "label_space": in1k, "levels": 1}, timeout=120
+        )
         http_s = time.perf_counter() - t0
         assert r.status_code == 200, r.text[:300]
         tax = taxonomy_from_contents(read_contents(store))
@@ -211,9 +236,14 @@ def main() -> None:
             [j for j, c in enumerate(in1k) if near & (tax.ancestors(c) | {c}) or c in depths]
         ref_s = (time.perf_counter() - t0) / len(sample) * len(in22k)
         print(f"related sets, {len(in22k)} IN-22K queries x {len(in1k)} IN-1K classes:")
-        print(f"  POST /related (HTTP, JSON both ways) {http_s:6.2f} s   goal < 2 s: {'met' if http_s < 2 else 'NOT met'}")
+        print(
+            f"  POST /related (HTTP, JSON both ways) {http_s:6.2f} s   "
+            f"goal < 2 s: {'met' if http_s < 2 else 'NOT met'}"
+        )
         print(f"  in-process (sparse matrices)         {lib_s:6.2f} s")
-        print(f"  per-query set reference (extrapolated from 200) {ref_s:6.1f} s   ratio {ref_s / lib_s:7.0f}x")
+        print(
+            f"  per-query set reference (extrapolated from 200) {ref_s:6.1f} s   ratio {ref_s / lib_s:7.0f}x"
+        )
         non_empty = sum(1 for i in range(len(in22k)) if len(sets[i]))
         print(f"  queries with a non-empty related set: {non_empty} of {len(in22k)}")
     finally:

@@ -54,7 +54,9 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--samples", type=int, default=500, help="concepts to query")
     parser.add_argument("--baseline-rows", type=int, default=2000, help="rows written one per transaction")
     args = parser.parse_args()
@@ -97,12 +99,19 @@ def main() -> None:
 
     p50, p99, b50 = statistics.median(fast), _pct(fast, 99), statistics.median(slow)
     print(f"wordnet read           {read_s:8.1f} s")
-    print(f"build (write+checks)   {report.seconds:8.1f} s   {report.concepts} concepts, {report.edges} edges")
-    print(f"total build            {read_s + report.seconds:8.1f} s   goal < 60 s: "
-          f"{'met' if read_s + report.seconds < 60 else 'NOT met'}")
+    print(
+        f"build (write+checks)   {report.seconds:8.1f} s   {report.concepts} concepts, {report.edges} edges"
+    )
+    print(
+        f"total build            {read_s + report.seconds:8.1f} s   goal < 60 s: "
+        f"{'met' if read_s + report.seconds < 60 else 'NOT met'}"
+    )
     print(f"batched writes         {rate:8.0f} concepts/s")
     print(f"baseline 1 row/tx      {base_rate:8.0f} concepts/s   ratio {rate / base_rate:6.1f}x")
-    print(f"ancestors p50 / p99    {p50:8.2f} / {p99:.2f} ms   goal p50 < 5 ms: {'met' if p50 < 5 else 'NOT met'}")
+    print(
+        f"ancestors p50 / p99    {p50:8.2f} / {p99:.2f} ms   "
+        f"goal p50 < 5 ms: {'met' if p50 < 5 else 'NOT met'}"
+    )
     print(f"baseline walk p50      {b50:8.2f} ms   ratio {b50 / p50:6.1f}x")
 
 

@@ -38,14 +38,24 @@ def state(ctx: typer.Context) -> State:
 @app.callback()
 def _options(
     ctx: typer.Context,
-    uri: Annotated[str | None, typer.Option(help="Bolt URI of a Neo4j server [env BAMBOO_GRAPH_URI]; "
-                                            "omit for the embedded store.")] = None,
+    uri: Annotated[
+        str | None,
+        typer.Option(help="Bolt URI of a Neo4j server [env BAMBOO_GRAPH_URI]; omit for the embedded store."),
+    ] = None,
     user: Annotated[str | None, typer.Option(help="User for --uri [env BAMBOO_GRAPH_USER].")] = None,
-    password: Annotated[str | None, typer.Option(help="Password for --uri [env BAMBOO_GRAPH_PASSWORD].")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password for --uri [env BAMBOO_GRAPH_PASSWORD].")
+    ] = None,
     database: Annotated[str | None, typer.Option(help="Database name [env BAMBOO_GRAPH_DATABASE].")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Embedded store folder [env BAMBOO_GRAPH_DATA_DIR].")] = None,
-    bolt_port: Annotated[int | None, typer.Option(help="Embedded Bolt port [env BAMBOO_GRAPH_BOLT_PORT].")] = None,
-    http_port: Annotated[int | None, typer.Option(help="Embedded HTTP port [env BAMBOO_GRAPH_HTTP_PORT].")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Embedded store folder [env BAMBOO_GRAPH_DATA_DIR].")
+    ] = None,
+    bolt_port: Annotated[
+        int | None, typer.Option(help="Embedded Bolt port [env BAMBOO_GRAPH_BOLT_PORT].")
+    ] = None,
+    http_port: Annotated[
+        int | None, typer.Option(help="Embedded HTTP port [env BAMBOO_GRAPH_HTTP_PORT].")
+    ] = None,
 ) -> None:
     ctx.obj = State(
         overrides={

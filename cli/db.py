@@ -17,7 +17,9 @@ console = Console()
 def _embedded_settings(ctx: typer.Context):  # type: ignore[no-untyped-def]
     settings = state(ctx).settings()
     if not settings.embedded:
-        raise ConfigurationError("`bamboo db` manages the embedded store only; a --uri server is managed elsewhere")
+        raise ConfigurationError(
+            "`bamboo db` manages the embedded store only; a --uri server is managed elsewhere"
+        )
     return settings
 
 
@@ -26,8 +28,10 @@ def start(ctx: typer.Context) -> None:
     """Start the embedded server (or reuse the running one)."""
     settings = _embedded_settings(ctx)
     info = start_server(settings.embedded_server())
-    console.print(f"embedded graph store running: pid {info.pid}, {info.uri}, database {info.database!r}, "
-                  f"data in {info.data_dir}")
+    console.print(
+        f"embedded graph store running: pid {info.pid}, {info.uri}, database {info.database!r}, "
+        f"data in {info.data_dir}"
+    )
 
 
 @db_app.command("stop")

@@ -115,7 +115,9 @@ def concept(
     console.print(f"  lemmas: {', '.join(c.lemmas)}", highlight=False)
     console.print(f"  gloss: {c.gloss}", highlight=False)
     console.print(f"  parents: {', '.join(f'{p.id} {p.name}' for p in parents) or '-'}", highlight=False)
-    console.print(f"  children ({len(children)}): {', '.join(p.name for p in children[:20])}", highlight=False)
+    console.print(
+        f"  children ({len(children)}): {', '.join(p.name for p in children[:20])}", highlight=False
+    )
 
 
 @app.command()
@@ -146,7 +148,11 @@ def descendants(
     with open_store(ctx) as store:
         page = store.descendants(concept_id, cursor=cursor, limit=limit)
     if as_json:
-        print(json.dumps({"items": [dataclasses.asdict(r) for r in page.items], "next_cursor": page.next_cursor}))
+        print(
+            json.dumps(
+                {"items": [dataclasses.asdict(r) for r in page.items], "next_cursor": page.next_cursor}
+            )
+        )
         return
     for r in page.items:
         console.print(f"{r.id}  {r.name}", highlight=False)
@@ -162,8 +168,10 @@ def snapshot(
     """Write the offline taxonomy snapshot the SDK loads (CSR arrays, .npz)."""
     with open_store(ctx) as store:
         meta = write_snapshot(store, path)
-    console.print(f"wrote {meta['path']}: {meta['concepts']} concepts, {meta['is_a_edges']} edges, "
-                  f"content hash {str(meta['content_hash'])[:16]}")
+    console.print(
+        f"wrote {meta['path']}: {meta['concepts']} concepts, {meta['is_a_edges']} edges, "
+        f"content hash {str(meta['content_hash'])[:16]}"
+    )
 
 
 @app.command("export")

@@ -55,7 +55,9 @@ def build_wordnet(
             return None
         return lambda n: progress(name, n, total)
 
-    store.upsert_concepts(nouns.concepts, batch_size=batch_size, progress=stage("concepts", len(nouns.concepts)))
+    store.upsert_concepts(
+        nouns.concepts, batch_size=batch_size, progress=stage("concepts", len(nouns.concepts))
+    )
     store.upsert_is_a(nouns.edges, batch_size=batch_size, progress=stage("edges", len(nouns.edges)))
     contents = read_contents(store)
     report = check_invariants(contents) if check else InvariantReport(True, True, True)

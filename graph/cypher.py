@@ -126,7 +126,9 @@ RETURN c.id AS child, p.id AS parent, e.kind AS kind, e.source AS source
 COUNT_CONCEPTS = "MATCH (c:Concept) RETURN count(c) AS n"
 COUNT_IS_A = "MATCH (:Concept)-[e:IS_A]->(:Concept) RETURN count(e) AS n"
 COUNT_CONCEPTS_BY_SOURCE = "MATCH (c:Concept) RETURN c.source AS source, count(c) AS n ORDER BY source"
-COUNT_IS_A_BY_KIND = "MATCH (:Concept)-[e:IS_A]->(:Concept) RETURN e.kind AS kind, count(e) AS n ORDER BY kind"
+COUNT_IS_A_BY_KIND = (
+    "MATCH (:Concept)-[e:IS_A]->(:Concept) RETURN e.kind AS kind, count(e) AS n ORDER BY kind"
+)
 
 DUPLICATE_IDS = """
 MATCH (c:Concept)

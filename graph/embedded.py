@@ -115,7 +115,9 @@ def _read_state(data_dir: Path) -> ServerInfo | None:
     try:
         return ServerInfo(**json.loads(path.read_text()))
     except (ValueError, TypeError) as exc:
-        raise GraphUnavailable(f"{path} is not a valid server state file ({exc}); remove it and start again") from exc
+        raise GraphUnavailable(
+            f"{path} is not a valid server state file ({exc}); remove it and start again"
+        ) from exc
 
 
 def _write_state(data_dir: Path, info: ServerInfo) -> None:
@@ -284,7 +286,9 @@ def _server_command(info: ServerInfo, command: str) -> None:
             timeout=60,
         )
     except httpx.HTTPError as exc:
-        raise GraphUnavailable(f"the embedded server's HTTP port {info.http_port} does not answer: {exc}") from exc
+        raise GraphUnavailable(
+            f"the embedded server's HTTP port {info.http_port} does not answer: {exc}"
+        ) from exc
     if response.status_code != 200:
         raise GraphUnavailable(f"the embedded server refused {command!r}: {response.text[:300]}")
 

@@ -18,7 +18,8 @@ from typing import Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from rdflib import RDF, SKOS, Graph, Literal as RdfLiteral, Namespace, URIRef
+from rdflib import RDF, SKOS, Graph, Namespace, URIRef
+from rdflib import Literal as RdfLiteral
 
 from bamboo.errors import ConfigurationError
 from bamboo.graph.invariants import GraphContents

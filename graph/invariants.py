@@ -49,7 +49,9 @@ class InvariantReport:
         if not self.acyclic:
             problems.append(f"IS_A cycle through {' -> '.join(self.cycle)}")
         if not self.rooted:
-            problems.append(f"{self.unrooted_count} concepts do not reach {ENTITY_ID}, e.g. {self.unrooted[:5]}")
+            problems.append(
+                f"{self.unrooted_count} concepts do not reach {ENTITY_ID}, e.g. {self.unrooted[:5]}"
+            )
         if not self.unique_ids:
             problems.append(f"duplicate concept ids: {self.duplicate_ids[:5]}")
         return "; ".join(problems) or "all invariants hold"

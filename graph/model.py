@@ -39,10 +39,19 @@ class Concept:
 
     @classmethod
     def from_properties(cls, props: dict[str, Any]) -> Concept:
-        known = {k: props.get(k) for k in cls._FIELDS}
-        known["lemmas"] = tuple(props.get("lemmas") or ())
         extra = {k: v for k, v in props.items() if k not in cls._FIELDS}
-        return cls(**known, extra=extra)
+        return cls(
+            id=str(props["id"]),
+            name=str(props.get("name") or props["id"]),
+            lemmas=tuple(props.get("lemmas") or ()),
+            gloss=props.get("gloss"),
+            lexname=props.get("lexname"),
+            synset=props.get("synset"),
+            source=props.get("source"),
+            visual=props.get("visual"),
+            common=props.get("common"),
+            extra=extra,
+        )
 
 
 @dataclass(frozen=True)

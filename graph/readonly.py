@@ -23,7 +23,13 @@ _FORBIDDEN = {
 }  # fmt: skip
 
 ALLOWED_PROCEDURES = frozenset(
-    {"db.labels", "db.relationshiptypes", "db.propertykeys", "db.schema.visualization", "db.schema.nodetypeproperties"}
+    {
+        "db.labels",
+        "db.relationshiptypes",
+        "db.propertykeys",
+        "db.schema.visualization",
+        "db.schema.nodetypeproperties",
+    }
 )
 
 _LEXEME = re.compile(
@@ -72,6 +78,7 @@ def check_read_only(statement: str) -> str:
         target = m.group(1)
         if target != "{" and target.lower() not in ALLOWED_PROCEDURES:
             raise QueryError(
-                f"read-only endpoint: procedure {target} is not allowed (allowed: {', '.join(sorted(ALLOWED_PROCEDURES))})"
+                f"read-only endpoint: procedure {target} is not allowed "
+                f"(allowed: {', '.join(sorted(ALLOWED_PROCEDURES))})"
             )
     return statement

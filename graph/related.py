@@ -51,7 +51,9 @@ class RelatedSets:
     def mask(self) -> sp.csr_matrix:
         """Boolean (queries × label space) sparse matrix."""
         data = np.ones(len(self.indices), dtype=bool)
-        return sp.csr_matrix((data, self.indices, self.indptr), shape=(len(self.queries), self.label_space_size))
+        return sp.csr_matrix(
+            (data, self.indices, self.indptr), shape=(len(self.queries), self.label_space_size)
+        )
 
 
 def _parent_matrix(tax: Taxonomy) -> sp.csr_matrix:
@@ -62,7 +64,9 @@ def _parent_matrix(tax: Taxonomy) -> sp.csr_matrix:
 
 def _selection(positions: npt.NDArray[np.int64], n: int) -> sp.csr_matrix:
     rows = np.arange(len(positions))
-    return sp.csr_matrix((np.ones(len(positions), dtype=np.float32), (rows, positions)), shape=(len(positions), n))
+    return sp.csr_matrix(
+        (np.ones(len(positions), dtype=np.float32), (rows, positions)), shape=(len(positions), n)
+    )
 
 
 def _climb(start: sp.csr_matrix, parents: sp.csr_matrix, levels: int | None) -> sp.csr_matrix:

@@ -68,7 +68,9 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def search(self, query: str, *, lang: str | None = None, limit: int = 20, fuzzy: bool = True) -> list[SearchHit]:
+    def search(
+        self, query: str, *, lang: str | None = None, limit: int = 20, fuzzy: bool = True
+    ) -> list[SearchHit]:
         """Exact, then prefix, then fuzzy matches; one hit per concept, best first."""
         q = normalize(query)
         if not q:

@@ -37,7 +37,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, neo4j.graph.Relationship):
         return {"type": value.type, "properties": {k: _plain(v) for k, v in value.items()}}
     if isinstance(value, neo4j.graph.Path):
-        return {"nodes": [_plain(n) for n in value.nodes], "relationships": [_plain(r) for r in value.relationships]}
+        return {
+            "nodes": [_plain(n) for n in value.nodes],
+            "relationships": [_plain(r) for r in value.relationships],
+        }
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -187,14 +190,18 @@ class GraphStore:
         """
         current = self.concept(concept)
         if tag == "common" and current.visual is not True:
-            raise VoteRejected(f"{concept} is not decided visual yet; *common* is voted on visual concepts only")
+            raise VoteRejected(
+                f"{concept} is not decided visual yet; *common* is voted on visual concepts only"
+            )
 
         def work(tx: neo4j.ManagedTransaction) -> TagDecision:
             votes = [r for r in tx.run(cypher.VOTES, id=concept).data() if r["tag"] == tag]
             voters = {r["annotator"] for r in votes}
             if annotator not in voters and len(voters) >= MAX_VOTES:
                 raise VoteRejected(f"{concept} already has {MAX_VOTES} votes on {tag!r}")
-            tx.run(cypher.UPSERT_VOTE, annotator=annotator, concept=concept, tag=tag, value=value, at=at).consume()
+            tx.run(
+                cypher.UPSERT_VOTE, annotator=annotator, concept=concept, tag=tag, value=value, at=at
+            ).consume()
             values = [r["value"] for r in votes if r["annotator"] != annotator] + [value]
             yes = sum(1 for v in values if v)
             result = decide(yes, len(values) - yes)
@@ -228,7 +235,9 @@ class GraphStore:
         return [r["dataset"] | {"classes": int(r["classes"])} for r in self._read(cypher.DATASETS)]
 
     def dataset_classes(self, name: str) -> list[dict[str, Any]]:
-        """Classes of a dataset in index order: ``{"index", "raw_name", "method", "confidence", "concept", "name"}``.
+        """Classes of a dataset in index order.
+
+        Rows are ``{"index", "raw_name", "method", "confidence", "concept", "name"}``.
 
         Raises:
             DatasetNotFound: no dataset of that name.
@@ -271,7 +280,9 @@ class GraphStore:
             "datasets": sorted(
                 (d for d in row["datasets"] if d.get("dataset")), key=lambda d: (d["dataset"], d["index"])
             ),
-            "votes": sorted((v for v in row["votes"] if v.get("annotator")), key=lambda v: (v["tag"], v["annotator"])),
+            "votes": sorted(
+                (v for v in row["votes"] if v.get("annotator")), key=lambda v: (v["tag"], v["annotator"])
+            ),
         }
 
     def run_read_only(
@@ -368,5 +379,3 @@ class GraphStore:
 
     def duplicate_ids(self) -> list[tuple[str, int]]:
         return [(r["id"], int(r["n"])) for r in self._read(cypher.DUPLICATE_IDS)]
-
-

@@ -50,7 +50,9 @@ class Taxonomy:
         meta: dict[str, Any] | None = None,
     ) -> None:
         if len(parent_indptr) != len(ids) + 1 or len(names) != len(ids):
-            raise SnapshotError("inconsistent taxonomy arrays: ids, names and parent_indptr disagree in length")
+            raise SnapshotError(
+                "inconsistent taxonomy arrays: ids, names and parent_indptr disagree in length"
+            )
         self.ids = ids
         self.names = names
         self.parent_indptr = parent_indptr
@@ -85,7 +87,8 @@ class Taxonomy:
                 meta = json.loads(str(data["meta"]))
                 if meta.get("format") != SNAPSHOT_FORMAT:
                     raise SnapshotError(
-                        f"{path} has snapshot format {meta.get('format')!r}; this version reads {SNAPSHOT_FORMAT!r}"
+                        f"{path} has snapshot format {meta.get('format')!r}; "
+                        f"this version reads {SNAPSHOT_FORMAT!r}"
                     )
                 lemmas = [tuple(x.split("\x1f")) if x else () for x in data["lemmas"].tolist()]
                 return cls(
@@ -97,7 +100,9 @@ class Taxonomy:
                     meta=meta,
                 )
         except FileNotFoundError as exc:
-            raise SnapshotError(f"snapshot {path} does not exist; write one with `bamboo snapshot {path}`") from exc
+            raise SnapshotError(
+                f"snapshot {path} does not exist; write one with `bamboo snapshot {path}`"
+            ) from exc
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             if isinstance(exc, SnapshotError):
                 raise

@@ -87,7 +87,9 @@ def _prepared_dir(dict_dir: Path, cache_dir: Path | None) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(dict_dir, tmp, ignore=shutil.ignore_patterns("pixmaps", "*.vrb"))
         (tmp / "lexnames").write_text(
-            "".join(f"{i:02d}\t{name}\t{_POS_NUMBER[name.split('.')[0]]}\n" for i, name in enumerate(LEXNAMES))
+            "".join(
+                f"{i:02d}\t{name}\t{_POS_NUMBER[name.split('.')[0]]}\n" for i, name in enumerate(LEXNAMES)
+            )
         )
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
@@ -152,10 +154,20 @@ def _concept_rows(reader: Any) -> Iterator[tuple[dict[str, Any], list[dict[str, 
             "source": "wordnet",
         }
         edges = [
-            {"child": cid, "parent": concept_id_for_offset(p.offset()), "kind": "hypernym", "source": "wordnet"}
+            {
+                "child": cid,
+                "parent": concept_id_for_offset(p.offset()),
+                "kind": "hypernym",
+                "source": "wordnet",
+            }
             for p in synset.hypernyms()
         ] + [
-            {"child": cid, "parent": concept_id_for_offset(p.offset()), "kind": "instance", "source": "wordnet"}
+            {
+                "child": cid,
+                "parent": concept_id_for_offset(p.offset()),
+                "kind": "instance",
+                "source": "wordnet",
+            }
             for p in synset.instance_hypernyms()
         ]
         yield {"id": cid, "props": props}, edges

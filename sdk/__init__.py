@@ -1,1 +1,1 @@
-"""What training jobs use: the offline taxonomy snapshot today; client, OOD rectification and samplers next."""
+"""What training jobs use. Today: the offline taxonomy (``bamboo.graph.Taxonomy``); more to come."""

@@ -11,11 +11,15 @@ from bamboo.api import ServiceSettings
 from bamboo.graph.related import related_sets
 from bamboo.graph.store import GraphStore
 from bamboo.graph.taxonomy import Taxonomy
-
 from conftest import API_KEY
 
 DOG, CANINE, CAT, SHIP, GOLDEN, ENTITY = (
-    "wn:n02084071", "wn:n02083346", "wn:n02121620", "wn:n04194289", "wn:n02099601", "wn:n00001740"
+    "wn:n02084071",
+    "wn:n02083346",
+    "wn:n02121620",
+    "wn:n04194289",
+    "wn:n02099601",
+    "wn:n00001740",
 )
 
 
@@ -39,8 +43,16 @@ def test_concept_page(api_url: str) -> None:
     assert body["tags"]["visual"]["decision"] is None and body["tags"]["visual"]["votes_left"] == 5
 
 
-@pytest.mark.parametrize("path", ["/concepts/{}", "/concepts/{}/ancestors", "/concepts/{}/children",
-                                  "/concepts/{}/descendants", "/concepts/{}/tags"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/concepts/{}",
+        "/concepts/{}/ancestors",
+        "/concepts/{}/children",
+        "/concepts/{}/descendants",
+        "/concepts/{}/tags",
+    ],
+)
 def test_unknown_concept_is_404_naming_the_id(api_url: str, path: str) -> None:
     r = httpx.get(api_url + path.format("wn:n99999999"))
     assert r.status_code == 404
@@ -91,7 +103,11 @@ def test_related_against_an_id_list_matches_the_library(api_url: str, store: Gra
     r = httpx.post(f"{api_url}/related", json={"queries": [DOG, CAT], "label_space": space, "levels": 1})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["related"][DOG] == [0, 3, 4]  # golden retriever (below), canine (above), dingo (sibling subtree)
+    assert body["related"][DOG] == [
+        0,
+        3,
+        4,
+    ]  # golden retriever (below), canine (above), dingo (sibling subtree)
     assert body["related"][CAT] == [1]
     assert body["related"] == related_sets(tax, [DOG, CAT], space, levels=1).as_dict()
     lvl0 = httpx.post(f"{api_url}/related", json={"queries": [DOG], "label_space": space, "levels": 0}).json()
@@ -108,7 +124,9 @@ def test_related_errors(api_url: str) -> None:
 
 
 def test_write_endpoints_disabled_without_key(api_url: str) -> None:
-    r = httpx.post(f"{api_url}/tags/votes", json={"annotator": "a", "concept": DOG, "tag": "visual", "value": True})
+    r = httpx.post(
+        f"{api_url}/tags/votes", json={"annotator": "a", "concept": DOG, "tag": "visual", "value": True}
+    )
     assert r.status_code == 403 and "BAMBOO_API_KEY" in r.json()["detail"]
 
 
@@ -126,8 +144,14 @@ def test_datasets(rw_url: str) -> None:
     assert names["toy-cls"]["classes"] == 4 and names["toy-cls"]["task"] == "classification"
     classes = httpx.get(f"{rw_url}/datasets/toy-cls/classes").json()
     assert [c["index"] for c in classes] == [0, 1, 3, 4]
-    assert classes[0] == {"index": 0, "raw_name": "class 0", "concept": GOLDEN, "name": "golden retriever",
-                          "method": "wnid", "confidence": 1.0}
+    assert classes[0] == {
+        "index": 0,
+        "raw_name": "class 0",
+        "concept": GOLDEN,
+        "name": "golden retriever",
+        "method": "wnid",
+        "confidence": 1.0,
+    }
     r = httpx.get(f"{rw_url}/datasets/nope/classes")
     assert r.status_code == 404 and "nope" in r.json()["detail"]
     page = httpx.get(f"{rw_url}/concepts/{GOLDEN}").json()
@@ -140,9 +164,14 @@ def test_related_against_a_dataset_uses_its_class_indices(rw_url: str) -> None:
     assert body["related"][DOG] == [0, 4]  # golden retriever at 0, canine at 4 (index 2 is a gap)
 
 
-def _vote(url: str, annotator: str, concept: str, tag: str, value: bool, key: str = API_KEY) -> httpx.Response:
-    return httpx.post(f"{url}/tags/votes", headers={"X-API-Key": key},
-                      json={"annotator": annotator, "concept": concept, "tag": tag, "value": value})
+def _vote(
+    url: str, annotator: str, concept: str, tag: str, value: bool, key: str = API_KEY
+) -> httpx.Response:
+    return httpx.post(
+        f"{url}/tags/votes",
+        headers={"X-API-Key": key},
+        json={"annotator": annotator, "concept": concept, "tag": tag, "value": value},
+    )
 
 
 def test_votes_three_of_five(rw_url: str) -> None:
@@ -151,11 +180,22 @@ def test_votes_three_of_five(rw_url: str) -> None:
     assert _vote(rw_url, "a1", kitchen, "common", True).status_code == 409  # not visual yet
     assert _vote(rw_url, "a1", kitchen, "visual", True).json()["decision"] is None
     assert _vote(rw_url, "a2", kitchen, "visual", False).json()["decision"] is None
-    assert _vote(rw_url, "a2", kitchen, "visual", True).json() == {  # a2 changes their mind: replaced, not added
-        "concept": kitchen, "tag": "visual", "yes": 2, "no": 0, "decision": None}
+    assert _vote(
+        rw_url, "a2", kitchen, "visual", True
+    ).json() == {  # a2 changes their mind: replaced, not added
+        "concept": kitchen,
+        "tag": "visual",
+        "yes": 2,
+        "no": 0,
+        "decision": None,
+    }
     assert _vote(rw_url, "a3", kitchen, "visual", True).json()["decision"] is True
     tags = httpx.get(f"{rw_url}/concepts/{kitchen}/tags").json()
-    assert tags["visual"]["yes"] == 3 and [v["annotator"] for v in tags["visual"]["votes"]] == ["a1", "a2", "a3"]
+    assert tags["visual"]["yes"] == 3 and [v["annotator"] for v in tags["visual"]["votes"]] == [
+        "a1",
+        "a2",
+        "a3",
+    ]
     assert httpx.get(f"{rw_url}/concepts/{kitchen}").json()["visual"] is True
     for a in ("a1", "a2", "a3", "a4", "a5"):
         assert _vote(rw_url, a, kitchen, "common", a != "a5").status_code == 200
@@ -187,11 +227,19 @@ def test_crawl_classification_pages(rw_url: str) -> None:
     assert len(lines) == 50
     cursor = r.headers["x-next-cursor"]
     assert cursor == lines[-1]["concept"]
-    nxt = [json.loads(x) for x in httpx.get(f"{rw_url}/crawl/classification",
-                                            params={"limit": 50, "after": cursor}).text.splitlines()]
+    nxt = [
+        json.loads(x)
+        for x in httpx.get(
+            f"{rw_url}/crawl/classification", params={"limit": 50, "after": cursor}
+        ).text.splitlines()
+    ]
     assert nxt[0]["concept"] > cursor
-    dog = [json.loads(x) for x in httpx.get(f"{rw_url}/crawl/classification",
-                                            params={"limit": 1, "after": "wn:n02084070"}).text.splitlines()][0]
+    dog = [
+        json.loads(x)
+        for x in httpx.get(
+            f"{rw_url}/crawl/classification", params={"limit": 1, "after": "wn:n02084070"}
+        ).text.splitlines()
+    ][0]
     assert dog["concept"] == DOG
     assert {"text": "dog", "kind": "name", "lang": "en"} in dog["queries"]
     assert {"text": "Canis familiaris", "kind": "synonym", "lang": "en"} in dog["queries"]
@@ -217,9 +265,11 @@ def test_writes_by_other_processes_reach_the_cache(rw_url: str, driver, rw_datab
     import time
 
     store = GraphStore(driver, rw_database)
-    store.upsert_dataset("late-ds", {"task": "classification"}, [
-        {"index": 7, "raw_name": "tabby", "concept": "wn:n02123045", "method": "wnid", "confidence": 1.0}
-    ])
+    store.upsert_dataset(
+        "late-ds",
+        {"task": "classification"},
+        [{"index": 7, "raw_name": "tabby", "concept": "wn:n02123045", "method": "wnid", "confidence": 1.0}],
+    )
     at = "2026-01-01T00:00:00+00:00"
     store.cast_vote(annotator="outside", concept="wn:n02123045", tag="visual", value=False, at=at)
     deadline = time.monotonic() + 60

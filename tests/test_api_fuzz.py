@@ -25,7 +25,14 @@ def _operations(url: str) -> list:  # type: ignore[type-arg]
 
 def test_spec_lists_every_endpoint(rw_url: str) -> None:
     paths = {op.path for op in _operations(rw_url)}
-    assert {"/concepts/{concept_id}", "/related", "/cypher", "/tags/votes", "/crawl/detection", "/search"} <= paths
+    assert {
+        "/concepts/{concept_id}",
+        "/related",
+        "/cypher",
+        "/tags/votes",
+        "/crawl/detection",
+        "/search",
+    } <= paths
 
 
 def test_no_server_errors(rw_url: str) -> None:
@@ -33,8 +40,13 @@ def test_no_server_errors(rw_url: str) -> None:
     for operation in _operations(rw_url):
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
         def run(case) -> None:  # type: ignore[no-untyped-def]
             response = case.call(headers={"X-API-Key": API_KEY}, timeout=60)
             case.validate_response(response, checks=[not_a_server_error])

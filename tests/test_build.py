@@ -15,7 +15,6 @@ from bamboo.graph.embedded import ServerInfo
 from bamboo.graph.stats import graph_stats
 from bamboo.graph.store import GraphStore
 from bamboo.graph.wordnet import WordNetNouns
-
 from conftest import cli_env, run_cli
 
 
@@ -53,7 +52,9 @@ def test_descendants_match_wordnet(store: GraphStore, wordnet_nouns: WordNetNoun
     assert set(got) == expected and len(expected) > 100
 
 
-def test_rebuild_is_identical(store: GraphStore, wordnet_nouns: WordNetNouns, wordnet_build: BuildReport) -> None:
+def test_rebuild_is_identical(
+    store: GraphStore, wordnet_nouns: WordNetNouns, wordnet_build: BuildReport
+) -> None:
     again = build_wordnet(store, wordnet_nouns)
     assert again.content_hash == wordnet_build.content_hash
     assert (again.concepts, again.edges) == (wordnet_build.concepts, wordnet_build.edges)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from bamboo.graph.build import BuildReport
 from bamboo.graph.embedded import ServerInfo
-
 from conftest import run_cli
 
 
@@ -17,7 +16,11 @@ def test_stats_json(server: ServerInfo, wordnet_build: BuildReport) -> None:
     stats = json.loads(out.stdout)
     assert stats["concepts"] >= 82115
     assert stats["invariants"] == {
-        "ok": True, "acyclic": True, "rooted": True, "unique_ids": True, "detail": "all invariants hold"
+        "ok": True,
+        "acyclic": True,
+        "rooted": True,
+        "unique_ids": True,
+        "detail": "all invariants hold",
     }
     assert stats["content_hash"] == wordnet_build.content_hash
 
@@ -30,8 +33,11 @@ def test_concept_ancestors_descendants(server: ServerInfo, wordnet_build: BuildR
     assert {"wn:n02083346", "wn:n00001740"} <= {a["id"] for a in ancestors}
     page = json.loads(run_cli(server, "descendants", "wn:n02083346", "--limit", "5", "--json").stdout)
     assert len(page["items"]) == 5 and page["next_cursor"] == page["items"][-1]["id"]
-    nxt = json.loads(run_cli(server, "descendants", "wn:n02083346", "--limit", "5", "--cursor",
-                             page["next_cursor"], "--json").stdout)
+    nxt = json.loads(
+        run_cli(
+            server, "descendants", "wn:n02083346", "--limit", "5", "--cursor", page["next_cursor"], "--json"
+        ).stdout
+    )
     assert nxt["items"][0]["id"] > page["next_cursor"]
 
 

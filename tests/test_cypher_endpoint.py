@@ -60,9 +60,16 @@ MUTATIONS = [
 READS = [
     ("MATCH (c:Concept {id: $id}) RETURN c.name AS name", {"id": "wn:n02084071"}, [{"name": "dog"}]),
     ("MATCH (c:Concept) WHERE c.name = 'CREATE' RETURN count(c) AS n", {}, [{"n": 0}]),
-    ("MATCH (c:Concept {id: 'wn:n02084071'}) RETURN c {.name, set: 1} AS m", {},
-     [{"m": {"name": "dog", "set": 1}}]),
-    ("CALL db.labels() YIELD label WITH label WHERE label = 'Concept' RETURN label", {}, [{"label": "Concept"}]),
+    (
+        "MATCH (c:Concept {id: 'wn:n02084071'}) RETURN c {.name, set: 1} AS m",
+        {},
+        [{"m": {"name": "dog", "set": 1}}],
+    ),
+    (
+        "CALL db.labels() YIELD label WITH label WHERE label = 'Concept' RETURN label",
+        {},
+        [{"label": "Concept"}],
+    ),
 ]
 
 
@@ -93,11 +100,17 @@ def test_mutation_corpus_changes_nothing(api_url: str, store: GraphStore) -> Non
 def test_row_cap_and_graph_values(api_url: str) -> None:
     r = httpx.post(f"{api_url}/cypher", json={"query": "MATCH (c:Concept) RETURN c.id AS id"}).json()
     assert len(r["rows"]) == 1000 and r["truncated"] is True
-    r = httpx.post(f"{api_url}/cypher", json={
-        "query": "MATCH p = (:Concept {id: $id})-[:IS_A]->(:Concept) RETURN p LIMIT 1", "params": {"id": "wn:n02084071"}
-    }).json()
+    r = httpx.post(
+        f"{api_url}/cypher",
+        json={
+            "query": "MATCH p = (:Concept {id: $id})-[:IS_A]->(:Concept) RETURN p LIMIT 1",
+            "params": {"id": "wn:n02084071"},
+        },
+    ).json()
     path = r["rows"][0]["p"]
-    assert path["nodes"][0]["properties"]["id"] == "wn:n02084071" and path["relationships"][0]["type"] == "IS_A"
+    assert (
+        path["nodes"][0]["properties"]["id"] == "wn:n02084071" and path["relationships"][0]["type"] == "IS_A"
+    )
 
 
 def test_bad_syntax_is_400(api_url: str) -> None:
@@ -109,16 +122,20 @@ def test_slow_query_gets_504_in_time(server, wordnet_build) -> None:  # type: ig
     import time
 
     from bamboo.api import create_app
-
     from conftest import serve_app, service_settings
 
     app = create_app(service_settings(server, server.database, cypher_timeout_s=1.0))
     with serve_app(app) as url:
         t0 = time.monotonic()
-        r = httpx.post(f"{url}/cypher", timeout=60, json={
-            "query": "MATCH (a:Concept), (b:Concept) WHERE a.gloss < b.gloss RETURN count(*) AS n"})
+        r = httpx.post(
+            f"{url}/cypher",
+            timeout=60,
+            json={"query": "MATCH (a:Concept), (b:Concept) WHERE a.gloss < b.gloss RETURN count(*) AS n"},
+        )
         elapsed = time.monotonic() - t0
         assert r.status_code == 504 and r.json()["error"] == "QueryTimeout"
         assert elapsed < 5
-        ok = httpx.post(f"{url}/cypher", json={"query": "MATCH (c:Concept {id: 'wn:n02084071'}) RETURN c.name AS n"})
+        ok = httpx.post(
+            f"{url}/cypher", json={"query": "MATCH (c:Concept {id: 'wn:n02084071'}) RETURN c.name AS n"}
+        )
         assert ok.json()["rows"] == [{"n": "dog"}]

@@ -9,7 +9,6 @@ import pytest
 
 from bamboo.errors import GraphUnavailable
 from bamboo.graph.embedded import EmbeddedServer, ServerInfo, server_status, start_server, stop_server
-
 from conftest import free_port
 
 
@@ -52,8 +51,9 @@ def test_command_timeout_aborts_a_runaway_query(tmp_path: Path) -> None:
     from bamboo.errors import QueryError
     from bamboo.graph.store import GraphStore
 
-    cfg = EmbeddedServer(data_dir=tmp_path, bolt_port=free_port(), http_port=free_port(), heap="1g",
-                         command_timeout_s=2)
+    cfg = EmbeddedServer(
+        data_dir=tmp_path, bolt_port=free_port(), http_port=free_port(), heap="1g", command_timeout_s=2
+    )
     info = start_server(cfg)
     drv = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
     try:
@@ -62,8 +62,12 @@ def test_command_timeout_aborts_a_runaway_query(tmp_path: Path) -> None:
         store.upsert_concepts([{"id": f"x:{i}", "props": {"name": f"n{i:05d}"}} for i in range(20000)])
         t0 = time.monotonic()
         with pytest.raises(QueryError, match="(?i)timeout"):
-            store.run_read_only("MATCH (a:Concept), (b:Concept) WHERE a.name < b.name RETURN count(*) AS n", {},
-                                timeout_s=60, max_rows=1)
+            store.run_read_only(
+                "MATCH (a:Concept), (b:Concept) WHERE a.name < b.name RETURN count(*) AS n",
+                {},
+                timeout_s=60,
+                max_rows=1,
+            )
         assert time.monotonic() - t0 < 30
         assert store.count_concepts() == 20000  # and the server still answers
     finally:

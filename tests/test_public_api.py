@@ -7,17 +7,39 @@ import bamboo.graph
 
 
 def test_root_exports() -> None:
-    assert sorted(bamboo.__all__) == sorted([
-        "BambooError", "ConceptNotFound", "ConfigurationError", "DatasetNotFound", "GraphUnavailable", "InvariantViolation",
-        "QueryError", "QueryTimeout", "SnapshotError", "VoteRejected", "WordNetNotFound", "__version__",
-    ])
+    assert sorted(bamboo.__all__) == sorted(
+        [
+            "BambooError",
+            "ConceptNotFound",
+            "ConfigurationError",
+            "DatasetNotFound",
+            "GraphUnavailable",
+            "InvariantViolation",
+            "QueryError",
+            "QueryTimeout",
+            "SnapshotError",
+            "VoteRejected",
+            "WordNetNotFound",
+            "__version__",
+        ]
+    )
 
 
 def test_graph_exports() -> None:
-    assert sorted(bamboo.graph.__all__) == sorted([
-        "ENTITY_ID", "BuildReport", "Concept", "ConceptRef", "GraphSettings", "GraphStore", "Page", "Taxonomy",
-        "build_wordnet", "open_driver",
-    ])
+    assert sorted(bamboo.graph.__all__) == sorted(
+        [
+            "ENTITY_ID",
+            "BuildReport",
+            "Concept",
+            "ConceptRef",
+            "GraphSettings",
+            "GraphStore",
+            "Page",
+            "Taxonomy",
+            "build_wordnet",
+            "open_driver",
+        ]
+    )
     for name in bamboo.graph.__all__:
         assert hasattr(bamboo.graph, name)
 

@@ -65,7 +65,10 @@ def small(request: pytest.FixtureRequest, server: ServerInfo) -> Iterator[GraphS
     if request.param == "neo4j":
         drv = neo4j.GraphDatabase.driver(
             os.environ["BAMBOO_TEST_NEO4J_URI"],
-            auth=(os.environ.get("BAMBOO_TEST_NEO4J_USER", "neo4j"), os.environ["BAMBOO_TEST_NEO4J_PASSWORD"]),
+            auth=(
+                os.environ.get("BAMBOO_TEST_NEO4J_USER", "neo4j"),
+                os.environ["BAMBOO_TEST_NEO4J_PASSWORD"],
+            ),
         )
         database = os.environ.get("BAMBOO_TEST_NEO4J_DATABASE", "neo4j")
     else:
@@ -146,7 +149,9 @@ def test_invariants_detect_cycle_and_orphan(small: GraphStore) -> None:
     small.upsert_concepts([{"id": "wd:Q1", "props": {"name": "orphan", "source": "test"}}])
     report = check_invariants(read_contents(small))
     assert not report.rooted and report.unrooted == ["wd:Q1"]
-    small.upsert_is_a([{"child": "wn:n00015388", "parent": "wn:n01322604", "kind": "hypernym", "source": "test"}])
+    small.upsert_is_a(
+        [{"child": "wn:n00015388", "parent": "wn:n01322604", "kind": "hypernym", "source": "test"}]
+    )
     report = check_invariants(read_contents(small))
     assert not report.acyclic
     assert set(report.cycle) <= {"wn:n00015388", "wn:n02084071", "wn:n01322604", "wn:n01317541"}

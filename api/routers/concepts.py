@@ -76,7 +76,9 @@ def tags_out(concept_id: str, votes: list[dict[str, Any]]) -> TagsOut:
         mine = [v for v in votes if v["tag"] == tag]
         yes = sum(1 for v in mine if v["value"])
         no = len(mine) - yes
-        return TagOut(tag=tag, yes=yes, no=no, votes_left=MAX_VOTES - len(mine), decision=decide(yes, no), votes=mine)
+        return TagOut(
+            tag=tag, yes=yes, no=no, votes_left=MAX_VOTES - len(mine), decision=decide(yes, no), votes=mine
+        )
 
     return TagsOut(concept=concept_id, visual=one("visual"), common=one("common"))
 
@@ -104,7 +106,9 @@ def concept_out(view: GraphView, tags: TagView, concept_id: str) -> ConceptOut:
         visual=visual,
         common=common,
         labels=labels_of(props),
-        parents=[_ref(view, p, kind=view.edge_kind.get((concept_id, p))) for p in sorted(tax.parents(concept_id))],
+        parents=[
+            _ref(view, p, kind=view.edge_kind.get((concept_id, p))) for p in sorted(tax.parents(concept_id))
+        ],
         datasets=[DatasetClassRef(**d) for d in view.datasets_of.get(concept_id, [])],
         tags=tags_out(concept_id, votes),
     )
@@ -115,7 +119,9 @@ async def get_concept(concept_id: ConceptId, view: View, tags: Tags) -> ConceptO
     return concept_out(view, tags, concept_id)
 
 
-@router.get("/{concept_id}/ancestors", response_model=list[ConceptRefOut], summary="All ancestors, nearest first")
+@router.get(
+    "/{concept_id}/ancestors", response_model=list[ConceptRefOut], summary="All ancestors, nearest first"
+)
 async def get_ancestors(concept_id: ConceptId, view: View) -> list[ConceptRefOut]:
     depths = view.taxonomy.ancestor_depths(concept_id)
     return [_ref(view, a, depth=d) for a, d in sorted(depths.items(), key=lambda x: (x[1], x[0]))]
@@ -141,7 +147,9 @@ async def get_descendants(
     return PageOut(items=[_ref(view, c) for c in chunk], next_cursor=chunk[-1] if more and chunk else None)
 
 
-@router.get("/{concept_id}/tags", response_model=TagsOut, summary="Votes and decisions of the visual/common tags")
+@router.get(
+    "/{concept_id}/tags", response_model=TagsOut, summary="Votes and decisions of the visual/common tags"
+)
 async def get_tags(concept_id: ConceptId, view: View, tags: Tags) -> TagsOut:
     view.taxonomy.index(concept_id)
     return tags_out(concept_id, tags.votes_of.get(concept_id, []))

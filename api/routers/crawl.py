@@ -29,7 +29,9 @@ from bamboo.graph.tags import visual_prior
 router = APIRouter(prefix="/crawl", tags=["crawl"])
 
 NDJSON = "application/x-ndjson"
-_NDJSON_DOC: dict[int | str, dict[str, Any]] = {200: {"content": {NDJSON: {}}, "description": "one JSON per line"}}
+_NDJSON_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {NDJSON: {}}, "description": "one JSON per line"}
+}
 
 
 def _page(ids: list[str], after: str | None, limit: int) -> tuple[list[str], str | None]:
@@ -55,8 +57,12 @@ def _langs(langs: str) -> list[str]:
     return [code.strip() for code in langs.split(",") if code.strip()]
 
 
-@router.get("/classification", response_class=StreamingResponse, responses=_NDJSON_DOC,
-            summary="Query strings per visual concept (NDJSON)")
+@router.get(
+    "/classification",
+    response_class=StreamingResponse,
+    responses=_NDJSON_DOC,
+    summary="Query strings per visual concept (NDJSON)",
+)
 def crawl_classification(
     view: View,
     tags: Tags,
@@ -98,8 +104,12 @@ def _ring(ids: list[str]) -> list[str]:
     return sorted(ids, key=lambda c: hashlib.sha1(c.encode()).hexdigest())
 
 
-@router.get("/detection", response_class=StreamingResponse, responses=_NDJSON_DOC,
-            summary="Detection queries: common + scene word, common + common (NDJSON)")
+@router.get(
+    "/detection",
+    response_class=StreamingResponse,
+    responses=_NDJSON_DOC,
+    summary="Detection queries: common + scene word, common + common (NDJSON)",
+)
 def crawl_detection(
     store: Store,
     view: View,
@@ -116,8 +126,11 @@ def crawl_detection(
     if untagged:
         for d in store.datasets():
             if d.get("task") == "detection":
-                common |= {c["concept"] for c in store.dataset_classes(d["name"])
-                           if state.get(c["concept"], (None, None))[1] is None}
+                common |= {
+                    c["concept"]
+                    for c in store.dataset_classes(d["name"])
+                    if state.get(c["concept"], (None, None))[1] is None
+                }
     ids = sorted(common)
     chunk, cursor = _page(ids, after, limit)
     scene_ring, common_ring = _ring(scenes), _ring(ids)

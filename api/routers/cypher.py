@@ -24,8 +24,11 @@ router = APIRouter(tags=["cypher"])
 
 
 class CypherIn(BaseModel):
-    query: str = Field(min_length=1, max_length=20_000,
-                       examples=["MATCH (c:Concept {id: $id})-[:IS_A]->(p) RETURN p.id AS id, p.name AS name"])
+    query: str = Field(
+        min_length=1,
+        max_length=20_000,
+        examples=["MATCH (c:Concept {id: $id})-[:IS_A]->(p) RETURN p.id AS id, p.name AS name"],
+    )
     params: dict[str, Any] = Field(default_factory=dict, examples=[{"id": "wn:n02084071"}])
 
 
@@ -37,17 +40,25 @@ class CypherOut(BaseModel):
 
 @router.post("/cypher", response_model=CypherOut, summary="Run one read-only Cypher statement")
 def post_cypher(
-    body: CypherIn, request: Request, store: Store, settings: Annotated[ServiceSettings, Depends(get_settings)]
+    body: CypherIn,
+    request: Request,
+    store: Store,
+    settings: Annotated[ServiceSettings, Depends(get_settings)],
 ) -> CypherOut:
     check_read_only(body.query)
     pool: ThreadPoolExecutor = request.app.state.cypher_pool
     future = pool.submit(
-        store.run_read_only, body.query, body.params,
-        timeout_s=settings.cypher_timeout_s, max_rows=settings.cypher_max_rows,
+        store.run_read_only,
+        body.query,
+        body.params,
+        timeout_s=settings.cypher_timeout_s,
+        max_rows=settings.cypher_max_rows,
     )
     try:
         columns, rows, truncated = future.result(timeout=settings.cypher_timeout_s)
     except FutureTimeout:
         future.cancel()
-        raise QueryTimeout(f"the query ran longer than {settings.cypher_timeout_s:g} s and was abandoned") from None
+        raise QueryTimeout(
+            f"the query ran longer than {settings.cypher_timeout_s:g} s and was abandoned"
+        ) from None
     return CypherOut(columns=columns, rows=rows, truncated=truncated)

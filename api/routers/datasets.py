@@ -32,6 +32,10 @@ def list_datasets(store: Store) -> list[dict[str, Any]]:
     return store.datasets()
 
 
-@router.get("/{name}/classes", response_model=list[DatasetClassOut], summary="A dataset's classes, index order")
-def dataset_classes(name: Annotated[str, Path(examples=["imagenet-1k"])], store: Store) -> list[dict[str, Any]]:
+@router.get(
+    "/{name}/classes", response_model=list[DatasetClassOut], summary="A dataset's classes, index order"
+)
+def dataset_classes(
+    name: Annotated[str, Path(examples=["imagenet-1k"])], store: Store
+) -> list[dict[str, Any]]:
     return store.dataset_classes(name)

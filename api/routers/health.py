@@ -69,6 +69,10 @@ def stats(store: Store, view: View, tags: Tags) -> Stats:
         build_status=store.get_meta("build.status"),
         graph_version=view.version,
         invariants=Invariants(
-            ok=inv.ok, acyclic=inv.acyclic, rooted=inv.rooted, unique_ids=inv.unique_ids, detail=inv.describe()
+            ok=inv.ok,
+            acyclic=inv.acyclic,
+            rooted=inv.rooted,
+            unique_ids=inv.unique_ids,
+            detail=inv.describe(),
         ),
     )

@@ -26,7 +26,9 @@ class LcaOut(BaseModel):
     name: str | None
 
 
-@router.get("/path", response_model=PathOut, summary="Path from one concept up to the LCA and down to another")
+@router.get(
+    "/path", response_model=PathOut, summary="Path from one concept up to the LCA and down to another"
+)
 def get_path(
     view: View,
     source: Annotated[str, Query(alias="from", examples=["wn:n02084071"])],
@@ -46,7 +48,9 @@ def get_path(
 @router.get("/lca", response_model=LcaOut, summary="Lowest common ancestor of several concepts")
 def get_lca(
     view: View,
-    ids: Annotated[str, Query(description="comma-separated concept ids", examples=["wn:n02084071,wn:n02121620"])],
+    ids: Annotated[
+        str, Query(description="comma-separated concept ids", examples=["wn:n02084071,wn:n02121620"])
+    ],
 ) -> LcaOut:
     wanted = [i.strip() for i in ids.split(",") if i.strip()]
     if not wanted:

@@ -25,8 +25,9 @@ class SearchHitOut(BaseModel):
 def search(
     view: View,
     q: Annotated[str, Query(min_length=1, max_length=200, examples=["golden retr"])],
-    lang: Annotated[str | None, Query(max_length=10, description="only labels in this language", examples=["en"])]
-    = None,
+    lang: Annotated[
+        str | None, Query(max_length=10, description="only labels in this language", examples=["en"])
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     fuzzy: bool = True,
 ) -> list[SearchHitOut]:

@@ -44,8 +44,12 @@ class QueueItem(BaseModel):
     prior_visual: float
 
 
-@router.post("/votes", response_model=DecisionOut, dependencies=[Depends(require_api_key)],
-             summary="Cast (or replace) one annotator's vote; returns the tag decision")
+@router.post(
+    "/votes",
+    response_model=DecisionOut,
+    dependencies=[Depends(require_api_key)],
+    summary="Cast (or replace) one annotator's vote; returns the tag decision",
+)
 def post_vote(vote: VoteIn, store: Store, cache: Cache) -> DecisionOut:
     at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
     d = store.cast_vote(annotator=vote.annotator, concept=vote.concept, tag=vote.tag, value=vote.value, at=at)
@@ -53,18 +57,28 @@ def post_vote(vote: VoteIn, store: Store, cache: Cache) -> DecisionOut:
     return DecisionOut(concept=d.concept, tag=d.tag, yes=d.yes, no=d.no, decision=d.decision)
 
 
-@router.get("/queue", response_model=list[QueueItem], summary="Concepts that still need votes, most useful first")
+@router.get(
+    "/queue", response_model=list[QueueItem], summary="Concepts that still need votes, most useful first"
+)
 def get_queue(
     view: View,
     tags: Tags,
     tag: Tag = "visual",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    annotator: Annotated[str | None, Query(max_length=100, description="skip concepts this annotator voted on")]
-    = None,
+    annotator: Annotated[
+        str | None, Query(max_length=100, description="skip concepts this annotator voted on")
+    ] = None,
 ) -> list[QueueItem]:
     progress = {cid: n for cid, votes in tags.votes_of.items() if (n := sum(v["tag"] == tag for v in votes))}
-    done_by_me = {cid for cid, votes in tags.votes_of.items()
-                  if any(v["annotator"] == annotator and v["tag"] == tag for v in votes)} if annotator else set()
+    done_by_me = (
+        {
+            cid
+            for cid, votes in tags.votes_of.items()
+            if any(v["annotator"] == annotator and v["tag"] == tag for v in votes)
+        }
+        if annotator
+        else set()
+    )
     depth = view.taxonomy.root_depths()
     tax = view.taxonomy
 
@@ -84,9 +98,15 @@ def get_queue(
     out = []
     for cid in sorted(candidates, key=key)[:limit]:
         props = view.props[cid]
-        out.append(QueueItem(
-            id=cid, name=props.get("name") or cid, gloss=props.get("gloss"), lexname=props.get("lexname"),
-            votes=progress.get(cid, 0), votes_left=MAX_VOTES - progress.get(cid, 0),
-            prior_visual=visual_prior(props.get("lexname")),
-        ))
+        out.append(
+            QueueItem(
+                id=cid,
+                name=props.get("name") or cid,
+                gloss=props.get("gloss"),
+                lexname=props.get("lexname"),
+                votes=progress.get(cid, 0),
+                votes_left=MAX_VOTES - progress.get(cid, 0),
+                prior_visual=visual_prior(props.get("lexname")),
+            )
+        )
     return out
