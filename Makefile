@@ -41,7 +41,7 @@ bench: install wordnet
 lint: install
 	$(PY) -m pip install -q ruff mypy
 	$(PY) -m ruff check .
-	$(PY) -m mypy graph api cli errors.py
+	$(PY) -m mypy graph api cli loaders errors.py __init__.py
 
 clean-db:
 	$(BAMBOO) db stop || true

@@ -26,6 +26,7 @@ __all__ = [
     "DATASET_CLASSES",
     "DATASET_EXISTS",
     "DELETE_ALL",
+    "DELETE_HAS_CLASS",
     "DESCENDANTS_PAGE",
     "DUPLICATE_IDS",
     "GET_META",
@@ -230,4 +231,10 @@ WITH c, parents, collect({dataset: d.name, index: h.index, raw_name: h.raw_name}
 OPTIONAL MATCH (a:Annotator)-[v:VOTED]->(c)
 RETURN properties(c) AS concept, parents, datasets,
        collect({annotator: a.name, tag: v.tag, value: v.value, at: v.at}) AS votes
+"""
+
+# Before re-importing a dataset: its old class edges go, in the same transaction as the new ones.
+DELETE_HAS_CLASS = """
+MATCH (:Dataset {name: $name})-[h:HAS_CLASS]->(:Concept)
+DELETE h
 """

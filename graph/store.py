@@ -181,6 +181,30 @@ class GraphStore:
 
         self._write_tx(work)
 
+    def import_dataset(
+        self,
+        name: str,
+        props: dict[str, Any],
+        *,
+        concepts: Sequence[dict[str, Any]],
+        edges: Sequence[dict[str, Any]],
+        classes: Sequence[dict[str, Any]],
+    ) -> None:
+        """Write a dataset in one transaction: new concepts and edges, the dataset, and its classes
+        (replacing the dataset's earlier classes). Nothing is written if any statement fails."""
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            if concepts:
+                tx.run(cypher.UPSERT_CONCEPTS, rows=list(concepts)).consume()
+            if edges:
+                tx.run(cypher.UPSERT_IS_A, rows=list(edges)).consume()
+            tx.run(cypher.UPSERT_DATASET, name=name, props=props).consume()
+            tx.run(cypher.DELETE_HAS_CLASS, name=name).consume()
+            tx.run(cypher.UPSERT_HAS_CLASS, name=name, rows=list(classes)).consume()
+            tx.run(cypher.SET_META, key="graph.version", value=f"dataset:{name}:{uuid.uuid4().hex}").consume()
+
+        self._write_tx(work)
+
     def cast_vote(self, *, annotator: str, concept: str, tag: Tag, value: bool, at: str) -> TagDecision:
         """Record ``annotator``'s vote (replacing their earlier one) and update the decision.
 

@@ -49,3 +49,19 @@ def test_errors_subclass_builtins() -> None:
     assert issubclass(bamboo.WordNetNotFound, FileNotFoundError)
     assert issubclass(bamboo.GraphUnavailable, ConnectionError)
     assert all(issubclass(getattr(bamboo, n), bamboo.BambooError) for n in bamboo.__all__ if n[0].isupper())
+
+
+def test_loaders_exports() -> None:
+    import bamboo.loaders
+
+    assert sorted(bamboo.loaders.__all__) == sorted(
+        [
+            "LabelSet",
+            "Loader",
+            "MalformedFile",
+            "RawClass",
+            "create_loader",
+            "list_loaders",
+            "register_loader",
+        ]
+    )

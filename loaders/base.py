@@ -1,0 +1,97 @@
+"""What a dataset loader returns: a label set of raw classes, each with the evidence the dataset gives."""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from bamboo.errors import BambooError
+
+__all__ = ["LabelSet", "Loader", "MalformedFile", "RawClass", "Task", "download"]
+
+Task = Literal["classification", "detection"]
+
+
+class MalformedFile(BambooError, ValueError):
+    """A dataset file that does not follow its official format; the message names the file and line."""
+
+    def __init__(self, path: str | os.PathLike[str], line: int | None, problem: str) -> None:
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {problem}")
+        self.path = str(path)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class RawClass:
+    """One class as the dataset states it.
+
+    Attributes:
+        index: The dataset's class index.
+        raw_name: The name as written in the file.
+        wnid: A WordNet 3.0 noun id the dataset gives (``n02084071``), if any.
+        synset: A WordNet synset name the dataset gives (``dog.n.01``), if any.
+        mid: A Freebase / Open Images machine id, if any.
+        parent: The raw name of the class's parent inside the dataset (supercategory), if any.
+        name: A clean display name for matching (``"bakery shop"`` for ``/b/bakery/shop``);
+            defaults to ``raw_name``.
+    """
+
+    index: int
+    raw_name: str
+    wnid: str | None = None
+    synset: str | None = None
+    mid: str | None = None
+    parent: str | None = None
+    name: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.raw_name.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """A dataset's label system as read from its files."""
+
+    name: str
+    task: Task
+    classes: list[RawClass]
+    source: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Loader(Protocol):
+    """A dataset's parser: ``load`` reads its official file from a local path; ``urls`` are where it lives."""
+
+    name: str
+    task: Task
+    urls: tuple[str, ...]
+
+    def load(self, path: Path) -> LabelSet: ...
+
+
+def download(url: str, dest: Path, *, timeout: float = 60.0) -> Path:
+    """Fetch an official file to ``dest`` atomically (needs a network; the tests never call it)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".part")
+    request = urllib.request.Request(url, headers={"User-Agent": "bamboo-labels/0.1 (dataset loader)"})
+    with urllib.request.urlopen(request, timeout=timeout) as response, open(tmp, "wb") as fh:  # noqa: S310
+        while chunk := response.read(1 << 20):
+            fh.write(chunk)
+    os.replace(tmp, dest)
+    return dest
+
+
+def read_lines(path: Path) -> list[tuple[int, str]]:
+    """Non-blank lines with their 1-based line numbers; a file that is not UTF-8 text is malformed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except (UnicodeDecodeError, IsADirectoryError) as exc:
+        raise MalformedFile(path, None, f"not a UTF-8 text file ({exc})") from exc
+    return [(n, line.rstrip("\r\n")) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]

@@ -1,0 +1,125 @@
+"""Dataset loaders (ImageNet family so far) and their import into the real embedded store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import neo4j
+import pytest
+
+from bamboo.errors import ConfigurationError
+from bamboo.graph.build import build_wordnet
+from bamboo.graph.datasets import PENDING_ID, ClassMapper, import_label_set
+from bamboo.graph.invariants import check_invariants, content_hash, read_contents
+from bamboo.graph.store import GraphStore
+from bamboo.graph.wordnet import WordNetNouns
+from bamboo.loaders import LabelSet, MalformedFile, RawClass, create_loader, list_loaders
+from conftest import SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def mapper(wordnet_nouns: WordNetNouns) -> ClassMapper:
+    return ClassMapper([{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts])
+
+
+def test_registry() -> None:
+    assert {"imagenet-1k", "imagenet-21k", "imagenet-22k", "imagenet-21k-p"} <= set(list_loaders())
+    with pytest.raises(ConfigurationError, match="unknown dataset 'nope'"):
+        create_loader("nope")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "n02084071\nn02121620\nn04194289\n",  # timm's synset list
+        "n02084071 dog, domestic dog\nn02121620 cat\nn04194289 ship\n",  # ILSVRC LOC_synset_mapping.txt
+    ],
+)
+def test_wnid_list_formats(tmp_path: Path, text: str) -> None:
+    (tmp_path / "imagenet_synsets.txt").write_text(text)
+    ls = create_loader("imagenet-1k").load(tmp_path)
+    assert [(c.index, c.wnid) for c in ls.classes] == [(0, "n02084071"), (1, "n02121620"), (2, "n04194289")]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("n02084071\ndog\n", 2, "expected a WordNet id"),
+        ("n02084071\nn0208407\n", 2, "expected a WordNet id"),
+        ("n02084071\n\nn02084071\n", 3, "repeats line 1"),
+        ("\n\n", None, "no classes"),
+    ],
+)
+def test_malformed_wnid_list_names_file_and_line(
+    tmp_path: Path, text: str, line: int | None, problem: str
+) -> None:
+    path = tmp_path / "imagenet_synsets.txt"
+    path.write_text(text)
+    with pytest.raises(MalformedFile, match=problem) as err:
+        create_loader("imagenet-1k").load(path)
+    assert err.value.path == str(path) and err.value.line == line
+
+
+def test_mapping_evidence_order(mapper: ClassMapper) -> None:
+    assert mapper.map("x", RawClass(0, "whatever", wnid="n02084071")).method == "wnid"
+    assert mapper.map("x", RawClass(1, "tabby cat", synset="tabby.n.01")).concept == "wn:n02123045"
+    lemma = mapper.map("x", RawClass(2, "golden retriever"))
+    assert (lemma.concept, lemma.method, lemma.confidence) == ("wn:n02099601", "lemma", 0.9)
+    ambiguous = mapper.map("x", RawClass(3, "crane"))  # bird or machine: not forced
+    assert ambiguous.method == "pending" and ambiguous.concept == "ds:x:3" and "senses" in ambiguous.note
+    unknown = mapper.map("x", RawClass(4, "Folland Gnat"))
+    assert unknown.method == "pending" and unknown.note == "no WordNet lemma"
+    bad = mapper.map("x", RawClass(5, "n99999999", wnid="n99999999"))
+    assert bad.method == "pending" and "not in WordNet 3.0" in bad.note
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "labelsets").exists(), reason="../shared/data/labelsets not present")
+@pytest.mark.parametrize(
+    ("name", "filename", "count"),
+    [
+        ("imagenet-1k", "timm__imagenet_synsets.txt", 1000),
+        ("imagenet-21k", "timm__imagenet21k_goog_synsets.txt", 21843),
+        ("imagenet-22k", "timm__imagenet22k_synsets.txt", 21841),
+        ("imagenet-12k", "timm__imagenet12k_synsets.txt", 11821),
+    ],
+)
+def test_real_imagenet_lists_map_by_id(mapper: ClassMapper, name: str, filename: str, count: int) -> None:
+    ls = create_loader(name).load(SHARED_DATA / "labelsets" / filename)
+    assert len(ls.classes) == count
+    methods = {mapper.map(name, c).method for c in ls.classes}
+    assert methods == {"wnid"}
+
+
+def test_import_is_idempotent_and_loses_nothing(
+    driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns, mapper: ClassMapper
+) -> None:
+    store = GraphStore(driver, fresh_database)
+    build_wordnet(store, wordnet_nouns)
+    ls = LabelSet(
+        "toy",
+        "classification",
+        [
+            RawClass(0, "n02084071", wnid="n02084071"),
+            RawClass(1, "golden retriever"),
+            RawClass(2, "crane"),
+            RawClass(3, "Folland Gnat"),
+        ],
+    )
+    report = import_label_set(store, ls, mapper)
+    assert report.classes == 4 == sum(report.by_method.values())
+    assert report.by_method == {"wnid": 1, "lemma": 1, "pending": 2}
+    first = content_hash(read_contents(store))
+    again = import_label_set(store, ls, mapper)
+    assert again == report
+    contents = read_contents(store)
+    assert content_hash(contents) == first
+    assert check_invariants(contents).ok
+    classes = store.dataset_classes("toy")
+    assert [(c["index"], c["concept"], c["method"]) for c in classes] == [
+        (0, "wn:n02084071", "wnid"),
+        (1, "wn:n02099601", "lemma"),
+        (2, "ds:toy:2", "pending"),
+        (3, "ds:toy:3", "pending"),
+    ]
+    assert [r.id for r in store.parents("ds:toy:3")] == [PENDING_ID]
+    assert store.concept("ds:toy:3").extra["review"] == "pending"
