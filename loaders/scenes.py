@@ -1,0 +1,68 @@
+"""Scene datasets whose official class lists are paths: Places365 and SUN397.
+
+``categories_places365.txt``: ``/a/airfield 0`` (path, index). SUN397's ``ClassName.txt``:
+``/a/abbey`` (index = line order). The display name used for matching is the scene word followed
+by its qualifiers, with underscores as spaces: ``/b/bakery/shop`` -> "bakery shop".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bamboo.loaders.base import LabelSet, MalformedFile, RawClass, Task, read_lines
+from bamboo.loaders.registry import register_loader
+
+__all__ = ["ScenePathLoader"]
+
+_PATH = re.compile(r"^/[a-z]/([a-z0-9_\-]+)((?:/[a-z0-9_\-]+)*)$")
+
+
+@dataclass
+class ScenePathLoader:
+    name: str
+    urls: tuple[str, ...]
+    filename: str
+    indexed: bool
+    task: Task = "classification"
+
+    def load(self, path: Path) -> LabelSet:
+        path = path / self.filename if path.is_dir() else path
+        classes: list[RawClass] = []
+        for number, line in read_lines(path):
+            parts = line.split()
+            if self.indexed and (len(parts) != 2 or not parts[1].isdigit()):
+                raise MalformedFile(path, number, f"expected '/x/scene INDEX', got {line[:80]!r}")
+            if not self.indexed and len(parts) != 1:
+                raise MalformedFile(path, number, f"expected '/x/scene', got {line[:80]!r}")
+            m = _PATH.match(parts[0])
+            if not m:
+                raise MalformedFile(path, number, f"not a scene path like /a/airfield: {parts[0][:80]!r}")
+            index = int(parts[1]) if self.indexed else len(classes)
+            if index != len(classes):
+                raise MalformedFile(path, number, f"index {index} out of order (expected {len(classes)})")
+            qualifier = m.group(2).strip("/").replace("/", " ")
+            display = " ".join(p for p in (m.group(1), qualifier) if p).replace("_", " ")
+            classes.append(RawClass(index=index, raw_name=parts[0], name=display))
+        if not classes:
+            raise MalformedFile(path, None, "no classes in file")
+        return LabelSet(name=self.name, task=self.task, classes=classes, source=str(path))
+
+
+register_loader("places365")(
+    lambda: ScenePathLoader(
+        name="places365",
+        urls=("http://data.csail.mit.edu/places/places365/filelist_places365-standard.tar",),
+        filename="categories_places365.txt",
+        indexed=True,
+    )
+)
+register_loader("sun397")(
+    lambda: ScenePathLoader(
+        name="sun397",
+        urls=("https://vision.princeton.edu/projects/2010/SUN/download/Partitions.zip",),
+        filename="ClassName.txt",
+        indexed=False,
+    )
+)
