@@ -10,6 +10,7 @@ from bamboo.cli._app import app
 from bamboo.errors import BambooError
 
 # Command groups register themselves on import.
+from bamboo.cli import datasets as _datasets  # noqa: F401,E402  isort: skip
 from bamboo.cli import db as _db  # noqa: F401,E402  isort: skip
 from bamboo.cli import graph as _graph  # noqa: F401,E402  isort: skip
 from bamboo.cli import serve as _serve  # noqa: F401,E402  isort: skip
@@ -22,7 +23,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except BambooError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
     except SystemExit:
         raise

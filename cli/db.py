@@ -11,7 +11,7 @@ from bamboo.graph.embedded import server_status, start_server, stop_server
 
 db_app = typer.Typer(help="Start, stop and inspect the embedded graph store.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def _embedded_settings(ctx: typer.Context):  # type: ignore[no-untyped-def]

@@ -16,17 +16,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bamboo.cli._app import app, state
-from bamboo.errors import InvariantViolation
+from bamboo.errors import ConfigurationError, InvariantViolation
 from bamboo.graph.build import build_wordnet
 from bamboo.graph.connection import open_driver
+from bamboo.graph.datasets import ClassMapper, import_label_set
 from bamboo.graph.export import export as export_contents
 from bamboo.graph.invariants import read_contents
 from bamboo.graph.snapshot import write_snapshot
 from bamboo.graph.stats import graph_stats
 from bamboo.graph.store import GraphStore
 from bamboo.graph.wordnet import read_nouns
+from bamboo.loaders import LabelSet, create_loader, list_loaders
 
-console = Console()
+console = Console(soft_wrap=True)
 
 
 @contextmanager
@@ -58,8 +60,17 @@ def build(
         typer.Option(envvar="BAMBOO_WORDNET", help="WordNet 3.0 dict folder or nltk_data folder."),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=100, help="Rows per write transaction.")] = 5000,
+    datasets: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated datasets to import (default: all found in --datasets-dir)."),
+    ] = None,
+    datasets_dir: Annotated[
+        Path | None,
+        typer.Option(envvar="BAMBOO_DATASETS_DIR", help="Folder with the datasets' official class files."),
+    ] = None,
 ) -> None:
-    """Build the label system (WordNet 3.0 nouns) into the graph store; safe to re-run."""
+    """Build the label system (WordNet 3.0 nouns, then datasets) into the graph store; safe to re-run."""
+    label_sets = _read_datasets(datasets, datasets_dir)  # parse first: a bad file stops before any write
     nouns = read_nouns(wordnet)
     with open_store(ctx) as store, _progress() as bar:
         tasks = {
@@ -69,10 +80,32 @@ def build(
         report = build_wordnet(
             store, nouns, batch_size=batch_size, progress=lambda stage, n, _t: bar.advance(tasks[stage], n)
         )
+        if label_sets:
+            mapper = ClassMapper(store.all_concepts())
+            for ls in label_sets:
+                r = import_label_set(store, ls, mapper)
+                console.print(f"dataset {r.dataset}: {r.classes} classes " + json.dumps(r.by_method))
     console.print(
         f"built {report.concepts} concepts and {report.edges} IS_A edges in {report.seconds:.1f} s; "
         f"invariants: {report.invariants.describe()}; content hash {report.content_hash[:16]}"
     )
+
+
+def _read_datasets(names: str | None, folder: Path | None) -> list[LabelSet]:
+    if folder is None:
+        if names:
+            raise ConfigurationError("--datasets needs --datasets-dir (or BAMBOO_DATASETS_DIR)")
+        return []
+    wanted = [n.strip() for n in names.split(",") if n.strip()] if names else list_loaders()
+    out = []
+    for name in wanted:
+        loader = create_loader(name)
+        path = folder / loader.filename
+        if path.exists():
+            out.append(loader.load(path))
+        elif names:
+            raise ConfigurationError(f"{name}: {path} not found (download it from {loader.urls[0]})")
+    return out
 
 
 @app.command()
@@ -104,9 +137,11 @@ def concept(
     with open_store(ctx) as store:
         c = store.concept(concept_id)
         parents, children = store.parents(concept_id), store.children(concept_id)
+        in_datasets = store.concept_datasets(concept_id)
     doc = dataclasses.asdict(c) | {
         "parents": [dataclasses.asdict(p) for p in parents],
         "children": [dataclasses.asdict(p) for p in children],
+        "datasets": in_datasets,
     }
     if as_json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))

@@ -25,6 +25,7 @@ __all__ = [
     "DATASETS",
     "DATASET_CLASSES",
     "DATASET_EXISTS",
+    "DATASET_METHOD_COUNTS",
     "DELETE_ALL",
     "DELETE_HAS_CLASS",
     "DESCENDANTS_PAGE",
@@ -237,4 +238,9 @@ RETURN properties(c) AS concept, parents, datasets,
 DELETE_HAS_CLASS = """
 MATCH (:Dataset {name: $name})-[h:HAS_CLASS]->(:Concept)
 DELETE h
+"""
+
+DATASET_METHOD_COUNTS = """
+MATCH (d:Dataset)-[h:HAS_CLASS]->(:Concept)
+RETURN d.name AS dataset, h.method AS method, count(h) AS n
 """

@@ -271,6 +271,13 @@ class GraphStore:
             raise DatasetNotFound(name)
         return rows
 
+    def dataset_method_counts(self) -> dict[str, dict[str, int]]:
+        """Dataset name -> mapping method -> number of classes."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self._read(cypher.DATASET_METHOD_COUNTS):
+            out.setdefault(r["dataset"], {})[str(r["method"])] = int(r["n"])
+        return out
+
     def concept_datasets(self, concept_id: str) -> list[dict[str, Any]]:
         """Datasets with a class for this concept: ``{"dataset", "index", "raw_name"}``."""
         return self._read(cypher.CONCEPT_DATASETS, id=concept_id)

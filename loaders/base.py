@@ -65,11 +65,13 @@ class LabelSet:
 
 
 class Loader(Protocol):
-    """A dataset's parser: ``load`` reads its official file from a local path; ``urls`` are where it lives."""
+    """A dataset's parser: ``load`` reads its official file (``filename``, or a path to it);
+    ``urls`` are where the official files live."""
 
     name: str
     task: Task
     urls: tuple[str, ...]
+    filename: str
 
     def load(self, path: Path) -> LabelSet: ...
 

@@ -79,3 +79,28 @@ def test_dead_database_is_a_clear_error(server: ServerInfo, tmp_path: Path) -> N
     out = run_cli(server, "--uri", "bolt://127.0.0.1:1", "--password", "x" * 16, "stats")
     assert out.returncode == 2
     assert "cannot reach the graph database at bolt://127.0.0.1:1" in out.stderr
+
+
+def test_build_with_datasets_then_list_them(server: ServerInfo, fresh_database: str, tmp_path: Path) -> None:
+    db = {"BAMBOO_GRAPH_DATABASE": fresh_database}
+    (tmp_path / "categories_places365.txt").write_text("/a/airfield 0\n/b/bakery/shop 1\n/z/zzzz_nothing 2\n")
+    (tmp_path / "imagenet_synsets.txt").write_text("n02084071\nn02121620\n")
+    out = run_cli(server, "build", "--datasets-dir", str(tmp_path), **db)
+    assert out.returncode == 0, out.stderr
+    rows = {r["dataset"]: r for r in json.loads(run_cli(server, "datasets", "--json", **db).stdout)}
+    assert rows["imagenet-1k"]["classes"] == 2 == rows["imagenet-1k"]["by_id"]
+    places = rows["places365"]
+    assert places["classes"] == 3 == places["by_lemma"] + places["pending"] and places["pending"] >= 1
+    assert rows["coco"]["imported"] is False
+    concept = json.loads(run_cli(server, "concept", "wn:n02084071", "--json", **db).stdout)
+    assert {"dataset": "imagenet-1k", "index": 0, "raw_name": "n02084071"} in concept["datasets"]
+    stats = json.loads(run_cli(server, "stats", "--json", **db).stdout)
+    assert stats["invariants"]["ok"]
+
+    # A malformed file stops the build before anything is written.
+    (tmp_path / "imagenet_synsets.txt").write_text("n02084071\ndog\n")
+    out = run_cli(server, "build", "--datasets-dir", str(tmp_path), **db)
+    assert out.returncode == 2
+    assert f"{tmp_path / 'imagenet_synsets.txt'}:2" in out.stderr and "Traceback" not in out.stderr
+    after = json.loads(run_cli(server, "stats", "--json", **db).stdout)
+    assert after["content_hash"] == stats["content_hash"]
