@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 
 from bamboo.errors import BambooError
 
-__all__ = ["LabelSet", "Loader", "MalformedFile", "RawClass", "Task", "download"]
+__all__ = ["FileLoader", "LabelSet", "Loader", "MalformedFile", "RawClass", "Task", "download"]
 
 Task = Literal["classification", "detection"]
 
@@ -74,6 +74,25 @@ class Loader(Protocol):
     filename: str
 
     def load(self, path: Path) -> LabelSet: ...
+
+
+@dataclass
+class FileLoader:
+    """Fields and helpers shared by the loaders that read one official file."""
+
+    name: str
+    urls: tuple[str, ...]
+    filename: str
+    task: Task = "classification"
+
+    def resolve(self, path: Path) -> Path:
+        """``path`` itself, or the official file inside it when ``path`` is a folder."""
+        return path / self.filename if path.is_dir() else path
+
+    def label_set(self, path: Path, classes: list[RawClass]) -> LabelSet:
+        if not classes:
+            raise MalformedFile(path, None, "no classes in file")
+        return LabelSet(name=self.name, task=self.task, classes=classes, source=str(path))
 
 
 def download(url: str, dest: Path, *, timeout: float = 60.0) -> Path:

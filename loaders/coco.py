@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bamboo.loaders.base import LabelSet, MalformedFile, RawClass, Task
+from bamboo.loaders.base import FileLoader, LabelSet, MalformedFile, RawClass, Task
 from bamboo.loaders.registry import register_loader
 
 __all__ = ["CocoCategoriesLoader"]
@@ -31,16 +31,13 @@ def _read_json(path: Path) -> Any:
 
 
 @dataclass
-class CocoCategoriesLoader:
+class CocoCategoriesLoader(FileLoader):
     """Reads the ``categories`` of a COCO-format annotation file."""
 
-    name: str
-    urls: tuple[str, ...]
-    filename: str
     task: Task = "detection"
 
     def load(self, path: Path) -> LabelSet:
-        path = path / self.filename if path.is_dir() else path
+        path = self.resolve(path)
         doc = _read_json(path)
         cats = doc.get("categories") if isinstance(doc, dict) else None
         if not isinstance(cats, list) or not cats:
@@ -65,7 +62,7 @@ class CocoCategoriesLoader:
                     name=str(cat.get("common_name") or cat["name"]).replace("_", " "),
                 )
             )
-        return LabelSet(name=self.name, task=self.task, classes=classes, source=str(path))
+        return self.label_set(path, classes)
 
 
 _COCO = "http://images.cocodataset.org/annotations/annotations_trainval2017.zip"

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bamboo.loaders.base import LabelSet, MalformedFile, RawClass, Task, read_lines
+from bamboo.loaders.base import FileLoader, LabelSet, MalformedFile, RawClass, read_lines
 from bamboo.loaders.registry import register_loader
 
 __all__ = ["WnidListLoader"]
@@ -21,16 +21,11 @@ _TIMM = "https://raw.githubusercontent.com/huggingface/pytorch-image-models/main
 
 
 @dataclass
-class WnidListLoader:
+class WnidListLoader(FileLoader):
     """A dataset whose classes are WordNet ids, one per line, optionally followed by names."""
 
-    name: str
-    urls: tuple[str, ...]
-    filename: str
-    task: Task = "classification"
-
     def load(self, path: Path) -> LabelSet:
-        path = path / self.filename if path.is_dir() else path
+        path = self.resolve(path)
         classes: list[RawClass] = []
         seen: dict[str, int] = {}
         for number, line in read_lines(path):
@@ -41,9 +36,7 @@ class WnidListLoader:
                 raise MalformedFile(path, number, f"{wnid} repeats line {seen[wnid]}")
             seen[wnid] = number
             classes.append(RawClass(index=len(classes), raw_name=rest.strip() or wnid, wnid=wnid))
-        if not classes:
-            raise MalformedFile(path, None, "no classes in file")
-        return LabelSet(name=self.name, task=self.task, classes=classes, source=str(path))
+        return self.label_set(path, classes)
 
 
 for _name, _file in (

@@ -9,21 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bamboo.loaders.base import LabelSet, MalformedFile, RawClass, Task, read_lines
+from bamboo.loaders.base import FileLoader, LabelSet, MalformedFile, RawClass, read_lines
 from bamboo.loaders.registry import register_loader
 
 __all__ = ["NameListLoader"]
 
 
 @dataclass
-class NameListLoader:
-    name: str
-    urls: tuple[str, ...]
-    filename: str
-    task: Task = "classification"
+class NameListLoader(FileLoader):
+    """One class name per line."""
 
     def load(self, path: Path) -> LabelSet:
-        path = path / self.filename if path.is_dir() else path
+        path = self.resolve(path)
         classes: list[RawClass] = []
         seen: dict[str, int] = {}
         for number, line in read_lines(path):
@@ -34,9 +31,7 @@ class NameListLoader:
                 raise MalformedFile(path, number, f"{raw!r} repeats line {seen[raw]}")
             seen[raw] = number
             classes.append(RawClass(index=len(classes), raw_name=raw))
-        if not classes:
-            raise MalformedFile(path, None, "no classes in file")
-        return LabelSet(name=self.name, task=self.task, classes=classes, source=str(path))
+        return self.label_set(path, classes)
 
 
 _CIFAR = "https://www.cs.toronto.edu/~kriz/"

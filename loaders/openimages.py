@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bamboo.loaders.base import LabelSet, MalformedFile, RawClass, Task
+from bamboo.loaders.base import FileLoader, LabelSet, MalformedFile, RawClass
 from bamboo.loaders.registry import register_loader
 
 __all__ = ["OpenImagesLoader", "read_hierarchy"]
@@ -44,16 +44,14 @@ def read_hierarchy(path: Path) -> dict[str, str]:
 
 
 @dataclass
-class OpenImagesLoader:
-    name: str
-    urls: tuple[str, ...]
-    filename: str
+class OpenImagesLoader(FileLoader):
+    """The class-descriptions CSV, with parents from the hierarchy JSON when it lies beside it."""
+
     hierarchy: str | None = None
-    task: Task = "classification"
 
     def load(self, path: Path) -> LabelSet:
         folder = path if path.is_dir() else path.parent
-        path = path / self.filename if path.is_dir() else path
+        path = self.resolve(path)
         parents: dict[str, str] = {}
         if self.hierarchy and (folder / self.hierarchy).exists():
             parents = read_hierarchy(folder / self.hierarchy)
@@ -77,9 +75,7 @@ class OpenImagesLoader:
                     )
         except UnicodeDecodeError as exc:
             raise MalformedFile(path, None, f"not UTF-8 text ({exc})") from exc
-        if not classes:
-            raise MalformedFile(path, None, "no classes in file")
-        return LabelSet(name=self.name, task=self.task, classes=classes, source=str(path))
+        return self.label_set(path, classes)
 
 
 register_loader("openimages")(

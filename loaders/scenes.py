@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bamboo.loaders.base import LabelSet, MalformedFile, RawClass, Task, read_lines
+from bamboo.loaders.base import FileLoader, LabelSet, MalformedFile, RawClass, read_lines
 from bamboo.loaders.registry import register_loader
 
 __all__ = ["ScenePathLoader"]
@@ -20,15 +20,13 @@ _PATH = re.compile(r"^/[a-z]/([a-z0-9_\-]+)((?:/[a-z0-9_\-]+)*)$")
 
 
 @dataclass
-class ScenePathLoader:
-    name: str
-    urls: tuple[str, ...]
-    filename: str
-    indexed: bool
-    task: Task = "classification"
+class ScenePathLoader(FileLoader):
+    """Scene paths, with (Places365) or without (SUN397) an index column."""
+
+    indexed: bool = False
 
     def load(self, path: Path) -> LabelSet:
-        path = path / self.filename if path.is_dir() else path
+        path = self.resolve(path)
         classes: list[RawClass] = []
         for number, line in read_lines(path):
             parts = line.split()
@@ -45,9 +43,7 @@ class ScenePathLoader:
             qualifier = m.group(2).strip("/").replace("/", " ")
             display = " ".join(p for p in (m.group(1), qualifier) if p).replace("_", " ")
             classes.append(RawClass(index=index, raw_name=parts[0], name=display))
-        if not classes:
-            raise MalformedFile(path, None, "no classes in file")
-        return LabelSet(name=self.name, task=self.task, classes=classes, source=str(path))
+        return self.label_set(path, classes)
 
 
 register_loader("places365")(
