@@ -16,12 +16,8 @@ __all__ = [
     "CHILDREN",
     "CONCEPT",
     "CONCEPT_DATASETS",
-    "CONCEPT_PAGE",
     "COUNT_CONCEPTS",
-    "COUNT_CONCEPTS_BY_SOURCE",
     "COUNT_IS_A",
-    "COUNT_IS_A_BY_KIND",
-    "COUNT_VOTES",
     "DATASETS",
     "DATASET_CLASSES",
     "DATASET_EXISTS",
@@ -29,7 +25,6 @@ __all__ = [
     "DELETE_ALL",
     "DELETE_HAS_CLASS",
     "DESCENDANTS_PAGE",
-    "DUPLICATE_IDS",
     "GET_META",
     "GET_METAS",
     "PARENTS",
@@ -37,14 +32,12 @@ __all__ = [
     "SET_COMMON",
     "SET_META",
     "SET_VISUAL",
-    "TAG_STATE",
     "UPSERT_CONCEPTS",
     "UPSERT_DATASET",
     "UPSERT_HAS_CLASS",
     "UPSERT_IS_A",
     "UPSERT_VOTE",
     "VOTES",
-    "VOTES_IN_PROGRESS",
 ]
 
 # Idempotent schema: every statement is IF NOT EXISTS, so it can run before every build.
@@ -127,19 +120,7 @@ RETURN c.id AS child, p.id AS parent, e.kind AS kind, e.source AS source
 
 COUNT_CONCEPTS = "MATCH (c:Concept) RETURN count(c) AS n"
 COUNT_IS_A = "MATCH (:Concept)-[e:IS_A]->(:Concept) RETURN count(e) AS n"
-COUNT_CONCEPTS_BY_SOURCE = "MATCH (c:Concept) RETURN c.source AS source, count(c) AS n ORDER BY source"
-COUNT_IS_A_BY_KIND = (
-    "MATCH (:Concept)-[e:IS_A]->(:Concept) RETURN e.kind AS kind, count(e) AS n ORDER BY kind"
-)
 
-DUPLICATE_IDS = """
-MATCH (c:Concept)
-WITH c.id AS id, count(c) AS n
-WHERE n > 1
-RETURN id, n
-ORDER BY id
-LIMIT 20
-"""
 
 # --- datasets -------------------------------------------------------------------------------
 
@@ -198,17 +179,6 @@ ORDER BY tag, at, annotator
 SET_VISUAL = "MATCH (c:Concept {id: $id}) SET c.visual = $value"
 SET_COMMON = "MATCH (c:Concept {id: $id}) SET c.common = $value"
 
-# Concepts that have votes on $tag but no decision yet, with their vote count.
-VOTES_IN_PROGRESS = """
-MATCH (:Annotator)-[v:VOTED {tag: $tag}]->(c:Concept)
-RETURN c.id AS id, count(v) AS votes
-"""
-
-TAG_STATE = """
-MATCH (c:Concept)
-WHERE c.visual IS NOT NULL OR c.common IS NOT NULL
-RETURN c.id AS id, c.visual AS visual, c.common AS common
-"""
 
 ALL_VOTES = """
 MATCH (a:Annotator)-[v:VOTED]->(c:Concept)
@@ -220,19 +190,6 @@ MATCH (d:Dataset)-[h:HAS_CLASS]->(c:Concept)
 RETURN c.id AS concept, d.name AS dataset, h.index AS index, h.raw_name AS raw_name
 """
 
-COUNT_VOTES = "MATCH (:Annotator)-[v:VOTED]->(:Concept) RETURN count(v) AS n"
-
-# One round trip for the concept page: properties, parents, dataset classes and current votes.
-CONCEPT_PAGE = """
-MATCH (c:Concept {id: $id})
-OPTIONAL MATCH (c)-[e:IS_A]->(p:Concept)
-WITH c, collect({id: p.id, name: p.name, kind: e.kind}) AS parents
-OPTIONAL MATCH (d:Dataset)-[h:HAS_CLASS]->(c)
-WITH c, parents, collect({dataset: d.name, index: h.index, raw_name: h.raw_name}) AS datasets
-OPTIONAL MATCH (a:Annotator)-[v:VOTED]->(c)
-RETURN properties(c) AS concept, parents, datasets,
-       collect({annotator: a.name, tag: v.tag, value: v.value, at: v.at}) AS votes
-"""
 
 # Before re-importing a dataset: its old class edges go, in the same transaction as the new ones.
 DELETE_HAS_CLASS = """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,9 +64,9 @@ def read_contents(store: GraphStore) -> GraphContents:
 
 def check_invariants(contents: GraphContents) -> InvariantReport:
     """Check acyclicity, rootedness at entity, and id uniqueness of one read of the graph."""
-    ids = [c["id"] for c in contents.concepts]
-    seen: set[str] = set()
-    dups = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    counts = Counter(c["id"] for c in contents.concepts)
+    dups = sorted(i for i, n in counts.items() if n > 1)
+    seen = set(counts)
     graph = nx.DiGraph()
     graph.add_nodes_from(seen)
     graph.add_edges_from((e["child"], e["parent"]) for e in contents.edges)

@@ -163,24 +163,6 @@ class GraphStore:
         rows = self._read(cypher.GET_META, key=key)
         return rows[0]["value"] if rows else None
 
-    def upsert_dataset(self, name: str, props: dict[str, Any], classes: Sequence[dict[str, Any]]) -> None:
-        """Create or update a dataset and its classes in one transaction.
-
-        ``classes`` rows are ``{"index", "raw_name", "concept", "method", "confidence"}``; every
-        concept must exist (checked first, so nothing is written otherwise).
-        """
-        missing = [row["concept"] for row in classes if not self.exists(row["concept"])]
-        if missing:
-            raise ConceptNotFound(missing[0])
-
-        def work(tx: neo4j.ManagedTransaction) -> None:
-            tx.run(cypher.UPSERT_DATASET, name=name, props=props).consume()
-            tx.run(cypher.UPSERT_HAS_CLASS, name=name, rows=list(classes)).consume()
-            # Readers that cache the taxonomy (the service) reload when this changes.
-            tx.run(cypher.SET_META, key="graph.version", value=f"dataset:{name}:{uuid.uuid4().hex}").consume()
-
-        self._write_tx(work)
-
     def import_dataset(
         self,
         name: str,
@@ -191,7 +173,18 @@ class GraphStore:
         classes: Sequence[dict[str, Any]],
     ) -> None:
         """Write a dataset in one transaction: new concepts and edges, the dataset, and its classes
-        (replacing the dataset's earlier classes). Nothing is written if any statement fails."""
+        (replacing the dataset's earlier classes). Nothing is written if any statement fails.
+
+        Raises:
+            ConceptNotFound: a class names a concept that neither exists nor is created here
+                (checked before anything is written).
+        """
+        created = {c["id"] for c in concepts}
+        missing = [
+            r["concept"] for r in classes if r["concept"] not in created and not self.exists(r["concept"])
+        ]
+        if missing:
+            raise ConceptNotFound(missing[0])
 
         def work(tx: neo4j.ManagedTransaction) -> None:
             if concepts:
@@ -236,22 +229,6 @@ class GraphStore:
 
         return self._write_tx(work)
 
-    def votes(self, concept_id: str) -> list[dict[str, Any]]:
-        """Current votes on a concept: ``{"annotator", "tag", "value", "at"}``."""
-        rows = self._read(cypher.VOTES, id=concept_id)
-        self._require(concept_id, rows)
-        return rows
-
-    def votes_in_progress(self, tag: Tag) -> dict[str, int]:
-        return {r["id"]: int(r["votes"]) for r in self._read(cypher.VOTES_IN_PROGRESS, tag=tag)}
-
-    def tag_state(self) -> dict[str, tuple[bool | None, bool | None]]:
-        """Concept id -> (visual, common) for every concept with a decided tag."""
-        return {r["id"]: (r["visual"], r["common"]) for r in self._read(cypher.TAG_STATE)}
-
-    def count_votes(self) -> int:
-        return int(self._read(cypher.COUNT_VOTES)[0]["n"])
-
     # --- reads ------------------------------------------------------------------------------
 
     def datasets(self) -> list[dict[str, Any]]:
@@ -292,29 +269,6 @@ class GraphStore:
         if not rows:
             raise ConceptNotFound(concept_id)
         return Concept.from_properties(rows[0]["concept"])
-
-    def concept_page(self, concept_id: str) -> dict[str, Any]:
-        """Concept, parents, dataset classes and current votes in one round trip.
-
-        Returns ``{"concept": Concept, "parents": [...], "datasets": [...], "votes": [...]}``.
-
-        Raises:
-            ConceptNotFound: no such concept.
-        """
-        rows = self._read(cypher.CONCEPT_PAGE, id=concept_id)
-        if not rows:
-            raise ConceptNotFound(concept_id)
-        row = rows[0]
-        return {
-            "concept": Concept.from_properties(row["concept"]),
-            "parents": sorted((p for p in row["parents"] if p.get("id")), key=lambda p: p["id"]),
-            "datasets": sorted(
-                (d for d in row["datasets"] if d.get("dataset")), key=lambda d: (d["dataset"], d["index"])
-            ),
-            "votes": sorted(
-                (v for v in row["votes"] if v.get("annotator")), key=lambda v: (v["tag"], v["annotator"])
-            ),
-        }
 
     def run_read_only(
         self, query: str, params: dict[str, Any], *, timeout_s: float, max_rows: int
@@ -401,12 +355,3 @@ class GraphStore:
 
     def count_is_a(self) -> int:
         return int(self._read(cypher.COUNT_IS_A)[0]["n"])
-
-    def concepts_by_source(self) -> dict[str, int]:
-        return {str(r["source"]): int(r["n"]) for r in self._read(cypher.COUNT_CONCEPTS_BY_SOURCE)}
-
-    def is_a_by_kind(self) -> dict[str, int]:
-        return {str(r["kind"]): int(r["n"]) for r in self._read(cypher.COUNT_IS_A_BY_KIND)}
-
-    def duplicate_ids(self) -> list[tuple[str, int]]:
-        return [(r["id"], int(r["n"])) for r in self._read(cypher.DUPLICATE_IDS)]

@@ -114,29 +114,35 @@ def rw_database(server: ServerInfo, driver: neo4j.Driver, wordnet_nouns: WordNet
     build_wordnet(store, wordnet_nouns)
     # A toy classification label space (indices with a gap at 2), a scene set and a detection set.
     toy = ["wn:n02099601", "wn:n02121620", None, "wn:n04194289", "wn:n02083346"]
-    store.upsert_dataset(
+    store.import_dataset(
         "toy-cls",
         {"task": "classification"},
-        [
+        concepts=[],
+        edges=[],
+        classes=[
             {"index": i, "raw_name": f"class {i}", "concept": c, "method": "wnid", "confidence": 1.0}
             for i, c in enumerate(toy)
             if c
         ],
     )
     scenes = ["wn:n04334599", "wn:n08438533", "wn:n03961939"]  # street, forest, platform
-    store.upsert_dataset(
+    store.import_dataset(
         "toy-scenes",
         {"task": "classification"},
-        [
+        concepts=[],
+        edges=[],
+        classes=[
             {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9}
             for i, c in enumerate(scenes)
         ],
     )
     objects = ["wn:n02084071", "wn:n03001627", "wn:n02958343"]  # dog, chair, car
-    store.upsert_dataset(
+    store.import_dataset(
         "toy-det",
         {"task": "detection"},
-        [
+        concepts=[],
+        edges=[],
+        classes=[
             {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9}
             for i, c in enumerate(objects)
         ],

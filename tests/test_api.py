@@ -265,10 +265,14 @@ def test_writes_by_other_processes_reach_the_cache(rw_url: str, driver, rw_datab
     import time
 
     store = GraphStore(driver, rw_database)
-    store.upsert_dataset(
+    store.import_dataset(
         "late-ds",
         {"task": "classification"},
-        [{"index": 7, "raw_name": "tabby", "concept": "wn:n02123045", "method": "wnid", "confidence": 1.0}],
+        concepts=[],
+        edges=[],
+        classes=[
+            {"index": 7, "raw_name": "tabby", "concept": "wn:n02123045", "method": "wnid", "confidence": 1.0}
+        ],
     )
     at = "2026-01-01T00:00:00+00:00"
     store.cast_vote(annotator="outside", concept="wn:n02123045", tag="visual", value=False, at=at)

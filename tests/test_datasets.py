@@ -123,3 +123,14 @@ def test_import_is_idempotent_and_loses_nothing(
     ]
     assert [r.id for r in store.parents("ds:toy:3")] == [PENDING_ID]
     assert store.concept("ds:toy:3").extra["review"] == "pending"
+
+
+def test_import_with_unknown_concept_writes_nothing(driver: neo4j.Driver, rw_database: str) -> None:
+    from bamboo.errors import ConceptNotFound
+
+    store = GraphStore(driver, rw_database)
+    before = store.datasets()
+    row = {"index": 0, "raw_name": "x", "concept": "wn:n99999999", "method": "wnid", "confidence": 1.0}
+    with pytest.raises(ConceptNotFound, match="wn:n99999999"):
+        store.import_dataset("broken", {"task": "classification"}, concepts=[], edges=[], classes=[row])
+    assert store.datasets() == before

@@ -14,6 +14,7 @@ gives the next ``after`` (absent at the end). ``limit=0`` streams everything in 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections.abc import Iterator
@@ -35,11 +36,7 @@ _NDJSON_DOC: dict[int | str, dict[str, Any]] = {
 
 
 def _page(ids: list[str], after: str | None, limit: int) -> tuple[list[str], str | None]:
-    start = 0
-    if after:
-        import bisect
-
-        start = bisect.bisect_right(ids, after)
+    start = bisect.bisect_right(ids, after) if after else 0
     if limit == 0:
         return ids[start:], None
     chunk = ids[start : start + limit]
