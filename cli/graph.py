@@ -26,7 +26,7 @@ from bamboo.graph.snapshot import write_snapshot
 from bamboo.graph.stats import graph_stats
 from bamboo.graph.store import GraphStore
 from bamboo.graph.wordnet import read_nouns
-from bamboo.loaders import LabelSet, create_loader, list_loaders
+from bamboo.loaders import LabelSet, create_loader, find_available, package_folders
 
 console = Console(soft_wrap=True)
 
@@ -62,7 +62,10 @@ def build(
     batch_size: Annotated[int, typer.Option(min=100, help="Rows per write transaction.")] = 5000,
     datasets: Annotated[
         str | None,
-        typer.Option(help="Comma-separated datasets to import (default: all found in --datasets-dir)."),
+        typer.Option(
+            help="Comma-separated datasets to import (default: every one whose class list is found "
+            "in --datasets-dir or an installed package)."
+        ),
     ] = None,
     datasets_dir: Annotated[
         Path | None,
@@ -81,10 +84,13 @@ def build(
             store, nouns, batch_size=batch_size, progress=lambda stage, n, _t: bar.advance(tasks[stage], n)
         )
         if label_sets:
-            mapper = ClassMapper(store.all_concepts())
+            mapper = ClassMapper(store.all_concepts(), store.all_is_a())
             for ls in label_sets:
                 r = import_label_set(store, ls, mapper)
-                console.print(f"dataset {r.dataset}: {r.classes} classes " + json.dumps(r.by_method))
+                console.print(
+                    f"dataset {r.dataset}: {r.classes} classes {json.dumps(r.by_method)}, "
+                    f"{r.evidence} evidence edges"
+                )
     console.print(
         f"built {report.concepts} concepts and {report.edges} IS_A edges in {report.seconds:.1f} s; "
         f"invariants: {report.invariants.describe()}; content hash {report.content_hash[:16]}"
@@ -92,20 +98,20 @@ def build(
 
 
 def _read_datasets(names: str | None, folder: Path | None) -> list[LabelSet]:
-    if folder is None:
-        if names:
-            raise ConfigurationError("--datasets needs --datasets-dir (or BAMBOO_DATASETS_DIR)")
-        return []
-    wanted = [n.strip() for n in names.split(",") if n.strip()] if names else list_loaders()
-    out = []
-    for name in wanted:
-        loader = create_loader(name)
-        path = folder / loader.filename
-        if path.exists():
-            out.append(loader.load(path))
-        elif names:
-            raise ConfigurationError(f"{name}: {path} not found (download it from {loader.urls[0]})")
-    return out
+    """Parse the datasets' class lists from ``folder`` and installed packages (timm's lists)."""
+    folders = [*([folder] if folder else []), *package_folders()]
+    wanted = [n.strip() for n in names.split(",") if n.strip()] if names else None
+    for name in wanted or []:
+        create_loader(name)  # unknown names fail here, before anything is read
+    found = find_available(folders, wanted)
+    missing = [n for n in wanted or [] if n not in found]
+    if missing:
+        loader = create_loader(missing[0])
+        where = ", ".join(map(str, folders)) or "nowhere (give --datasets-dir)"
+        raise ConfigurationError(
+            f"{missing[0]}: no {loader.filename} in {where} (download it from {loader.urls[0]})"
+        )
+    return [create_loader(name).load(path) for name, path in found.items()]
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "ALL_CONCEPTS",
+    "ALL_EVIDENCE",
     "ALL_HAS_CLASS",
     "ALL_IS_A",
     "ALL_VOTES",
@@ -23,17 +24,19 @@ __all__ = [
     "DATASET_EXISTS",
     "DATASET_METHOD_COUNTS",
     "DELETE_ALL",
+    "DELETE_EVIDENCE",
     "DELETE_HAS_CLASS",
     "DESCENDANTS_PAGE",
+    "EVIDENCE_OF",
     "GET_META",
     "GET_METAS",
     "PARENTS",
-    "SCHEMA",
     "SET_COMMON",
     "SET_META",
     "SET_VISUAL",
     "UPSERT_CONCEPTS",
     "UPSERT_DATASET",
+    "UPSERT_EVIDENCE",
     "UPSERT_HAS_CLASS",
     "UPSERT_IS_A",
     "UPSERT_VOTE",
@@ -192,6 +195,30 @@ RETURN c.id AS concept, d.name AS dataset, h.index AS index, h.raw_name AS raw_n
 
 
 # Before re-importing a dataset: its old class edges go, in the same transaction as the new ones.
+DELETE_EVIDENCE = """
+MATCH (:Concept)-[e:EVIDENCE {dataset: $name}]->(:Concept)
+DELETE e
+"""
+
+UPSERT_EVIDENCE = """
+UNWIND $rows AS row
+MATCH (c:Concept {id: row.child})
+MATCH (p:Concept {id: row.parent})
+MERGE (c)-[e:EVIDENCE {dataset: $name, kind: row.kind}]->(p)
+"""
+
+ALL_EVIDENCE = """
+MATCH (c:Concept)-[e:EVIDENCE]->(p:Concept)
+RETURN c.id AS child, p.id AS parent, e.kind AS kind, e.dataset AS dataset
+ORDER BY dataset, child, kind, parent
+"""
+
+EVIDENCE_OF = """
+MATCH (c:Concept {id: $id})-[e:EVIDENCE]->(p:Concept)
+RETURN p.id AS concept, e.kind AS kind, e.dataset AS dataset
+ORDER BY dataset, kind, concept
+"""
+
 DELETE_HAS_CLASS = """
 MATCH (:Dataset {name: $name})-[h:HAS_CLASS]->(:Concept)
 DELETE h

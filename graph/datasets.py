@@ -1,16 +1,29 @@
 """Attach a dataset's label set to the label system, best evidence first, and write it.
 
-Mapping order for each class: a WordNet id given by the dataset (``method="wnid"``, confidence
-1.0); a WordNet synset name given by the dataset, e.g. LVIS's ``dog.n.01`` (``"synset"``, 1.0); an
-exact, unambiguous lemma match of the class name (``"lemma"``, 0.9). A class none of these settles
-is never dropped nor forced onto a guess: it becomes a new concept ``ds:<dataset>:<index>`` in
-review state (``review = "pending"``), placed under the ``bamboo:pending`` node so the graph stays
-rooted, until the linking strategies (Wikidata issue) or a person place it.
+Mapping order for each class:
+
+1. a WordNet id given by the dataset (``method="wnid"``, confidence 1.0);
+2. a WordNet synset name given by the dataset, e.g. LVIS's ``dog.n.01`` (``"synset"``, 1.0);
+3. an exact lemma match of the class name (``"lemma"``): 0.9 when the name has one noun sense;
+   0.85 when it has several and exactly one lies under the dataset's domain (``"Abyssinian"`` in
+   Oxford Pets is the cat, not the person); 0.8 when only the name's singular matches
+   (Caltech-101's ``airplanes``). A single sense *outside* the dataset's domain is not taken.
+
+A class none of these settles is never dropped nor forced onto a guess: it becomes a new concept
+``ds:<dataset>:<index>`` in review state (``review = "pending"``), placed under the
+``bamboo:pending`` node so the graph stays rooted, until the linking strategies or a person place
+it. It carries a ``suggested_parent``: its dataset parent when that maps (an Open Images
+Subcategory parent, an iNaturalist genus), else the dataset's domain.
+
+The dataset's own hierarchy is kept as evidence, not as taxonomy: ``EVIDENCE`` edges
+``{dataset, kind}`` from a class's concept to its dataset parent (``subcategory``) or to the whole
+it is a part of (``part``).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +47,10 @@ class MappedClass:
     note: str = ""
     name: str = ""
 
+    @property
+    def pending(self) -> bool:
+        return self.method == "pending"
+
 
 @dataclass(frozen=True)
 class DatasetReport:
@@ -43,12 +60,14 @@ class DatasetReport:
     classes: int
     by_method: dict[str, int]
     pending: list[str] = field(default_factory=list)
+    evidence: int = 0
 
 
 class ClassMapper:
-    """Maps raw classes to concept ids using the WordNet concepts of the graph."""
+    """Maps raw classes to concept ids using the WordNet concepts (and IS_A edges) of the graph."""
 
-    def __init__(self, concepts: list[dict[str, Any]]) -> None:
+    def __init__(self, concepts: Iterable[dict[str, Any]], edges: Iterable[dict[str, Any]] = ()) -> None:
+        concepts = list(concepts)
         self._ids = {c["id"] for c in concepts}
         self._by_synset = {c["synset"]: c["id"] for c in concepts if c.get("synset")}
         by_lemma: dict[str, set[str]] = defaultdict(set)
@@ -59,37 +78,110 @@ class ClassMapper:
                 if lemma:
                     by_lemma[normalize(lemma)].add(c["id"])
         self._by_lemma = dict(by_lemma)
+        self._parents: dict[str, list[str]] = defaultdict(list)
+        for e in edges:
+            self._parents[e["child"]].append(e["parent"])
+        self._ancestors: dict[str, frozenset[str]] = {}
 
-    def map(self, dataset: str, raw: RawClass) -> MappedClass:
+    def concept_of_synset(self, synset: str) -> str | None:
+        return self._by_synset.get(synset)
+
+    def ancestors(self, concept: str) -> frozenset[str]:
+        """``concept`` and everything above it (needs the edges given to the constructor)."""
+        if concept not in self._ancestors:
+            seen = {concept}
+            stack = [concept]
+            while stack:
+                for p in self._parents.get(stack.pop(), ()):
+                    if p not in seen:
+                        seen.add(p)
+                        stack.append(p)
+            self._ancestors[concept] = frozenset(seen)
+        return self._ancestors[concept]
+
+    def map(self, dataset: str, raw: RawClass, domain: Sequence[str] = ()) -> MappedClass:
+        """Map one class; ``domain`` holds concept ids every class of the dataset falls under."""
         pending = f"ds:{dataset}:{raw.index}"
+
+        def keep(note: str) -> MappedClass:
+            return MappedClass(raw.index, raw.raw_name, pending, "pending", 0.0, note, name=raw.display_name)
+
         if raw.wnid:
             cid = f"wn:{raw.wnid}"
             if cid in self._ids:
                 return MappedClass(raw.index, raw.raw_name, cid, "wnid", 1.0)
-            return MappedClass(
-                raw.index,
-                raw.raw_name,
-                pending,
-                "pending",
-                0.0,
-                f"{raw.wnid} is not in WordNet 3.0",
-                name=raw.display_name,
-            )
+            if len(raw.wnid) == 9:  # a real wnid that WordNet 3.0 lacks; otherwise a dataset's own id
+                return keep(f"{raw.wnid} is not in WordNet 3.0")
         if raw.synset:
             by_name = self._by_synset.get(raw.synset)
             if by_name:
                 return MappedClass(raw.index, raw.raw_name, by_name, "synset", 1.0)
-        candidates = self._by_lemma.get(normalize(raw.display_name), set())
+        found = self.lemma(raw.display_name, domain)
+        if isinstance(found, str):
+            return keep(found)
+        return MappedClass(raw.index, raw.raw_name, found[0], "lemma", found[1], found[2])
+
+    def lemma(self, name: str, domain: Sequence[str] = ()) -> tuple[str, float, str] | str:
+        """``(concept, confidence, note)`` for an exact lemma match, or why there is none."""
+        key = normalize(name)
+        candidates, confidence, note = self._by_lemma.get(key, set()), 0.9, ""
+        if not candidates:
+            for suffix, replacement in (("ies", "y"), ("es", ""), ("s", "")):
+                if key.endswith(suffix) and self._by_lemma.get(key[: -len(suffix)] + replacement):
+                    candidates = self._by_lemma[key[: -len(suffix)] + replacement]
+                    confidence, note = 0.8, "singular form"
+                    break
+        if not candidates:
+            return "no WordNet lemma"
+        if domain:
+            inside = {c for c in candidates if self.ancestors(c) & set(domain)}
+            if len(inside) == 1:
+                if len(candidates) > 1:
+                    confidence, note = min(confidence, 0.85), f"the one sense under {', '.join(domain)}"
+                return next(iter(inside)), confidence, note
+            if not inside:
+                return f"{len(candidates)} WordNet sense(s), none under {', '.join(domain)}"
+            return f"{len(inside)} WordNet senses under {', '.join(domain)}"
         if len(candidates) == 1:
-            return MappedClass(raw.index, raw.raw_name, next(iter(candidates)), "lemma", 0.9)
-        note = f"{len(candidates)} WordNet senses" if candidates else "no WordNet lemma"
-        return MappedClass(raw.index, raw.raw_name, pending, "pending", 0.0, note, name=raw.display_name)
+            return next(iter(candidates)), confidence, note
+        return f"{len(candidates)} WordNet senses"
 
 
 def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper) -> DatasetReport:
     """Map every class and write the dataset in one transaction (re-running gives the same graph)."""
-    mapped = [mapper.map(label_set.name, raw) for raw in label_set.classes]
-    pending = [m for m in mapped if m.method == "pending"]
+    domain = [c for c in (mapper.concept_of_synset(s) for s in label_set.domain) if c]
+    mapped = [mapper.map(label_set.name, raw, domain) for raw in label_set.classes]
+    by_key: dict[str, MappedClass] = {}
+    for raw, m in zip(label_set.classes, mapped, strict=True):
+        by_key.setdefault(raw.raw_name, m)
+        if raw.mid:
+            by_key.setdefault(raw.mid, m)
+
+    def resolve(key: str | None) -> str | None:
+        """The concept a dataset parent (a class of the dataset, or a name) maps to."""
+        if not key:
+            return None
+        if key in by_key:
+            return by_key[key].concept
+        found = mapper.lemma(key, domain)
+        return None if isinstance(found, str) else found[0]
+
+    evidence: list[dict[str, Any]] = []
+    suggested: dict[str, tuple[str, str]] = {}
+    for raw, m in zip(label_set.classes, mapped, strict=True):
+        parent = resolve(raw.parent)
+        targets = [(parent, "subcategory"), *((resolve(w), "part") for w in raw.part_of)]
+        for target, kind in targets:
+            if target and target != m.concept:
+                evidence.append({"child": m.concept, "parent": target, "kind": kind})
+        if m.pending:
+            if parent and not parent.startswith("ds:"):
+                suggested[m.concept] = (parent, "dataset hierarchy")
+            elif domain:
+                suggested[m.concept] = (domain[0], "dataset domain")
+    evidence = list({(e["child"], e["parent"], e["kind"]): e for e in evidence}.values())
+
+    pending = [m for m in mapped if m.pending]
     concepts: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
     if pending:
@@ -105,15 +197,18 @@ def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper
         )
         edges.append({"child": PENDING_ID, "parent": ENTITY_ID, "kind": "review", "source": "bamboo"})
         for m in pending:
+            hint, why = suggested.get(m.concept, (None, None))
             concepts.append(
                 {
                     "id": m.concept,
                     "props": {
-                        "name": m.raw_name,
-                        "lemmas": [m.raw_name],
+                        "name": m.name or m.raw_name,
+                        "lemmas": sorted({m.raw_name, m.name or m.raw_name}),
                         "source": label_set.name,
                         "review": "pending",
                         "review_note": m.note,
+                        "suggested_parent": hint,
+                        "suggested_by": why,
                     },
                 }
             )
@@ -132,14 +227,21 @@ def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper
     ]
     store.import_dataset(
         label_set.name,
-        {"task": label_set.task, "source": label_set.source, "num_classes": len(label_set.classes)},
+        {
+            "task": label_set.task,
+            "source": label_set.source,
+            "num_classes": len(label_set.classes),
+            "domain": [*label_set.domain],
+        },
         concepts=concepts,
         edges=edges,
         classes=classes,
+        evidence=evidence,
     )
     return DatasetReport(
         dataset=label_set.name,
         classes=len(mapped),
         by_method=dict(Counter(m.method for m in mapped)),
         pending=[m.concept for m in pending],
+        evidence=len(evidence),
     )

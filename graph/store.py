@@ -171,9 +171,11 @@ class GraphStore:
         concepts: Sequence[dict[str, Any]],
         edges: Sequence[dict[str, Any]],
         classes: Sequence[dict[str, Any]],
+        evidence: Sequence[dict[str, Any]] = (),
     ) -> None:
-        """Write a dataset in one transaction: new concepts and edges, the dataset, and its classes
-        (replacing the dataset's earlier classes). Nothing is written if any statement fails.
+        """Write a dataset in one transaction: new concepts and edges, the dataset, its classes and
+        the evidence its own hierarchy gives (``{child, parent, kind}`` rows), replacing the
+        dataset's earlier classes and evidence. Nothing is written if any statement fails.
 
         Raises:
             ConceptNotFound: a class names a concept that neither exists nor is created here
@@ -194,6 +196,9 @@ class GraphStore:
             tx.run(cypher.UPSERT_DATASET, name=name, props=props).consume()
             tx.run(cypher.DELETE_HAS_CLASS, name=name).consume()
             tx.run(cypher.UPSERT_HAS_CLASS, name=name, rows=list(classes)).consume()
+            tx.run(cypher.DELETE_EVIDENCE, name=name).consume()
+            if evidence:
+                tx.run(cypher.UPSERT_EVIDENCE, name=name, rows=list(evidence)).consume()
             tx.run(cypher.SET_META, key="graph.version", value=f"dataset:{name}:{uuid.uuid4().hex}").consume()
 
         self._write_tx(work)
@@ -345,6 +350,14 @@ class GraphStore:
     def all_concepts(self) -> list[dict[str, Any]]:
         """Every concept's full property map, in no particular order."""
         return [r["props"] for r in self._read(cypher.ALL_CONCEPTS)]
+
+    def evidence(self, concept: str) -> list[dict[str, Any]]:
+        """The datasets' hierarchy evidence from ``concept``: ``{"concept", "kind", "dataset"}``."""
+        return self._read(cypher.EVIDENCE_OF, id=concept)
+
+    def all_evidence(self) -> list[dict[str, Any]]:
+        """Every dataset-hierarchy evidence edge as ``{"child", "parent", "kind", "dataset"}``."""
+        return self._read(cypher.ALL_EVIDENCE)
 
     def all_is_a(self) -> list[dict[str, Any]]:
         """Every IS_A edge as ``{"child", "parent", "kind", "source"}``."""

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 # Importing each family module registers its loaders.
 from bamboo.loaders import coco as _coco  # noqa: F401
+from bamboo.loaders import finegrained as _finegrained  # noqa: F401
 from bamboo.loaders import imagenet as _imagenet  # noqa: F401
 from bamboo.loaders import names as _names  # noqa: F401
 from bamboo.loaders import openimages as _openimages  # noqa: F401
 from bamboo.loaders import scenes as _scenes  # noqa: F401
 from bamboo.loaders.base import LabelSet, Loader, MalformedFile, RawClass
-from bamboo.loaders.registry import create_loader, list_loaders, register_loader
+from bamboo.loaders.registry import (
+    create_loader,
+    find_available,
+    list_loaders,
+    package_folders,
+    register_loader,
+)
 
 __all__ = [
     "LabelSet",
@@ -21,6 +28,8 @@ __all__ = [
     "MalformedFile",
     "RawClass",
     "create_loader",
+    "find_available",
     "list_loaders",
+    "package_folders",
     "register_loader",
 ]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
 from bamboo.errors import BambooError
 
-__all__ = ["FileLoader", "LabelSet", "Loader", "MalformedFile", "RawClass", "Task", "download"]
+__all__ = ["LabelSet", "Loader", "MalformedFile", "RawClass", "Task", "download", "read_lines"]
 
 Task = Literal["classification", "detection"]
 
@@ -35,7 +36,9 @@ class RawClass:
         wnid: A WordNet 3.0 noun id the dataset gives (``n02084071``), if any.
         synset: A WordNet synset name the dataset gives (``dog.n.01``), if any.
         mid: A Freebase / Open Images machine id, if any.
-        parent: The raw name of the class's parent inside the dataset (supercategory), if any.
+        parent: The class's parent inside the dataset (a supercategory or genus name, or the MID of
+            an Open Images Subcategory parent), if any.
+        part_of: The MIDs of the wholes an Open Images class is a ``Part`` of.
         name: A clean display name for matching (``"bakery shop"`` for ``/b/bakery/shop``);
             defaults to ``raw_name``.
     """
@@ -46,6 +49,7 @@ class RawClass:
     synset: str | None = None
     mid: str | None = None
     parent: str | None = None
+    part_of: tuple[str, ...] = ()
     name: str | None = None
 
     @property
@@ -55,44 +59,34 @@ class RawClass:
 
 @dataclass(frozen=True)
 class LabelSet:
-    """A dataset's label system as read from its files."""
+    """A dataset's label system as read from its files.
+
+    Attributes:
+        domain: WordNet synset names every class of the dataset falls under (``("dog.n.01",)`` for
+            Stanford Dogs), used to choose among a name's senses and to suggest a parent (the
+            first) for a class that stays pending.
+    """
 
     name: str
     task: Task
     classes: list[RawClass]
     source: str = ""
+    domain: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
 
 class Loader(Protocol):
-    """A dataset's parser: ``load`` reads its official file (``filename``, or a path to it);
-    ``urls`` are where the official files live."""
+    """A dataset's parser: ``load`` reads its official file (``filename``, a folder holding it, or a
+    known redistribution of the class list); ``urls`` are where the official files live."""
 
     name: str
     task: Task
     urls: tuple[str, ...]
     filename: str
 
+    def find(self, folders: Sequence[Path]) -> Path | None: ...
+
     def load(self, path: Path) -> LabelSet: ...
-
-
-@dataclass
-class FileLoader:
-    """Fields and helpers shared by the loaders that read one official file."""
-
-    name: str
-    urls: tuple[str, ...]
-    filename: str
-    task: Task = "classification"
-
-    def resolve(self, path: Path) -> Path:
-        """``path`` itself, or the official file inside it when ``path`` is a folder."""
-        return path / self.filename if path.is_dir() else path
-
-    def label_set(self, path: Path, classes: list[RawClass]) -> LabelSet:
-        if not classes:
-            raise MalformedFile(path, None, "no classes in file")
-        return LabelSet(name=self.name, task=self.task, classes=classes, source=str(path))
 
 
 def download(url: str, dest: Path, *, timeout: float = 60.0) -> Path:

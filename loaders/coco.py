@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bamboo.loaders.base import FileLoader, LabelSet, MalformedFile, RawClass, Task
+from bamboo.loaders.base import MalformedFile, RawClass, Task
+from bamboo.loaders.file import FileLoader
 from bamboo.loaders.registry import register_loader
 
-__all__ = ["CocoCategoriesLoader"]
+__all__ = ["CocoCategoriesLoader", "read_json"]
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """A JSON document; invalid JSON is a :class:`MalformedFile` naming the line."""
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
@@ -36,9 +38,8 @@ class CocoCategoriesLoader(FileLoader):
 
     task: Task = "detection"
 
-    def load(self, path: Path) -> LabelSet:
-        path = self.resolve(path)
-        doc = _read_json(path)
+    def parse(self, path: Path) -> list[RawClass]:
+        doc = read_json(path)
         cats = doc.get("categories") if isinstance(doc, dict) else None
         if not isinstance(cats, list) or not cats:
             raise MalformedFile(path, None, "no 'categories' list (is this a COCO-format annotation file?)")
@@ -52,32 +53,47 @@ class CocoCategoriesLoader(FileLoader):
             raise MalformedFile(path, None, "category ids repeat")
         classes = []
         for index, cat in enumerate(sorted(cats, key=lambda c: c["id"])):
-            parent = cat.get("supercategory") or cat.get("genus")
+            parent = cat.get("genus") or cat.get("supercategory")
+            name = cat.get("common_name") or (
+                f"{cat['genus']} {cat['species']}" if cat.get("genus") and cat.get("species") else cat["name"]
+            )
             classes.append(
                 RawClass(
                     index=index,
                     raw_name=str(cat["name"]),
                     synset=cat.get("synset"),
                     parent=str(parent) if parent and parent != cat["name"] else None,
-                    name=str(cat.get("common_name") or cat["name"]).replace("_", " "),
+                    name=str(name).replace("_", " "),
                 )
             )
-        return self.label_set(path, classes)
+        return classes
 
 
 _COCO = "http://images.cocodataset.org/annotations/annotations_trainval2017.zip"
 _INAT = "https://ml-inat-competition-datasets.s3.amazonaws.com/"
-for _name, _file, _url, _task in (
-    ("coco", "instances_val2017.json", _COCO, "detection"),
-    ("lvis", "lvis_v1_val.json", "https://dl.fbaipublicfiles.com/LVIS/lvis_v1_val.json.zip", "detection"),
-    ("objects365", "zhiyuan_objv2_val.json", "https://www.objects365.org/download.html", "detection"),
-    ("v3det", "v3det_2023_v1_val.json", "https://v3det.openxlab.org.cn/download", "detection"),
-    ("inaturalist-2017", "val2017.json", _INAT + "2017/val2017.zip", "classification"),
-    ("inaturalist-2018", "val2018.json", _INAT + "2018/val2018.json.tar.gz", "classification"),
-    ("inaturalist-2021", "val.json", _INAT + "2021/val.json.tar.gz", "classification"),
-):
+_KAGGLE = "https://www.kaggle.com/competitions/"
+for _name, _file, _url, _task, _mirrors, _domain in (
+    ("coco", "instances_val2017.json", _COCO, "detection", (("mmdet__coco_80.txt", "names"),), ()),
+    ("lvis", "lvis_v1_val.json", "https://dl.fbaipublicfiles.com/LVIS/lvis_v1_val.json.zip", "detection",
+     (("mmdet__lvis_1203.txt", "names"),), ()),
+    ("objects365", "zhiyuan_objv2_val.json", "https://www.objects365.org/download.html", "detection",
+     (("objects365_v2_names.tsv", "index-names"), ("mmdet__objects365v2_365.txt", "names")), ()),
+    ("v3det", "v3det_2023_v1_val.json", "https://v3det.openxlab.org.cn/download", "detection",
+     (("category_name_13204_v3det_2023_v1.txt", "names"),), ()),
+    ("inaturalist-2017", "val2017.json", _INAT + "2017/val2017.zip", "classification",
+     (("tfds__inaturalist2017_5089.txt", "names"),), ("organism.n.01",)),
+    ("inaturalist-2018", "val2018.json", _INAT + "2018/val2018.json.tar.gz", "classification",
+     (("tfds__inaturalist2018_8142.txt", "names"),), ("organism.n.01",)),
+    ("inaturalist-2021", "val.json", _INAT + "2021/val.json.tar.gz", "classification", (),
+     ("organism.n.01",)),
+    ("herbarium-2021", "metadata.json", _KAGGLE + "herbarium-2021-fgvc8/data", "classification", (),
+     ("plant.n.02",)),
+    ("iwildcam-2020", "iwildcam2020_train_annotations.json",
+     "https://lilablobssc.blob.core.windows.net/wcs/iwildcam2020/iwildcam2020_train_annotations.json",
+     "classification", (), ()),
+):  # fmt: skip
     register_loader(_name)(
-        lambda n=_name, f=_file, u=_url, t=_task: CocoCategoriesLoader(  # type: ignore[misc]
-            name=n, urls=(u,), filename=f, task=t
+        lambda n=_name, f=_file, u=_url, t=_task, m=_mirrors, d=_domain: CocoCategoriesLoader(  # type: ignore[misc]
+            name=n, urls=(u,), filename=f, task=t, mirrors=m, domain=d
         )
     )

@@ -7,16 +7,16 @@ and ILSVRC's ``LOC_synset_mapping.txt`` (``n01440764 tench, Tinca tinca``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bamboo.loaders.base import FileLoader, LabelSet, MalformedFile, RawClass, read_lines
+from bamboo.loaders.base import RawClass
+from bamboo.loaders.file import FileLoader
+from bamboo.loaders.formats import parse_wnids
 from bamboo.loaders.registry import register_loader
 
 __all__ = ["WnidListLoader"]
 
-_WNID = re.compile(r"^n\d{8}$")
 _TIMM = "https://raw.githubusercontent.com/huggingface/pytorch-image-models/main/timm/data/_info/"
 
 
@@ -24,19 +24,8 @@ _TIMM = "https://raw.githubusercontent.com/huggingface/pytorch-image-models/main
 class WnidListLoader(FileLoader):
     """A dataset whose classes are WordNet ids, one per line, optionally followed by names."""
 
-    def load(self, path: Path) -> LabelSet:
-        path = self.resolve(path)
-        classes: list[RawClass] = []
-        seen: dict[str, int] = {}
-        for number, line in read_lines(path):
-            wnid, _, rest = line.strip().partition(" ")
-            if not _WNID.match(wnid):
-                raise MalformedFile(path, number, f"expected a WordNet id like n02084071, got {wnid[:40]!r}")
-            if wnid in seen:
-                raise MalformedFile(path, number, f"{wnid} repeats line {seen[wnid]}")
-            seen[wnid] = number
-            classes.append(RawClass(index=len(classes), raw_name=rest.strip() or wnid, wnid=wnid))
-        return self.label_set(path, classes)
+    def parse(self, path: Path) -> list[RawClass]:
+        return parse_wnids(path)
 
 
 for _name, _file in (
@@ -47,5 +36,7 @@ for _name, _file in (
     ("imagenet-12k", "imagenet12k_synsets.txt"),
 ):
     register_loader(_name)(
-        lambda n=_name, f=_file: WnidListLoader(name=n, urls=(_TIMM + f,), filename=f)  # type: ignore[misc]
+        lambda n=_name, f=_file: WnidListLoader(  # type: ignore[misc]
+            name=n, urls=(_TIMM + f,), filename=f, mirrors=((f"timm__{f}", "wnids"),)
+        )
     )

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bamboo.loaders.base import FileLoader, LabelSet, MalformedFile, RawClass, read_lines
+from bamboo.loaders.base import RawClass
+from bamboo.loaders.file import FileLoader
+from bamboo.loaders.formats import parse_names
 from bamboo.loaders.registry import register_loader
 
 __all__ = ["NameListLoader"]
@@ -19,31 +21,30 @@ __all__ = ["NameListLoader"]
 class NameListLoader(FileLoader):
     """One class name per line."""
 
-    def load(self, path: Path) -> LabelSet:
-        path = self.resolve(path)
-        classes: list[RawClass] = []
-        seen: dict[str, int] = {}
-        for number, line in read_lines(path):
-            raw = line.strip()
-            if "\t" in raw or len(raw) > 200:
-                raise MalformedFile(path, number, f"expected one class name per line, got {raw[:80]!r}")
-            if raw in seen:
-                raise MalformedFile(path, number, f"{raw!r} repeats line {seen[raw]}")
-            seen[raw] = number
-            classes.append(RawClass(index=len(classes), raw_name=raw))
-        return self.label_set(path, classes)
+    def parse(self, path: Path) -> list[RawClass]:
+        return parse_names(path)
 
 
 _CIFAR = "https://www.cs.toronto.edu/~kriz/"
-for _name, _file, _url, _task in (
-    ("cifar-10", "batches.meta.txt", _CIFAR + "cifar-10-binary.tar.gz", "classification"),
-    ("cifar-100", "fine_label_names.txt", _CIFAR + "cifar-100-binary.tar.gz", "classification"),
-    ("food-101", "classes.txt", "http://data.vision.ee.ethz.ch/cvl/food-101.tar.gz", "classification"),
-    ("pascal-voc", "voc_classes.txt", "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/", "detection"),
-    ("cityscapes", "cityscapes_classes.txt", "https://www.cityscapes-dataset.com/downloads/", "detection"),
-):
+for _name, _file, _url, _task, _mirror in (
+    ("cifar-10", "batches.meta.txt", _CIFAR + "cifar-10-binary.tar.gz", "classification",
+     "mmpretrain__cifar10_categories_10.txt"),
+    ("cifar-100", "fine_label_names.txt", _CIFAR + "cifar-100-binary.tar.gz", "classification",
+     "mmpretrain__cifar100_categories_100.txt"),
+    ("food-101", "classes.txt", "http://data.vision.ee.ethz.ch/cvl/food-101.tar.gz", "classification",
+     "tfds__food101.txt"),
+    ("pascal-voc", "voc_classes.txt", "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/", "detection",
+     "mmdet__voc_20.txt"),
+    ("cityscapes", "cityscapes_classes.txt", "https://www.cityscapes-dataset.com/downloads/", "detection",
+     "mmdet__cityscapes_8.txt"),
+):  # fmt: skip
     register_loader(_name)(
-        lambda n=_name, f=_file, u=_url, t=_task: NameListLoader(  # type: ignore[misc]
-            name=n, urls=(u,), filename=f, task=t
+        lambda n=_name, f=_file, u=_url, t=_task, m=_mirror: NameListLoader(  # type: ignore[misc]
+            name=n,
+            urls=(u,),
+            filename=f,
+            task=t,
+            mirrors=((m, "names"),),
+            domain=("food.n.02", "food.n.01") if n == "food-101" else (),
         )
     )

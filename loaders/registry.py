@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib.util
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from bamboo.errors import ConfigurationError
 from bamboo.loaders.base import Loader
 
-__all__ = ["create_loader", "list_loaders", "register_loader"]
+__all__ = ["create_loader", "find_available", "list_loaders", "package_folders", "register_loader"]
 
 _REGISTRY: dict[str, Callable[[], Loader]] = {}
 
@@ -35,3 +37,22 @@ def create_loader(name: str) -> Loader:
         return _REGISTRY[name]()
     except KeyError:
         raise ConfigurationError(f"unknown dataset {name!r}; known: {', '.join(list_loaders())}") from None
+
+
+def package_folders() -> list[Path]:
+    """Folders of installed packages that ship official class lists (timm's ImageNet lists)."""
+    spec = importlib.util.find_spec("timm")  # locates the package without importing torch
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    folders = [Path(p) / "data" / "_info" for p in spec.submodule_search_locations]
+    return [f for f in folders if f.is_dir()]
+
+
+def find_available(folders: Sequence[Path], names: Sequence[str] | None = None) -> dict[str, Path]:
+    """Datasets (all, or ``names``) whose class list is found in ``folders``, with its path."""
+    found = {}
+    for name in names if names is not None else list_loaders():
+        path = create_loader(name).find(folders)
+        if path is not None:
+            found[name] = path
+    return found

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bamboo.loaders.base import FileLoader, LabelSet, MalformedFile, RawClass, read_lines
+from bamboo.loaders.base import MalformedFile, RawClass, read_lines
+from bamboo.loaders.file import FileLoader
 from bamboo.loaders.registry import register_loader
 
 __all__ = ["ScenePathLoader"]
@@ -25,8 +26,7 @@ class ScenePathLoader(FileLoader):
 
     indexed: bool = False
 
-    def load(self, path: Path) -> LabelSet:
-        path = self.resolve(path)
+    def parse(self, path: Path) -> list[RawClass]:
         classes: list[RawClass] = []
         for number, line in read_lines(path):
             parts = line.split()
@@ -43,7 +43,7 @@ class ScenePathLoader(FileLoader):
             qualifier = m.group(2).strip("/").replace("/", " ")
             display = " ".join(p for p in (m.group(1), qualifier) if p).replace("_", " ")
             classes.append(RawClass(index=index, raw_name=parts[0], name=display))
-        return self.label_set(path, classes)
+        return classes
 
 
 register_loader("places365")(
@@ -60,5 +60,6 @@ register_loader("sun397")(
         urls=("https://vision.princeton.edu/projects/2010/SUN/download/Partitions.zip",),
         filename="ClassName.txt",
         indexed=False,
+        mirrors=(("tfds__sun397.txt", "official"),),
     )
 )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+import scipy.io
 
 from bamboo.graph.datasets import ClassMapper
 from bamboo.graph.wordnet import WordNetNouns
-from bamboo.loaders import MalformedFile, create_loader, list_loaders
+from bamboo.loaders import MalformedFile, create_loader, find_available, list_loaders
 from conftest import SHARED_DATA
 
 LABELSETS = SHARED_DATA / "labelsets"
@@ -30,8 +33,8 @@ LVIS_JSON = {
     ]
 }
 
-# One fixture per loader, in the dataset's official format: (file name, text).
-FIXTURES: dict[str, tuple[str, str]] = {
+# One fixture per loader, in the dataset's official format: (file name, text | MATLAB arrays | folders).
+FIXTURES: dict[str, tuple[str, str | dict[str, list[Any]] | list[str]]] = {
     "imagenet-1k": ("imagenet_synsets.txt", "n01440764\nn02084071\n"),
     "imagenet-12k": ("imagenet12k_synsets.txt", "n01440764\nn02084071\n"),
     "imagenet-21k": ("imagenet21k_goog_synsets.txt", "n00004475\nn02084071\n"),
@@ -77,7 +80,93 @@ FIXTURES: dict[str, tuple[str, str]] = {
     "food-101": ("classes.txt", "apple_pie\nbaby_back_ribs\n"),
     "pascal-voc": ("voc_classes.txt", "aeroplane\nbicycle\n"),
     "cityscapes": ("cityscapes_classes.txt", "person\nrider\n"),
+    "herbarium-2021": (
+        "metadata.json",
+        json.dumps(
+            {
+                "categories": [
+                    {
+                        "id": 0,
+                        "name": "Aa calceata (Rchb.f.) Schltr.",
+                        "family": "Orchidaceae",
+                        "genus": "Aa",
+                        "species": "calceata",
+                    },
+                    {
+                        "id": 1,
+                        "name": "Quercus alba L.",
+                        "family": "Fagaceae",
+                        "genus": "Quercus",
+                        "species": "alba",
+                    },
+                ]
+            }
+        ),
+    ),
+    "iwildcam-2020": (
+        "iwildcam2020_train_annotations.json",
+        json.dumps({"categories": [{"id": 0, "name": "empty"}, {"id": 2, "name": "tayassu pecari"}]}),
+    ),
+    "oxford-pets": (
+        "list.txt",
+        "#Image CLASS-ID SPECIES BREED ID\n#ID: 1:37 Class ids\n"
+        "Abyssinian_100 1 1 1\nAbyssinian_101 1 1 1\namerican_bulldog_100 2 2 1\nBengal_1 3 1 2\n",
+    ),
+    "flowers-102": ("cat_to_name.json", json.dumps({"2": "hard-leaved pocket orchid", "1": "pink primrose"})),
+    "stanford-cars": (
+        "cars_meta.mat",
+        {"class_names": ["AM General Hummer SUV 2000", "Acura RL Sedan 2012"]},
+    ),
+    "fgvc-aircraft": ("variants.txt", "707-320\n727-200\nA300B4\n"),
+    "dtd": ("train1.txt", "banded/banded_0002.jpg\nblotchy/blotchy_0003.jpg\nbanded/banded_0004.jpg\n"),
+    "caltech-101": ("101_ObjectCategories", ["airplanes", "accordion", "BACKGROUND_Google"]),
+    "stanford-dogs": (
+        "file_list.mat",
+        {
+            "file_list": [
+                "n02085620-Chihuahua/n02085620_10074.jpg",
+                "n02085782-Japanese_spaniel/a.jpg",
+                "n02085620-Chihuahua/n02085620_1.jpg",
+            ],
+            "labels": [1, 2, 1],
+        },
+    ),
+    "cub-200": ("classes.txt", "1 001.Black_footed_Albatross\n2 002.Laysan_Albatross\n"),
+    "tsinghua-dogs": (
+        "train.lst",
+        ".//low-resolution/5192-n02085620-Chihuahua/n107008.jpg\n"
+        ".//low-resolution/1043-n000001-Shiba_Dog/n100023.jpg\n",
+    ),
+    "danish-fungi-2020": (
+        "DF20-train_metadata.csv",
+        "image_path,class_id,scientificName,species,genus,family\n"
+        "a.JPG,1,Boletus edulis Bull.,Boletus edulis,Boletus,Boletaceae\n"
+        "b.JPG,0,Amanita muscaria (L.) Lam.,Amanita muscaria,Amanita,Amanitaceae\n"
+        "c.JPG,1,Boletus edulis Bull.,Boletus edulis,Boletus,Boletaceae\n",
+    ),
+    "foodx-251": ("class_list.txt", "0 macaron\n1 beignet\n"),
+    "compcars": (
+        "make_model_name.mat",
+        {"make_names": ["ABT", "Acura"], "model_names": ["Audi A4L", "", "Acura RL"]},
+    ),
 }
+
+
+def write_fixture(folder: Path, name: str) -> Path:
+    """Write ``name``'s fixture into ``folder`` in its official format; returns its path."""
+    filename, content = FIXTURES[name]
+    path = folder / filename
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    elif isinstance(content, list):
+        for sub in content:
+            (path / sub).mkdir(parents=True)
+    else:
+        scipy.io.savemat(
+            path,
+            {k: np.array(v, dtype=object if isinstance(v[0], str) else None) for k, v in content.items()},
+        )
+    return path
 
 
 def test_every_loader_has_a_fixture() -> None:
@@ -86,8 +175,7 @@ def test_every_loader_has_a_fixture() -> None:
 
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_loader_reads_its_official_format(name: str, tmp_path: Path) -> None:
-    filename, text = FIXTURES[name]
-    (tmp_path / filename).write_text(text, encoding="utf-8")
+    write_fixture(tmp_path, name)
     loader = create_loader(name)
     assert loader.urls and all(u.startswith("http") for u in loader.urls)
     ls = loader.load(tmp_path)
@@ -120,6 +208,86 @@ def test_places_display_names(tmp_path: Path) -> None:
         "airfield",
         "bakery shop",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("oxford-pets", [(0, "Abyssinian", "cat"), (1, "american_bulldog", "dog"), (2, "Bengal", "cat")]),
+        ("flowers-102", [(0, "pink primrose", None), (1, "hard-leaved pocket orchid", None)]),
+        ("stanford-cars", [(0, "AM General Hummer SUV 2000", None), (1, "Acura RL Sedan 2012", None)]),
+        ("dtd", [(0, "banded", None), (1, "blotchy", None)]),
+        ("caltech-101", [(0, "BACKGROUND_Google", None), (1, "accordion", None), (2, "airplanes", None)]),
+        ("stanford-dogs", [(0, "n02085620-Chihuahua", None), (1, "n02085782-Japanese_spaniel", None)]),
+        ("cub-200", [(0, "001.Black_footed_Albatross", None), (1, "002.Laysan_Albatross", None)]),
+        ("tsinghua-dogs", [(0, "1043-n000001-Shiba_Dog", None), (1, "5192-n02085620-Chihuahua", None)]),
+        ("danish-fungi-2020", [(0, "Amanita muscaria", "Amanita"), (1, "Boletus edulis", "Boletus")]),
+        ("foodx-251", [(0, "macaron", None), (1, "beignet", None)]),
+        ("compcars", [(0, "Audi A4L", None), (1, "CompCars model 2", None), (2, "Acura RL", None)]),
+        ("herbarium-2021", [(0, "Aa calceata (Rchb.f.) Schltr.", "Aa"), (1, "Quercus alba L.", "Quercus")]),
+    ],
+)
+def test_fine_grained_classes(tmp_path: Path, name: str, expected: list[tuple[int, str, str | None]]) -> None:
+    write_fixture(tmp_path, name)
+    ls = create_loader(name).load(tmp_path)
+    assert [(c.index, c.raw_name, c.parent) for c in ls.classes] == expected
+
+
+def test_evidence_fields(tmp_path: Path) -> None:
+    for name in ("stanford-dogs", "tsinghua-dogs", "cub-200", "herbarium-2021"):
+        write_fixture(tmp_path, name)
+    dogs = create_loader("stanford-dogs").load(tmp_path)
+    assert [(c.wnid, c.display_name) for c in dogs.classes] == [
+        ("n02085620", "Chihuahua"),
+        ("n02085782", "Japanese spaniel"),
+    ]
+    assert dogs.domain == ("dog.n.01",)
+    thu = create_loader("tsinghua-dogs").load(tmp_path)  # its own n000001 ids are not wnids
+    assert [(c.wnid, c.display_name) for c in thu.classes] == [
+        (None, "Shiba Dog"),
+        ("n02085620", "Chihuahua"),
+    ]
+    assert create_loader("cub-200").load(tmp_path).classes[0].display_name == "Black footed Albatross"
+    assert create_loader("herbarium-2021").load(tmp_path).classes[1].display_name == "Quercus alba"
+
+
+def test_mirror_formats(tmp_path: Path) -> None:
+    """A redistributed class list (tensorflow-datasets, mmdet, ...) is read in its own format."""
+    (tmp_path / "mmdet__coco_80.txt").write_text("person\nbicycle\n")
+    (tmp_path / "objects365_v2_names.tsv").write_text("index\tname\n0\tPerson\n1\tSneakers\n")
+    (tmp_path / "openimages_boxable_601_mid_to_name.tsv").write_text("/m/0bt9lr\tDog\n/m/01yrx\tCat\n")
+    coco = create_loader("coco").load(tmp_path)
+    assert [c.raw_name for c in coco.classes] == ["person", "bicycle"]
+    assert coco.source == str(tmp_path / "mmdet__coco_80.txt")
+    assert [c.raw_name for c in create_loader("objects365").load(tmp_path).classes] == ["Person", "Sneakers"]
+    oid = create_loader("openimages-boxable").load(tmp_path)
+    assert [(c.mid, c.raw_name) for c in oid.classes] == [("/m/0bt9lr", "Dog"), ("/m/01yrx", "Cat")]
+    (tmp_path / "instances_val2017.json").write_text(json.dumps(COCO_JSON))  # the official file wins
+    assert len(create_loader("coco").load(tmp_path).classes) == 3
+    with pytest.raises(FileNotFoundError, match="no lvis_v1_val.json in"):
+        create_loader("lvis").load(tmp_path)
+
+
+def test_openimages_hierarchy_gives_parents_and_parts(tmp_path: Path) -> None:
+    hierarchy = {
+        "LabelName": "/m/0bl9f",
+        "Subcategory": [
+            {"LabelName": "/m/01lrl", "Subcategory": [{"LabelName": "/m/0bt9lr"}, {"LabelName": "/m/01yrx"}]},
+            {"LabelName": "/m/04yx4", "Part": [{"LabelName": "/m/014sv8"}]},
+        ],
+    }
+    (tmp_path / "bbox_labels_600_hierarchy.json").write_text(json.dumps(hierarchy))
+    (tmp_path / "class-descriptions-boxable.csv").write_text(
+        "/m/01lrl,Carnivore\n/m/0bt9lr,Dog\n/m/01yrx,Cat\n/m/04yx4,Man\n/m/014sv8,Human eye\n"
+    )
+    ls = create_loader("openimages-boxable").load(tmp_path)
+    assert {c.raw_name: (c.parent, c.part_of) for c in ls.classes} == {
+        "Carnivore": ("/m/0bl9f", ()),
+        "Dog": ("/m/01lrl", ()),
+        "Cat": ("/m/01lrl", ()),
+        "Man": ("/m/0bl9f", ()),
+        "Human eye": (None, ("/m/04yx4",)),
+    }
 
 
 @pytest.mark.parametrize(
@@ -161,6 +329,36 @@ def test_places_display_names(tmp_path: Path) -> None:
         ("cifar-10", "batches.meta.txt", "airplane\nairplane\n", 2, "repeats line 1"),
         ("food-101", "classes.txt", "apple_pie\tx\n", 1, "one class name per line"),
         ("cifar-10", "batches.meta.txt", "\n", None, "no classes"),
+        ("oxford-pets", "list.txt", "#c\nAbyssinian_1 1 1 1\nBeagle_1 2 3 1\n", 3, "species must be 1"),
+        ("oxford-pets", "list.txt", "Abyssinian_1 1 1 1\nBeagle_1 1 2 1\n", 2, "class 1 is Abyssinian"),
+        ("oxford-pets", "list.txt", "Abyssinian_1 2 1 1\n", None, "class ids are not 1..1"),
+        ("oxford-pets", "list.txt", "Abyssinian_1 1 1\n", 1, "expected 'Image CLASS-ID"),
+        ("flowers-102", "cat_to_name.json", '{"1": "a",\n "3": "b"}', None, "labels are not 1..2"),
+        ("flowers-102", "cat_to_name.json", '{"1": "a",\n "2" "b"}', 2, "invalid JSON"),
+        ("stanford-cars", "cars_meta.mat", "not a mat file", None, "not a readable MATLAB file"),
+        ("dtd", "train1.txt", "banded/banded_1.jpg\nblotchy.jpg\n", 2, "expected 'category/image.jpg'"),
+        ("cub-200", "classes.txt", "1 001.A\n3 003.C\n", 2, "out of order"),
+        ("cub-200", "classes.txt", "1 001.A\n2 003.C\n", 2, "matching numbers"),
+        ("tsinghua-dogs", "train.lst", "./low/5192-n02085620-Chihuahua/a.jpg\nb.jpg\n", 2, "ID-nID-Name"),
+        ("danish-fungi-2020", "DF20-train_metadata.csv", "image_path,species\na.JPG,x\n", 1, "class_id"),
+        (
+            "danish-fungi-2020",
+            "DF20-train_metadata.csv",
+            "class_id,scientificName\n0,Boletus edulis\n0,Amanita muscaria\n",
+            3,
+            "class 0 is 'Boletus edulis'",
+        ),
+        ("foodx-251", "class_list.txt", "0 macaron\nbeignet\n", 2, "expected 'INDEX NAME'"),
+        ("objects365", "objects365_v2_names.tsv", "index\tname\n0\tPerson\n2\tCar\n", 3, "expected '1<TAB>"),
+        ("objects365", "objects365_v2_names.tsv", "0\tPerson\n", 1, "header"),
+        (
+            "openimages-boxable",
+            "openimages_boxable_601_mid_to_name.tsv",
+            "Dog\t/m/0bt9lr\n",
+            1,
+            "MID<TAB>name",
+        ),
+        ("imagenet-1k", "timm__imagenet_synsets.txt", "n02084071\ndog\n", 2, "expected a WordNet id"),
     ],
 )
 def test_malformed_files_name_file_and_line(
@@ -180,33 +378,35 @@ def test_binary_file_is_malformed(tmp_path: Path) -> None:
         create_loader("food-101").load(tmp_path)
 
 
-REAL = [
-    ("places365", "categories_places365.txt", 365),
-    ("sun397", "tfds__sun397.txt", 397),
-    ("openimages", "oidv6-class-descriptions.csv", 19994),
-    ("cifar-10", "mmpretrain__cifar10_categories_10.txt", 10),
-    ("cifar-100", "mmpretrain__cifar100_categories_100.txt", 100),
-    ("food-101", "tfds__food101.txt", 101),
-    ("pascal-voc", "mmdet__voc_20.txt", 20),
-    ("cityscapes", "mmdet__cityscapes_8.txt", 8),
-]
+# Real class lists (official files, or redistributions of them) in ../shared: (dataset, classes).
+REAL = {
+    "caltech-101": 102, "cifar-10": 10, "cifar-100": 100, "cityscapes": 8, "coco": 80, "cub-200": 200,
+    "dtd": 47, "fgvc-aircraft": 100, "flowers-102": 102, "food-101": 101, "imagenet-12k": 11821,
+    "imagenet-1k": 1000, "imagenet-21k": 21843, "imagenet-22k": 21841, "inaturalist-2017": 5089,
+    "inaturalist-2018": 8142, "lvis": 1203, "objects365": 365, "openimages": 19994,
+    "openimages-boxable": 601, "oxford-pets": 37, "pascal-voc": 20, "places365": 365,
+    "stanford-cars": 196, "sun397": 397, "v3det": 13204,
+}  # fmt: skip
 
 
 @pytest.mark.skipif(not LABELSETS.exists(), reason="../shared/data/labelsets not present")
-@pytest.mark.parametrize(("name", "filename", "count"), REAL)
-def test_real_files(name: str, filename: str, count: int, wordnet_nouns: WordNetNouns) -> None:
-    ls = create_loader(name).load(LABELSETS / filename)
-    assert len(ls.classes) == count
-    mapper = ClassMapper([{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts])
-    methods = [mapper.map(name, c).method for c in ls.classes]
-    assert len(methods) == count  # every class is either mapped or pending, none dropped
-    assert methods.count("lemma") > 0
+def test_real_files_are_found_and_read(wordnet_nouns: WordNetNouns) -> None:
+    found = find_available([LABELSETS])
+    assert {n: len(create_loader(n).load(p).classes) for n, p in found.items()} == REAL
+    mapper = ClassMapper([{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts], wordnet_nouns.edges)
+    for name, path in found.items():
+        ls = create_loader(name).load(path)
+        methods = [mapper.map(name, c).method for c in ls.classes]
+        assert len(methods) == REAL[name]  # every class is either mapped or pending, none dropped
+        assert set(methods) <= {"wnid", "synset", "lemma", "pending"}
 
 
 @pytest.mark.skipif(not LABELSETS.exists(), reason="../shared/data/labelsets not present")
-def test_real_openimages_hierarchy(tmp_path: Path) -> None:
+def test_real_openimages_hierarchy() -> None:
     from bamboo.loaders.openimages import read_hierarchy
 
-    parents = read_hierarchy(LABELSETS / "bbox_labels_600_hierarchy.json")
-    assert len(parents) >= 600 - 1
-    assert parents["/m/0bt9lr"] == "/m/01lrl"  # Dog -> Carnivore
+    h = read_hierarchy(LABELSETS / "bbox_labels_600_hierarchy.json")
+    assert len(h.parents) >= 600 - 1
+    assert h.parents["/m/0bt9lr"] == "/m/01lrl"  # Dog -> Carnivore
+    assert h.parts["/m/014sv8"] == ["/m/02p0tk3"]  # Human eye is a Part of Human body
+    assert h.parts["/m/01bqk0"] == ["/m/0199g"]  # Bicycle wheel is a Part of Bicycle
