@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from bamboo.cli._app import app
 from bamboo.cli.graph import open_store
@@ -43,7 +43,11 @@ def datasets(
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table("dataset", "task", "classes", "by id", "by lemma", "linked", "pending")
+    table = Table(
+        Column("dataset", no_wrap=True, min_width=18),
+        Column("task", no_wrap=True, min_width=14),
+        *(Column(h, justify="right") for h in ("classes", "by id", "by lemma", "linked", "pending")),
+    )
     for r in rows:
         table.add_row(
             r["dataset"],
@@ -53,4 +57,4 @@ def datasets(
                 for k in ("classes", "by_id", "by_lemma", "linked", "pending")
             ),
         )
-    console.print(table)
+    (console if console.is_terminal else Console(width=110)).print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from bamboo.graph.build import build_wordnet
 from bamboo.graph.connection import open_driver
 from bamboo.graph.datasets import ClassMapper, import_label_set
 from bamboo.graph.export import export as export_contents
-from bamboo.graph.invariants import read_contents
+from bamboo.graph.invariants import check_invariants, read_contents
 from bamboo.graph.snapshot import write_snapshot
 from bamboo.graph.stats import graph_stats
 from bamboo.graph.store import GraphStore
@@ -84,13 +85,21 @@ def build(
             store, nouns, batch_size=batch_size, progress=lambda stage, n, _t: bar.advance(tasks[stage], n)
         )
         if label_sets:
-            mapper = ClassMapper(store.all_concepts(), store.all_is_a())
+            imaged = {f"wn:{c.wnid}" for ls in label_sets for c in ls.classes if c.wnid} | {
+                r["concept"] for r in store.all_dataset_classes() if r["method"] == "wnid"
+            }
+            mapper = ClassMapper(store.all_concepts(), store.all_is_a(), imaged)
             for ls in label_sets:
+                started = time.perf_counter()
                 r = import_label_set(store, ls, mapper)
                 console.print(
                     f"dataset {r.dataset}: {r.classes} classes {json.dumps(r.by_method)}, "
-                    f"{r.evidence} evidence edges"
+                    f"{r.evidence} evidence edges ({time.perf_counter() - started:.1f} s)"
                 )
+            after = check_invariants(read_contents(store))
+            console.print(f"{len(label_sets)} datasets imported; invariants: {after.describe()}")
+            if not after.ok:
+                raise InvariantViolation(after.describe())
     console.print(
         f"built {report.concepts} concepts and {report.edges} IS_A edges in {report.seconds:.1f} s; "
         f"invariants: {report.invariants.describe()}; content hash {report.content_hash[:16]}"
@@ -159,6 +168,12 @@ def concept(
     console.print(
         f"  children ({len(children)}): {', '.join(p.name for p in children[:20])}", highlight=False
     )
+    console.print(f"  in datasets ({len(in_datasets)}):", highlight=False)
+    for d in in_datasets:
+        console.print(
+            f"    {d['dataset']} class {d['index']} {d['raw_name']!r} ({d['method']}, {d['confidence']})",
+            highlight=False,
+        )
 
 
 @app.command()

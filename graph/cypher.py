@@ -19,6 +19,8 @@ __all__ = [
     "CONCEPT_DATASETS",
     "COUNT_CONCEPTS",
     "COUNT_IS_A",
+    "CREATE_EVIDENCE",
+    "CREATE_HAS_CLASS",
     "DATASETS",
     "DATASET_CLASSES",
     "DATASET_EXISTS",
@@ -30,14 +32,13 @@ __all__ = [
     "EVIDENCE_OF",
     "GET_META",
     "GET_METAS",
+    "MISSING_CONCEPTS",
     "PARENTS",
     "SET_COMMON",
     "SET_META",
     "SET_VISUAL",
     "UPSERT_CONCEPTS",
     "UPSERT_DATASET",
-    "UPSERT_EVIDENCE",
-    "UPSERT_HAS_CLASS",
     "UPSERT_IS_A",
     "UPSERT_VOTE",
     "VOTES",
@@ -133,12 +134,14 @@ SET d += $props
 """
 
 # $rows: [{index, raw_name, concept, method, confidence}]
-UPSERT_HAS_CLASS = """
+# Run after DELETE_HAS_CLASS in the same transaction: CREATE, since MERGE from one dataset node
+# would scan its edges for every row.
+CREATE_HAS_CLASS = """
 MATCH (d:Dataset {name: $name})
 UNWIND $rows AS row
 MATCH (c:Concept {id: row.concept})
-MERGE (d)-[h:HAS_CLASS {index: row.index}]->(c)
-SET h.raw_name = row.raw_name, h.method = row.method, h.confidence = row.confidence
+CREATE (d)-[:HAS_CLASS {index: row.index, raw_name: row.raw_name, method: row.method,
+                        confidence: row.confidence}]->(c)
 """
 
 DATASETS = """
@@ -159,7 +162,8 @@ DATASET_EXISTS = "MATCH (d:Dataset {name: $name}) RETURN d.name AS name"
 
 CONCEPT_DATASETS = """
 MATCH (d:Dataset)-[h:HAS_CLASS]->(:Concept {id: $id})
-RETURN d.name AS dataset, h.index AS index, h.raw_name AS raw_name
+RETURN d.name AS dataset, h.index AS index, h.raw_name AS raw_name, h.method AS method,
+       h.confidence AS confidence
 ORDER BY dataset, index
 """
 
@@ -190,21 +194,31 @@ RETURN c.id AS concept, a.name AS annotator, v.tag AS tag, v.value AS value, v.a
 
 ALL_HAS_CLASS = """
 MATCH (d:Dataset)-[h:HAS_CLASS]->(c:Concept)
-RETURN c.id AS concept, d.name AS dataset, h.index AS index, h.raw_name AS raw_name
+RETURN c.id AS concept, d.name AS dataset, h.index AS index, h.raw_name AS raw_name, h.method AS method,
+       h.confidence AS confidence
 """
 
 
 # Before re-importing a dataset: its old class edges go, in the same transaction as the new ones.
+MISSING_CONCEPTS = """
+UNWIND $ids AS id
+OPTIONAL MATCH (c:Concept {id: id})
+WITH id, c
+WHERE c IS NULL
+RETURN id
+"""
+
 DELETE_EVIDENCE = """
 MATCH (:Concept)-[e:EVIDENCE {dataset: $name}]->(:Concept)
 DELETE e
 """
 
-UPSERT_EVIDENCE = """
+# Run after DELETE_EVIDENCE in the same transaction.
+CREATE_EVIDENCE = """
 UNWIND $rows AS row
 MATCH (c:Concept {id: row.child})
 MATCH (p:Concept {id: row.parent})
-MERGE (c)-[e:EVIDENCE {dataset: $name, kind: row.kind}]->(p)
+CREATE (c)-[:EVIDENCE {dataset: $name, kind: row.kind}]->(p)
 """
 
 ALL_EVIDENCE = """

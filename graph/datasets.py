@@ -7,7 +7,9 @@ Mapping order for each class:
 3. an exact lemma match of the class name (``"lemma"``): 0.9 when the name has one noun sense;
    0.85 when it has several and exactly one lies under the dataset's domain (``"Abyssinian"`` in
    Oxford Pets is the cat, not the person); 0.8 when only the name's singular matches
-   (Caltech-101's ``airplanes``). A single sense *outside* the dataset's domain is not taken.
+   (Caltech-101's ``airplanes``); 0.75 when it has several and exactly one is an image class of a
+   dataset that names its classes by WordNet id (COCO's ``person`` is the human, the one sense
+   with ImageNet-21K images). A single sense *outside* the dataset's domain is not taken.
 
 A class none of these settles is never dropped nor forced onto a guess: it becomes a new concept
 ``ds:<dataset>:<index>`` in review state (``review = "pending"``), placed under the
@@ -64,9 +66,18 @@ class DatasetReport:
 
 
 class ClassMapper:
-    """Maps raw classes to concept ids using the WordNet concepts (and IS_A edges) of the graph."""
+    """Maps raw classes to concept ids using the WordNet concepts (and IS_A edges) of the graph.
 
-    def __init__(self, concepts: Iterable[dict[str, Any]], edges: Iterable[dict[str, Any]] = ()) -> None:
+    ``imaged`` holds the concepts that datasets name by WordNet id (ImageNet's classes): when a
+    name has several senses and exactly one of them is imaged, that sense is taken.
+    """
+
+    def __init__(
+        self,
+        concepts: Iterable[dict[str, Any]],
+        edges: Iterable[dict[str, Any]] = (),
+        imaged: Iterable[str] = (),
+    ) -> None:
         concepts = list(concepts)
         self._ids = {c["id"] for c in concepts}
         self._by_synset = {c["synset"]: c["id"] for c in concepts if c.get("synset")}
@@ -82,6 +93,7 @@ class ClassMapper:
         for e in edges:
             self._parents[e["child"]].append(e["parent"])
         self._ancestors: dict[str, frozenset[str]] = {}
+        self._imaged = frozenset(imaged)
 
     def concept_of_synset(self, synset: str) -> str | None:
         return self._by_synset.get(synset)
@@ -133,18 +145,20 @@ class ClassMapper:
                     break
         if not candidates:
             return "no WordNet lemma"
+        where = ""
         if domain:
             inside = {c for c in candidates if self.ancestors(c) & set(domain)}
-            if len(inside) == 1:
-                if len(candidates) > 1:
-                    confidence, note = min(confidence, 0.85), f"the one sense under {', '.join(domain)}"
-                return next(iter(inside)), confidence, note
             if not inside:
                 return f"{len(candidates)} WordNet sense(s), none under {', '.join(domain)}"
-            return f"{len(inside)} WordNet senses under {', '.join(domain)}"
+            if len(inside) == 1 and len(candidates) > 1:
+                confidence, note = min(confidence, 0.85), f"the one sense under {', '.join(domain)}"
+            candidates, where = inside, f" under {', '.join(domain)}"
         if len(candidates) == 1:
             return next(iter(candidates)), confidence, note
-        return f"{len(candidates)} WordNet senses"
+        imaged = candidates & self._imaged
+        if len(imaged) == 1:
+            return next(iter(imaged)), min(confidence, 0.75), "the one sense with ImageNet images"
+        return f"{len(candidates)} WordNet senses{where}"
 
 
 def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper) -> DatasetReport:

@@ -156,7 +156,7 @@ class GraphStore:
         return self._read(cypher.ALL_VOTES)
 
     def all_dataset_classes(self) -> list[dict[str, Any]]:
-        """Every dataset class: ``{"concept", "dataset", "index", "raw_name"}``."""
+        """Every dataset class: ``{"concept", "dataset", "index", "raw_name", "method", "confidence"}``."""
         return self._read(cypher.ALL_HAS_CLASS)
 
     def get_meta(self, key: str) -> str | None:
@@ -172,6 +172,7 @@ class GraphStore:
         edges: Sequence[dict[str, Any]],
         classes: Sequence[dict[str, Any]],
         evidence: Sequence[dict[str, Any]] = (),
+        batch_size: int = 5000,
     ) -> None:
         """Write a dataset in one transaction: new concepts and edges, the dataset, its classes and
         the evidence its own hierarchy gives (``{child, parent, kind}`` rows), replacing the
@@ -182,23 +183,23 @@ class GraphStore:
                 (checked before anything is written).
         """
         created = {c["id"] for c in concepts}
-        missing = [
-            r["concept"] for r in classes if r["concept"] not in created and not self.exists(r["concept"])
-        ]
+        wanted = sorted({r["concept"] for r in classes} - created)
+        missing = sorted(r["id"] for r in self._read(cypher.MISSING_CONCEPTS, ids=wanted))
         if missing:
             raise ConceptNotFound(missing[0])
 
         def work(tx: neo4j.ManagedTransaction) -> None:
-            if concepts:
-                tx.run(cypher.UPSERT_CONCEPTS, rows=list(concepts)).consume()
-            if edges:
-                tx.run(cypher.UPSERT_IS_A, rows=list(edges)).consume()
+            for chunk in _batches(concepts, batch_size):
+                tx.run(cypher.UPSERT_CONCEPTS, rows=list(chunk)).consume()
+            for chunk in _batches(edges, batch_size):
+                tx.run(cypher.UPSERT_IS_A, rows=list(chunk)).consume()
             tx.run(cypher.UPSERT_DATASET, name=name, props=props).consume()
             tx.run(cypher.DELETE_HAS_CLASS, name=name).consume()
-            tx.run(cypher.UPSERT_HAS_CLASS, name=name, rows=list(classes)).consume()
+            for chunk in _batches(classes, batch_size):
+                tx.run(cypher.CREATE_HAS_CLASS, name=name, rows=list(chunk)).consume()
             tx.run(cypher.DELETE_EVIDENCE, name=name).consume()
-            if evidence:
-                tx.run(cypher.UPSERT_EVIDENCE, name=name, rows=list(evidence)).consume()
+            for chunk in _batches(evidence, batch_size):
+                tx.run(cypher.CREATE_EVIDENCE, name=name, rows=list(chunk)).consume()
             tx.run(cypher.SET_META, key="graph.version", value=f"dataset:{name}:{uuid.uuid4().hex}").consume()
 
         self._write_tx(work)
@@ -261,7 +262,8 @@ class GraphStore:
         return out
 
     def concept_datasets(self, concept_id: str) -> list[dict[str, Any]]:
-        """Datasets with a class for this concept: ``{"dataset", "index", "raw_name"}``."""
+        """Datasets with a class for this concept: ``{"dataset", "index", "raw_name", "method",
+        "confidence"}``."""
         return self._read(cypher.CONCEPT_DATASETS, id=concept_id)
 
     def concept(self, concept_id: str) -> Concept:

@@ -155,7 +155,9 @@ def test_datasets(rw_url: str) -> None:
     r = httpx.get(f"{rw_url}/datasets/nope/classes")
     assert r.status_code == 404 and "nope" in r.json()["detail"]
     page = httpx.get(f"{rw_url}/concepts/{GOLDEN}").json()
-    assert page["datasets"] == [{"dataset": "toy-cls", "index": 0, "raw_name": "class 0"}]
+    assert page["datasets"] == [
+        {"dataset": "toy-cls", "index": 0, "raw_name": "class 0", "method": "wnid", "confidence": 1.0}
+    ]
 
 
 def test_related_against_a_dataset_uses_its_class_indices(rw_url: str) -> None:
@@ -283,5 +285,11 @@ def test_writes_by_other_processes_reach_the_cache(rw_url: str, driver, rw_datab
         if page["datasets"] and any(v["annotator"] == "outside" for v in page["tags"]["visual"]["votes"]):
             break
         time.sleep(0.5)
-    assert {"dataset": "late-ds", "index": 7, "raw_name": "tabby"} in page["datasets"]
+    assert {
+        "dataset": "late-ds",
+        "index": 7,
+        "raw_name": "tabby",
+        "method": "wnid",
+        "confidence": 1.0,
+    } in page["datasets"]
     assert any(v["annotator"] == "outside" and v["value"] is False for v in page["tags"]["visual"]["votes"])

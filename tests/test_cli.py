@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bamboo.graph.build import BuildReport
 from bamboo.graph.embedded import ServerInfo
-from conftest import run_cli
+from conftest import SHARED_DATA, run_cli
 
 
 def test_stats_json(server: ServerInfo, wordnet_build: BuildReport) -> None:
@@ -93,14 +95,51 @@ def test_build_with_datasets_then_list_them(server: ServerInfo, fresh_database: 
     assert places["classes"] == 3 == places["by_lemma"] + places["pending"] and places["pending"] >= 1
     assert rows["coco"]["imported"] is False
     concept = json.loads(run_cli(server, "concept", "wn:n02084071", "--json", **db).stdout)
-    assert {"dataset": "imagenet-1k", "index": 0, "raw_name": "n02084071"} in concept["datasets"]
+    assert {
+        "dataset": "imagenet-1k",
+        "index": 0,
+        "raw_name": "n02084071",
+        "method": "wnid",
+        "confidence": 1.0,
+    } in concept["datasets"]
+    text = run_cli(server, "concept", "wn:n02084071", **db).stdout
+    assert "in datasets (1):" in text and "imagenet-1k class 0 'n02084071' (wnid, 1.0)" in text
     stats = json.loads(run_cli(server, "stats", "--json", **db).stdout)
     assert stats["invariants"]["ok"]
 
-    # A malformed file stops the build before anything is written.
-    (tmp_path / "imagenet_synsets.txt").write_text("n02084071\ndog\n")
-    out = run_cli(server, "build", "--datasets-dir", str(tmp_path), **db)
-    assert out.returncode == 2
-    assert f"{tmp_path / 'imagenet_synsets.txt'}:2" in out.stderr and "Traceback" not in out.stderr
-    after = json.loads(run_cli(server, "stats", "--json", **db).stdout)
-    assert after["content_hash"] == stats["content_hash"]
+    # A malformed or truncated file stops the build before anything is written.
+    listed = run_cli(server, "datasets", "--json", **db).stdout
+    for name, text, line in [
+        ("imagenet_synsets.txt", "n02084071\ndog\n", 2),
+        ("categories_places365.txt", "/a/airfield 0\n/b/bakery/shop 1\n/z/zz", 3),
+    ]:
+        good = (tmp_path / name).read_text()
+        (tmp_path / name).write_text(text)
+        out = run_cli(server, "build", "--datasets-dir", str(tmp_path), **db)
+        assert out.returncode == 2
+        assert f"{tmp_path / name}:{line}" in out.stderr and "Traceback" not in out.stderr
+        after = json.loads(run_cli(server, "stats", "--json", **db).stdout)
+        assert after["content_hash"] == stats["content_hash"]
+        assert run_cli(server, "datasets", "--json", **db).stdout == listed
+        (tmp_path / name).write_text(good)
+    out = run_cli(server, "build", "--datasets", "coco", "--datasets-dir", str(tmp_path), **db)
+    assert out.returncode == 2 and "coco: no instances_val2017.json in" in out.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED_DATA / "labelsets").exists(), reason="../shared/data/labelsets not present")
+def test_default_offline_build_lists_24_datasets(server: ServerInfo, fresh_database: str) -> None:
+    db = {"BAMBOO_GRAPH_DATABASE": fresh_database, "BAMBOO_DATASETS_DIR": str(SHARED_DATA / "labelsets")}
+    out = run_cli(server, "build", **db)
+    assert out.returncode == 0, out.stderr
+    assert "datasets imported; invariants: all invariants hold" in out.stdout
+    rows = [r for r in json.loads(run_cli(server, "datasets", "--json", **db).stdout) if r["imported"]]
+    assert len(rows) >= 24
+    for r in rows:  # no class lost: every class is mapped or pending
+        assert r["classes"] == r["by_id"] + r["by_lemma"] + r["linked"] + r["pending"], r
+    in21k = next(r for r in rows if r["dataset"] == "imagenet-21k")
+    assert in21k["classes"] == in21k["by_id"] == 21843
+    table = run_cli(server, "datasets", **db).stdout
+    assert "imagenet-21k" in table and "21843" in table
+    person = json.loads(run_cli(server, "concept", "wn:n00007846", "--json", **db).stdout)
+    assert {"coco", "pascal-voc", "imagenet-21k"} <= {d["dataset"] for d in person["datasets"]}

@@ -1,4 +1,4 @@
-"""Dataset loaders (ImageNet family so far) and their import into the real embedded store."""
+"""Class mapping (evidence order, domains, imaged senses) and dataset import into the real embedded store."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from conftest import SHARED_DATA
 
 @pytest.fixture(scope="module")
 def mapper(wordnet_nouns: WordNetNouns) -> ClassMapper:
-    return ClassMapper([{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts])
+    return ClassMapper([{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts], wordnet_nouns.edges)
 
 
 def test_registry() -> None:
@@ -71,6 +71,65 @@ def test_mapping_evidence_order(mapper: ClassMapper) -> None:
     assert unknown.method == "pending" and unknown.note == "no WordNet lemma"
     bad = mapper.map("x", RawClass(5, "n99999999", wnid="n99999999"))
     assert bad.method == "pending" and "not in WordNet 3.0" in bad.note
+    plural = mapper.map("x", RawClass(6, "golden retrievers"))
+    assert (plural.concept, plural.confidence, plural.note) == ("wn:n02099601", 0.8, "singular form")
+
+
+def test_dataset_domain_chooses_senses(mapper: ClassMapper) -> None:
+    carnivore = [mapper.concept_of_synset("carnivore.n.01") or ""]
+    siamese = mapper.map("pets", RawClass(0, "Siamese"), carnivore)  # the cat, not the language
+    assert (siamese.concept, siamese.method, siamese.confidence) == ("wn:n02123597", "lemma", 0.85)
+    bengal = mapper.map("pets", RawClass(1, "Bengal"), carnivore)  # its one sense is a region
+    assert bengal.method == "pending" and "none under wn:n02075296" in bengal.note
+    assert mapper.map("pets", RawClass(1, "Bengal")).concept == "wn:n08710535"  # without a domain
+
+
+def test_imaged_sense_breaks_ties(wordnet_nouns: WordNetNouns) -> None:
+    concepts = [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts]
+    plain = ClassMapper(concepts, wordnet_nouns.edges)
+    assert plain.map("coco", RawClass(0, "person")).method == "pending"  # 3 senses
+    imaged = ClassMapper(concepts, wordnet_nouns.edges, imaged={"wn:n00007846", "wn:n02084071"})
+    person = imaged.map("coco", RawClass(0, "person"))
+    assert (person.concept, person.confidence, person.note) == (
+        "wn:n00007846",
+        0.75,
+        "the one sense with ImageNet images",
+    )
+
+
+def test_dataset_hierarchy_becomes_evidence(
+    driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns, mapper: ClassMapper
+) -> None:
+    store = GraphStore(driver, fresh_database)
+    build_wordnet(store, wordnet_nouns)
+    ls = LabelSet(
+        "oid",
+        "detection",
+        [
+            RawClass(0, "Retriever", mid="/m/01lrl"),
+            RawClass(1, "Golden retriever", mid="/m/0x1", parent="/m/01lrl"),
+            RawClass(2, "Zzyzx hound", mid="/m/0x2", parent="/m/01lrl"),
+            RawClass(3, "Human face", mid="/m/0dzct"),
+            RawClass(4, "Human eye", mid="/m/014sv8", part_of=("/m/0dzct",)),
+        ],
+        domain=(),
+    )
+    report = import_label_set(store, ls, mapper)
+    assert report.classes == 5 == sum(report.by_method.values())
+    evidence = [e for e in store.all_evidence() if e["dataset"] == "oid"]
+    assert {(e["child"], e["parent"], e["kind"]) for e in evidence} == {
+        ("wn:n02099601", "wn:n02099029", "subcategory"),
+        ("ds:oid:2", "wn:n02099029", "subcategory"),
+        ("ds:oid:4", "wn:n05600637", "part"),
+    }
+    hound = store.concept("ds:oid:2").extra
+    assert hound["suggested_parent"] == "wn:n02099029" and hound["suggested_by"] == "dataset hierarchy"
+    assert import_label_set(store, ls, mapper) == report  # re-running: same evidence, not doubled
+    assert [e for e in store.all_evidence() if e["dataset"] == "oid"] == evidence
+    domain = LabelSet("dogs", "classification", [RawClass(0, "Zzyzx terrier")], domain=("dog.n.01",))
+    import_label_set(store, domain, mapper)
+    assert store.concept("ds:dogs:0").extra["suggested_by"] == "dataset domain"
+    assert store.concept("ds:dogs:0").extra["suggested_parent"] == "wn:n02084071"
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "labelsets").exists(), reason="../shared/data/labelsets not present")
@@ -108,11 +167,15 @@ def test_import_is_idempotent_and_loses_nothing(
     report = import_label_set(store, ls, mapper)
     assert report.classes == 4 == sum(report.by_method.values())
     assert report.by_method == {"wnid": 1, "lemma": 1, "pending": 2}
-    first = content_hash(read_contents(store))
+
+    def classes() -> list[tuple[str, int, str]]:
+        return sorted((r["dataset"], r["index"], r["concept"]) for r in store.all_dataset_classes())
+
+    first = content_hash(read_contents(store)), classes(), store.all_evidence()
     again = import_label_set(store, ls, mapper)
     assert again == report
     contents = read_contents(store)
-    assert content_hash(contents) == first
+    assert (content_hash(contents), classes(), store.all_evidence()) == first
     assert check_invariants(contents).ok
     classes = store.dataset_classes("toy")
     assert [(c["index"], c["concept"], c["method"]) for c in classes] == [

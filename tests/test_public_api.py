@@ -61,7 +61,9 @@ def test_loaders_exports() -> None:
             "MalformedFile",
             "RawClass",
             "create_loader",
+            "find_available",
             "list_loaders",
+            "package_folders",
             "register_loader",
         ]
     )

@@ -33,6 +33,8 @@ class DatasetClassRef(BaseModel):
     dataset: str = Field(examples=["imagenet-1k"])
     index: int = Field(examples=[207])
     raw_name: str | None = None
+    method: str | None = Field(None, description="wnid | synset | lemma | pending | link-*")
+    confidence: float | None = None
 
 
 class TagOut(BaseModel):
