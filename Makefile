@@ -7,6 +7,9 @@ BAMBOO := $(VENV)/bin/bamboo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Folder with datasets' class lists (official files or known redistributions); the team's shared
+# data folder when it exists. Empty: WordNet plus whatever installed packages ship (timm's lists).
+DATASETS_DIR ?= $(wildcard ../shared/data/labelsets)
 
 .PHONY: run test install wordnet bench lint clean-db
 
@@ -27,7 +30,7 @@ wordnet:
 
 run: install wordnet
 	$(BAMBOO) db start
-	$(BAMBOO) build
+	$(BAMBOO) build $(if $(DATASETS_DIR),--datasets-dir $(DATASETS_DIR))
 	$(BAMBOO) serve --host $(HOST) --port $(PORT)
 
 test: install wordnet
