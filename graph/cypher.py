@@ -40,6 +40,7 @@ __all__ = [
     "UPSERT_CONCEPTS",
     "UPSERT_DATASET",
     "UPSERT_IS_A",
+    "UPSERT_LINKS",
     "UPSERT_VOTE",
     "VOTES",
 ]
@@ -68,6 +69,16 @@ MATCH (c:Concept {id: row.child})
 MATCH (p:Concept {id: row.parent})
 MERGE (c)-[e:IS_A]->(p)
 SET e.kind = row.kind, e.source = row.source
+"""
+
+# $rows: [{child, parent, kind, source, method, score, evidence}]: links with their provenance.
+UPSERT_LINKS = """
+UNWIND $rows AS row
+MATCH (c:Concept {id: row.child})
+MATCH (p:Concept {id: row.parent})
+MERGE (c)-[e:IS_A]->(p)
+SET e.kind = row.kind, e.source = row.source, e.method = row.method, e.score = row.score,
+    e.evidence = row.evidence
 """
 
 SET_META = """

@@ -204,6 +204,27 @@ class GraphStore:
 
         self._write_tx(work)
 
+    def apply_sync(
+        self,
+        *,
+        concepts: Sequence[dict[str, Any]],
+        links: Sequence[dict[str, Any]],
+        meta: dict[str, str],
+        batch_size: int = 5000,
+    ) -> None:
+        """Write a sync's concepts (``{id, props}``) and links (``{child, parent, kind, source,
+        method, score, evidence}``) and its meta values in one transaction."""
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            for chunk in _batches(concepts, batch_size):
+                tx.run(cypher.UPSERT_CONCEPTS, rows=list(chunk)).consume()
+            for chunk in _batches(links, batch_size):
+                tx.run(cypher.UPSERT_LINKS, rows=list(chunk)).consume()
+            for key, value in meta.items():
+                tx.run(cypher.SET_META, key=key, value=value).consume()
+
+        self._write_tx(work)
+
     def cast_vote(self, *, annotator: str, concept: str, tag: Tag, value: bool, at: str) -> TagDecision:
         """Record ``annotator``'s vote (replacing their earlier one) and update the decision.
 

@@ -1,0 +1,103 @@
+"""``bamboo sync wikidata`` and ``bamboo eval linking``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bamboo.cli._app import app, state
+from bamboo.cli.graph import open_store
+
+console = Console(soft_wrap=True)
+sync_app = typer.Typer(help="Grow the label system from external sources.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure the label system's machinery.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+app.add_typer(eval_app, name="eval")
+
+
+@sync_app.command("wikidata")
+def sync_wikidata_cmd(
+    ctx: typer.Context,
+    endpoint: Annotated[
+        str, typer.Option(envvar="BAMBOO_WIKIDATA_ENDPOINT", help="SPARQL endpoint.")
+    ] = "https://query.wikidata.org/sparql",
+    root: Annotated[
+        list[str] | None,
+        typer.Option(help="Item(s) to walk down from (default: every WordNet-anchored item)."),
+    ] = None,
+    max_depth: Annotated[int, typer.Option(min=1, help="Levels of subclasses / child taxa to walk.")] = 3,
+    since: Annotated[
+        str | None, typer.Option(help="Only re-write known items modified since (ISO time).")
+    ] = None,
+    wn31_map: Annotated[
+        Path | None, typer.Option(help="wn31<TAB>wn30 offset mapping (e.g. from the ILI) for P8814 ids.")
+    ] = None,
+    min_interval: Annotated[float, typer.Option(help="Seconds between two requests.")] = 1.0,
+    state_dir: Annotated[
+        Path | None, typer.Option(help="Checkpoint and audit-log folder (default: DATA_DIR/sync).")
+    ] = None,
+) -> None:
+    """Add Wikidata items under the WordNet backbone with provenance; resumable and idempotent.
+
+    Cron (daily at 03:17, see the README):
+    ``17 3 * * * bamboo sync wikidata --root Q729 --max-depth 4 --since "$(date -d yesterday -I)"``
+    """
+    from bamboo.graph.sync import read_wn31_map, sync_wikidata
+    from bamboo.graph.wikidata import WikidataClient
+
+    settings = state(ctx).settings()
+    folder = state_dir or Path(settings.data_dir) / "sync"
+    client = WikidataClient(endpoint, min_interval_s=min_interval)
+    with open_store(ctx) as store:
+        report = sync_wikidata(
+            store,
+            client,
+            state_dir=folder,
+            roots=root or None,
+            max_depth=max_depth,
+            since=since,
+            wn31_map=read_wn31_map(wn31_map) if wn31_map else None,
+            log=lambda m: console.print(m, highlight=False),
+        )
+    console.print(json.dumps(dataclasses.asdict(report)), highlight=False)
+
+
+@eval_app.command("linking")
+def eval_linking(
+    ctx: typer.Context,
+    hidden: Annotated[int, typer.Option(min=1, help="Leaf synsets to hide and re-attach.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed for choosing the leaves.")] = 0,
+    gold: Annotated[Path | None, typer.Option(help="A name<TAB>wnid file for evaluation (b).")] = None,
+    out: Annotated[Path, typer.Option(help="Where to save the JSON results.")] = Path(
+        "results/eval-linking.json"
+    ),
+    wordnet: Annotated[Path | None, typer.Option(envvar="BAMBOO_WORDNET", help="WordNet 3.0 folder.")] = None,
+) -> None:
+    """(a) WordNet leaf re-attachment, and (b) a gold file: Hit@1/Hit@5/Wu-Palmer per strategy."""
+    from bamboo.graph.link.evaluate import evaluate_gold, evaluate_leaves, read_gold
+    from bamboo.graph.sync import _cache_dir
+    from bamboo.graph.wordnet import read_nouns
+
+    nouns = read_nouns(wordnet)
+    concepts = [{"id": c["id"], **c["props"]} for c in nouns.concepts]
+    results = [evaluate_leaves(concepts, nouns.edges, n=hidden, seed=seed, cache_dir=_cache_dir())]
+    if gold:
+        results.append(evaluate_gold(concepts, nouns.edges, read_gold(gold), cache_dir=_cache_dir()))
+    for result in results:
+        table = Table("strategy", "n", "Hit@1", "Hit@5", "Wu-Palmer", "coverage", title=result["evaluation"])
+        for r in result["rows"]:
+            table.add_row(
+                r["strategy"],
+                str(r["n"]),
+                *(f"{r[k]:.3f}" for k in ("hit1", "hit5", "wu_palmer", "coverage")),
+            )
+        (console if console.is_terminal else Console(width=110)).print(table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    console.print(f"saved {out}", highlight=False)

