@@ -24,11 +24,12 @@ it is a part of (``part``).
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.model import ENTITY_ID
 from bamboo.graph.search import normalize
 from bamboo.graph.store import GraphStore
@@ -81,18 +82,7 @@ class ClassMapper:
         concepts = list(concepts)
         self._ids = {c["id"] for c in concepts}
         self._by_synset = {c["synset"]: c["id"] for c in concepts if c.get("synset")}
-        by_lemma: dict[str, set[str]] = defaultdict(set)
-        for c in concepts:
-            if c.get("source") != "wordnet":
-                continue
-            for lemma in [c.get("name") or "", *(c.get("lemmas") or [])]:
-                if lemma:
-                    by_lemma[normalize(lemma)].add(c["id"])
-        self._by_lemma = dict(by_lemma)
-        self._parents: dict[str, list[str]] = defaultdict(list)
-        for e in edges:
-            self._parents[e["child"]].append(e["parent"])
-        self._ancestors: dict[str, frozenset[str]] = {}
+        self._lexicon = Lexicon(concepts, edges)  # WordNet lemmas and IS_A, shared with the linkers
         self._imaged = frozenset(imaged)
 
     def concept_of_synset(self, synset: str) -> str | None:
@@ -100,16 +90,7 @@ class ClassMapper:
 
     def ancestors(self, concept: str) -> frozenset[str]:
         """``concept`` and everything above it (needs the edges given to the constructor)."""
-        if concept not in self._ancestors:
-            seen = {concept}
-            stack = [concept]
-            while stack:
-                for p in self._parents.get(stack.pop(), ()):
-                    if p not in seen:
-                        seen.add(p)
-                        stack.append(p)
-            self._ancestors[concept] = frozenset(seen)
-        return self._ancestors[concept]
+        return self._lexicon.ancestors(concept)
 
     def map(self, dataset: str, raw: RawClass, domain: Sequence[str] = ()) -> MappedClass:
         """Map one class; ``domain`` holds concept ids every class of the dataset falls under."""
@@ -136,12 +117,14 @@ class ClassMapper:
     def lemma(self, name: str, domain: Sequence[str] = ()) -> tuple[str, float, str] | str:
         """``(concept, confidence, note)`` for an exact lemma match, or why there is none."""
         key = normalize(name)
-        candidates, confidence, note = self._by_lemma.get(key, set()), 0.9, ""
+        candidates, confidence, note = set(self._lexicon.senses(key)), 0.9, ""
         if not candidates:
             for suffix, replacement in (("ies", "y"), ("es", ""), ("s", "")):
-                if key.endswith(suffix) and self._by_lemma.get(key[: -len(suffix)] + replacement):
-                    candidates = self._by_lemma[key[: -len(suffix)] + replacement]
-                    confidence, note = 0.8, "singular form"
+                singular = (
+                    self._lexicon.senses(key[: -len(suffix)] + replacement) if key.endswith(suffix) else []
+                )
+                if singular:
+                    candidates, confidence, note = set(singular), 0.8, "singular form"
                     break
         if not candidates:
             return "no WordNet lemma"

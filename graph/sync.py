@@ -120,7 +120,8 @@ def sync_wikidata(
         tmp.write_text(json.dumps(state))
         os.replace(tmp, ckpt_path)
 
-    concepts = store.all_concepts()
+    contents = read_contents(store)  # read once: lexicon, repair and the invariant check use it
+    concepts = contents.concepts
     wordnet = {c["id"]: c for c in concepts if c.get("source") == "wordnet"}
     lexicon_rows = list(wordnet.values())
 
@@ -191,7 +192,7 @@ def sync_wikidata(
             needs_policy.append(q)
     decisions: dict[str, Decision] = {}
     if needs_policy:
-        lexicon = Lexicon(lexicon_rows, store.all_is_a())
+        lexicon = Lexicon(lexicon_rows, contents.edges)
         chooser = policy(lexicon) if policy else _default_policy(lexicon)
         queries = [
             Query(
@@ -208,7 +209,7 @@ def sync_wikidata(
     report.review = sum(1 for d in decisions.values() if d.review or d.link is None)
 
     # 5. repair: cycles, then shortcuts
-    links, report.repaired = _repair(links, store)
+    links, report.repaired = _repair(links, contents.edges)
 
     # 6. write
     rows: list[dict[str, Any]] = []
@@ -246,7 +247,7 @@ def sync_wikidata(
             report.changed += 1
         else:
             report.unchanged += 1
-    _check_would_be_graph(store, rows, links)
+    _check_would_be_graph(contents, rows, links)
     report.links = dict(Counter(e["method"] for e in links if e["child"].startswith("wd:")))
     report.requests, report.waited_s = client.requests, round(sum(client.waits), 1)
     report.finished = _now()
@@ -309,24 +310,22 @@ def _props(item: WikidataItem) -> dict[str, Any]:
         "lemmas": sorted({name, *item.aliases}),
         "gloss": item.description,
         "source": "wikidata",
-        "qid": item.qid,
-        "freebase": list(item.freebase),
         "modified": item.modified,
     }
+    return props | _anchor_props(item)
+
+
+def _anchor_props(item: WikidataItem) -> dict[str, Any]:
+    """What a synset gains from its Wikidata item (and every ``wd:`` concept carries)."""
+    props: dict[str, Any] = {"qid": item.qid, "freebase": list(item.freebase)}
     for lang in LANGUAGES:
         props[f"labels_{lang}"] = [item.labels[lang]] if lang in item.labels else None
     return props
 
 
-def _anchor_props(item: WikidataItem) -> dict[str, Any]:
-    return {
-        "qid": item.qid,
-        "freebase": list(item.freebase),
-        **{f"labels_{lang}": [item.labels[lang]] if lang in item.labels else None for lang in LANGUAGES},
-    }
-
-
-def _repair(links: list[dict[str, Any]], store: GraphStore) -> tuple[list[dict[str, Any]], list[str]]:
+def _repair(
+    links: list[dict[str, Any]], graph_edges: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[str]]:
     repaired: list[str] = []
     g = nx.DiGraph()
     for e in links:
@@ -342,7 +341,7 @@ def _repair(links: list[dict[str, Any]], store: GraphStore) -> tuple[list[dict[s
         repaired.append(f"cycle: dropped {child} -> {parent}")
     # shortcuts: a parent that is an ancestor of another parent of the same child
     existing = nx.DiGraph()
-    existing.add_edges_from((e["child"], e["parent"]) for e in store.all_is_a())
+    existing.add_edges_from((e["child"], e["parent"]) for e in graph_edges)
     combined = nx.compose(existing, g)
     for child in [n for n in g.nodes if str(n).startswith("wd:")]:
         parents = list(g.successors(child))
@@ -355,8 +354,9 @@ def _repair(links: list[dict[str, Any]], store: GraphStore) -> tuple[list[dict[s
     return [e for e in links if (e["child"], e["parent"]) in kept], repaired
 
 
-def _check_would_be_graph(store: GraphStore, rows: list[dict[str, Any]], links: list[dict[str, Any]]) -> None:
-    now = read_contents(store)
+def _check_would_be_graph(
+    now: GraphContents, rows: list[dict[str, Any]], links: list[dict[str, Any]]
+) -> None:
     ids = {c["id"] for c in now.concepts}
     concepts = now.concepts + [{"id": r["id"]} for r in rows if r["id"] not in ids]
     edges = now.edges + [{"child": e["child"], "parent": e["parent"]} for e in links]

@@ -4,10 +4,12 @@ HTTP server, the dump reader, the three linking strategies (real spaCy, real Min
 from __future__ import annotations
 
 import bz2
+import contextlib
 import json
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -40,10 +42,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def sparql() -> Iterator[str]:
-    """A real in-memory oxigraph SPARQL server loaded with the fixture triples."""
-    exe = shutil.which("oxigraph") or str(Path(__import__("sys").executable).parent / "oxigraph")
+@contextlib.contextmanager
+def oxigraph(turtle: bytes) -> Iterator[str]:
+    """A real in-memory oxigraph SPARQL server loaded with ``turtle``; yields its query URL."""
+    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
     port = _free_port()
     proc = subprocess.Popen([exe, "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -54,16 +56,19 @@ def sparql() -> Iterator[str]:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        r = httpx.post(
-            base + "/store?default",
-            content=(FIXTURES / "wikidata_dogs.ttl").read_bytes(),
-            headers={"Content-Type": "text/turtle"},
-        )
+        r = httpx.post(base + "/store?default", content=turtle, headers={"Content-Type": "text/turtle"})
         r.raise_for_status()
         yield base + "/query"
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def sparql() -> Iterator[str]:
+    """The fixture triples served by oxigraph."""
+    with oxigraph((FIXTURES / "wikidata_dogs.ttl").read_bytes()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -101,30 +106,15 @@ def test_client_reads_items(sparql: str) -> None:
 @pytest.mark.skipif(not (SHARED_DATA / "wikidata").exists(), reason="../shared/data/wikidata not present")
 def test_client_on_real_wdqs_output(tmp_path: Path) -> None:
     """The real WDQS CONSTRUCT output (669 artifact classes) served by oxigraph, paged by level."""
-    exe = shutil.which("oxigraph") or str(Path(__import__("sys").executable).parent / "oxigraph")
-    port = _free_port()
-    proc = subprocess.Popen([exe, "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/query", params={"query": "ASK {}"}, timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        ttl = (SHARED_DATA / "wikidata" / "vandycite_artifact_superclasses.ttl").read_bytes()
-        httpx.post(
-            f"http://127.0.0.1:{port}/store?default", content=ttl, headers={"Content-Type": "text/turtle"}
-        ).raise_for_status()
-        client = WikidataClient(f"http://127.0.0.1:{port}/query", min_interval_s=0)
+    ttl = (SHARED_DATA / "wikidata" / "vandycite_artifact_superclasses.ttl").read_bytes()
+    with oxigraph(ttl) as url:
+        client = WikidataClient(url, min_interval_s=0)
         clock = client.items(["Q376"])["Q376"]
         tsv = (SHARED_DATA / "wikidata" / "vandycite_artifact_p279_edges.tsv").read_text().splitlines()[1:]
         expected = sorted({row.split("\t")[2] for row in tsv if row.split("\t")[0] == "Q376"})
         assert clock.label == "clock" and list(clock.subclass_of) == expected
         children = client.children(["Q42622779"])  # timepiece: one level down, never a P279* closure
         assert ("Q376", "Q42622779") in children
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 class _Storm(BaseHTTPRequestHandler):

@@ -55,6 +55,7 @@ class Lexicon:
                     senses[normalize(lemma)].append((rank, cid))
         self._senses = {k: [cid for _, cid in sorted(v)] for k, v in senses.items()}
         self._depth: dict[str, int] = {}
+        self._ancestors: dict[str, frozenset[str]] = {}
 
     def senses(self, text: str) -> list[str]:
         """Concepts with ``text`` as a lemma, most frequent WordNet sense first."""
@@ -66,15 +67,18 @@ class Lexicon:
     def name(self, concept: str) -> str:
         return str(self.concepts[concept].get("name") or concept)
 
-    def ancestors(self, concept: str) -> set[str]:
-        seen = {concept}
-        stack = [concept]
-        while stack:
-            for p in self.parents.get(stack.pop(), ()):
-                if p not in seen:
-                    seen.add(p)
-                    stack.append(p)
-        return seen
+    def ancestors(self, concept: str) -> frozenset[str]:
+        """``concept`` and everything above it (memoised)."""
+        if concept not in self._ancestors:
+            seen = {concept}
+            stack = [concept]
+            while stack:
+                for p in self.parents.get(stack.pop(), ()):
+                    if p not in seen:
+                        seen.add(p)
+                        stack.append(p)
+            self._ancestors[concept] = frozenset(seen)
+        return self._ancestors[concept]
 
     def depth(self, concept: str) -> int:
         """Edges on the shortest path up to the root, plus one (the root has depth 1)."""
