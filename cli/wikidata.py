@@ -1,4 +1,4 @@
-"""``bamboo sync wikidata`` and ``bamboo eval linking``."""
+"""``bamboo sync wikidata``, ``bamboo link datasets`` and ``bamboo eval linking``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,35 @@ console = Console(soft_wrap=True)
 sync_app = typer.Typer(help="Grow the label system from external sources.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure the label system's machinery.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
+link_app = typer.Typer(help="Place concepts that are not yet in the hierarchy.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+app.add_typer(link_app, name="link")
+
+
+@link_app.command("datasets")
+def link_datasets(
+    ctx: typer.Context,
+    datasets: Annotated[
+        str | None, typer.Option(help="Comma-separated datasets (default: every pending class).")
+    ] = None,
+    embed: Annotated[
+        bool, typer.Option(help="Use the embedding strategy too (MiniLM on CPU: minutes for 30K names).")
+    ] = True,
+) -> None:
+    """Link the dataset classes import left pending: sure links are placed, the rest proposed."""
+    from bamboo.graph.link.pending import link_pending
+    from bamboo.graph.sync import _cache_dir
+
+    wanted = {n.strip() for n in datasets.split(",") if n.strip()} if datasets else None
+    with open_store(ctx) as store:
+        report = link_pending(
+            store,
+            datasets=wanted,
+            embed=embed,
+            cache_dir=_cache_dir(),
+            log=lambda m: console.print(m, highlight=False),
+        )
+    console.print(json.dumps(dataclasses.asdict(report)), highlight=False)
 
 
 @sync_app.command("wikidata")
@@ -74,6 +102,9 @@ def eval_linking(
     hidden: Annotated[int, typer.Option(min=1, help="Leaf synsets to hide and re-attach.")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed for choosing the leaves.")] = 0,
     gold: Annotated[Path | None, typer.Option(help="A name<TAB>wnid file for evaluation (b).")] = None,
+    hide_gold: Annotated[
+        bool, typer.Option(help="(b): hide the gold concepts first, so only their parents count.")
+    ] = False,
     out: Annotated[Path, typer.Option(help="Where to save the JSON results.")] = Path(
         "results/eval-linking.json"
     ),
@@ -88,14 +119,16 @@ def eval_linking(
     concepts = [{"id": c["id"], **c["props"]} for c in nouns.concepts]
     results = [evaluate_leaves(concepts, nouns.edges, n=hidden, seed=seed, cache_dir=_cache_dir())]
     if gold:
-        results.append(evaluate_gold(concepts, nouns.edges, read_gold(gold), cache_dir=_cache_dir()))
+        results.append(
+            evaluate_gold(concepts, nouns.edges, read_gold(gold), hide=hide_gold, cache_dir=_cache_dir())
+        )
     for result in results:
         table = Table("strategy", "n", "Hit@1", "Hit@5", "Wu-Palmer", "coverage", title=result["evaluation"])
         for r in result["rows"]:
             table.add_row(
                 r["strategy"],
                 str(r["n"]),
-                *(f"{r[k]:.3f}" for k in ("hit1", "hit5", "wu_palmer", "coverage")),
+                *("-" if r[k] is None else f"{r[k]:.3f}" for k in ("hit1", "hit5", "wu_palmer", "coverage")),
             )
         (console if console.is_terminal else Console(width=110)).print(table)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -32,8 +32,13 @@ __all__ = [
     "EVIDENCE_OF",
     "GET_META",
     "GET_METAS",
+    "LINKED_OF",
     "MISSING_CONCEPTS",
     "PARENTS",
+    "PENDING_CONCEPTS",
+    "PLACE_PENDING",
+    "PROPOSE_PENDING",
+    "SET_CLASS_LINK",
     "SET_COMMON",
     "SET_META",
     "SET_VISUAL",
@@ -79,6 +84,51 @@ MATCH (p:Concept {id: row.parent})
 MERGE (c)-[e:IS_A]->(p)
 SET e.kind = row.kind, e.source = row.source, e.method = row.method, e.score = row.score,
     e.evidence = row.evidence
+"""
+
+# $rows: [{id, parent, method, score, evidence}]: a pending dataset concept placed by the linkers
+# leaves the review node, gains its parent, and its dataset classes record how it was linked.
+PLACE_PENDING = """
+UNWIND $rows AS row
+MATCH (c:Concept {id: row.id})-[r:IS_A]->(:Concept {id: $pending})
+MATCH (p:Concept {id: row.parent})
+DELETE r
+MERGE (c)-[e:IS_A]->(p)
+SET e.kind = 'link', e.source = 'bamboo-link', e.method = row.method, e.score = row.score,
+    e.evidence = row.evidence,
+    c.review = 'linked', c.proposed_parent = null, c.proposed_by = null, c.proposed_score = null,
+    c.proposed_evidence = null
+"""
+
+# Run after PLACE_PENDING: the placed concepts' dataset classes record how they were linked.
+SET_CLASS_LINK = """
+UNWIND $rows AS row
+MATCH (:Dataset)-[h:HAS_CLASS]->(c:Concept {id: row.id})
+SET h.method = row.method, h.confidence = row.score
+"""
+
+# $rows: [{id, parent, method, score, evidence}]: a link the policy was not sure of, kept on the
+# pending concept for a person to accept.
+PROPOSE_PENDING = """
+UNWIND $rows AS row
+MATCH (c:Concept {id: row.id})-[:IS_A]->(:Concept {id: $pending})
+SET c.proposed_parent = row.parent, c.proposed_by = row.method, c.proposed_score = row.score,
+    c.proposed_evidence = row.evidence
+"""
+
+PENDING_CONCEPTS = """
+MATCH (c:Concept)-[:IS_A]->(:Concept {id: $pending})
+RETURN c.id AS id, c.name AS name, c.source AS dataset, c.suggested_parent AS suggested_parent,
+       c.suggested_by AS suggested_by
+ORDER BY id
+"""
+
+# The dataset concepts (among $ids) already placed by the linkers, with their link.
+LINKED_OF = """
+UNWIND $ids AS id
+MATCH (c:Concept {id: id})-[e:IS_A]->(:Concept)
+WHERE c.review = 'linked' AND e.source = 'bamboo-link'
+RETURN c.id AS id, e.method AS method, e.score AS score
 """
 
 SET_META = """

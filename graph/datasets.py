@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bamboo.graph.link.lexicon import Lexicon
@@ -178,6 +178,14 @@ def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper
                 suggested[m.concept] = (domain[0], "dataset domain")
     evidence = list({(e["child"], e["parent"], e["kind"]): e for e in evidence}.values())
 
+    # Classes the linkers placed earlier (``bamboo link datasets``) keep their placement.
+    linked = store.linked_of(sorted({m.concept for m in mapped if m.pending}))
+    mapped = [
+        replace(m, method=linked[m.concept]["method"], confidence=linked[m.concept]["score"])
+        if m.concept in linked
+        else m
+        for m in mapped
+    ]
     pending = [m for m in mapped if m.pending]
     concepts: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []

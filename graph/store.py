@@ -225,6 +225,36 @@ class GraphStore:
 
         self._write_tx(work)
 
+    def pending_concepts(self, pending: str) -> list[dict[str, Any]]:
+        """Concepts waiting under ``pending``: ``{"id", "name", "dataset", "suggested_parent",
+        "suggested_by"}``."""
+        return self._read(cypher.PENDING_CONCEPTS, pending=pending)
+
+    def linked_of(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Among ``ids``, the concepts the linkers placed: ``{id: {"method", "score"}}``."""
+        rows = self._read(cypher.LINKED_OF, ids=list(ids))
+        return {r["id"]: {"method": r["method"], "score": r["score"]} for r in rows}
+
+    def place_pending(
+        self,
+        pending: str,
+        *,
+        placed: Sequence[dict[str, Any]],
+        proposed: Sequence[dict[str, Any]],
+        batch_size: int = 5000,
+    ) -> None:
+        """In one transaction: move ``placed`` concepts (``{id, parent, method, score, evidence}``)
+        from ``pending`` under their parent, and record ``proposed`` links for review."""
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            for chunk in _batches(placed, batch_size):
+                tx.run(cypher.PLACE_PENDING, rows=list(chunk), pending=pending).consume()
+                tx.run(cypher.SET_CLASS_LINK, rows=list(chunk)).consume()
+            for chunk in _batches(proposed, batch_size):
+                tx.run(cypher.PROPOSE_PENDING, rows=list(chunk), pending=pending).consume()
+
+        self._write_tx(work)
+
     def cast_vote(self, *, annotator: str, concept: str, tag: Tag, value: bool, at: str) -> TagDecision:
         """Record ``annotator``'s vote (replacing their earlier one) and update the decision.
 

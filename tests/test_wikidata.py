@@ -20,17 +20,22 @@ import httpx
 import neo4j
 import pytest
 
+from bamboo.errors import ConceptNotFound
 from bamboo.graph.build import build_wordnet
+from bamboo.graph.datasets import PENDING_ID, ClassMapper, import_label_set
 from bamboo.graph.invariants import check_invariants, content_hash, read_contents
 from bamboo.graph.link.chain import chain_links
 from bamboo.graph.link.embed import Embedder, SynsetIndex
+from bamboo.graph.link.evaluate import evaluate_gold, evaluate_leaves, read_gold
 from bamboo.graph.link.head import HeadLinker, load_spacy
 from bamboo.graph.link.lexicon import Lexicon
+from bamboo.graph.link.pending import link_pending
 from bamboo.graph.link.policy import LinkPolicy, Query
 from bamboo.graph.store import GraphStore
 from bamboo.graph.sync import read_wn31_map, sync_wikidata
 from bamboo.graph.wikidata import WikidataClient, WikidataError, WikidataItem, read_dump
 from bamboo.graph.wordnet import WordNetNouns
+from bamboo.loaders.base import LabelSet, MalformedFile, RawClass
 from conftest import SHARED_DATA
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -261,16 +266,89 @@ def test_embedding_and_policy(lexicon: Lexicon, nlp, embedder: Embedder) -> None
         ]
     )
     assert decisions[0].link is not None and decisions[0].link.concept == cat and not decisions[0].review
-    assert (
-        decisions[1].link is not None
-        and decisions[1].link.concept == car
-        and "sense by cosine" in decisions[1].link.evidence
-    )
+    assert decisions[1].link is not None and decisions[1].link.concept == car
+    assert decisions[1].link.method == "head+embedding" and not decisions[1].review
     assert (
         decisions[2].link is not None
         and decisions[2].link.concept == ship
         and decisions[2].link.method == "embedding"
     )
+
+
+def test_policy_takes_the_embedding_candidate_under_the_head(
+    lexicon: Lexicon, nlp, embedder: Embedder
+) -> None:  # type: ignore[no-untyped-def]
+    """The head names an ancestor ("terrier"); the embedding, restricted to the head's subtree, finds
+    the parent below it; a scope drops candidates outside it; disagreement goes to review."""
+    (terrier,) = lexicon.senses("terrier")
+    below = sorted(c for c in lexicon.concepts if terrier in lexicon.ancestors(c) and lexicon.children.get(c))
+    assert len(below) >= 3
+    fox = lexicon.senses("fox terrier")[0]
+    index = SynsetIndex(lexicon, embedder, [*below, "wn:n02958343", "wn:n04194289"])  # + car, ship
+    policy = LinkPolicy(HeadLinker(lexicon, nlp), index, pool=5)
+    wire, ship, scoped = policy.decide_many(
+        [
+            Query("Zorbian fox terrier", "a wire-haired fox terrier bred in Zorbia"),
+            Query("Sea Terrier", "a ship that carries cargo over the ocean"),
+            Query("Xqzv", "a seagoing vessel", scope=terrier),
+        ]
+    )
+    assert wire.link is not None and wire.link.method == "head+embedding" and not wire.review
+    assert terrier in lexicon.ancestors(wire.link.concept) and wire.link.concept in {fox, *below}
+    assert ship.review and ship.link is not None and ship.link.concept == "wn:n04194289"
+    assert scoped.link is not None and terrier in lexicon.ancestors(scoped.link.concept)
+    assert all(terrier in lexicon.ancestors(e.concept) for e in scoped.candidates["embedding"])
+
+
+def test_link_pending_places_sure_links_and_proposes_the_rest(
+    driver: neo4j.Driver,
+    fresh_database: str,
+    wordnet_nouns: WordNetNouns,
+    lexicon: Lexicon,
+    nlp,
+    embedder: Embedder,
+) -> None:  # type: ignore[no-untyped-def]
+    store = GraphStore(driver, fresh_database)
+    build_wordnet(store, wordnet_nouns)
+    mapper = ClassMapper(store.all_concepts(), store.all_is_a())
+    (orangutan,) = lexicon.senses("orangutan")
+    dog = "wn:n02084071"
+    below = sorted(c for c in lexicon.concepts if dog in lexicon.ancestors(c) and lexicon.children.get(c))
+    ls = LabelSet(
+        "zoo",
+        "classification",
+        [
+            RawClass(0, "Sumatran orangutan"),
+            RawClass(1, "Zorbian fox terrier"),
+            RawClass(2, "Qwxvz"),
+            RawClass(3, "golden retriever"),
+        ],
+        domain=(),
+    )
+    before = import_label_set(store, ls, mapper)
+    assert before.by_method == {"pending": 3, "lemma": 1}
+    report = link_pending(store, embedder=embedder, nlp=nlp, candidates=below)
+    assert (report.pending, report.placed + report.proposed + report.unresolved) == (3, 3)
+    assert [p.id for p in store.parents("ds:zoo:1")] != [PENDING_ID]
+    (terrier_parent,) = store.parents("ds:zoo:1")
+    assert lexicon.senses("terrier")[0] in lexicon.ancestors(terrier_parent.id)
+    assert [p.id for p in store.parents("ds:zoo:2")] == [PENDING_ID]  # nonsense: proposed only
+    assert store.concept("ds:zoo:2").extra["proposed_parent"]
+    orang = store.parents("ds:zoo:0")
+    assert [p.id for p in orang] in ([orangutan], [PENDING_ID])  # a leaf head: placed or proposed
+    if orang[0].id == PENDING_ID:
+        assert store.concept("ds:zoo:0").extra["proposed_parent"] == orangutan
+    methods = {c["index"]: c["method"] for c in store.dataset_classes("zoo")}
+    assert methods[1].startswith("link-") and methods[2] == "pending" and methods[3] == "lemma"
+    assert check_invariants(read_contents(store)).ok
+    linked = content_hash(read_contents(store))
+    again = link_pending(store, embedder=embedder, nlp=nlp, candidates=below)
+    assert again.placed == 0 and again.pending == report.proposed + report.unresolved
+    assert content_hash(read_contents(store)) == linked
+    reimport = import_label_set(store, ls, mapper)  # a later build keeps the placements
+    assert reimport.by_method.get("pending", 0) == again.pending
+    assert content_hash(read_contents(store)) == linked
+    assert {c["index"]: c["method"] for c in store.dataset_classes("zoo")} == methods
 
 
 def test_sync_adds_links_and_is_idempotent(
@@ -323,3 +401,50 @@ def test_sync_resumes_after_interruption(
     report = sync_wikidata(store, client, state_dir=tmp_path, wn31_map=wn31)
     assert report.resumed and report.added == 6
     assert client.requests == 1  # only the fetch was left to do
+
+
+def _subtree(wordnet_nouns: WordNetNouns, lexicon: Lexicon, top: str) -> tuple[list[dict], list[dict]]:  # type: ignore[type-arg]
+    """The concepts under ``top`` plus their ancestors, and the edges among them."""
+    keep = {c for c in lexicon.concepts if top in lexicon.ancestors(c)}
+    keep |= {a for c in list(keep) for a in lexicon.ancestors(c)}
+    concepts = [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts if c["id"] in keep]
+    edges = [e for e in wordnet_nouns.edges if e["child"] in keep and e["parent"] in keep]
+    return concepts, edges
+
+
+def test_wu_palmer(lexicon: Lexicon) -> None:
+    dog, cat, car = "wn:n02084071", "wn:n02121620", "wn:n02958343"
+    assert lexicon.wu_palmer(dog, dog) == 1.0
+    assert lexicon.wu_palmer(dog, cat) == lexicon.wu_palmer(cat, dog)
+    assert 1 > lexicon.wu_palmer(dog, cat) > lexicon.wu_palmer(dog, car) > 0
+    assert lexicon.wu_palmer(dog, cat) == 2 * 12 / (2 + 2 + 2 * 12)  # both two steps below carnivore
+    several = [c for c in lexicon.concepts if len(lexicon.parents.get(c, ())) > 1][:300]
+    assert all(0 < lexicon.wu_palmer(a, b) <= 1 for a, b in zip(several, several[1:], strict=False))
+
+
+def test_eval_linking_scores_each_strategy(
+    wordnet_nouns: WordNetNouns, lexicon: Lexicon, nlp, embedder: Embedder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    concepts, edges = _subtree(wordnet_nouns, lexicon, "wn:n02083346")  # canine
+    result = evaluate_leaves(concepts, edges, n=40, seed=3, embedder=embedder, nlp=nlp)
+    rows = {r["strategy"]: r for r in result["rows"]}
+    assert result["n"] == 40 and set(rows) == {"head", "embedding", "policy"}
+    for r in rows.values():
+        assert r["n"] == 40 and 0 <= r["hit1"] <= 1 and 0 < r["wu_palmer"] <= 1 and 0 < r["coverage"] <= 1
+    assert rows["embedding"]["hit1"] <= rows["embedding"]["hit5"] and rows["policy"]["hit5"] is None
+    assert rows["embedding"]["coverage"] == 1.0 and rows["policy"]["hit1"] > 0.2  # dog breeds: easy
+    assert (
+        evaluate_leaves(concepts, edges, n=40, seed=3, embedder=embedder, nlp=nlp)["rows"] == result["rows"]
+    )
+    gold = [("golden retriever", "wn:n02099601"), ("Sealyham", "wn:n02095889")]
+    shown = evaluate_gold(concepts, edges, gold, embedder=embedder, nlp=nlp)
+    hidden = evaluate_gold(concepts, edges, gold, hide=True, embedder=embedder, nlp=nlp)
+    # "golden retriever" -> "retriever" (its parent: a hit); "Sealyham" has no head word
+    assert {r["strategy"]: r["hit1"] for r in shown["rows"]}["head"] == 0.5
+    assert {r["strategy"]: r["hit1"] for r in hidden["rows"]}["policy"] >= 0.5  # golden -> retriever
+    with pytest.raises(ConceptNotFound):
+        evaluate_gold(concepts, edges, [("x", "wn:n99999999")], embedder=embedder, nlp=nlp)
+    bad = tmp_path / "gold.tsv"
+    bad.write_text("golden retriever\tn02099601\nno tab here\n")
+    with pytest.raises(MalformedFile, match="gold.tsv:2"):
+        read_gold(bad)

@@ -4,8 +4,10 @@ Three strategies, each returning ranked :class:`Link` candidates with ``method``
 ``evidence``: :mod:`~bamboo.graph.link.chain` (subclass-of / parent-taxon chain up to an item with a
 known synset), :mod:`~bamboo.graph.link.head` (head-compound parsing with spaCy) and
 :mod:`~bamboo.graph.link.embed` (nearest synset by sentence-embedding cosine, faiss). A
-:class:`~bamboo.graph.link.policy.LinkPolicy` combines them; :mod:`~bamboo.graph.link.repair` keeps
-the graph a DAG.
+:class:`~bamboo.graph.link.policy.LinkPolicy` combines them. :mod:`~bamboo.graph.link.pending`
+places the dataset classes import left pending; :mod:`bamboo.graph.sync` places Wikidata items and
+repairs cycles and shortcuts so the graph stays a DAG. :mod:`~bamboo.graph.link.evaluate` measures
+them.
 """
 
 from __future__ import annotations

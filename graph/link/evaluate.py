@@ -13,10 +13,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from bamboo.errors import ConceptNotFound
 from bamboo.graph.link.embed import Embedder, SynsetIndex
 from bamboo.graph.link.head import HeadLinker
 from bamboo.graph.link.lexicon import Lexicon, Link
@@ -31,7 +32,7 @@ class StrategyScore:
     strategy: str
     n: int
     hit1: float
-    hit5: float
+    hit5: float | None
     wu_palmer: float
     coverage: float
 
@@ -45,6 +46,33 @@ def _score(name: str, full: Lexicon, truths: list[set[str]], preds: list[list[Li
     )
     covered = sum(1 for p in preds if p)
     return StrategyScore(name, n, hit1 / n, hit5 / n, wup / n, covered / n)
+
+
+def _strategies(
+    full: Lexicon,
+    lex: Lexicon,
+    queries: list[Query],
+    truths: list[set[str]],
+    embedder: Embedder | None,
+    nlp: Any | None,
+    cache_dir: Path | None,
+) -> tuple[list[StrategyScore], float]:
+    """Score head, embedding and the policy; embedding candidates are the synsets that have
+    children in the full graph (a concept's parent always does)."""
+    head = HeadLinker(lex, nlp)
+    embed = SynsetIndex(
+        lex, embedder or Embedder(), [c for c in lex.concepts if full.children.get(c)], cache_dir
+    )
+    texts = [f"{q.name}: {q.description}".strip(": ") for q in queries]
+    heads = head.link_many([q.name for q in queries])
+    embeds = embed.link_many(texts)
+    decisions = LinkPolicy(head, embed).decide_many(queries)
+    rows = [
+        _score("head", full, truths, heads),
+        _score("embedding", full, truths, embeds),
+        replace(_score("policy", full, truths, [[d.link] if d.link else [] for d in decisions]), hit5=None),
+    ]  # the policy makes one decision: Hit@5 does not apply
+    return rows, sum(1 for d in decisions if d.review) / max(len(decisions), 1)
 
 
 def evaluate_leaves(
@@ -64,21 +92,9 @@ def evaluate_leaves(
     leaves = sorted(c for c in full.concepts if not full.children.get(c) and full.depth(c) > 3)
     hidden = random.Random(seed).sample(leaves, min(n, len(leaves)))
     lex = Lexicon(concepts, edges, hidden=hidden)
-    head = HeadLinker(lex, nlp)
-    embed = SynsetIndex(
-        lex, embedder or Embedder(), [c for c in lex.concepts if lex.children.get(c)], cache_dir
-    )
     queries = [Query(full.name(h).replace("_", " "), full.gloss(h)) for h in hidden]
     truths = [set(full.parents[h]) for h in hidden]
-    heads = head.link_many([q.name for q in queries])
-    embeds = embed.link_many([f"{q.name}: {q.description}" for q in queries])
-    decisions = LinkPolicy(head, embed).decide_many(queries)
-    rows = [
-        _score("head", full, truths, heads),
-        _score("embedding", full, truths, embeds),
-        _score("policy", full, truths, [[d.link] if d.link else [] for d in decisions]),
-    ]
-    review = sum(1 for d in decisions if d.review) / len(decisions)
+    rows, review = _strategies(full, lex, queries, truths, embedder, nlp, cache_dir)
     return {
         "evaluation": "wordnet-leaf-reattachment",
         "n": len(hidden),
@@ -115,33 +131,30 @@ def evaluate_gold(
     edges: Iterable[dict[str, Any]],
     gold: list[tuple[str, str]],
     *,
+    hide: bool = False,
     embedder: Embedder | None = None,
     nlp: Any | None = None,
     cache_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Evaluation (b): does each strategy's first proposal denote the gold concept or its parent?
+    """Evaluation (b): does each strategy's first proposal place the name right?
 
-    A linker proposes *parents*, so a hit is the gold concept itself or one of its parents.
+    A linker proposes *parents*, so a hit is the gold concept itself or one of its parents. With
+    ``hide`` the gold concepts are removed from the lexicon first (as if the names were new
+    concepts), so only a parent counts.
     """
     started = time.perf_counter()
-    lex = Lexicon(concepts, edges)
-    head = HeadLinker(lex, nlp)
-    embed = SynsetIndex(
-        lex, embedder or Embedder(), [c for c in lex.concepts if lex.children.get(c)], cache_dir
-    )
-    truths = [{wn, *lex.parents.get(wn, ())} for _, wn in gold]
-    queries = [Query(name) for name, _ in gold]
-    heads = head.link_many([q.name for q in queries])
-    embeds = embed.link_many([q.name for q in queries])
-    decisions = LinkPolicy(head, embed).decide_many(queries)
-    rows = [
-        _score("head", lex, truths, heads),
-        _score("embedding", lex, truths, embeds),
-        _score("policy", lex, truths, [[d.link] if d.link else [] for d in decisions]),
-    ]
+    concepts, edges = list(concepts), list(edges)
+    full = Lexicon(concepts, edges)
+    unknown = sorted({wn for _, wn in gold if wn not in full.concepts})
+    if unknown:
+        raise ConceptNotFound(unknown[0])
+    lex = Lexicon(concepts, edges, hidden=[wn for _, wn in gold]) if hide else full
+    truths = [set(full.parents.get(wn, ())) | (set() if hide else {wn}) for _, wn in gold]
+    rows, review = _strategies(full, lex, [Query(name) for name, _ in gold], truths, embedder, nlp, cache_dir)
     return {
-        "evaluation": "gold-pairs",
+        "evaluation": "gold-pairs" + (" (gold concepts hidden)" if hide else ""),
         "n": len(gold),
         "rows": [asdict(r) for r in rows],
+        "policy_review_share": review,
         "seconds": round(time.perf_counter() - started, 1),
     }

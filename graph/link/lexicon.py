@@ -91,12 +91,29 @@ class Lexicon:
             self._depth[concept] = d
         return self._depth[concept]
 
+    def _distances_up(self, concept: str) -> dict[str, int]:
+        """Shortest number of IS_A steps from ``concept`` up to each of its ancestors."""
+        dist, frontier = {concept: 0}, [concept]
+        while frontier:
+            step = []
+            for c in frontier:
+                for p in self.parents.get(c, ()):
+                    if p not in dist:
+                        dist[p] = dist[c] + 1
+                        step.append(p)
+            frontier = step
+        return dist
+
     def wu_palmer(self, a: str, b: str) -> float:
-        """Wu-Palmer similarity ``2 depth(lcs) / (depth(a) + depth(b))`` (1.0 for the same concept)."""
+        """Wu-Palmer similarity as NLTK computes it, ``2 D / (d_a + d_b + 2 D)`` with ``D`` the depth
+        of the deepest common ancestor and ``d_x`` the steps from ``x`` up to it (1.0 for the same
+        concept; never above 1 under multiple inheritance)."""
         if a == b:
             return 1.0
-        common = self.ancestors(a) & self.ancestors(b)
+        up_a, up_b = self._distances_up(a), self._distances_up(b)
+        common = up_a.keys() & up_b.keys()
         if not common:
             return 0.0
-        lcs = max(self.depth(c) for c in common)
-        return 2 * lcs / (self.depth(a) + self.depth(b))
+        lcs = max(common, key=lambda c: (self.depth(c), -(up_a[c] + up_b[c])))
+        depth = self.depth(lcs)
+        return 2 * depth / (up_a[lcs] + up_b[lcs] + 2 * depth)

@@ -1,12 +1,29 @@
 """The policy combining the three strategies.
 
-Precedence: a subclass/parent-taxon chain to a known synset wins (score >= 0.5). Otherwise the
-head-compound parse names the parent word, and when that word has several senses the embedding
-cosine between the query ("name: description") and each sense's "name: gloss" picks one. Without a
-head, the nearest synset by embedding is taken when its cosine reaches ``embed_threshold``. A link
-goes to the review queue (``review=True``) when the head sense is a guess (several senses, no
-embedding to choose), when head and embedding disagree on a weak head, or when nothing clears its
-threshold.
+Precedence:
+
+1. a subclass/parent-taxon chain to a known synset wins (score >= ``chain_threshold``);
+2. head and embedding together: the head-compound parse names a word that is often an ancestor
+   of the right parent rather than the parent itself ("Sumatran orangutan" -> "orangutan", but
+   "wire-haired fox terrier" -> "terrier" when the parent is "fox terrier"), so the best-ranked
+   embedding candidate lying under one of the head's senses is taken (``method="head+embedding"``)
+   if its cosine is within ``head_margin`` of the embedding's best;
+3. the head alone when there is no embedding to check it against: when its word has several senses,
+   the cosine between the query ("name: description") and each sense's "name: gloss" picks one;
+4. head and embedding disagreeing (no top-``pool`` embedding candidate under the head): review,
+   proposing the embedding's best, or the head's sense when that is a single-sense leaf word (a
+   compound of a leaf word names a kind of it: "Sumatran orangutan");
+5. without a head, the nearest synset by embedding when its cosine reaches ``embed_threshold``.
+
+On 1,000 hidden WordNet leaves (``bamboo eval linking``, seed 0) rule 4 proposing the head's sense
+was right 3 times where the embedding's best was right 71 times; the leaf exception costs 19 hits
+there, since a hidden leaf's parent is never a leaf, but it is what places dataset classes such as
+"Sumatran orangutan". ``head_margin`` 0.15 loses nothing against no margin on that sample.
+
+A query may carry a ``scope`` (a dataset's domain or its parent class): candidates outside it are
+dropped, and when none is left the scope itself is proposed for review. A link goes to the review
+queue (``review=True``) when the head sense is a guess (several senses, no embedding to choose),
+when head and embedding disagree on a weak head, or when nothing clears its threshold.
 """
 
 from __future__ import annotations
@@ -28,6 +45,7 @@ class Query:
     name: str
     description: str = ""
     chain: tuple[Link, ...] = ()
+    scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,30 +67,66 @@ class LinkPolicy:
         chain_threshold: float = 0.5,
         embed_threshold: float = 0.55,
         k: int = 5,
+        pool: int = 20,
+        head_margin: float = 0.15,
     ) -> None:
         self.head, self.embed = head, embed
         self.chain_threshold, self.embed_threshold, self.k = chain_threshold, embed_threshold, k
+        self.pool, self.head_margin = pool, head_margin
 
     def decide_many(self, queries: Sequence[Query]) -> list[Decision]:
+        lex = self.head.lexicon
         heads = self.head.link_many([q.name for q in queries], self.k)
         texts = [f"{q.name}: {q.description}".strip(": ") for q in queries]
-        embeds = self.embed.link_many(texts, self.k) if self.embed else [[] for _ in queries]
+        embeds = self.embed.link_many(texts, self.pool) if self.embed else [[] for _ in queries]
+        for i, q in enumerate(queries):
+            if q.scope:
+                heads[i] = [h for h in heads[i] if q.scope in lex.ancestors(h.concept)]
+                embeds[i] = [e for e in embeds[i] if q.scope in lex.ancestors(e.concept)]
         chosen = self._choose_senses(texts, heads)
         out = []
         for q, head, emb, sense in zip(queries, heads, embeds, chosen, strict=True):
-            cands = {"chain": list(q.chain), "head": head, "embedding": emb}
+            cands = {"chain": list(q.chain), "head": head, "embedding": emb[: self.k]}
+            under = self._under_head(head, emb)
             if q.chain and q.chain[0].score >= self.chain_threshold:
                 out.append(Decision(q.chain[0], False, cands))
-            elif sense is not None:
+            elif under is not None:
+                out.append(Decision(under, False, cands))
+            elif sense is not None and not emb:
                 link, sure = sense
-                agrees = any(e.concept == link.concept for e in emb)
-                out.append(Decision(link, not (sure or agrees), cands))
+                out.append(Decision(link, not sure, cands))
+            elif sense is not None:  # head and embedding disagree: a person decides
+                link, _ = sense
+                leaf = len(head) == 1 and not lex.children.get(link.concept)
+                out.append(Decision(link if leaf else emb[0], True, cands))
             elif emb and emb[0].score >= self.embed_threshold:
                 out.append(Decision(emb[0], False, cands))
+            elif emb:
+                out.append(Decision(emb[0], True, cands))
+            elif q.scope and q.scope in lex.concepts:
+                out.append(Decision(Link(q.scope, 0.3, "scope", "the query's scope"), True, cands))
             else:
-                best = (emb or [None])[0]
-                out.append(Decision(best, True, cands))
+                out.append(Decision(None, True, cands))
         return out
+
+    def _under_head(self, head: list[Link], emb: list[Link]) -> Link | None:
+        """The best-ranked embedding candidate that is one of the head's senses or lies below one."""
+        if not head or not emb:
+            return None
+        lex = self.head.lexicon
+        senses = {h.concept: h for h in head}
+        for rank, e in enumerate(emb):
+            if e.score < emb[0].score - self.head_margin:
+                break
+            hit = next((s for s in lex.ancestors(e.concept) if s in senses), None)
+            if hit is not None:
+                return Link(
+                    e.concept,
+                    round(max(e.score, senses[hit].score), 4),
+                    "head+embedding",
+                    f"{senses[hit].evidence}; embedding rank {rank + 1} ({e.evidence}) under it",
+                )
+        return None
 
     def _choose_senses(
         self, texts: Sequence[str], heads: Sequence[list[Link]]
