@@ -13,7 +13,8 @@ derive from the built-in that fits, so ``except KeyError`` still catches an unkn
     ├── DatasetNotFound (KeyError)           a dataset name that is not in the label system
     ├── VoteRejected                         a tag vote that the rules do not allow
     ├── InvariantViolation                   the graph broke acyclicity / rootedness / uniqueness
-    └── SnapshotError (ValueError)           a snapshot file is missing, truncated or of another version
+    ├── SnapshotError (ValueError)           a snapshot file is missing, truncated or of another version
+    └── ServiceError                         the Bamboo API refused a request or stayed unreachable (SDK)
 
 HTTP status codes are chosen from these only in ``bamboo.api``.
 """
@@ -29,6 +30,7 @@ __all__ = [
     "InvariantViolation",
     "QueryError",
     "QueryTimeout",
+    "ServiceError",
     "SnapshotError",
     "VoteRejected",
     "WordNetNotFound",
@@ -91,3 +93,15 @@ class DatasetNotFound(BambooError, KeyError):
 
 class VoteRejected(BambooError):
     """A tag vote the rules do not allow (a sixth annotator, *common* before *visual*)."""
+
+
+class ServiceError(BambooError):
+    """The Bamboo API answered a request with an error, or could not be reached after retries.
+
+    ``status`` is the HTTP status (``None`` when no answer came) and ``detail`` the API's message.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail

@@ -103,7 +103,8 @@ SET e.kind = 'link', e.source = 'bamboo-link', e.method = row.method, e.score = 
 # Run after PLACE_PENDING: the placed concepts' dataset classes record how they were linked.
 SET_CLASS_LINK = """
 UNWIND $rows AS row
-MATCH (:Dataset)-[h:HAS_CLASS]->(c:Concept {id: row.id})
+MATCH (c:Concept {id: row.id})
+MATCH (c)<-[h:HAS_CLASS]-(:Dataset)
 SET h.method = row.method, h.confidence = row.score
 """
 

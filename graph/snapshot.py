@@ -41,11 +41,17 @@ def write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str,
     """Write the snapshot of ``store`` to ``path`` (``.npz``) atomically; returns its metadata."""
     contents = read_contents(store)
     tax = taxonomy_from_contents(contents)
+    spaces: dict[str, list[tuple[int, str]]] = {}
+    for row in store.all_dataset_classes():
+        spaces.setdefault(row["dataset"], []).append((int(row["index"]), row["concept"]))
+    names = sorted(spaces)
+    rows = [sorted(spaces[n]) for n in names]
     meta = {
         "format": SNAPSHOT_FORMAT,
         "content_hash": content_hash(contents),
         "concepts": len(tax),
         "is_a_edges": int(tax.parent_indptr[-1]),
+        "datasets": len(names),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     path = Path(path)
@@ -60,6 +66,10 @@ def write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str,
         lemmas=np.array(["\x1f".join(lm) for lm in (tax.lemmas or [])], dtype=np.str_),
         parent_indptr=tax.parent_indptr,
         parent_indices=tax.parent_indices,
+        ds_names=np.array(names, dtype=np.str_),
+        ds_indptr=np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64),
+        ds_index=np.array([i for r in rows for i, _ in r], dtype=np.int32),
+        ds_concept=np.array([c for r in rows for _, c in r], dtype=np.str_),
         meta=np.array(json.dumps(meta)),
     )
     os.replace(tmp, path)

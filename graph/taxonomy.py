@@ -37,6 +37,8 @@ class Taxonomy:
         parent_indices: Parent positions, concatenated.
         lemmas: Lemmas per concept (optional).
         meta: Snapshot metadata (format, content hash, counts).
+        label_spaces: Per dataset, its classes as ``(class index, concept id)`` in index order
+            (optional; snapshots carry them so the SDK can answer label-space questions offline).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class Taxonomy:
         *,
         lemmas: list[tuple[str, ...]] | None = None,
         meta: dict[str, Any] | None = None,
+        label_spaces: dict[str, list[tuple[int, str]]] | None = None,
     ) -> None:
         if len(parent_indptr) != len(ids) + 1 or len(names) != len(ids):
             raise SnapshotError(
@@ -59,6 +62,7 @@ class Taxonomy:
         self.parent_indices = parent_indices
         self.lemmas = lemmas
         self.meta = meta or {}
+        self.label_spaces = label_spaces or {}
         self._pos = {str(cid): i for i, cid in enumerate(ids)}
         # Children CSR, derived once: sort the (parent, child) pairs by parent.
         child_of = np.repeat(np.arange(len(ids), dtype=np.int32), np.diff(parent_indptr))
@@ -91,6 +95,12 @@ class Taxonomy:
                         f"this version reads {SNAPSHOT_FORMAT!r}"
                     )
                 lemmas = [tuple(x.split("\x1f")) if x else () for x in data["lemmas"].tolist()]
+                spaces: dict[str, list[tuple[int, str]]] = {}
+                if "ds_names" in data.files:  # optional: snapshots before label spaces lack them
+                    bounds, index, concept = data["ds_indptr"], data["ds_index"], data["ds_concept"]
+                    for i, name in enumerate(data["ds_names"].tolist()):
+                        lo, hi = int(bounds[i]), int(bounds[i + 1])
+                        spaces[name] = list(zip(index[lo:hi].tolist(), concept[lo:hi].tolist(), strict=True))
                 return cls(
                     data["ids"],
                     data["names"],
@@ -98,6 +108,7 @@ class Taxonomy:
                     data["parent_indices"],
                     lemmas=lemmas,
                     meta=meta,
+                    label_spaces=spaces,
                 )
         except FileNotFoundError as exc:
             raise SnapshotError(

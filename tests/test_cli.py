@@ -50,6 +50,13 @@ def test_unknown_concept_is_one_clear_line(server: ServerInfo, wordnet_build: Bu
     assert "Traceback" not in out.stderr
 
 
+def test_usage_errors_are_click_messages_not_tracebacks(server: ServerInfo) -> None:
+    for args in (("no-such-command",), ("concept",), ("eval", "linking", "--hidden", "0")):
+        out = run_cli(server, *args)
+        assert out.returncode == 2, args
+        assert "Error" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_missing_wordnet_is_one_clear_line(server: ServerInfo, tmp_path: Path) -> None:
     out = run_cli(server, "build", "--wordnet", str(tmp_path))
     assert out.returncode == 2
