@@ -1,0 +1,219 @@
+"""Clients of the Bamboo API (httpx), synchronous and asynchronous, with retries and backoff.
+
+Retried: connection failures and HTTP 429/502/503/504, up to ``retries`` times, waiting the
+server's ``Retry-After`` when it gives one, else ``backoff * 2**attempt`` seconds (capped at
+``max_wait``). Not retried: other 4xx answers, which map onto the exception tree (404 on a concept
+-> :class:`~bamboo.errors.ConceptNotFound`, on a dataset -> :class:`~bamboo.errors.DatasetNotFound`,
+anything else -> :class:`~bamboo.errors.ServiceError` with the API's ``detail``).
+
+Both clients implement :class:`~bamboo.sdk.labels.LabelSystem`, like the offline
+:class:`~bamboo.sdk.labels.OfflineLabels`. A training job asks for related sets once per distinct
+query word (``related`` takes thousands at once), never once per image.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import numpy as np
+import numpy.typing as npt
+
+from bamboo.errors import ConceptNotFound, DatasetNotFound, ServiceError
+from bamboo.graph.related import DEFAULT_LEVELS
+from bamboo.sdk.labels import LabelSpace
+
+__all__ = ["AsyncBambooClient", "BambooClient"]
+
+RETRY_STATUS = frozenset({429, 502, 503, 504})
+
+
+def _wait(response: httpx.Response | None, attempt: int, backoff: float, max_wait: float) -> float:
+    if response is not None:
+        after = response.headers.get("Retry-After", "")
+        if after.replace(".", "", 1).isdigit():
+            return min(float(after), max_wait)
+    return float(min(backoff * 2**attempt, max_wait))
+
+
+def _raise_for(response: httpx.Response, path: str) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        detail = str(response.json().get("detail", ""))
+    except ValueError:
+        detail = response.text[:200]
+    if response.status_code == 404 and path.startswith("/concepts/"):
+        raise ConceptNotFound(path.split("/")[2])
+    if response.status_code == 404 and path.startswith("/datasets/"):
+        raise DatasetNotFound(path.split("/")[2])
+    raise ServiceError(
+        f"{response.request.method} {path}: HTTP {response.status_code} {detail}".strip(),
+        status=response.status_code,
+        detail=detail,
+    )
+
+
+def _related_body(
+    queries: Sequence[str], space: LabelSpace, levels: int
+) -> tuple[dict[str, Any], npt.NDArray[np.int64] | None]:
+    """The request body, and for an unnamed label space the class index of each position sent."""
+    body: dict[str, Any] = {"queries": list(dict.fromkeys(queries)), "levels": levels}
+    if space.name:
+        body["label_space"] = space.name
+        return body, None
+    mapped = [i for i, c in enumerate(space.concepts) if c is not None]
+    body["label_space"] = [space.concepts[i] for i in mapped]
+    return body, np.asarray(mapped, dtype=np.int64)
+
+
+def _related_out(
+    body: dict[str, Any], index_of: npt.NDArray[np.int64] | None
+) -> dict[str, npt.NDArray[np.int64]]:
+    out = {q: np.asarray(v, dtype=np.int64) for q, v in body["related"].items()}
+    return out if index_of is None else {q: index_of[v] for q, v in out.items()}
+
+
+class BambooClient:
+    """Synchronous client. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        *,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 5,
+        backoff: float = 0.5,
+        max_wait: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"User-Agent": "bamboo-sdk"} | ({"X-API-Key": api_key} if api_key else {})
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, headers=headers, transport=transport)
+        self.retries, self.backoff, self.max_wait = retries, backoff, max_wait
+        self.waits: list[float] = []  # seconds waited before each retry (for logs and tests)
+
+    def __enter__(self) -> BambooClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One API call with retries; returns the decoded JSON body."""
+        for attempt in range(self.retries + 1):
+            response: httpx.Response | None = None
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                if attempt == self.retries:
+                    raise ServiceError(f"{method} {path}: {exc!r} after {attempt + 1} attempts") from exc
+            else:
+                if response.status_code not in RETRY_STATUS or attempt == self.retries:
+                    _raise_for(response, path)
+                    return response.json()
+            wait = _wait(response, attempt, self.backoff, self.max_wait)
+            self.waits.append(wait)
+            time.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def health(self) -> dict[str, Any]:
+        return dict(self.request("GET", "/health"))
+
+    def concept(self, concept: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/concepts/{quote(concept, safe=':')}"))
+
+    def ancestors(self, concept: str) -> list[str]:
+        rows = self.request("GET", f"/concepts/{quote(concept, safe=':')}/ancestors")
+        return [r["id"] for r in rows]
+
+    def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/search", params={"q": text, "limit": limit}))
+
+    def label_space(self, dataset: str) -> LabelSpace:
+        rows = self.request("GET", f"/datasets/{quote(dataset)}/classes")
+        return LabelSpace.from_classes([(r["index"], r["concept"]) for r in rows], dataset)
+
+    def related(
+        self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS
+    ) -> dict[str, npt.NDArray[np.int64]]:
+        body, index_of = _related_body(queries, space, levels)
+        return _related_out(self.request("POST", "/related", json=body), index_of)
+
+
+class AsyncBambooClient:
+    """Asynchronous twin of :class:`BambooClient` (``async with``; every method is awaited)."""
+
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        *,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 5,
+        backoff: float = 0.5,
+        max_wait: float = 60.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        headers = {"User-Agent": "bamboo-sdk"} | ({"X-API-Key": api_key} if api_key else {})
+        self._http = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, headers=headers, transport=transport
+        )
+        self.retries, self.backoff, self.max_wait = retries, backoff, max_wait
+        self.waits: list[float] = []
+
+    async def __aenter__(self) -> AsyncBambooClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        for attempt in range(self.retries + 1):
+            response: httpx.Response | None = None
+            try:
+                response = await self._http.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                if attempt == self.retries:
+                    raise ServiceError(f"{method} {path}: {exc!r} after {attempt + 1} attempts") from exc
+            else:
+                if response.status_code not in RETRY_STATUS or attempt == self.retries:
+                    _raise_for(response, path)
+                    return response.json()
+            wait = _wait(response, attempt, self.backoff, self.max_wait)
+            self.waits.append(wait)
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def health(self) -> dict[str, Any]:
+        return dict(await self.request("GET", "/health"))
+
+    async def concept(self, concept: str) -> dict[str, Any]:
+        return dict(await self.request("GET", f"/concepts/{quote(concept, safe=':')}"))
+
+    async def ancestors(self, concept: str) -> list[str]:
+        rows = await self.request("GET", f"/concepts/{quote(concept, safe=':')}/ancestors")
+        return [r["id"] for r in rows]
+
+    async def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
+        return list(await self.request("GET", "/search", params={"q": text, "limit": limit}))
+
+    async def label_space(self, dataset: str) -> LabelSpace:
+        rows = await self.request("GET", f"/datasets/{quote(dataset)}/classes")
+        return LabelSpace.from_classes([(r["index"], r["concept"]) for r in rows], dataset)
+
+    async def related(
+        self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS
+    ) -> dict[str, npt.NDArray[np.int64]]:
+        body, index_of = _related_body(queries, space, levels)
+        return _related_out(await self.request("POST", "/related", json=body), index_of)
