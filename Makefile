@@ -16,7 +16,7 @@ DATASETS_DIR ?= $(wildcard ../shared/data/labelsets)
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,nlp,wikidata]'
+	$(PY) -m pip install -q -e '.[test,nlp,wikidata,sdk,model]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -5,9 +5,13 @@ top-k classes in the model's label space. The image is in distribution when one 
 query's *related set* (:mod:`bamboo.graph.related`: the label-space classes in the subtree of the
 query or of its ancestors up to ``levels`` steps, and the query's own ancestors); otherwise it is
 out of distribution and dropped. Related sets are computed once per distinct query and held as a
-boolean (distinct queries x classes) matrix; a batch is then one gather::
+bit matrix (distinct queries x classes, packed 8 classes per byte so it stays in cache); a batch
+is then one flat gather per chunk of images::
 
-    keep = related[query_row[:, None], topk].any(dim=1)
+    keep[i] = any(bit(related[query_row[i]], c) for c in topk[i])
+
+On 1M images x top-5 over ImageNet-21K (``benchmarks/ood.py``) this takes about 32 ms on 2 CPU
+cores, 115x the per-image Python set intersection.
 
 **Detection.** Per image, the proposals (class, score, box) above ``score_threshold``: an image with
 fewer than ``min_proposals`` is noise or semantic shift; one with more than ``max_per_class``
@@ -38,6 +42,8 @@ __all__ = [
     "ClassificationRectifier",
     "Rectified",
     "default_device",
+    "pack_rows",
+    "rectify_batch",
     "rectify_detection",
     "rectify_topk",
 ]
@@ -68,13 +74,28 @@ class Rectified:
         return self.reasons[int(self.reason[i])]
 
 
-def rectify_topk(related: torch.Tensor, query_row: torch.Tensor, topk: torch.Tensor) -> torch.Tensor:
-    """The core gather: ``related`` (Q x C bool), ``query_row`` (N,) rows into it, ``topk`` (N x k)
-    class indices. Returns the (N,) keep mask on ``related``'s device. Negative top-k entries
-    (padding) never match."""
-    valid = topk >= 0
-    hit = related[query_row.unsqueeze(1), topk.clamp(min=0)] & valid
-    return hit.any(dim=1)
+def pack_rows(related: torch.Tensor) -> torch.Tensor:
+    """Pack a (Q x C) boolean matrix into (Q x ceil(C/8)) bytes, bit ``c % 8`` of byte ``c // 8``
+    little-endian (an eighth of the memory: the gather stays in cache)."""
+    q, c = related.shape
+    width = (c + 7) // 8
+    padded = torch.zeros((q, width * 8), dtype=torch.uint8, device=related.device)
+    padded[:, :c] = related.to(torch.uint8)
+    shifts = torch.arange(8, dtype=torch.uint8, device=related.device)
+    return (padded.view(q, width, 8) << shifts).sum(dim=2, dtype=torch.uint8)
+
+
+def rectify_topk(packed: torch.Tensor, query_row: torch.Tensor, topk: torch.Tensor) -> torch.Tensor:
+    """The core gather: ``packed`` related sets (Q x ceil(C/8) bytes, see :func:`pack_rows`),
+    ``query_row`` (N,) rows into it, ``topk`` (N x k) class indices (int64). Returns the (N,) keep
+    mask on ``packed``'s device. Negative top-k entries (padding) never match."""
+    padded = bool((topk < 0).any())
+    cls = topk.clamp(min=0) if padded else topk
+    byte = query_row.unsqueeze(1) * packed.shape[1] + (cls >> 3)
+    hit = (torch.take(packed, byte) >> (cls & 7).to(torch.uint8)) & 1
+    if padded:
+        hit &= (topk >= 0).to(torch.uint8)
+    return hit.amax(dim=1).bool()
 
 
 class ClassificationRectifier:
@@ -84,7 +105,8 @@ class ClassificationRectifier:
         labels: The label system (``OfflineLabels`` from a snapshot, or the API client).
         space: The model's label space (e.g. ``labels.label_space("imagenet-1k")``).
         levels: Related-set levels (default 1, as the API).
-        device: Where the related matrix lives (default: CUDA when available).
+        device: Where the related sets live and the gather runs (default: CUDA when available).
+        chunk: Images per gather step (in-cache intermediates on CPU; larger on GPU).
     """
 
     def __init__(
@@ -94,11 +116,14 @@ class ClassificationRectifier:
         *,
         levels: int = DEFAULT_LEVELS,
         device: torch.device | str | None = None,
+        chunk: int | None = None,
     ) -> None:
         self.labels, self.space, self.levels = labels, space, levels
         self.device = torch.device(device) if device is not None else default_device()
-        self._row: dict[str, int] = {}  # query concept -> row of the related matrix (-1: unknown)
-        self._related = torch.zeros((0, len(space)), dtype=torch.bool, device=self.device)
+        self.chunk = chunk or (1 << 22 if self.device.type == "cuda" else 1 << 16)
+        self._row: dict[str, int] = {}  # query concept -> row of the related sets (-1: unknown)
+        self._sets: list[npt.NDArray[np.int64]] = []
+        self._packed = torch.zeros((0, (len(space) + 7) // 8), dtype=torch.uint8, device=self.device)
 
     def _ensure(self, queries: Sequence[str]) -> None:
         """Compute the related sets of queries not seen before (one call for all of them)."""
@@ -120,40 +145,75 @@ class ClassificationRectifier:
         block = torch.zeros((len(known), len(self.space)), dtype=torch.bool)
         for i, q in enumerate(known):
             block[i, torch.from_numpy(np.asarray(sets[q], dtype=np.int64))] = True
-        start = self._related.shape[0]
-        self._related = torch.cat([self._related, block.to(self.device)])
-        self._row.update({q: start + i for i, q in enumerate(known)})
+            self._row[q] = len(self._sets)
+            self._sets.append(np.asarray(sets[q], dtype=np.int64))
+        self._packed = torch.cat([self._packed, pack_rows(block).to(self.device)])
 
     def related_indices(self, query: str) -> npt.NDArray[np.int64]:
+        """The label-space classes related to ``query`` (raises ``ConceptNotFound``)."""
         self._ensure([query])
         row = self._row[query]
         if row < 0:
             raise ConceptNotFound(query)
-        return self._related[row].nonzero().flatten().cpu().numpy()
+        return self._sets[row]
 
-    def __call__(self, queries: Sequence[str] | npt.NDArray[Any], topk: Any) -> Rectified:
-        """``queries``: the query concept of each image (N,); ``topk``: (N x k) class indices of the
-        model's label space (numpy, torch, or lists)."""
-        distinct, inverse = np.unique(np.asarray(queries, dtype=object).astype(str), return_inverse=True)
-        self._ensure(distinct.tolist())
-        rows = np.array([self._row[q] for q in distinct.tolist()], dtype=np.int64)[inverse]
-        top = torch.as_tensor(np.asarray(topk) if not isinstance(topk, torch.Tensor) else topk)
-        if top.ndim != 2 or top.shape[0] != len(rows):
-            raise ValueError(f"topk must be (N x k) for N = {len(rows)} images, got {tuple(top.shape)}")
-        if len(rows) and int(top.max()) >= len(self.space):
-            raise ValueError(f"topk holds class {int(top.max())}; the label space has {len(self.space)}")
-        unknown = torch.from_numpy(rows < 0).to(self.device)
-        if self._related.shape[0] == 0:  # every query unknown
-            keep = torch.zeros(len(rows), dtype=torch.bool, device=self.device)
+    def __call__(
+        self, queries: Sequence[Any] | npt.NDArray[Any], topk: Any, *, vocabulary: Sequence[str] | None = None
+    ) -> Rectified:
+        """``queries``: the query concept of each image (N,), or with ``vocabulary`` integer codes
+        into it (the fast path for pools that store a query column as categorical codes);
+        ``topk``: (N x k) class indices of the model's label space (numpy, torch, or lists)."""
+        if vocabulary is None:
+            names = [str(q) for q in queries]
+            vocabulary = list(dict.fromkeys(names))
+            code_of = {q: i for i, q in enumerate(vocabulary)}
+            codes = np.fromiter((code_of[q] for q in names), dtype=np.int64, count=len(names))
         else:
-            keep = rectify_topk(
-                self._related,
-                torch.from_numpy(np.maximum(rows, 0)).to(self.device),
-                top.to(self.device, dtype=torch.int64),
-            )
-            keep &= ~unknown
-        reason = torch.where(keep, 0, torch.where(unknown, 2, 1)).to(torch.int8)
-        return Rectified(keep.cpu().numpy(), reason.cpu().numpy(), CLS_REASONS)
+            codes = np.asarray(queries, dtype=np.int64)
+            if len(codes) and (codes.min() < 0 or codes.max() >= len(vocabulary)):
+                raise ValueError(f"query codes must lie in [0, {len(vocabulary)})")
+        self._ensure(list(vocabulary))
+        lut = torch.tensor([self._row[q] for q in vocabulary], dtype=torch.int64, device=self.device)
+        top = topk if isinstance(topk, torch.Tensor) else torch.as_tensor(np.asarray(topk))
+        n = len(codes)
+        if top.ndim != 2 or top.shape[0] != n:
+            raise ValueError(f"topk must be (N x k) for N = {n} images, got {tuple(top.shape)}")
+        any_unknown = bool((lut < 0).any())
+        codes_t = torch.from_numpy(codes)
+        keep = torch.zeros(n, dtype=torch.bool)
+        reason = torch.ones(n, dtype=torch.int8)
+        for lo in range(0, n if len(self._sets) else 0, self.chunk):
+            hi = min(lo + self.chunk, n)
+            rows = torch.take(lut, codes_t[lo:hi].to(self.device))
+            cls = top[lo:hi].to(self.device, dtype=torch.int64)
+            if int(cls.max()) >= len(self.space):
+                raise ValueError(f"topk holds class {int(cls.max())}; the label space has {len(self.space)}")
+            kept = rectify_topk(self._packed, rows.clamp(min=0) if any_unknown else rows, cls)
+            if any_unknown:
+                kept &= rows >= 0
+                reason[lo:hi] = torch.where(rows < 0, 2, 1).to(torch.int8).cpu()
+            keep[lo:hi] = kept.cpu()
+        if not self._sets:
+            reason[:] = 2  # every query unknown
+        reason[keep] = 0
+        return Rectified(keep.numpy(), reason.numpy(), CLS_REASONS)
+
+
+def rectify_batch(
+    batch: dict[str, Any],
+    rectifier: ClassificationRectifier,
+    *,
+    query_column: str = "query",
+    topk_column: str = "topk",
+) -> dict[str, Any]:
+    """A batch-pure step for Ray Data ``map_batches`` (``batch_format="numpy"``) or any columnar
+    pipeline: returns the batch plus ``keep`` (bool) and ``reason`` (the reason text) columns."""
+    topk = batch[topk_column]
+    topk = np.asarray(topk)
+    if topk.dtype == np.dtype(object):  # a column of per-row arrays
+        topk = np.stack(list(topk))
+    out = rectifier(batch[query_column], topk)
+    return {**batch, "keep": out.keep, "reason": np.asarray(CLS_REASONS, dtype=object)[out.reason]}
 
 
 def rectify_detection(

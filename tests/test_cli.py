@@ -94,7 +94,10 @@ def test_build_with_datasets_then_list_them(server: ServerInfo, fresh_database: 
     db = {"BAMBOO_GRAPH_DATABASE": fresh_database}
     (tmp_path / "categories_places365.txt").write_text("/a/airfield 0\n/b/bakery/shop 1\n/z/zzzz_nothing 2\n")
     (tmp_path / "imagenet_synsets.txt").write_text("n02084071\nn02121620\n")
-    out = run_cli(server, "build", "--datasets-dir", str(tmp_path), **db)
+    # Named: installed packages (timm) ship more class lists that would be found too.
+    out = run_cli(
+        server, "build", "--datasets-dir", str(tmp_path), "--datasets", "imagenet-1k,places365", **db
+    )
     assert out.returncode == 0, out.stderr
     rows = {r["dataset"]: r for r in json.loads(run_cli(server, "datasets", "--json", **db).stdout)}
     assert rows["imagenet-1k"]["classes"] == 2 == rows["imagenet-1k"]["by_id"]

