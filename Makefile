@@ -40,6 +40,8 @@ bench: install wordnet
 	@command -v wrk >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk)
 	$(PY) benchmarks/build.py
 	$(PY) benchmarks/api.py
+	$(PY) benchmarks/ood.py
+	$(PY) benchmarks/dedup.py
 
 lint: install
 	$(PY) -m pip install -q ruff mypy
