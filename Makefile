@@ -46,7 +46,7 @@ bench: install wordnet
 lint: install
 	$(PY) -m pip install -q ruff mypy
 	$(PY) -m ruff check .
-	$(PY) -m mypy graph api cli loaders errors.py __init__.py
+	$(PY) -m mypy graph api cli loaders sdk errors.py __init__.py
 
 clean-db:
 	$(BAMBOO) db stop || true
