@@ -1,0 +1,233 @@
+"""Aggregating annotators' votes (paper §4.1.5; Liao, Kar & Fidler, "Towards good practices for
+efficiently annotating large-scale image classification datasets", CVPR 2021).
+
+* :func:`majority_vote`: the paper's rule, a label wins with ``quorum`` agreeing votes (3 of 5).
+* :class:`DawidSkene`: EM over per-worker confusion matrices, optionally combined with the machine
+  model's per-image class probabilities as the prior (instead of one global class prior).
+* :func:`annotate_adaptively`: ask for votes a few at a time, re-estimate with EM, and stop asking
+  about an image once its posterior risk (1 - max posterior) is below ``risk``; each extra vote goes
+  to the available worker currently estimated best (greedy task assignment).
+* :class:`SimulatedWorkers`: workers with uniform noise or class-structured noise (mistakes go to
+  similar classes), for experiments and tests.
+
+Votes are triples of equal-length arrays: ``items``, ``workers``, ``labels``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "AdaptiveResult",
+    "DawidSkene",
+    "SimulatedWorkers",
+    "annotate_adaptively",
+    "majority_vote",
+]
+
+Array = npt.NDArray[Any]
+
+
+def majority_vote(
+    items: Array, labels: Array, n_items: int, n_classes: int, *, quorum: int = 3
+) -> npt.NDArray[np.int64]:
+    """Per item, the label with at least ``quorum`` votes (the most voted when several do), else -1."""
+    counts = np.zeros((n_items, n_classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(items), np.asarray(labels)), 1)
+    best = counts.argmax(axis=1)
+    top = counts.max(axis=1)
+    tied = (counts == top[:, None]).sum(axis=1) > 1
+    return np.where((top >= quorum) & ~tied, best, -1).astype(np.int64)
+
+
+@dataclass
+class DawidSkene:
+    """Dawid-Skene EM. ``smoothing`` adds pseudo-counts to every confusion row (``diag_prior`` more
+    on the diagonal: workers are assumed better than chance until shown otherwise)."""
+
+    n_classes: int
+    iters: int = 50
+    tol: float = 1e-6
+    smoothing: float = 0.5
+    diag_prior: float = 2.0
+    posterior_: Array = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    confusion_: Array = field(default_factory=lambda: np.zeros((0, 0, 0)), repr=False)
+    class_prior_: Array = field(default_factory=lambda: np.zeros(0), repr=False)
+
+    def fit(
+        self,
+        items: Array,
+        workers: Array,
+        labels: Array,
+        n_items: int,
+        n_workers: int,
+        prior: Array | None = None,
+    ) -> DawidSkene:
+        """``prior``: (n_items x K) machine probabilities, multiplied into each image's posterior."""
+        i, w, lab = (np.asarray(a, dtype=np.int64) for a in (items, workers, labels))
+        k = self.n_classes
+        log_prior = None if prior is None else np.log(np.clip(np.asarray(prior, dtype=np.float64), 1e-6, 1))
+        t = np.full((n_items, k), 1.0 / k)  # initial posterior: vote shares (and the prior)
+        np.add.at(t, (i, lab), 1.0)
+        if log_prior is not None:
+            t *= np.exp(log_prior)
+        t /= t.sum(axis=1, keepdims=True)
+        rho = np.full(k, 1.0 / k)
+        conf = np.zeros((n_workers, k, k))
+        for _ in range(self.iters):
+            conf = np.full((n_workers, k, k), self.smoothing) + self.diag_prior * np.eye(k)
+            np.add.at(conf, (w, slice(None), lab), t[i])  # type: ignore[arg-type]  # conf[w, :, given] += T[i]
+            conf /= conf.sum(axis=2, keepdims=True)
+            rho = t.mean(axis=0) + 1e-9
+            logp = np.zeros((n_items, k)) + (log_prior if log_prior is not None else np.log(rho))
+            np.add.at(logp, i, np.log(conf[w, :, lab]))
+            logp -= logp.max(axis=1, keepdims=True)
+            new = np.exp(logp)
+            new /= new.sum(axis=1, keepdims=True)
+            delta = float(np.abs(new - t).max())
+            t = new
+            if delta < self.tol:
+                break
+        self.posterior_, self.confusion_, self.class_prior_ = t, conf, rho / rho.sum()
+        return self
+
+    @property
+    def labels_(self) -> npt.NDArray[np.int64]:
+        return np.asarray(self.posterior_.argmax(axis=1), dtype=np.int64)
+
+    def worker_accuracy(self) -> npt.NDArray[np.float64]:
+        """Estimated accuracy per worker: the class-prior-weighted diagonal of its confusion."""
+        diag = np.diagonal(self.confusion_, axis1=1, axis2=2)
+        return np.asarray(diag @ self.class_prior_)
+
+
+@dataclass
+class SimulatedWorkers:
+    """``confusion[w, true, given]``: the probability worker ``w`` answers ``given`` for ``true``.
+    Answers are deterministic per (item, worker) given the seed."""
+
+    confusion: Array
+    seed: int = 0
+
+    @classmethod
+    def uniform(cls, accuracies: Array, n_classes: int, seed: int = 0) -> SimulatedWorkers:
+        a = np.asarray(accuracies, dtype=np.float64)[:, None, None]
+        off = (1 - a) / (n_classes - 1)
+        conf = np.broadcast_to(off, (len(a), n_classes, n_classes)).copy()
+        conf[:, np.arange(n_classes), np.arange(n_classes)] = a[:, 0]
+        return cls(conf, seed)
+
+    @classmethod
+    def structured(cls, accuracies: Array, similarity: Array, seed: int = 0) -> SimulatedWorkers:
+        """Mistakes go to other classes in proportion to ``similarity[true]`` (e.g. digits 3 and 8)."""
+        sim = np.asarray(similarity, dtype=np.float64).copy()
+        np.fill_diagonal(sim, 0)
+        sim /= sim.sum(axis=1, keepdims=True)
+        a = np.asarray(accuracies, dtype=np.float64)[:, None, None]
+        conf = (1 - a) * sim[None]
+        k = len(sim)
+        conf[:, np.arange(k), np.arange(k)] = a[:, 0]
+        return cls(conf, seed)
+
+    @property
+    def n_workers(self) -> int:
+        return len(self.confusion)
+
+    def answer(self, items: Array, workers: Array, truth: Array) -> npt.NDArray[np.int64]:
+        """Each worker's answer about each item (vectorised; same inputs, same answers)."""
+        items, workers, truth = (np.asarray(a, dtype=np.int64) for a in (items, workers, truth))
+        u = np.array(
+            [
+                np.random.default_rng((self.seed, int(a), int(b))).random()
+                for a, b in zip(items, workers, strict=True)
+            ]
+        )
+        cdf = np.cumsum(self.confusion[workers, truth[items]], axis=1)
+        return np.minimum((u[:, None] > cdf).sum(axis=1), cdf.shape[1] - 1).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class AdaptiveResult:
+    labels: npt.NDArray[np.int64]
+    posterior: Array
+    votes_per_item: npt.NDArray[np.int64]
+    items: npt.NDArray[np.int64]
+    workers: npt.NDArray[np.int64]
+    answers: npt.NDArray[np.int64]
+
+    @property
+    def mean_votes(self) -> float:
+        return float(self.votes_per_item.mean())
+
+
+def annotate_adaptively(
+    ask: Callable[[Array, Array], Array],
+    n_items: int,
+    n_workers: int,
+    n_classes: int,
+    *,
+    prior: Array | None = None,
+    risk: float = 0.05,
+    min_votes: int = 1,
+    max_votes: int = 5,
+    seed: int = 0,
+) -> AdaptiveResult:
+    """Collect votes until every image's posterior risk is below ``risk`` (or it has ``max_votes``).
+
+    ``ask(items, workers)`` returns the workers' answers. Each round, every image still at risk gets
+    one more vote, from the worker with the best current EM accuracy estimate who has not voted on
+    it, spreading load so no worker takes more than its share of the round (greedy assignment).
+    """
+    rng = np.random.default_rng(seed)
+    max_votes = min(max_votes, n_workers)
+    items_l: list[Array] = []
+    workers_l: list[Array] = []
+    answers_l: list[Array] = []
+    voted = np.zeros((n_items, n_workers), dtype=bool)
+    counts = np.zeros(n_items, dtype=np.int64)
+    skill = np.full(n_workers, 0.5) + rng.random(n_workers) * 1e-6  # unknown: ties broken at random
+    em = DawidSkene(n_classes)
+    need = np.arange(n_items)
+    for _ in range(max_votes):
+        if not len(need):
+            break
+        share = int(np.ceil(len(need) / n_workers)) + 1
+        load = np.zeros(n_workers, dtype=np.int64)
+        order = np.argsort(-skill, kind="stable")
+        batch = rng.permutation(need)
+        pick = np.empty(len(batch), dtype=np.int64)
+        for j, item in enumerate(batch.tolist()):
+            free = [w for w in order if not voted[item, w] and load[w] < share]
+            w = free[0] if free else next(w for w in order if not voted[item, w])
+            pick[j] = w
+            load[w] += 1
+        answers = np.asarray(ask(batch, pick), dtype=np.int64)
+        voted[batch, pick] = True
+        counts[batch] += 1
+        items_l.append(batch)
+        workers_l.append(pick)
+        answers_l.append(answers)
+        em.fit(
+            np.concatenate(items_l),
+            np.concatenate(workers_l),
+            np.concatenate(answers_l),
+            n_items,
+            n_workers,
+            prior,
+        )
+        skill = em.worker_accuracy()
+        at_risk = 1 - em.posterior_.max(axis=1) > risk
+        need = np.flatnonzero((at_risk & (counts < max_votes)) | (counts < min_votes))
+    return AdaptiveResult(
+        em.labels_,
+        em.posterior_,
+        counts,
+        np.concatenate(items_l),
+        np.concatenate(workers_l),
+        np.concatenate(answers_l),
+    )
