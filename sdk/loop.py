@@ -108,15 +108,19 @@ class ActiveLoop:
         budget: int = 100,
         cold_start: int = 50,
         seed: int = 0,
+        evaluate: Callable[[str], dict[str, float]] | None = None,
         on_phase: Callable[[int, str, str], None] | None = None,
     ) -> None:
-        """``on_phase(round, phase, when)`` is called with ``when`` = "start" and "commit" (just
-        before the transaction commits): a hook for progress reporting and crash tests."""
+        """``evaluate(checkpoint)`` (optional) scores each round's model, e.g. accuracy on a clean
+        test set; it goes into the round's report. ``on_phase(round, phase, when)`` is called with
+        ``when`` = "start" and "commit" (just before the transaction commits): a hook for progress
+        reporting and crash tests."""
         self.dir = Path(state_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.dir / "pools.sqlite"
         self.sampler, self.train, self.predict, self.annotate = sampler, train, predict, annotate
         self.rectify, self.budget, self.cold, self.seed = rectify, budget, cold_start, seed
+        self.evaluate = evaluate
         self.on_phase = on_phase or (lambda _r, _p, _w: None)
         with closing(self._connect()) as db:
             db.executescript(_SCHEMA)
@@ -158,15 +162,19 @@ class ActiveLoop:
         with closing(self._connect()) as db:
             return {(r, p) for r, p in db.execute("SELECT round, phase FROM phases")}
 
-    def run(self, rounds: int, progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
-        """Run (or resume) rounds ``0 .. rounds - 1``; returns the per-round reports."""
-        say = progress or (lambda _m: None)
-        for r in range(rounds):
-            for phase in PHASES:
-                if (r, phase) in self.done():
-                    continue
-                say(f"round {r}: {phase}")
+    def run(self, rounds: int, progress: bool = False) -> list[dict[str, Any]]:
+        """Run (or resume) rounds ``0 .. rounds - 1``; returns the per-round reports. With
+        ``progress`` a progress bar over rounds x phases is shown on stderr."""
+        from rich.console import Console
+        from rich.progress import Progress
+
+        todo = [(r, p) for r in range(rounds) for p in PHASES if (r, p) not in self.done()]
+        with Progress(console=Console(stderr=True), disable=not progress) as bar:
+            task = bar.add_task("active learning", total=len(todo))
+            for r, phase in todo:
+                bar.update(task, description=f"round {r}: {phase}")
                 getattr(self, f"_{phase}")(r)
+                bar.advance(task)
         return self.reports()
 
     def _commit(self, db: sqlite3.Connection, r: int, phase: str, info: dict[str, Any]) -> None:
@@ -293,8 +301,10 @@ class ActiveLoop:
         with closing(self._connect()) as db:
             rows = db.execute("SELECT key, label FROM images WHERE state = 'labeled' ORDER BY id").fetchall()
             checkpoint = self.train(r, [k for k, _ in rows], [int(v) for _, v in rows], self.dir)
+            metrics = self.evaluate(str(checkpoint)) if self.evaluate else {}
             db.execute("BEGIN IMMEDIATE")
-            self._commit(db, r, "train", {"checkpoint": str(checkpoint), "train_size": len(rows)})
+            info = {"checkpoint": str(checkpoint), "train_size": len(rows), "metrics": metrics}
+            self._commit(db, r, "train", info)
 
     # --- reports -------------------------------------------------------------------------------
 

@@ -203,6 +203,7 @@ class HACClustering:
     exact_limit: int = 20_000
     centroids: int = 8192
     kmeans_iters: int = 20
+    points_per_centroid: int = 64  # k-means trains on a sample of this many points per centroid
     seed: int = 0
     labels_: Array | None = field(default=None, repr=False)
 
@@ -224,7 +225,7 @@ class HACClustering:
                 niter=self.kmeans_iters,
                 seed=self.seed,
                 gpu=torch.cuda.is_available(),
-                max_points_per_centroid=256,
+                max_points_per_centroid=self.points_per_centroid,
             )
             km.train(x)
             _, assign = km.index.search(x, 1)

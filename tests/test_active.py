@@ -203,10 +203,13 @@ def test_loop_waits_for_label_studio_and_resumes(tmp_path: Path) -> None:
 def test_loop_runs_and_reports(tmp_path: Path, sampler: str) -> None:
     loop = al_scenario.make_loop(tmp_path, sampler)
     assert loop.add_pool(al_scenario.pool()[0]) == 0  # adding the same pool again changes nothing
-    reports = loop.run(3)
+    reports = loop.run(3, progress=True)
     assert [r["round"] for r in reports] == [0, 1, 2]
     assert reports[0]["sample"]["sampled"] == 50 and reports[1]["sample"]["sampled"] == 60
     assert reports[1]["rectify"]["discarded"] > 0  # the round-0 model drops OOD images
+    assert (
+        0.5 < reports[0]["train"]["metrics"]["accuracy"] <= reports[2]["train"]["metrics"]["accuracy"] + 0.05
+    )
     pools = read_pools(tmp_path)
     states = {s for _, _, s, _, _, _ in pools}
     assert states == {"unlabeled", "labeled", "discarded"}
