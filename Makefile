@@ -42,6 +42,8 @@ bench: install wordnet
 	$(PY) benchmarks/api.py
 	$(PY) benchmarks/ood.py
 	$(PY) benchmarks/dedup.py
+	$(PY) benchmarks/cluster_margin.py
+	$(PY) benchmarks/votes.py
 
 lint: install
 	$(PY) -m pip install -q ruff mypy
