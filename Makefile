@@ -16,7 +16,7 @@ DATASETS_DIR ?= $(wildcard ../shared/data/labelsets)
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,nlp,wikidata,sdk,model]'
+	$(PY) -m pip install -q -e '.[test,nlp,wikidata,sdk,model,train]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -48,7 +48,7 @@ bench: install wordnet
 lint: install
 	$(PY) -m pip install -q ruff mypy
 	$(PY) -m ruff check .
-	$(PY) -m mypy graph api cli loaders sdk errors.py __init__.py
+	$(PY) -m mypy graph api cli loaders sdk training errors.py __init__.py
 
 clean-db:
 	$(BAMBOO) db stop || true

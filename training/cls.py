@@ -1,0 +1,224 @@
+"""Classification pre-training with timm: AdamW, linear warm-up then cosine decay, AMP (bf16 on
+GPU), channels-last, DDP under ``torchrun`` (gloo on CPU, NCCL on GPU), a checkpoint every epoch
+(``last.pt``, written atomically) and exact resume, a metrics line per epoch (``metrics.jsonl``),
+every step's loss (``steps.jsonl``) and the resolved config (``config.yaml``).
+
+Exactness: the sampler's order depends on (seed, epoch) only, augmentation is seeded per (seed,
+epoch, image) and the global generator per (seed, step), so a resumed run repeats the steps of an
+uninterrupted one, and N processes with batch B/N each take the same global batches as one process
+with batch B (for models without batch statistics; BatchNorm sees only its process's share).
+
+Run: ``bamboo train cls --config cfg.yaml key=value ...`` or, on N GPUs/CPUs,
+``torchrun --nproc_per_node N -m bamboo.training.cls --config cfg.yaml key=value ...``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F  # noqa: N812
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
+
+from bamboo.training.config import TrainConfig, load_config
+from bamboo.training.data import ImageList, read_entries
+
+__all__ = ["lr_at", "main", "train"]
+
+
+def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, world_size: int) -> float:
+    """Linear warm-up from ``warmup_lr`` over ``warmup_epochs``, then cosine decay to ``min_lr``."""
+    peak = cfg.scaled_lr(world_size)
+    warm = int(cfg.warmup_epochs * steps_per_epoch)
+    total = max(cfg.epochs * steps_per_epoch, 1)
+    if step < warm:
+        return cfg.warmup_lr + (peak - cfg.warmup_lr) * step / warm
+    progress = (step - warm) / max(total - warm, 1)
+    return cfg.min_lr + 0.5 * (peak - cfg.min_lr) * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def _transforms(cfg: TrainConfig, training: bool) -> Any:
+    from timm.data import create_transform
+
+    return create_transform(cfg.img_size, is_training=training, interpolation="bicubic")
+
+
+def _write_json_line(path: Path, row: dict[str, Any]) -> None:
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _keep_before(path: Path, key: str, limit: int) -> None:
+    """Drop the lines of a JSONL log at or after ``limit`` (an interrupted epoch's steps)."""
+    if path.exists():
+        rows = [line for line in path.read_text().splitlines() if line and json.loads(line)[key] < limit]
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(r + "\n" for r in rows))
+        os.replace(tmp, path)
+
+
+def _evaluate(model: torch.nn.Module, loader: DataLoader[Any], device: torch.device) -> float:
+    model.eval()
+    right = seen = 0
+    with torch.inference_mode():
+        for x, y in loader:
+            right += int((model(x.to(device)).argmax(1).cpu() == y).sum())
+            seen += len(y)
+    model.train()
+    return right / max(seen, 1)
+
+
+def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str, Any]:
+    """Train (or resume) per ``cfg``. ``stop_after_epochs`` ends the run early (as a crash would),
+    after that many epochs in this call. Returns a summary (rank 0's view)."""
+    import timm
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    cuda = torch.cuda.is_available()
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if cuda else "cpu")
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if cuda else "gloo")
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if rank == 0:
+        cfg.save(out / "config.yaml")
+
+    entries, classes = read_entries(cfg.train)
+    num_classes = cfg.num_classes or len(classes)
+    data = ImageList(entries, _transforms(cfg, True), cfg.seed)
+    sampler: DistributedSampler[tuple[torch.Tensor, int]] = DistributedSampler(
+        data, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed, drop_last=True
+    )
+    loader = DataLoader(
+        data, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers, drop_last=True
+    )
+    steps_per_epoch = len(loader)
+    if steps_per_epoch == 0:
+        raise ValueError(f"{len(data)} images are fewer than one batch of {cfg.batch_size} x {world}")
+
+    torch.manual_seed(cfg.seed)
+    model = timm.create_model(cfg.model, pretrained=cfg.pretrained, num_classes=num_classes, **cfg.extra)
+    model.to(device)
+    if cfg.channels_last:
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.scaled_lr(world), weight_decay=cfg.weight_decay)
+    start_epoch, step = 0, 0
+    last = out / "last.pt"
+    if cfg.resume and last.exists():
+        state = torch.load(last, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        start_epoch, step = int(state["epoch"]), int(state["step"])
+        if rank == 0:
+            _keep_before(out / "steps.jsonl", "step", step)
+            _keep_before(out / "metrics.jsonl", "epoch", start_epoch)
+    net: torch.nn.Module = DistributedDataParallel(model) if world > 1 else model
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (cuda and cfg.amp) else nullcontext()
+    val_loader = None
+    if cfg.val:
+        val_entries, _ = read_entries(cfg.val)
+        val_loader = DataLoader(ImageList(val_entries, _transforms(cfg, False)), batch_size=cfg.batch_size)
+
+    from rich.progress import Progress
+
+    summary: dict[str, Any] = {
+        "start_epoch": start_epoch,
+        "world_size": world,
+        "steps_per_epoch": steps_per_epoch,
+    }
+    ran = 0
+    with Progress(disable=rank != 0 or not sys.stderr.isatty()) as bar:
+        task = bar.add_task("train", total=(cfg.epochs - start_epoch) * steps_per_epoch)
+        for epoch in range(start_epoch, cfg.epochs):
+            if stop_after_epochs is not None and ran >= stop_after_epochs:
+                break
+            sampler.set_epoch(epoch)
+            data.set_epoch(epoch)
+            started, total_loss = time.perf_counter(), 0.0
+            for x, y in loader:
+                lr = lr_at(cfg, step, steps_per_epoch, world)
+                for group in opt.param_groups:
+                    group["lr"] = lr
+                torch.manual_seed(cfg.seed * 1_000_003 + step)  # dropout / drop-path draws
+                x = x.to(device, non_blocking=True)
+                if cfg.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                with autocast:
+                    loss = F.cross_entropy(net(x), y.to(device), label_smoothing=cfg.label_smoothing)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.grad_clip > 0:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                opt.step()
+                shown = loss.detach().float()
+                if world > 1:
+                    dist.all_reduce(shown)
+                    shown /= world
+                total_loss += float(shown)
+                if rank == 0:
+                    _write_json_line(
+                        out / "steps.jsonl", {"epoch": epoch, "step": step, "loss": float(shown), "lr": lr}
+                    )
+                step += 1
+                bar.advance(task)
+            row: dict[str, Any] = {
+                "epoch": epoch,
+                "train_loss": total_loss / steps_per_epoch,
+                "lr": lr_at(cfg, step, steps_per_epoch, world),
+                "seconds": round(time.perf_counter() - started, 2),
+                "images_per_s": round(
+                    steps_per_epoch * cfg.batch_size * world / (time.perf_counter() - started), 1
+                ),
+            }
+            if val_loader is not None and rank == 0:
+                row["val_top1"] = _evaluate(model, val_loader, device)
+            if rank == 0:
+                _write_json_line(out / "metrics.jsonl", row)
+                tmp = out / "last.pt.tmp"
+                torch.save(
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "epoch": epoch + 1,
+                        "step": step,
+                        "classes": classes,
+                    },
+                    tmp,
+                )
+                os.replace(tmp, last)
+            if world > 1:
+                dist.barrier()
+            summary["last_epoch"] = row
+            ran += 1
+    summary["steps"] = step
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Classification pre-training (timm).")
+    parser.add_argument("--config", help="YAML file of TrainConfig settings")
+    parser.add_argument("overrides", nargs="*", help="key=value settings (after the file)")
+    args = parser.parse_args(argv)
+    summary = train(load_config(args.config, args.overrides))
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(json.dumps(summary))
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Training data: an image folder (one sub-folder per class, sorted) or a meta file of
+``[path] [class_index]`` lines (the format the SDK's de-duplication writes), with augmentation that
+is seeded per (seed, epoch, image), so a run is reproducible whatever the number of processes or
+where it resumed."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from bamboo.errors import ConfigurationError
+from bamboo.loaders.base import MalformedFile
+from bamboo.sdk.dedup import IMAGE_SUFFIXES, iter_source
+
+__all__ = ["ImageList", "read_entries"]
+
+
+def read_entries(source: str | Path) -> tuple[list[tuple[str, int]], list[str]]:
+    """``(path, class index)`` pairs and class names (folder names; ``"<index>"`` for meta files).
+
+    Raises:
+        ConfigurationError: the source does not exist or holds no images.
+        MalformedFile: a meta line without a class index, or a URL (download the images first).
+    """
+    path = Path(source)
+    if not path.exists():
+        raise ConfigurationError(f"training data {path} does not exist")
+    if path.is_dir():
+        classes = sorted(d.name for d in path.iterdir() if d.is_dir())
+        entries = [
+            (str(f), i)
+            for i, c in enumerate(classes)
+            for f in sorted((path / c).rglob("*"))
+            if f.suffix.lower() in IMAGE_SUFFIXES
+        ]
+    else:
+        entries = []
+        for item in iter_source(path):
+            if item.label is None:
+                raise MalformedFile(path, item.line, "a training meta line needs a class index")
+            if item.location.startswith(("http://", "https://")):
+                raise MalformedFile(path, item.line, "URLs are not read during training; download the images")
+            entries.append((item.location, item.label))
+        classes = [str(i) for i in range(max((lab for _, lab in entries), default=-1) + 1)]
+    if not entries:
+        raise ConfigurationError(f"no images in {path}")
+    return entries, classes
+
+
+class ImageList(torch.utils.data.Dataset[tuple[torch.Tensor, int]]):
+    def __init__(
+        self, entries: list[tuple[str, int]], transform: Callable[[Image.Image], Any], seed: int = 0
+    ) -> None:
+        self.entries, self.transform, self.seed = entries, transform, seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        path, label = self.entries[i]
+        state = zlib.crc32(f"{self.seed}:{self.epoch}:{i}".encode())
+        random.seed(state)  # timm / torchvision transforms draw from these two generators
+        torch.manual_seed(state)
+        with Image.open(path) as image:
+            return self.transform(image.convert("RGB")), label
