@@ -52,8 +52,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     x, probs = pool_data(args.pool, args.dim, args.blobs, args.seed)
-    print(f"pool {args.pool:,} x {args.dim}-d ({args.blobs} blobs), batch {args.batch:,}, "
-          f"{args.clusters} clusters over {args.centroids} centroids; data {x.nbytes / 1e9:.2f} GB")
+    print(
+        f"pool {args.pool:,} x {args.dim}-d ({args.blobs} blobs), batch {args.batch:,}, "
+        f"{args.clusters} clusters over {args.centroids} centroids; data {x.nbytes / 1e9:.2f} GB"
+    )
 
     started = time.perf_counter()
     sampler = ClusterMarginSampler(clusters=args.clusters, centroids=args.centroids, exact_limit=0)
@@ -65,8 +67,10 @@ def main() -> None:
     assert len(np.unique(chosen)) == args.batch
     assert sampler.labels_ is not None
     spread = len(np.unique(sampler.labels_[chosen]))
-    print(f"cluster once: {fit:.1f} s; select {args.batch:,}: {pick:.2f} s; batch spans {spread} clusters; "
-          f"peak memory {_peak_gb():.2f} GB (goal < 5 min, < 8 GB)")
+    print(
+        f"cluster once: {fit:.1f} s; select {args.batch:,}: {pick:.2f} s; batch spans {spread} clusters; "
+        f"peak memory {_peak_gb():.2f} GB (goal < 5 min, < 8 GB)"
+    )
 
     sub = np.random.default_rng(args.seed).choice(args.pool, args.subset, replace=False)
     xs = x[sub]
@@ -74,12 +78,16 @@ def main() -> None:
     exact = AgglomerativeClustering(n_clusters=args.clusters, linkage="average").fit_predict(xs)
     t_exact = time.perf_counter() - started
     started = time.perf_counter()
-    approx = HACClustering(args.clusters, exact_limit=0, centroids=min(args.centroids, args.subset // 4)).fit(xs)
+    approx = HACClustering(args.clusters, exact_limit=0, centroids=min(args.centroids, args.subset // 4)).fit(
+        xs
+    )
     t_approx = time.perf_counter() - started
     truth_ari = adjusted_rand_score(exact, approx)
-    print(f"exact sklearn HAC on {args.subset:,} points: {t_exact:.1f} s; centroid HAC: {t_approx:.1f} s "
-          f"({t_exact / t_approx:.1f}x); adjusted Rand index between them: {truth_ari:.3f}; "
-          f"peak memory {_peak_gb():.2f} GB")
+    print(
+        f"exact sklearn HAC on {args.subset:,} points: {t_exact:.1f} s; centroid HAC: {t_approx:.1f} s "
+        f"({t_exact / t_approx:.1f}x); adjusted Rand index between them: {truth_ari:.3f}; "
+        f"peak memory {_peak_gb():.2f} GB"
+    )
 
 
 if __name__ == "__main__":

@@ -48,9 +48,11 @@ def main() -> None:
     similarity = np.exp(-dist / np.median(dist))
     accuracies = rng.uniform(args.min_acc, args.max_acc, args.workers)
     crowd = SimulatedWorkers.structured(accuracies, similarity, seed=args.seed)
-    print(f"{n} digits to label, machine prior from {args.train} labelled (accuracy "
-          f"{(prior.argmax(1) == truth).mean():.3f}); {args.workers} workers, accuracy "
-          f"U({args.min_acc}, {args.max_acc}), structured noise")
+    print(
+        f"{n} digits to label, machine prior from {args.train} labelled (accuracy "
+        f"{(prior.argmax(1) == truth).mean():.3f}); {args.workers} workers, accuracy "
+        f"U({args.min_acc}, {args.max_acc}), structured noise"
+    )
 
     def ask(items: np.ndarray, workers: np.ndarray) -> np.ndarray:
         return crowd.answer(items, workers, truth)
@@ -72,8 +74,10 @@ def main() -> None:
         result = annotate_adaptively(ask, n, args.workers, k, prior=prior, risk=risk, seed=args.seed)
         took = time.perf_counter() - started
         acc = (result.labels == truth).mean()
-        print(f"adaptive EM + prior (risk < {risk}): accuracy {acc:.3f} with {result.mean_votes:.2f} "
-              f"votes/image ({5 / result.mean_votes:.1f}x fewer than fixed 5; {took:.1f} s)")
+        print(
+            f"adaptive EM + prior (risk < {risk}): accuracy {acc:.3f} with {result.mean_votes:.2f} "
+            f"votes/image ({5 / result.mean_votes:.1f}x fewer than fixed 5; {took:.1f} s)"
+        )
     estimated = DawidSkene(k).fit(result.items, result.workers, result.answers, n, args.workers, prior)
     corr = np.corrcoef(estimated.worker_accuracy(), accuracies)[0, 1]
     print(f"worker accuracy estimates vs the simulated ones: correlation {corr:.2f}")

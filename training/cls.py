@@ -52,9 +52,9 @@ def _transforms(cfg: TrainConfig, training: bool) -> Any:
     return create_transform(cfg.img_size, is_training=training, interpolation="bicubic")
 
 
-def _write_json_line(path: Path, row: dict[str, Any]) -> None:
+def _write_json_lines(path: Path, rows: list[dict[str, Any]]) -> None:
     with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(row) + "\n")
+        fh.write("".join(json.dumps(row) + "\n" for row in rows))
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -147,6 +147,7 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
             sampler.set_epoch(epoch)
             data.set_epoch(epoch)
             started, total_loss = time.perf_counter(), 0.0
+            step_rows: list[dict[str, Any]] = []  # written once per epoch (a crash redoes the epoch)
             for x, y in loader:
                 lr = lr_at(cfg, step, steps_per_epoch, world)
                 for group in opt.param_groups:
@@ -167,10 +168,7 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
                     dist.all_reduce(shown)
                     shown /= world
                 total_loss += float(shown)
-                if rank == 0:
-                    _write_json_line(
-                        out / "steps.jsonl", {"epoch": epoch, "step": step, "loss": float(shown), "lr": lr}
-                    )
+                step_rows.append({"epoch": epoch, "step": step, "loss": float(shown), "lr": lr})
                 step += 1
                 bar.advance(task)
             row: dict[str, Any] = {
@@ -185,7 +183,8 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
             if val_loader is not None and rank == 0:
                 row["val_top1"] = _evaluate(model, val_loader, device)
             if rank == 0:
-                _write_json_line(out / "metrics.jsonl", row)
+                _write_json_lines(out / "steps.jsonl", step_rows)
+                _write_json_lines(out / "metrics.jsonl", [row])
                 tmp = out / "last.pt.tmp"
                 torch.save(
                     {

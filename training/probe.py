@@ -75,6 +75,8 @@ def load_downstream(name: str, n_train: int, n_test: int, seed: int = 0) -> tupl
     else:
         raise ConfigurationError(f"unknown downstream dataset {name!r}; choose from {', '.join(DOWNSTREAM)}")
     order = rng.permutation(len(y))
+    n_test = min(n_test, len(y) // 2)
+    n_train = min(n_train, len(y) - n_test)
     train, test = order[:n_train], order[n_train : n_train + n_test]
     return _rgb(images[train]), y[train], _rgb(images[test]), y[test]
 
