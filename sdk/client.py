@@ -78,7 +78,31 @@ def _related_out(
     return out if index_of is None else {q: index_of[v] for q, v in out.items()}
 
 
-class BambooClient:
+class _Retrying:
+    """The retry policy both clients share."""
+
+    retries: int
+    backoff: float
+    max_wait: float
+    waits: list[float]
+
+    def _settle(
+        self, method: str, path: str, attempt: int, response: httpx.Response | None, error: Exception | None
+    ) -> float | None:
+        """``None`` when ``response`` is final (an error answer raises here), else the seconds to
+        wait before the next attempt (recorded in ``waits``)."""
+        last = attempt == self.retries
+        if error is not None and last:
+            raise ServiceError(f"{method} {path}: {error!r} after {attempt + 1} attempts") from error
+        if response is not None and (response.status_code not in RETRY_STATUS or last):
+            _raise_for(response, path)
+            return None
+        wait = _wait(response, attempt, self.backoff, self.max_wait)
+        self.waits.append(wait)
+        return wait
+
+
+class BambooClient(_Retrying):
     """Synchronous client. Use as a context manager, or call :meth:`close`."""
 
     def __init__(
@@ -109,18 +133,14 @@ class BambooClient:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One API call with retries; returns the decoded JSON body."""
         for attempt in range(self.retries + 1):
-            response: httpx.Response | None = None
             try:
-                response = self._http.request(method, path, **kwargs)
+                response, error = self._http.request(method, path, **kwargs), None
             except httpx.TransportError as exc:
-                if attempt == self.retries:
-                    raise ServiceError(f"{method} {path}: {exc!r} after {attempt + 1} attempts") from exc
-            else:
-                if response.status_code not in RETRY_STATUS or attempt == self.retries:
-                    _raise_for(response, path)
-                    return response.json()
-            wait = _wait(response, attempt, self.backoff, self.max_wait)
-            self.waits.append(wait)
+                response, error = None, exc
+            wait = self._settle(method, path, attempt, response, error)
+            if wait is None:
+                assert response is not None
+                return response.json()
             time.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -148,7 +168,7 @@ class BambooClient:
         return _related_out(self.request("POST", "/related", json=body), index_of)
 
 
-class AsyncBambooClient:
+class AsyncBambooClient(_Retrying):
     """Asynchronous twin of :class:`BambooClient` (``async with``; every method is awaited)."""
 
     def __init__(
@@ -180,18 +200,14 @@ class AsyncBambooClient:
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         for attempt in range(self.retries + 1):
-            response: httpx.Response | None = None
             try:
-                response = await self._http.request(method, path, **kwargs)
+                response, error = await self._http.request(method, path, **kwargs), None
             except httpx.TransportError as exc:
-                if attempt == self.retries:
-                    raise ServiceError(f"{method} {path}: {exc!r} after {attempt + 1} attempts") from exc
-            else:
-                if response.status_code not in RETRY_STATUS or attempt == self.retries:
-                    _raise_for(response, path)
-                    return response.json()
-            wait = _wait(response, attempt, self.backoff, self.max_wait)
-            self.waits.append(wait)
+                response, error = None, exc
+            wait = self._settle(method, path, attempt, response, error)
+            if wait is None:
+                assert response is not None
+                return response.json()
             await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from bamboo.sdk.samplers import ClusterMarginSampler, Sampler
+from bamboo.sdk.samplers import ClusterMarginSampler, CoreSetSampler, Sampler
 
 __all__ = ["PHASES", "ActiveLoop", "PoolImage", "SimulatedOracle", "read_pools"]
 
@@ -230,7 +230,12 @@ class ActiveLoop:
                 probs, emb = self.predict(checkpoint, keys)
                 if isinstance(self.sampler, ClusterMarginSampler):
                     self._clusters(db, keys, emb)
-                labeled = self._labeled_embeddings(db, checkpoint)
+                # only CoreSet starts from the labelled set: don't embed it for the other samplers
+                labeled = (
+                    self._labeled_embeddings(db, checkpoint)
+                    if isinstance(self.sampler, CoreSetSampler)
+                    else None
+                )
                 picks = self.sampler.select(
                     self.budget, probs=probs, embeddings=emb, labeled=labeled, seed=self.seed * 1000 + r
                 ).tolist()

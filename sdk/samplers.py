@@ -102,52 +102,49 @@ class RandomSampler:
 
 
 @dataclass
-class EntropySampler:
+class _LowestScore:
+    """Samplers that rank the pool by a score of ``probs`` and take the lowest."""
+
+    name: str = ""
+
+    def score(self, probs: Array) -> Array:
+        raise NotImplementedError
+
+    def select(
+        self,
+        budget: int,
+        *,
+        probs: Array | None = None,
+        embeddings: Array | None = None,
+        labeled: Array | None = None,
+        seed: int = 0,
+    ) -> npt.NDArray[np.int64]:
+        return _lowest(self.score(_need(probs, "probs", self.name)), budget, seed)
+
+
+@dataclass
+class EntropySampler(_LowestScore):
     name: str = "entropy"
 
-    def select(
-        self,
-        budget: int,
-        *,
-        probs: Array | None = None,
-        embeddings: Array | None = None,
-        labeled: Array | None = None,
-        seed: int = 0,
-    ) -> npt.NDArray[np.int64]:
-        p = np.clip(_need(probs, "probs", self.name).astype(np.float64), 1e-12, 1)
-        return _lowest((p * np.log(p)).sum(axis=1), budget, seed)  # lowest -H first
+    def score(self, probs: Array) -> Array:
+        p = np.clip(probs.astype(np.float64), 1e-12, 1)
+        return np.asarray((p * np.log(p)).sum(axis=1))  # lowest -H first
 
 
 @dataclass
-class MarginSampler:
+class MarginSampler(_LowestScore):
     name: str = "margin"
 
-    def select(
-        self,
-        budget: int,
-        *,
-        probs: Array | None = None,
-        embeddings: Array | None = None,
-        labeled: Array | None = None,
-        seed: int = 0,
-    ) -> npt.NDArray[np.int64]:
-        return _lowest(margins(_need(probs, "probs", self.name)), budget, seed)
+    def score(self, probs: Array) -> Array:
+        return margins(probs)
 
 
 @dataclass
-class LeastConfidenceSampler:
+class LeastConfidenceSampler(_LowestScore):
     name: str = "least-confidence"
 
-    def select(
-        self,
-        budget: int,
-        *,
-        probs: Array | None = None,
-        embeddings: Array | None = None,
-        labeled: Array | None = None,
-        seed: int = 0,
-    ) -> npt.NDArray[np.int64]:
-        return _lowest(_need(probs, "probs", self.name).max(axis=1), budget, seed)
+    def score(self, probs: Array) -> Array:
+        return np.asarray(probs.max(axis=1))
 
 
 def _device() -> torch.device:

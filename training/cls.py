@@ -90,12 +90,11 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if cuda else "cpu")
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if cuda else "gloo")
+    entries, classes = read_entries(cfg.train)  # bad data fails before anything is written
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     if rank == 0:
         cfg.save(out / "config.yaml")
-
-    entries, classes = read_entries(cfg.train)
     num_classes = cfg.num_classes or len(classes)
     data = ImageList(entries, _transforms(cfg, True), cfg.seed)
     sampler: DistributedSampler[tuple[torch.Tensor, int]] = DistributedSampler(
