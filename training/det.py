@@ -1,0 +1,306 @@
+"""Detection (paper §6.1.1): export the labelled detection pool to COCO JSON over the common-concept
+label space, and generate an mmdet 3.x Faster R-CNN R50-FPN config with the paper's schedule.
+
+Paper schedule (48 GPUs, total batch 384): SGD momentum 0.9, weight decay 1e-4, total learning
+rate 0.4 (scaled linearly to the batch here), linear warm-up from 4e-4 for one epoch, multi-step
+decay x0.1 at epochs 16 and 22, 26 epochs. Training runs through mmengine's ``Runner`` (mmcv with
+its compiled ops is needed; see DEVELOPERS.md for the build recipe where no wheel exists).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bamboo.errors import ConfigurationError
+
+__all__ = ["Box", "DetImage", "faster_rcnn_config", "write_coco"]
+
+
+@dataclass(frozen=True)
+class Box:
+    x: float
+    y: float
+    w: float
+    h: float
+    label: int  # index into the label space
+
+
+@dataclass(frozen=True)
+class DetImage:
+    path: str
+    width: int
+    height: int
+    boxes: tuple[Box, ...]
+
+
+def write_coco(path: str | Path, images: Sequence[DetImage], classes: Sequence[tuple[str, str]]) -> Path:
+    """COCO JSON: ``classes`` are (concept id, name) in label-space order (category id = index + 1).
+
+    Raises:
+        ConfigurationError: a box outside its image, with no area, or of an unknown class.
+    """
+    out_images, annotations = [], []
+    for i, im in enumerate(images, 1):
+        out_images.append({"id": i, "file_name": im.path, "width": im.width, "height": im.height})
+        for b in im.boxes:
+            if not 0 <= b.label < len(classes):
+                raise ConfigurationError(
+                    f"{im.path}: class {b.label} is not in the {len(classes)}-class space"
+                )
+            if b.w <= 0 or b.h <= 0 or b.x < 0 or b.y < 0 or b.x + b.w > im.width or b.y + b.h > im.height:
+                raise ConfigurationError(
+                    f"{im.path}: box {b} is empty or outside the {im.width}x{im.height} image"
+                )
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": i,
+                    "category_id": b.label + 1,
+                    "bbox": [b.x, b.y, b.w, b.h],
+                    "area": b.w * b.h,
+                    "iscrowd": 0,
+                }
+            )
+    body = {
+        "images": out_images,
+        "annotations": annotations,
+        "categories": [{"id": j + 1, "name": name, "concept": cid} for j, (cid, name) in enumerate(classes)],
+    }
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_text(json.dumps(body))
+    os.replace(tmp, target)
+    return target
+
+
+def faster_rcnn_config(
+    *,
+    train_json: str,
+    image_root: str,
+    classes: Sequence[str],
+    work_dir: str,
+    batch_size: int = 2,
+    epochs: int = 26,
+    milestones: tuple[int, int] = (16, 22),
+    total_batch_ref: int = 384,
+    lr_ref: float = 0.4,
+    max_iters: int | None = None,
+    img_scale: tuple[int, int] = (1333, 800),
+    pretrained_backbone: bool = True,
+) -> dict[str, Any]:
+    """An mmdet 3.x config dict (``mmengine.Config(cfg)``) for Faster R-CNN R50-FPN.
+
+    ``max_iters`` switches to an iteration-based loop (smoke runs: one iteration on CPU).
+    """
+    lr = lr_ref * batch_size / total_batch_ref
+    pipeline = [
+        {"type": "LoadImageFromFile"},
+        {"type": "LoadAnnotations", "with_bbox": True},
+        {"type": "Resize", "scale": img_scale, "keep_ratio": True},
+        {"type": "RandomFlip", "prob": 0.5},
+        {"type": "PackDetInputs"},
+    ]
+    loop: dict[str, Any] = (
+        {"type": "IterBasedTrainLoop", "max_iters": max_iters, "val_interval": max_iters + 1}
+        if max_iters
+        else {"type": "EpochBasedTrainLoop", "max_epochs": epochs, "val_interval": epochs + 1}
+    )
+    return {
+        "default_scope": "mmdet",
+        "work_dir": work_dir,
+        "model": {
+            "type": "FasterRCNN",
+            "data_preprocessor": {
+                "type": "DetDataPreprocessor",
+                "mean": [123.675, 116.28, 103.53],
+                "std": [58.395, 57.12, 57.375],
+                "bgr_to_rgb": True,
+                "pad_size_divisor": 32,
+            },
+            "backbone": {
+                "type": "ResNet",
+                "depth": 50,
+                "num_stages": 4,
+                "out_indices": (0, 1, 2, 3),
+                "frozen_stages": 1,
+                "norm_cfg": {"type": "BN", "requires_grad": True},
+                "norm_eval": True,
+                "style": "pytorch",
+                "init_cfg": {"type": "Pretrained", "checkpoint": "torchvision://resnet50"}
+                if pretrained_backbone
+                else None,
+            },
+            "neck": {
+                "type": "FPN",
+                "in_channels": [256, 512, 1024, 2048],
+                "out_channels": 256,
+                "num_outs": 5,
+            },
+            "rpn_head": {
+                "type": "RPNHead",
+                "in_channels": 256,
+                "feat_channels": 256,
+                "anchor_generator": {
+                    "type": "AnchorGenerator",
+                    "scales": [8],
+                    "ratios": [0.5, 1.0, 2.0],
+                    "strides": [4, 8, 16, 32, 64],
+                },
+                "bbox_coder": {
+                    "type": "DeltaXYWHBBoxCoder",
+                    "target_means": [0.0, 0.0, 0.0, 0.0],
+                    "target_stds": [1.0, 1.0, 1.0, 1.0],
+                },
+                "loss_cls": {"type": "CrossEntropyLoss", "use_sigmoid": True, "loss_weight": 1.0},
+                "loss_bbox": {"type": "L1Loss", "loss_weight": 1.0},
+            },
+            "roi_head": {
+                "type": "StandardRoIHead",
+                "bbox_roi_extractor": {
+                    "type": "SingleRoIExtractor",
+                    "roi_layer": {"type": "RoIAlign", "output_size": 7, "sampling_ratio": 0},
+                    "out_channels": 256,
+                    "featmap_strides": [4, 8, 16, 32],
+                },
+                "bbox_head": {
+                    "type": "Shared2FCBBoxHead",
+                    "in_channels": 256,
+                    "fc_out_channels": 1024,
+                    "roi_feat_size": 7,
+                    "num_classes": len(classes),
+                    "bbox_coder": {
+                        "type": "DeltaXYWHBBoxCoder",
+                        "target_means": [0.0, 0.0, 0.0, 0.0],
+                        "target_stds": [0.1, 0.1, 0.2, 0.2],
+                    },
+                    "reg_class_agnostic": False,
+                    "loss_cls": {"type": "CrossEntropyLoss", "use_sigmoid": False, "loss_weight": 1.0},
+                    "loss_bbox": {"type": "SmoothL1Loss", "beta": 1.0, "loss_weight": 1.0},
+                },
+            },
+            "train_cfg": {
+                "rpn": {
+                    "assigner": {
+                        "type": "MaxIoUAssigner",
+                        "pos_iou_thr": 0.7,
+                        "neg_iou_thr": 0.3,
+                        "min_pos_iou": 0.3,
+                        "match_low_quality": True,
+                        "ignore_iof_thr": -1,
+                    },
+                    "sampler": {
+                        "type": "RandomSampler",
+                        "num": 256,
+                        "pos_fraction": 0.5,
+                        "neg_pos_ub": -1,
+                        "add_gt_as_proposals": False,
+                    },
+                    "allowed_border": -1,
+                    "pos_weight": -1,
+                    "debug": False,
+                },
+                "rpn_proposal": {
+                    "nms_pre": 2000,
+                    "max_per_img": 1000,
+                    "nms": {"type": "nms", "iou_threshold": 0.7},
+                    "min_bbox_size": 0,
+                },
+                "rcnn": {
+                    "assigner": {
+                        "type": "MaxIoUAssigner",
+                        "pos_iou_thr": 0.5,
+                        "neg_iou_thr": 0.5,
+                        "min_pos_iou": 0.5,
+                        "match_low_quality": False,
+                        "ignore_iof_thr": -1,
+                    },
+                    "sampler": {
+                        "type": "RandomSampler",
+                        "num": 512,
+                        "pos_fraction": 0.25,
+                        "neg_pos_ub": -1,
+                        "add_gt_as_proposals": True,
+                    },
+                    "pos_weight": -1,
+                    "debug": False,
+                },
+            },
+            "test_cfg": {
+                "rpn": {
+                    "nms_pre": 1000,
+                    "max_per_img": 1000,
+                    "nms": {"type": "nms", "iou_threshold": 0.7},
+                    "min_bbox_size": 0,
+                },
+                "rcnn": {"score_thr": 0.05, "nms": {"type": "nms", "iou_threshold": 0.5}, "max_per_img": 100},
+            },
+        },
+        "train_dataloader": {
+            "batch_size": batch_size,
+            "num_workers": 0,
+            "persistent_workers": False,
+            "sampler": {"type": "DefaultSampler", "shuffle": True},
+            "batch_sampler": {"type": "AspectRatioBatchSampler"},
+            "dataset": {
+                "type": "CocoDataset",
+                "data_root": "",
+                "ann_file": train_json,
+                "data_prefix": {"img": image_root},
+                "metainfo": {"classes": tuple(classes)},
+                "filter_cfg": {"filter_empty_gt": True, "min_size": 1},
+                "pipeline": pipeline,
+            },
+        },
+        "train_cfg": loop,
+        "optim_wrapper": {
+            "type": "OptimWrapper",
+            "optimizer": {"type": "SGD", "lr": lr, "momentum": 0.9, "weight_decay": 1e-4},
+        },
+        "param_scheduler": [
+            {
+                "type": "LinearLR",
+                "start_factor": min(0.0004 / lr_ref, 1.0),
+                "by_epoch": not max_iters,
+                "begin": 0,
+                "end": 1 if not max_iters else max(1, max_iters // 2),
+                "convert_to_iter_based": True,
+            }
+            if not max_iters
+            else {
+                "type": "LinearLR",
+                "start_factor": min(0.0004 / lr_ref, 1.0),
+                "by_epoch": False,
+                "begin": 0,
+                "end": max(1, max_iters // 2),
+            },
+            {
+                "type": "MultiStepLR",
+                "by_epoch": not max_iters,
+                "milestones": list(milestones),
+                "gamma": 0.1,
+                "begin": 0,
+                "end": epochs if not max_iters else max_iters,
+            },
+        ],
+        "default_hooks": {
+            "timer": {"type": "IterTimerHook"},
+            "logger": {"type": "LoggerHook", "interval": 1},
+            "param_scheduler": {"type": "ParamSchedulerHook"},
+            "checkpoint": {"type": "CheckpointHook", "interval": 1, "by_epoch": not max_iters},
+            "sampler_seed": {"type": "DistSamplerSeedHook"},
+        },
+        "env_cfg": {
+            "cudnn_benchmark": False,
+            "mp_cfg": {"mp_start_method": "fork"},
+            "dist_cfg": {"backend": "gloo"},
+        },
+        "log_level": "INFO",
+        "load_from": None,
+        "resume": False,
+    }
