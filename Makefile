@@ -11,7 +11,13 @@ PORT   ?= 8000
 # data folder when it exists. Empty: WordNet plus whatever installed packages ship (timm's lists).
 DATASETS_DIR ?= $(wildcard ../shared/data/labelsets)
 
-.PHONY: run test install wordnet bench lint clean-db
+# mmcv 2.1.0 (mmdet's compiled ops) has no PyPI wheel: built once per torch version and cached
+# outside the repository (about 35 min on 2 cores; see DEVELOPERS.md). On GPU machines, install
+# OpenMMLab's wheel for your torch/CUDA instead and `touch $(VENV)/.detect`.
+WHEELS    ?= $(HOME)/.cache/bamboo/wheels
+MMCV_SDIST = https://files.pythonhosted.org/packages/a7/19/f97f0fd4d432113a232e75f965335be6b7bb6557ae9faf8051e9a012cadd/mmcv-2.1.0.tar.gz
+
+.PHONY: run test install detect wordnet bench lint clean-db
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,6 +26,26 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+$(VENV)/.detect: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[detect]' 'setuptools<81' ninja
+	set -e; torch=$$($(PY) -c 'import torch; print(torch.__version__.split("+")[0])'); \
+	dir=$(WHEELS)/torch-$$torch; \
+	if ! ls $$dir/mmcv-2.1.0-*.whl >/dev/null 2>&1; then \
+	  echo "building mmcv 2.1.0 for torch $$torch (once; about 35 min on 2 cores)"; \
+	  tmp=$$(mktemp -d); curl -fsSL -o $$tmp/mmcv.tar.gz $(MMCV_SDIST); \
+	  tar xzf $$tmp/mmcv.tar.gz -C $$tmp; \
+	  sed -i 's/-std=c++14/-std=c++20/g; s/-std=c++17/-std=c++20/g' $$tmp/mmcv-2.1.0/setup.py; \
+	  mkdir -p $$dir; \
+	  MMCV_WITH_OPS=1 MAX_JOBS=$$(nproc) $(PY) -m pip wheel -q --no-deps --no-build-isolation \
+	    -w $$dir $$tmp/mmcv-2.1.0; \
+	  rm -rf $$tmp; \
+	fi; \
+	$(PY) -m pip install -q $$(ls $$dir/mmcv-2.1.0-*.whl | head -1)
+	$(PY) -c 'import mmcv.ops, mmdet; print("mmdet", mmdet.__version__, "mmcv", mmcv.__version__)'
+	touch $@
+
+detect: $(VENV)/.detect
 
 # WordNet 3.0 from Debian's wordnet-base, unless BAMBOO_WORDNET points at a dict folder already.
 wordnet:
@@ -33,7 +59,7 @@ run: install wordnet
 	$(BAMBOO) build $(if $(DATASETS_DIR),--datasets-dir $(DATASETS_DIR))
 	$(BAMBOO) serve --host $(HOST) --port $(PORT)
 
-test: install wordnet
+test: install detect wordnet
 	$(PY) -m pytest
 
 bench: install wordnet

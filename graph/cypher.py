@@ -16,6 +16,7 @@ __all__ = [
     "ANCESTORS",
     "CHILDREN",
     "CONCEPT",
+    "CONCEPTS_BY_ID",
     "CONCEPT_DATASETS",
     "COUNT_CONCEPTS",
     "COUNT_IS_A",
@@ -147,6 +148,7 @@ GET_METAS = "MATCH (m:Meta) WHERE m.key IN $keys RETURN m.key AS key, m.value AS
 # --- reads ----------------------------------------------------------------------------------
 
 CONCEPT = "MATCH (c:Concept {id: $id}) RETURN properties(c) AS concept"
+CONCEPTS_BY_ID = "UNWIND $ids AS id MATCH (c:Concept {id: id}) RETURN properties(c) AS concept"
 
 PARENTS = """
 MATCH (:Concept {id: $id})-[e:IS_A]->(p:Concept)

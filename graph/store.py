@@ -328,6 +328,12 @@ class GraphStore:
             raise ConceptNotFound(concept_id)
         return Concept.from_properties(rows[0]["concept"])
 
+    def concepts(self, concept_ids: Sequence[str]) -> dict[str, Concept]:
+        """The concepts among ``concept_ids`` that exist, by id (one query; unknown ids are left out)."""
+        rows = self._read(cypher.CONCEPTS_BY_ID, ids=list(dict.fromkeys(concept_ids)))
+        found = (Concept.from_properties(r["concept"]) for r in rows)
+        return {c.id: c for c in found}
+
     def run_read_only(
         self, query: str, params: dict[str, Any], *, timeout_s: float, max_rows: int
     ) -> tuple[list[str], list[dict[str, Any]], bool]:

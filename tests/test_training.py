@@ -6,19 +6,29 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F  # noqa: N812
 from PIL import Image
 from sklearn.datasets import load_digits
 
 from bamboo.errors import ConfigurationError
+from bamboo.graph.snapshot import write_snapshot
+from bamboo.graph.store import GraphStore
+from bamboo.graph.taxonomy import Taxonomy
 from bamboo.loaders.base import MalformedFile
+from bamboo.sdk.loop import _SCHEMA as SCHEMA  # the loop's own tables, filled by hand here
 from bamboo.training.cls import lr_at, train
 from bamboo.training.config import TrainConfig, load_config
+from bamboo.training.data import read_entries
+from bamboo.training.hierarchy import SemanticSoftmaxLoss, semantic_tree
 
 TINY = [
     "model=vit_tiny_patch16_224",
@@ -136,3 +146,107 @@ def test_linear_probe_on_real_features() -> None:
         and set(result.val_accuracy) == {"0.0001", "0.001", "0.01", "0.1", "1", "10"}
     )
     assert result.test_accuracy > 0.8  # ImageNet features separate digits well (chance: 0.1)
+
+
+ANIMAL, VEHICLE = "wn:n00015388", "wn:n04524313"
+DOG, CAT, CAR, HUNTING_DOG = "wn:n02084071", "wn:n02121620", "wn:n02958343", "wn:n02087122"
+
+
+@pytest.fixture(scope="module")
+def wordnet_snapshot(store: GraphStore, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("snap") / "wordnet.npz"
+    write_snapshot(store, path)
+    return path
+
+
+def test_semantic_softmax_levels_follow_wordnet(wordnet_snapshot: Path) -> None:
+    taxonomy = Taxonomy.load(wordnet_snapshot)
+    classes = [ANIMAL, CAR, DOG, CAT, HUNTING_DOG, VEHICLE]
+    tree = semantic_tree(classes, taxonomy.ancestors)
+    assert tree.levels == ((0, 5), (1, 2, 3), (4,))  # animal, vehicle | car, dog, cat | hunting dog
+    assert tree.targets[0] == (0, 1, 0, 0, 0, 1)  # every class's root: animal or vehicle
+    assert tree.targets[1] == (-1, 0, 1, 2, 1, -1)  # hunting dog -> dog
+    torch.manual_seed(0)
+    logits, y = torch.randn(3, 6), torch.tensor([4, 1, 3])  # hunting dog, car, cat
+    expected = torch.stack(
+        [
+            F.cross_entropy(logits[:, [0, 5]], torch.tensor([0, 1, 0])),
+            F.cross_entropy(logits[:, [1, 2, 3]], torch.tensor([1, 0, 2])),
+            F.cross_entropy(logits[:2, [4]], torch.tensor([0, -1]), ignore_index=-1),
+        ]
+    ).mean()
+    assert torch.allclose(SemanticSoftmaxLoss(tree)(logits, y), expected)
+    with pytest.raises(ValueError, match="repeat"):
+        semantic_tree([DOG, DOG], taxonomy.ancestors)
+
+
+def test_semantic_loss_training_and_label_space_names(
+    digits_folder: Path, wordnet_snapshot: Path, tmp_path: Path
+) -> None:
+    """Class folders named by concept id: classes.json names them from the snapshot; loss=semantic
+    trains; names that are not concept ids are refused before anything is written."""
+    data = tmp_path / "data"
+    for digit, concept in enumerate([ANIMAL, CAR, DOG, CAT, HUNTING_DOG, VEHICLE]):
+        (data / concept).mkdir(parents=True)
+        for f in sorted((digits_folder / f"digit{digit}").iterdir())[:8]:
+            (data / concept / f.name).symlink_to(f)
+    out = tmp_path / "run"
+    summary = train(
+        load_config(
+            None,
+            [
+                *TINY,
+                f"train={data}",
+                f"out={out}",
+                "batch_size=8",
+                "loss=semantic",
+                f"snapshot={wordnet_snapshot}",
+                "epochs=1",
+            ],
+        )
+    )
+    assert summary["steps"] == 6 and np.isfinite(_losses(out)).all()
+    names = [row["name"] for row in json.loads((out / "classes.json").read_text())]
+    assert names == ["animal", "dog", "hunting dog", "cat", "car", "vehicle"]  # folders sorted by id
+    with pytest.raises(ConfigurationError, match="not concept ids"):
+        train(
+            load_config(
+                None,
+                [
+                    *TINY,
+                    f"train={digits_folder}",
+                    f"out={tmp_path / 'bad'}",
+                    "loss=semantic",
+                    f"snapshot={wordnet_snapshot}",
+                ],
+            )
+        )
+    assert not (tmp_path / "bad").exists()
+    with pytest.raises(ConfigurationError, match="needs snapshot"):
+        load_config(None, ["loss=semantic"])
+
+
+def test_loop_state_is_training_data(digits_folder: Path, tmp_path: Path) -> None:
+    """The active-learning loop's labelled images, classes = the labels that have data, named by
+    their query concept."""
+    state = tmp_path / "al"
+    state.mkdir()
+    files = sorted(digits_folder.rglob("*.png"))
+    with closing(sqlite3.connect(state / "pools.sqlite")) as db, db:
+        db.executescript(SCHEMA)
+        db.executemany(
+            "INSERT INTO images (key, query, state, label, round) VALUES (?, ?, ?, ?, 0)",
+            [
+                (
+                    str(f),
+                    f"wn:q{f.parent.name}",
+                    "labeled" if int(f.stem) < 12 else "discarded",
+                    int(f.parent.name[-1]) * 2 if int(f.stem) < 12 else None,
+                )
+                for f in files
+            ],
+        )
+    entries, classes = read_entries(state)
+    assert classes == [f"wn:qdigit{c}" for c in range(10)] and len(entries) == 120
+    assert {label for _, label in entries} == set(range(10))  # loop labels 0, 2, ..., 18 -> 0..9
+    assert read_entries(state / "pools.sqlite") == (entries, classes)

@@ -25,12 +25,13 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F  # noqa: N812
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
+from bamboo.errors import ConfigurationError
 from bamboo.training.config import TrainConfig, load_config
 from bamboo.training.data import ImageList, read_entries
+from bamboo.training.hierarchy import SemanticSoftmaxLoss, semantic_tree
 
 __all__ = ["lr_at", "main", "train"]
 
@@ -79,6 +80,41 @@ def _evaluate(model: torch.nn.Module, loader: DataLoader[Any], device: torch.dev
     return right / max(seen, 1)
 
 
+def _taxonomy(cfg: TrainConfig) -> Any:
+    from bamboo.graph.taxonomy import Taxonomy
+
+    try:
+        return Taxonomy.load(cfg.snapshot)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigurationError(f"cannot read snapshot {cfg.snapshot}: {exc}") from None
+
+
+def _criterion(cfg: TrainConfig, classes: list[str]) -> torch.nn.Module:
+    if cfg.loss == "ce":
+        return torch.nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    taxonomy = _taxonomy(cfg)
+    unknown = [c for c in classes if c not in taxonomy]
+    if unknown:
+        raise ConfigurationError(
+            f"loss=semantic: {len(unknown)} class name(s) are not concept ids of {cfg.snapshot} "
+            f"(first: {', '.join(unknown[:3])}); name class folders by concept id"
+        )
+    return SemanticSoftmaxLoss(semantic_tree(classes, taxonomy.ancestors), cfg.label_smoothing)
+
+
+def _write_classes(path: Path, cfg: TrainConfig, classes: list[str]) -> None:
+    """``classes.json``: the label space, index -> class name (a concept id where the data name one),
+    with the concept's name when a snapshot is given."""
+    taxonomy = _taxonomy(cfg) if cfg.snapshot else None
+    rows = [
+        {"index": i, "class": c, "name": taxonomy.name(c) if taxonomy is not None and c in taxonomy else None}
+        for i, c in enumerate(classes)
+    ]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(rows, indent=1))
+    os.replace(tmp, path)
+
+
 def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str, Any]:
     """Train (or resume) per ``cfg``. ``stop_after_epochs`` ends the run early (as a crash would),
     after that many epochs in this call. Returns a summary (rank 0's view)."""
@@ -91,11 +127,14 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if cuda else "gloo")
     entries, classes = read_entries(cfg.train)  # bad data fails before anything is written
+    criterion = _criterion(cfg, classes)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     if rank == 0:
         cfg.save(out / "config.yaml")
     num_classes = cfg.num_classes or len(classes)
+    if rank == 0:
+        _write_classes(out / "classes.json", cfg, classes)
     data = ImageList(entries, _transforms(cfg, True), cfg.seed)
     sampler: DistributedSampler[tuple[torch.Tensor, int]] = DistributedSampler(
         data, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed, drop_last=True
@@ -110,6 +149,7 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
     torch.manual_seed(cfg.seed)
     model = timm.create_model(cfg.model, pretrained=cfg.pretrained, num_classes=num_classes, **cfg.extra)
     model.to(device)
+    criterion.to(device)
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.scaled_lr(world), weight_decay=cfg.weight_decay)
@@ -156,7 +196,7 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
                 if cfg.channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
                 with autocast:
-                    loss = F.cross_entropy(net(x), y.to(device), label_smoothing=cfg.label_smoothing)
+                    loss = criterion(net(x), y.to(device))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.grad_clip > 0:

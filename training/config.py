@@ -28,7 +28,8 @@ class TrainConfig:
     model: str = "resnet50"
     pretrained: bool = False
     img_size: int = 224
-    # data: an image folder (one sub-folder per class) or a meta file of "[path] [class_index]" lines
+    # data: an image folder (one sub-folder per class), a meta file of "[path] [class_index]" lines,
+    # or the active-learning loop's state (its folder or pools.sqlite: the labelled images)
     train: str = ""
     val: str = ""
     num_classes: int = 0  # 0: from the data
@@ -41,6 +42,10 @@ class TrainConfig:
     weight_decay: float = 2e-8
     warmup_epochs: float = 2.0
     label_smoothing: float = 0.0
+    # "ce" (softmax over every class) or "semantic" (ImageNet-21K-P's semantic softmax over the
+    # hierarchy levels; needs class names that are concept ids of `snapshot`)
+    loss: str = "ce"
+    snapshot: str = ""  # a `bamboo snapshot` file: class names, and the hierarchy for loss=semantic
     grad_clip: float = 0.0
     # hardware
     amp: bool = True  # bf16 autocast on GPU (ignored on CPU)
@@ -52,6 +57,12 @@ class TrainConfig:
     resume: bool = True  # continue from out/last.pt when it exists
     log_every: int = 50
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.loss not in ("ce", "semantic"):
+            raise ConfigurationError(f"loss: expected ce or semantic, got {self.loss!r}")
+        if self.loss == "semantic" and not self.snapshot:
+            raise ConfigurationError("loss=semantic needs snapshot= (the hierarchy of the classes)")
 
     def scaled_lr(self, world_size: int) -> float:
         return self.lr * self.batch_size * world_size / 256

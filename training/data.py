@@ -22,7 +22,8 @@ __all__ = ["ImageList", "read_entries"]
 
 
 def read_entries(source: str | Path) -> tuple[list[tuple[str, int]], list[str]]:
-    """``(path, class index)`` pairs and class names (folder names; ``"<index>"`` for meta files).
+    """``(path, class index)`` pairs and class names (folder names; ``"<index>"`` for meta files;
+    concept ids for the active-learning loop's labelled images).
 
     Raises:
         ConfigurationError: the source does not exist or holds no images.
@@ -31,6 +32,8 @@ def read_entries(source: str | Path) -> tuple[list[tuple[str, int]], list[str]]:
     path = Path(source)
     if not path.exists():
         raise ConfigurationError(f"training data {path} does not exist")
+    if path.name == "pools.sqlite" or (path / "pools.sqlite").is_file():
+        return _read_pools(path if path.name == "pools.sqlite" else path / "pools.sqlite")
     if path.is_dir():
         classes = sorted(d.name for d in path.iterdir() if d.is_dir())
         entries = [
@@ -73,3 +76,31 @@ class ImageList(torch.utils.data.Dataset[tuple[torch.Tensor, int]]):
         torch.manual_seed(state)
         with Image.open(path) as image:
             return self.transform(image.convert("RGB")), label
+
+
+def _read_pools(db_path: Path) -> tuple[list[tuple[str, int]], list[str]]:
+    """The loop's labelled images. The label space is the concepts that have data: each loop label
+    with at least one labelled image becomes a class (in label order), named by the query concept
+    most of its images were crawled for."""
+    import sqlite3
+    from collections import Counter
+
+    from bamboo.sdk.loop import read_pools
+
+    try:
+        rows = [
+            (key, query, label)
+            for key, query, state, label, _, _ in read_pools(db_path.parent)
+            if state == "labeled" and label is not None
+        ]
+    except sqlite3.DatabaseError as exc:
+        raise ConfigurationError(f"{db_path} is not an active-learning state database: {exc}") from None
+    if not rows:
+        raise ConfigurationError(f"no labelled images in {db_path}")
+    queries: dict[int, Counter[str]] = {}
+    for _, query, label in rows:
+        queries.setdefault(int(label), Counter())[query] += 1
+    labels = sorted(queries)
+    position = {lab: i for i, lab in enumerate(labels)}
+    classes = [queries[lab].most_common(1)[0][0] for lab in labels]
+    return [(key, position[int(label)]) for key, _, label in rows], classes

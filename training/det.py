@@ -11,14 +11,26 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bamboo.errors import ConfigurationError
+from bamboo.loaders.base import MalformedFile
 
-__all__ = ["Box", "DetImage", "faster_rcnn_config", "write_coco"]
+__all__ = [
+    "Box",
+    "DetImage",
+    "PoolBox",
+    "PoolImage",
+    "det_label_space",
+    "faster_rcnn_config",
+    "read_det_pool",
+    "to_det_images",
+    "train_det",
+    "write_coco",
+]
 
 
 @dataclass(frozen=True)
@@ -38,13 +50,102 @@ class DetImage:
     boxes: tuple[Box, ...]
 
 
+@dataclass(frozen=True)
+class PoolBox:
+    concept: str
+    bbox: tuple[float, float, float, float]  # x, y, w, h in pixels
+
+
+@dataclass(frozen=True)
+class PoolImage:
+    """One labelled image of the detection pool, boxes named by concept id."""
+
+    path: str
+    width: int
+    height: int
+    boxes: tuple[PoolBox, ...]
+
+
+def read_det_pool(path: str | Path, image_root: str | Path | None = None) -> list[PoolImage]:
+    """The labelled detection pool: JSON lines ``{"image": path, "boxes": [{"concept": id, "bbox":
+    [x, y, w, h]}], "width": w, "height": h}`` (sizes read from the image when left out; relative
+    image paths resolve against ``image_root``, default the pool file's folder).
+
+    Raises:
+        ConfigurationError: the file does not exist.
+        MalformedFile: a line that is not such an object (file and line named), or an unreadable image.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    source = Path(path)
+    if not source.is_file():
+        raise ConfigurationError(f"detection pool {source} does not exist")
+    root = Path(image_root) if image_root is not None else source.parent
+    images: list[PoolImage] = []
+    with source.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                boxes = tuple(
+                    PoolBox(str(b["concept"]), tuple(float(v) for v in b["bbox"]))  # type: ignore[arg-type]
+                    for b in row["boxes"]
+                )
+                image = str(row["image"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise MalformedFile(source, n, f"not a pool line ({type(exc).__name__}: {exc})") from None
+            if any(len(b.bbox) != 4 for b in boxes):
+                raise MalformedFile(source, n, "a bbox is [x, y, w, h]")
+            width, height = row.get("width"), row.get("height")
+            if not (isinstance(width, int) and isinstance(height, int)):
+                file = Path(image) if Path(image).is_absolute() else root / image
+                try:
+                    with Image.open(file) as im:
+                        width, height = im.size
+                except (OSError, UnidentifiedImageError) as exc:
+                    raise MalformedFile(source, n, f"cannot read image {file}: {exc}") from None
+            images.append(PoolImage(image, int(width), int(height), boxes))
+    return images
+
+
+def det_label_space(
+    pool: Sequence[PoolImage],
+    *,
+    names: Mapping[str, str] | None = None,
+    keep: Callable[[str], bool] | None = None,
+    min_boxes: int = 1,
+) -> list[tuple[str, str]]:
+    """The label space: ``(concept id, name)`` of the concepts with at least ``min_boxes`` boxes that
+    ``keep`` accepts (e.g. concepts tagged *common*), sorted by concept id for a stable order."""
+    counts: dict[str, int] = {}
+    for im in pool:
+        for b in im.boxes:
+            counts[b.concept] = counts.get(b.concept, 0) + 1
+    kept = sorted(c for c, k in counts.items() if k >= min_boxes and (keep is None or keep(c)))
+    return [(c, (names or {}).get(c, c)) for c in kept]
+
+
+def to_det_images(pool: Sequence[PoolImage], classes: Sequence[tuple[str, str]]) -> list[DetImage]:
+    """Pool images with their boxes as label-space indices; boxes of concepts outside the space are
+    dropped, and images left with no box are left out."""
+    index = {c: i for i, (c, _) in enumerate(classes)}
+    out = []
+    for im in pool:
+        boxes = tuple(Box(*b.bbox, index[b.concept]) for b in im.boxes if b.concept in index)
+        if boxes:
+            out.append(DetImage(im.path, im.width, im.height, boxes))
+    return out
+
+
 def write_coco(path: str | Path, images: Sequence[DetImage], classes: Sequence[tuple[str, str]]) -> Path:
     """COCO JSON: ``classes`` are (concept id, name) in label-space order (category id = index + 1).
 
     Raises:
         ConfigurationError: a box outside its image, with no area, or of an unknown class.
     """
-    out_images, annotations = [], []
+    out_images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for i, im in enumerate(images, 1):
         out_images.append({"id": i, "file_name": im.path, "width": im.width, "height": im.height})
         for b in im.boxes:
@@ -79,6 +180,36 @@ def write_coco(path: str | Path, images: Sequence[DetImage], classes: Sequence[t
     return target
 
 
+def train_det(cfg: Mapping[str, Any], *, run: bool = True) -> dict[str, Any]:
+    """Save ``cfg`` as ``<work_dir>/config.py`` and, with ``run``, train through mmengine's Runner.
+    Returns ``{"config": path, "iterations": n, "checkpoint": path or None}``.
+
+    Raises:
+        ConfigurationError: mmdet/mmcv (with its compiled ops) is not installed.
+    """
+    try:
+        import mmcv.ops  # noqa: F401  (the compiled ops the detectors need)
+        from mmengine.config import Config
+        from mmengine.runner import Runner
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"detection needs mmdet 3.3 and mmcv 2.1 with its compiled ops ({exc}); "
+            "see DEVELOPERS.md or run `make detect`"
+        ) from None
+    config = Config(dict(cfg))
+    work = Path(config.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    config.dump(str(work / "config.py"))
+    result: dict[str, Any] = {"config": str(work / "config.py"), "iterations": 0, "checkpoint": None}
+    if run:
+        runner = Runner.from_cfg(config)
+        runner.train()
+        last = work / "last_checkpoint"
+        result["iterations"] = runner.iter
+        result["checkpoint"] = last.read_text().strip() if last.exists() else None
+    return result
+
+
 def faster_rcnn_config(
     *,
     train_json: str,
@@ -93,6 +224,8 @@ def faster_rcnn_config(
     max_iters: int | None = None,
     img_scale: tuple[int, int] = (1333, 800),
     pretrained_backbone: bool = True,
+    dist_backend: str = "nccl",
+    seed: int = 0,
 ) -> dict[str, Any]:
     """An mmdet 3.x config dict (``mmengine.Config(cfg)``) for Faster R-CNN R50-FPN.
 
@@ -263,21 +396,15 @@ def faster_rcnn_config(
             "optimizer": {"type": "SGD", "lr": lr, "momentum": 0.9, "weight_decay": 1e-4},
         },
         "param_scheduler": [
+            # linear warm-up from 4e-4 (the paper's value at its total lr 0.4) over one epoch, or
+            # over the first half of a short iteration-based run
             {
-                "type": "LinearLR",
-                "start_factor": min(0.0004 / lr_ref, 1.0),
-                "by_epoch": not max_iters,
-                "begin": 0,
-                "end": 1 if not max_iters else max(1, max_iters // 2),
-                "convert_to_iter_based": True,
-            }
-            if not max_iters
-            else {
                 "type": "LinearLR",
                 "start_factor": min(0.0004 / lr_ref, 1.0),
                 "by_epoch": False,
                 "begin": 0,
-                "end": max(1, max_iters // 2),
+                "end": max(1, max_iters // 2) if max_iters else 1,
+                **({} if max_iters else {"by_epoch": True, "convert_to_iter_based": True}),
             },
             {
                 "type": "MultiStepLR",
@@ -285,7 +412,7 @@ def faster_rcnn_config(
                 "milestones": list(milestones),
                 "gamma": 0.1,
                 "begin": 0,
-                "end": epochs if not max_iters else max_iters,
+                "end": max_iters or epochs,
             },
         ],
         "default_hooks": {
@@ -298,8 +425,9 @@ def faster_rcnn_config(
         "env_cfg": {
             "cudnn_benchmark": False,
             "mp_cfg": {"mp_start_method": "fork"},
-            "dist_cfg": {"backend": "gloo"},
+            "dist_cfg": {"backend": dist_backend},
         },
+        "randomness": {"seed": seed, "deterministic": False},
         "log_level": "INFO",
         "load_from": None,
         "resume": False,
