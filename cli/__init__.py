@@ -16,6 +16,7 @@ from bamboo.cli import db as _db  # noqa: F401,E402  isort: skip
 from bamboo.cli import graph as _graph  # noqa: F401,E402  isort: skip
 from bamboo.cli import sdk as _sdk  # noqa: F401,E402  isort: skip
 from bamboo.cli import serve as _serve  # noqa: F401,E402  isort: skip
+from bamboo.cli import study as _study  # noqa: F401,E402  isort: skip
 from bamboo.cli import train as _train  # noqa: F401,E402  isort: skip
 from bamboo.cli import wikidata as _wikidata  # noqa: F401,E402  isort: skip
 
