@@ -17,7 +17,7 @@ DATASETS_DIR ?= $(wildcard ../shared/data/labelsets)
 WHEELS    ?= $(HOME)/.cache/bamboo/wheels
 MMCV_SDIST = https://files.pythonhosted.org/packages/a7/19/f97f0fd4d432113a232e75f965335be6b7bb6557ae9faf8051e9a012cadd/mmcv-2.1.0.tar.gz
 
-.PHONY: run test install detect wordnet bench lint clean-db
+.PHONY: run test install detect wordnet browser bench lint clean-db
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -54,12 +54,19 @@ wordnet:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wordnet-base; \
 	else echo "install WordNet 3.0 (Debian: wordnet-base) or set BAMBOO_WORDNET to its dict folder" >&2; exit 1; fi
 
+# Headless Chromium and its driver for the web UI's end-to-end tests (Debian packages).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; \
+	else echo "install chromium and chromedriver for the UI tests" >&2; exit 1; fi
+
 run: install wordnet
 	$(BAMBOO) db start
 	$(BAMBOO) build $(if $(DATASETS_DIR),--datasets-dir $(DATASETS_DIR))
 	$(BAMBOO) serve --host $(HOST) --port $(PORT)
 
-test: install detect wordnet
+test: install detect wordnet browser
 	$(PY) -m pytest
 
 bench: install wordnet

@@ -20,6 +20,7 @@ from bamboo.errors import (
     QueryTimeout,
     ServiceError,
     SnapshotError,
+    TaskNotFound,
     VoteRejected,
     WordNetNotFound,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "QueryTimeout",
     "ServiceError",
     "SnapshotError",
+    "TaskNotFound",
     "VoteRejected",
     "WordNetNotFound",
     "__version__",

@@ -32,6 +32,7 @@ __all__ = [
     "QueryTimeout",
     "ServiceError",
     "SnapshotError",
+    "TaskNotFound",
     "VoteRejected",
     "WordNetNotFound",
 ]
@@ -89,6 +90,17 @@ class DatasetNotFound(BambooError, KeyError):
 
     def __str__(self) -> str:
         return f"unknown dataset {self.name!r}"
+
+
+class TaskNotFound(BambooError, KeyError):
+    """No verification task with this id in the task store."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(task_id)
+        self.task_id = task_id
+
+    def __str__(self) -> str:
+        return f"no verification task {self.task_id}"
 
 
 class VoteRejected(BambooError):

@@ -9,12 +9,25 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bamboo import __version__
+from bamboo.api import ui
 from bamboo.api.cache import GraphCache
 from bamboo.api.errors import install_error_handlers
-from bamboo.api.routers import concepts, crawl, cypher, datasets, health, hierarchy, related, search, tags
+from bamboo.api.routers import (
+    concepts,
+    crawl,
+    cypher,
+    datasets,
+    health,
+    hierarchy,
+    related,
+    search,
+    tags,
+    tasks,
+)
 from bamboo.api.settings import ServiceSettings
 from bamboo.graph.connection import open_driver
 from bamboo.graph.store import GraphStore
+from bamboo.sdk.tasks import TaskStore
 
 __all__ = ["create_app"]
 
@@ -38,6 +51,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.state.cache = GraphCache(store)
         app.state.cache.get()  # load the taxonomy before taking traffic
         app.state.cypher_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bamboo-cypher")
+        app.state.tasks = TaskStore(settings.tasks_db) if settings.tasks_db else None
         try:
             yield
         finally:
@@ -48,6 +62,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         title="Bamboo label system", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     install_error_handlers(app)
-    for module in (health, concepts, hierarchy, search, datasets, related, crawl, tags, cypher):
+    for module in (health, concepts, hierarchy, search, datasets, related, crawl, tags, tasks, cypher):
         app.include_router(module.router)
+    ui.install(app)
     return app

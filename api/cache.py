@@ -33,6 +33,7 @@ class GraphView:
     search: SearchIndex
     props: dict[str, dict[str, Any]]
     edge_kind: dict[tuple[str, str], str]
+    edge_info: dict[tuple[str, str], dict[str, Any]]  # (child, parent) -> source, method, score
     datasets_of: dict[str, list[dict[str, Any]]]
     invariants: InvariantReport
     edges: int
@@ -87,6 +88,14 @@ class GraphCache:
             search=SearchIndex(contents.concepts),
             props={c["id"]: c for c in contents.concepts},
             edge_kind={(e["child"], e["parent"]): e["kind"] for e in contents.edges},
+            edge_info={
+                (e["child"], e["parent"]): {
+                    "source": e.get("source"),
+                    "method": e.get("method"),
+                    "confidence": e.get("score"),
+                }
+                for e in contents.edges
+            },
             datasets_of=dict(datasets),
             invariants=check_invariants(contents),
             edges=len(contents.edges),

@@ -16,6 +16,7 @@ from bamboo.errors import (
     GraphUnavailable,
     QueryError,
     QueryTimeout,
+    TaskNotFound,
     VoteRejected,
 )
 
@@ -24,6 +25,7 @@ __all__ = ["install_error_handlers"]
 _STATUS: list[tuple[type[BambooError], int]] = [
     (ConceptNotFound, 404),
     (DatasetNotFound, 404),
+    (TaskNotFound, 404),
     (VoteRejected, 409),
     (QueryTimeout, 504),
     (QueryError, 400),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,6 +22,8 @@ class ServiceSettings(BaseSettings):
         api_key: Key required by write endpoints; unset means write endpoints are disabled.
         cypher_timeout_s: Time limit of a user Cypher query.
         cypher_max_rows: Row cap of a user Cypher query.
+        tasks_db: The verification task store (SQLite, shared with the active-learning loop);
+            unset means the /tasks endpoints and the verification screen are off.
     """
 
     model_config = SettingsConfigDict(env_prefix="BAMBOO_", extra="ignore")
@@ -28,6 +32,7 @@ class ServiceSettings(BaseSettings):
     api_key: SecretStr | None = None
     cypher_timeout_s: float = 10.0
     cypher_max_rows: int = 1000
+    tasks_db: Path | None = None
 
     @field_validator("api_key")
     @classmethod

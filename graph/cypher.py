@@ -183,7 +183,8 @@ ALL_CONCEPTS = "MATCH (c:Concept) RETURN properties(c) AS props"
 
 ALL_IS_A = """
 MATCH (c:Concept)-[e:IS_A]->(p:Concept)
-RETURN c.id AS child, p.id AS parent, e.kind AS kind, e.source AS source
+RETURN c.id AS child, p.id AS parent, e.kind AS kind, e.source AS source, e.method AS method,
+       e.score AS score
 """
 
 COUNT_CONCEPTS = "MATCH (c:Concept) RETURN count(c) AS n"

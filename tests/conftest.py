@@ -193,9 +193,20 @@ def api_url(server: ServerInfo, wordnet_build: BuildReport) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def rw_url(server: ServerInfo, rw_database: str) -> Iterator[str]:
-    """The API over the writable database, with an API key."""
-    from bamboo.api import create_app
+def rw_url(server: ServerInfo, rw_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The API over the writable database, with an API key and a verification task store holding
+    two tasks over a real photo."""
+    import numpy as np
+    from PIL import Image
+    from skimage import data as photos
 
-    with serve_app(create_app(service_settings(server, rw_database, api_key=API_KEY))) as url:
+    from bamboo.api import create_app
+    from bamboo.sdk.tasks import TaskStore
+
+    folder = tmp_path_factory.mktemp("rw-tasks")
+    Image.fromarray(np.asarray(photos.chelsea())).save(folder / "chelsea.png")
+    tasks = TaskStore(folder / "tasks.sqlite")
+    tasks.add(1, [str(folder / "chelsea.png")] * 2, ["wn:n02121620", "wn:n02084071"])
+    settings = service_settings(server, rw_database, api_key=API_KEY, tasks_db=tasks.path)
+    with serve_app(create_app(settings)) as url:
         yield url

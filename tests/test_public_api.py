@@ -19,6 +19,7 @@ def test_root_exports() -> None:
             "QueryTimeout",
             "ServiceError",
             "SnapshotError",
+            "TaskNotFound",
             "VoteRejected",
             "WordNetNotFound",
             "__version__",

@@ -612,7 +612,7 @@ def plot(body: dict[str, Any], path: Path) -> None:
     agg = _aggregate(body)
     samplers = list(dict.fromkeys(s for s, _ in agg))
     colours = dict(zip(samplers, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5.4))
     rects = list(dict.fromkeys(r for _, r in agg))
     width = 0.8 / len(rects)
     for j, rect in enumerate(rects):
@@ -629,7 +629,7 @@ def plot(body: dict[str, Any], path: Path) -> None:
     axes[0].set_xticks(np.arange(len(samplers)), samplers, rotation=20)
     axes[0].set_ylabel("valid images in round 1")
     axes[0].set_title("(a) valid images an AL batch acquires")
-    axes[0].legend()
+    axes[0].legend(fontsize=8, loc="lower right")
     for (sampler, rect), rounds in agg.items():
         rs = sorted(rounds)
         style = {"none": "--", "imagenet": "-"}.get(rect, ":")
@@ -642,9 +642,14 @@ def plot(body: dict[str, Any], path: Path) -> None:
     axes[2].set_title("test accuracy (%)")
     for ax in axes[1:]:
         ax.set_xlabel("round")
-    axes[2].legend(fontsize=7, ncol=2)
-    fig.suptitle(f"{body['source']}: {len(body['config']['seeds'])} seeds, mean ± std", fontsize=10)
-    fig.tight_layout()
+    handles, labels = axes[2].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, frameon=False)
+    fig.suptitle(
+        f"{body['source']}: {len(body['config']['seeds'])} seeds, mean ± std "
+        "(dashed: no rectification; solid: ImageNet top-5 rectifier; dotted: learner rectifier)",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

@@ -26,7 +26,14 @@ class ConceptRefOut(BaseModel):
     id: str = Field(examples=["wn:n02083346"])
     name: str = Field(examples=["canine"])
     depth: int | None = Field(None, description="IS_A edges on the shortest path (ancestors)")
-    kind: str | None = Field(None, description="edge kind for direct parents/children: hypernym | instance")
+    kind: str | None = Field(
+        None, description="edge kind for direct parents/children: hypernym | instance | link | wikidata ..."
+    )
+    source: str | None = Field(None, description="who put the IS_A edge there (parents only)")
+    method: str | None = Field(None, description="linking strategy of a link edge: chain | head | embedding")
+    confidence: float | None = Field(None, description="the linking score of a link edge")
+    children: int | None = Field(None, description="direct children (children?counts=true)")
+    descendants: int | None = Field(None, description="all descendants (children?counts=true)")
 
 
 class DatasetClassRef(BaseModel):
@@ -109,7 +116,8 @@ def concept_out(view: GraphView, tags: TagView, concept_id: str) -> ConceptOut:
         common=common,
         labels=labels_of(props),
         parents=[
-            _ref(view, p, kind=view.edge_kind.get((concept_id, p))) for p in sorted(tax.parents(concept_id))
+            _ref(view, p, kind=view.edge_kind.get((concept_id, p)), **view.edge_info.get((concept_id, p), {}))
+            for p in sorted(tax.parents(concept_id))
         ],
         datasets=[DatasetClassRef(**d) for d in view.datasets_of.get(concept_id, [])],
         tags=tags_out(concept_id, votes),
@@ -130,9 +138,18 @@ async def get_ancestors(concept_id: ConceptId, view: View) -> list[ConceptRefOut
 
 
 @router.get("/{concept_id}/children", response_model=list[ConceptRefOut], summary="Direct children")
-async def get_children(concept_id: ConceptId, view: View) -> list[ConceptRefOut]:
-    kids = sorted(view.taxonomy.children(concept_id))
-    return [_ref(view, c, kind=view.edge_kind.get((c, concept_id))) for c in kids]
+async def get_children(
+    concept_id: ConceptId,
+    view: View,
+    counts: Annotated[bool, Query(description="add each child's children and descendants counts")] = False,
+) -> list[ConceptRefOut]:
+    tax = view.taxonomy
+    kids = sorted(tax.children(concept_id))
+    extra: dict[str, dict[str, int]] = {
+        c: {"children": len(tax.child_positions(tax.index(c))), "descendants": len(tax.descendants(c))}
+        for c in (kids if counts else [])
+    }
+    return [_ref(view, c, kind=view.edge_kind.get((c, concept_id)), **extra.get(c, {})) for c in kids]
 
 
 @router.get("/{concept_id}/descendants", response_model=PageOut, summary="Descendants in id order, paged")
