@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,12 +15,17 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    tasks_db: Annotated[
+        Path | None,
+        typer.Option(envvar="BAMBOO_TASKS_DB", help="Verification task store (SQLite): /tasks, /ui/verify."),
+    ] = None,
 ) -> None:
-    """Serve the API (starts the embedded store first when no --uri is given)."""
+    """Serve the API and the web UI at /ui (starts the embedded store first when no --uri is given)."""
     import uvicorn
 
     from bamboo.api.app import create_app
     from bamboo.api.settings import ServiceSettings
 
     graph = state(ctx).settings()
-    uvicorn.run(create_app(ServiceSettings(graph=graph)), host=host, port=port, log_level="info")
+    settings = ServiceSettings(graph=graph, tasks_db=tasks_db)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -26,28 +26,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from bamboo.graph.invariants import GraphContents
-from bamboo.graph.snapshot import taxonomy_from_contents
-from bamboo.graph.wordnet import read_nouns
 from bamboo.sdk.labels import LabelSpace, OfflineLabels
 from bamboo.sdk.models import efficientnet_lite0, imagenet1k_wnids, preprocess
 from bamboo.sdk.ood import ClassificationRectifier
+from bamboo.training.study import CIFAR10_CONCEPTS
 
 CIFAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "images" / "cifar10_test_from_jpeg.npz"
-
-#: CIFAR-10 class -> the WordNet 3.0 concept it is a query word for.
-CIFAR10_CONCEPTS = {
-    "airplane": "wn:n02691156",
-    "automobile": "wn:n02958343",  # car
-    "bird": "wn:n01503061",
-    "cat": "wn:n02121620",
-    "deer": "wn:n02430045",
-    "dog": "wn:n02084071",
-    "frog": "wn:n01639765",
-    "horse": "wn:n02374451",
-    "ship": "wn:n04194289",
-    "truck": "wn:n04490091",
-}
 
 
 def load_images(per_class: int, seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
@@ -77,12 +61,7 @@ def top5(images: list[np.ndarray], batch: int = 64) -> torch.Tensor:
 
 
 def run(per_class: int, snapshot: Path | None = None) -> dict[str, Any]:
-    if snapshot:
-        labels = OfflineLabels.load(snapshot)
-    else:
-        nouns = read_nouns()
-        contents = GraphContents([{"id": c["id"], **c["props"]} for c in nouns.concepts], nouns.edges)
-        labels = OfflineLabels(taxonomy_from_contents(contents))
+    labels = OfflineLabels.load(snapshot) if snapshot else OfflineLabels.from_wordnet()
     space = LabelSpace.of([f"wn:{w}" for w in imagenet1k_wnids()], None)
     images, classes = load_images(per_class)
     started = time.perf_counter()

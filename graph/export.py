@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections import defaultdict
 from pathlib import Path
 from typing import Literal
@@ -21,6 +20,7 @@ import pyarrow.parquet as pq
 from rdflib import RDF, SKOS, Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
 
+from bamboo.atomic import atomic_path, write_text_atomic
 from bamboo.errors import ConfigurationError
 from bamboo.graph.invariants import GraphContents
 
@@ -28,12 +28,6 @@ __all__ = ["BAMBOO_NS", "ExportFormat", "export"]
 
 ExportFormat = Literal["bamboo-json", "skos", "parquet"]
 BAMBOO_NS = Namespace("https://bamboo-labels.org/concept/")
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _bamboo_json(contents: GraphContents, path: Path) -> None:
@@ -49,7 +43,7 @@ def _bamboo_json(contents: GraphContents, path: Path) -> None:
         "id2name": {c["id"]: c.get("name") for c in concepts},
         "id2desc": {c["id"]: c.get("gloss") or "" for c in concepts},
     }
-    _atomic_text(path, json.dumps(doc, ensure_ascii=False))
+    write_text_atomic(path, json.dumps(doc, ensure_ascii=False))
 
 
 def _uri(concept_id: str) -> URIRef:
@@ -74,13 +68,16 @@ def _skos(contents: GraphContents, path: Path) -> None:
             g.add((node, SKOS.definition, RdfLiteral(c["gloss"], lang="en")))
     for e in contents.edges:
         g.add((_uri(e["child"]), SKOS.broader, _uri(e["parent"])))
-    _atomic_text(path, g.serialize(format="turtle"))
+    write_text_atomic(path, g.serialize(format="turtle"))
 
 
 def _parquet(contents: GraphContents, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    with atomic_path(path) as tmp:
+        tmp.mkdir(parents=True)
+        _parquet_files(contents, tmp)
+
+
+def _parquet_files(contents: GraphContents, tmp: Path) -> None:
     concepts = sorted(contents.concepts, key=lambda p: p["id"])
     table = pa.table(
         {
@@ -100,8 +97,6 @@ def _parquet(contents: GraphContents, path: Path) -> None:
         pa.table({k: [e.get(k) for e in edges] for k in ("child", "parent", "kind", "source")}),
         tmp / "is_a.parquet",
     )
-    shutil.rmtree(path, ignore_errors=True)
-    os.replace(tmp, path)
 
 
 def export(contents: GraphContents, fmt: str, path: str | os.PathLike[str]) -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bamboo.atomic import atomic_path
 from bamboo.graph.invariants import GraphContents, content_hash, read_contents
 from bamboo.graph.store import GraphStore
 from bamboo.graph.taxonomy import SNAPSHOT_FORMAT, Taxonomy
@@ -57,8 +58,15 @@ def write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str,
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
+    with atomic_path(path, ".tmp.npz") as tmp:
+        _savez(tmp, tax, names, rows, meta)
+    meta["path"] = str(path)
+    return meta
+
+
+def _savez(
+    tmp: Path, tax: Taxonomy, names: list[str], rows: list[list[tuple[int, str]]], meta: dict[str, object]
+) -> None:
     np.savez_compressed(
         tmp,
         ids=tax.ids,
@@ -72,6 +80,3 @@ def write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str,
         ds_concept=np.array([c for r in rows for _, c in r], dtype=np.str_),
         meta=np.array(json.dumps(meta)),
     )
-    os.replace(tmp, path)
-    meta["path"] = str(path)
-    return meta

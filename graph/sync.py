@@ -37,6 +37,7 @@ from typing import Any
 
 import networkx as nx
 
+from bamboo.atomic import write_text_atomic
 from bamboo.errors import InvariantViolation
 from bamboo.graph.invariants import GraphContents, check_invariants, read_contents
 from bamboo.graph.link.chain import chain_links
@@ -116,9 +117,7 @@ def sync_wikidata(
 
     def checkpoint(phase: str) -> None:
         state["phase"] = phase
-        tmp = ckpt_path.with_name(ckpt_path.name + ".part")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, ckpt_path)
+        write_text_atomic(ckpt_path, json.dumps(state))
 
     contents = read_contents(store)  # read once: lexicon, repair and the invariant check use it
     concepts = contents.concepts

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from bamboo.atomic import atomic_path
 from bamboo.errors import BambooError
 
 __all__ = ["LabelSet", "Loader", "MalformedFile", "RawClass", "Task", "download", "read_lines"]
@@ -91,13 +92,14 @@ class Loader(Protocol):
 
 def download(url: str, dest: Path, *, timeout: float = 60.0) -> Path:
     """Fetch an official file to ``dest`` atomically (needs a network; the tests never call it)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
     request = urllib.request.Request(url, headers={"User-Agent": "bamboo-labels/0.1 (dataset loader)"})
-    with urllib.request.urlopen(request, timeout=timeout) as response, open(tmp, "wb") as fh:  # noqa: S310
+    with (
+        atomic_path(dest) as tmp,
+        urllib.request.urlopen(request, timeout=timeout) as response,  # noqa: S310
+        open(tmp, "wb") as fh,
+    ):
         while chunk := response.read(1 << 20):
             fh.write(chunk)
-    os.replace(tmp, dest)
     return dest
 
 

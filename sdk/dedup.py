@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
+from bamboo.atomic import atomic_path
 from bamboo.loaders.base import MalformedFile
 
 __all__ = [
@@ -245,16 +246,8 @@ def dedup_meta(
                 down.append(h)
     report.downstream = len(down)
     index = HashIndex(np.array(down, dtype=np.uint64), max_distance)
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    items = iter_source(pool)
-    try:
-        _filter_pool(items, index, tmp, report, workers, chunk, Path(pool), progress)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, target)
+    with atomic_path(out) as tmp:
+        _filter_pool(iter_source(pool), index, tmp, report, workers, chunk, Path(pool), progress)
     report.seconds = round(time.perf_counter() - started, 2)
     return report
 

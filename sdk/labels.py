@@ -73,6 +73,18 @@ class OfflineLabels:
         """Load a snapshot written by ``bamboo snapshot`` (raises ``SnapshotError`` when unreadable)."""
         return cls(Taxonomy.load(path))
 
+    @classmethod
+    def from_wordnet(cls, wordnet: str | os.PathLike[str] | None = None) -> OfflineLabels:
+        """WordNet 3.0 nouns read directly (no database, no snapshot): for jobs that only need the
+        backbone. ``wordnet`` as for ``bamboo build`` (default: found as the build finds it)."""
+        from bamboo.graph.invariants import GraphContents
+        from bamboo.graph.snapshot import taxonomy_from_contents
+        from bamboo.graph.wordnet import read_nouns
+
+        nouns = read_nouns(wordnet)
+        contents = GraphContents([{"id": c["id"], **c["props"]} for c in nouns.concepts], nouns.edges)
+        return cls(taxonomy_from_contents(contents))
+
     def ancestors(self, concept: str) -> list[str]:
         """Every ancestor, nearest first (raises ``ConceptNotFound``)."""
         depths = self.taxonomy.ancestor_depths(concept)

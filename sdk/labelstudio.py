@@ -16,12 +16,12 @@ running the loop again imports it and goes on.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bamboo.atomic import write_text_atomic
 from bamboo.errors import BambooError
 from bamboo.loaders.base import MalformedFile
 
@@ -78,9 +78,7 @@ def export_tasks(path: str | Path, tasks: Sequence[Task], *, first_id: int = 1) 
         }
         for i, t in enumerate(tasks)
     ]
-    tmp = target.with_name(target.name + ".part")
-    tmp.write_text(json.dumps(body, indent=1, ensure_ascii=False))
-    os.replace(tmp, target)
+    write_text_atomic(target, json.dumps(body, indent=1, ensure_ascii=False))
     (target.parent / "label_config.xml").write_text(LABEL_CONFIG)
     return target
 

@@ -28,6 +28,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
+from bamboo.atomic import atomic_path, write_text_atomic
 from bamboo.errors import ConfigurationError
 from bamboo.training.config import TrainConfig, load_config
 from bamboo.training.data import ImageList, read_entries
@@ -64,9 +65,7 @@ def _keep_before(path: Path, key: str, limit: int) -> None:
     """Drop the lines of a JSONL log at or after ``limit`` (an interrupted epoch's steps)."""
     if path.exists():
         rows = [line for line in path.read_text().splitlines() if line and json.loads(line)[key] < limit]
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("".join(r + "\n" for r in rows))
-        os.replace(tmp, path)
+        write_text_atomic(path, "".join(r + "\n" for r in rows))
 
 
 def _evaluate(model: torch.nn.Module, loader: DataLoader[Any], device: torch.device) -> float:
@@ -110,9 +109,7 @@ def _write_classes(path: Path, cfg: TrainConfig, classes: list[str]) -> None:
         {"index": i, "class": c, "name": taxonomy.name(c) if taxonomy is not None and c in taxonomy else None}
         for i, c in enumerate(classes)
     ]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(rows, indent=1))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(rows, indent=1))
 
 
 def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str, Any]:
@@ -224,18 +221,17 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
             if rank == 0:
                 _write_json_lines(out / "steps.jsonl", step_rows)
                 _write_json_lines(out / "metrics.jsonl", [row])
-                tmp = out / "last.pt.tmp"
-                torch.save(
-                    {
-                        "model": model.state_dict(),
-                        "optimizer": opt.state_dict(),
-                        "epoch": epoch + 1,
-                        "step": step,
-                        "classes": classes,
-                    },
-                    tmp,
-                )
-                os.replace(tmp, last)
+                with atomic_path(last) as tmp:
+                    torch.save(
+                        {
+                            "model": model.state_dict(),
+                            "optimizer": opt.state_dict(),
+                            "epoch": epoch + 1,
+                            "step": step,
+                            "classes": classes,
+                        },
+                        tmp,
+                    )
             if world > 1:
                 dist.barrier()
             summary["last_epoch"] = row

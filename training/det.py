@@ -10,12 +10,12 @@ its compiled ops is needed; see DEVELOPERS.md for the build recipe where no whee
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bamboo.atomic import write_text_atomic
 from bamboo.errors import ConfigurationError
 from bamboo.loaders.base import MalformedFile
 
@@ -172,12 +172,7 @@ def write_coco(path: str | Path, images: Sequence[DetImage], classes: Sequence[t
         "annotations": annotations,
         "categories": [{"id": j + 1, "name": name, "concept": cid} for j, (cid, name) in enumerate(classes)],
     }
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    tmp.write_text(json.dumps(body))
-    os.replace(tmp, target)
-    return target
+    return write_text_atomic(path, json.dumps(body))
 
 
 def train_det(cfg: Mapping[str, Any], *, run: bool = True) -> dict[str, Any]:

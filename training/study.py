@@ -34,7 +34,6 @@ seeds), ``fig6.png``; per run the loop's state folder under ``runs/``.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import time
 from collections.abc import Callable, Sequence
@@ -45,6 +44,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bamboo.atomic import atomic_path, write_bytes_atomic, write_text_atomic
 from bamboo.errors import ConfigurationError
 
 __all__ = ["CIFAR10_CONCEPTS", "StudyConfig", "build_candidates", "run_study", "summarise"]
@@ -252,9 +252,8 @@ def _features(cfg: StudyConfig, cand: Candidates, out: Path) -> tuple[Array, Arr
             top5.append(model.get_classifier()(torch.from_numpy(f)).topk(5, dim=1).indices.numpy())
     test = extract_features(model, cand.test_images)
     pool, top = np.concatenate(feats), np.concatenate(top5)
-    tmp = out / "features.tmp.npz"
-    np.savez(tmp, digest=digest, pool=pool, test=test, top5=top)
-    os.replace(tmp, cache)
+    with atomic_path(cache, ".tmp.npz") as tmp:
+        np.savez(tmp, digest=digest, pool=pool, test=test, top5=top)
     return pool, test, top
 
 
@@ -272,10 +271,7 @@ class _Learner:
 
         model = LogisticRegression(max_iter=1000, C=1.0).fit(np.stack([self.feats[k] for k in keys]), labels)
         path = folder / f"model-{round_no}.pkl"
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(pickle.dumps(model))
-        os.replace(tmp, path)
-        return str(path)
+        return str(write_bytes_atomic(path, pickle.dumps(model)))
 
     def _probs(self, model: Any, x: Array) -> Array:
         probs = np.zeros((len(x), self.n))
@@ -326,16 +322,11 @@ class _Crowd:
 def _imagenet_keep(cand: Candidates, top5: Array, levels: int) -> Array:
     """Keep mask of every candidate for its query word: EfficientNet-Lite0 top-5 vs the WordNet related
     set of the query's concept over ImageNet-1K (``ClassificationRectifier``)."""
-    from bamboo.graph.invariants import GraphContents
-    from bamboo.graph.snapshot import taxonomy_from_contents
-    from bamboo.graph.wordnet import read_nouns
     from bamboo.sdk.labels import LabelSpace, OfflineLabels
     from bamboo.sdk.models import imagenet1k_wnids
     from bamboo.sdk.ood import ClassificationRectifier
 
-    nouns = read_nouns()
-    contents = GraphContents([{"id": c["id"], **c["props"]} for c in nouns.concepts], nouns.edges)
-    labels = OfflineLabels(taxonomy_from_contents(contents))
+    labels = OfflineLabels.from_wordnet()
     space = LabelSpace.of([f"wn:{w}" for w in imagenet1k_wnids()])
     rect = ClassificationRectifier(labels, space, levels=levels, device="cpu")
     concepts = [CIFAR10_CONCEPTS[c] for c in cand.classes]
@@ -507,9 +498,7 @@ def run_study(cfg: StudyConfig, progress: Callable[[str], None] | None = None) -
         "seconds": round(time.perf_counter() - started, 1),
         "runs": results,
     }
-    tmp = out / "results.json.tmp"
-    tmp.write_text(json.dumps(body, indent=1))
-    os.replace(tmp, out / "results.json")
+    write_text_atomic(out / "results.json", json.dumps(body, indent=1))
     (out / "table.md").write_text(summarise(body))
     plot(body, out / "fig6.png")
     return body

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bamboo.atomic import atomic_path
 from bamboo.graph.link.lexicon import Lexicon, Link
 
 __all__ = ["Embedder", "SynsetIndex"]
@@ -80,10 +81,8 @@ class SynsetIndex:
         if path.exists():
             return np.load(path)
         vectors = self.embedder.encode(texts)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part.npy")
-        np.save(tmp, vectors)
-        os.replace(tmp, path)
+        with atomic_path(path, ".part.npy") as tmp:
+            np.save(tmp, vectors)
         return vectors
 
     def link_many(self, texts: Sequence[str], k: int = 5) -> list[list[Link]]:
