@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import neo4j
 import pytest
 
 from bamboo.sdk.tasks import TaskStore
@@ -22,8 +23,9 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
+GOLDEN = "wn:n02099601"
 CHROMIUM, DRIVER = (
     shutil.which("chromium") or "/usr/bin/chromium",
     shutil.which("chromedriver") or "/usr/bin/chromedriver",
@@ -41,9 +43,17 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def ui(
-    server: ServerInfo, rw_database: str, tmp_path_factory: pytest.TempPathFactory
+    server: ServerInfo, driver: neo4j.Driver, rw_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, TaskStore]]:
     from bamboo.api import create_app
+
+    # a Chinese label, as a Wikidata sync writes them (labels_<lang>), for the multilingual search
+    driver.execute_query(
+        "MATCH (c:Concept {id: $id}) SET c.labels_zh = $labels",
+        id=GOLDEN,
+        labels=["金毛寻回犬"],
+        database_=rw_database,
+    )
 
     folder = tmp_path_factory.mktemp("ui-tasks")
     store = TaskStore(folder / "tasks.sqlite")
@@ -138,6 +148,15 @@ def test_search_open_concept_and_go_to_parent(ui: tuple[str, TaskStore], browser
     wait(browser, text_in("h1", "golden retriever"))
     browser.get(f"{url}/ui/concept/wn:n02084071")  # a deep link
     wait(browser, text_in("h1", "dog"))
+    browser.get(f"{url}/ui/")  # multilingual: a Chinese prefix, Chinese labels only
+    Select(wait(browser, ec.element_to_be_clickable((By.ID, "lang")))).select_by_value("zh")
+    browser.find_element(By.ID, "q").send_keys("金毛", Keys.ENTER)
+    wait(browser, text_in("#results", "matched “金毛寻回犬” (zh"))
+    shot(browser, "3b-search-zh")
+    browser.find_element(
+        By.CSS_SELECTOR, f'#results a[href="/ui/concept/{GOLDEN.replace(":", "%3A")}"]'
+    ).click()
+    wait(browser, text_in("section[aria-labelledby=h-labels]", "金毛寻回犬"))
     browser.get(f"{url}/ui/concept/wn:n99999999")
     wait(browser, text_in("h1", "Not found"))
 
