@@ -59,11 +59,13 @@ def train_det_cmd(
         det_label_space,
         faster_rcnn_config,
         read_det_pool,
+        require_mmdet,
         to_det_images,
         train_det,
         write_coco,
     )
 
+    require_mmdet()  # before anything is written (the config is dumped with mmengine even on --dry-run)
     root = images or pool.parent
     try:
         w, h = (int(v) for v in img_scale.split(","))

@@ -39,7 +39,7 @@ import numpy as np
 
 from bamboo.sdk.samplers import ClusterMarginSampler, CoreSetSampler, Sampler
 
-__all__ = ["PHASES", "ActiveLoop", "PoolImage", "SimulatedOracle", "read_pools"]
+__all__ = ["PHASES", "ActiveLoop", "PoolImage", "SimulatedOracle", "read_annotations", "read_pools"]
 
 PHASES = ("rectify", "sample", "annotate", "integrate", "train")
 
@@ -361,4 +361,14 @@ def read_pools(state_dir: str | Path) -> list[tuple[str, str, str, int | None, i
         return [
             tuple(row)  # type: ignore[misc]
             for row in db.execute("SELECT key, query, state, label, round, reason FROM images ORDER BY key")
+        ]
+
+
+def read_annotations(state_dir: str | Path) -> list[tuple[int, str, int | None]]:
+    """Every annotated image ``(round, key, label or None)`` in round, key order: what each round sent
+    for annotation and the answer."""
+    with closing(sqlite3.connect(Path(state_dir) / "pools.sqlite")) as db:
+        return [
+            (int(r), str(k), None if lab is None else int(lab))
+            for r, k, lab in db.execute("SELECT round, key, label FROM annotations ORDER BY round, key")
         ]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bamboo.errors import BambooError, TaskNotFound, VoteRejected
-from bamboo.graph.tags import MAX_VOTES, decide
+from bamboo.graph.tags import MAX_VOTES, VOTES_TO_DECIDE, decide
 from bamboo.sdk.labelstudio import AwaitingAnnotations
 
 __all__ = ["AwaitingVotes", "TaskDecision", "TaskStore", "TaskStoreAnnotator", "VerificationTask"]
@@ -121,9 +121,11 @@ class TaskStore:
             db.execute("COMMIT")
         return int(after - before)
 
-    def _rows(self, where: str = "", params: Sequence[Any] = (), tail: str = "") -> list[VerificationTask]:
+    def _rows(
+        self, where: str = "", params: Sequence[Any] = (), tail: str = "", tail_params: Sequence[Any] = ()
+    ) -> list[VerificationTask]:
         with closing(self._connect()) as db:
-            rows = db.execute(f"{_SELECT} {where} GROUP BY t.id {tail}", params).fetchall()
+            rows = db.execute(f"{_SELECT} {where} GROUP BY t.id {tail}", (*params, *tail_params)).fetchall()
         return [VerificationTask(*row) for row in rows]
 
     def task(self, task_id: int) -> VerificationTask:
@@ -139,15 +141,14 @@ class TaskStore:
         return self._rows("WHERE t.round = ?", (round_no,), "ORDER BY t.id")
 
     def next(self, annotator: str | None = None, limit: int = 1) -> list[VerificationTask]:
-        """Undecided tasks this annotator has not answered: started ones first, then oldest."""
-        open_ = [t for t in self.tasks() if t.decision is None and t.yes + t.no < MAX_VOTES]
-        if annotator:
-            with closing(self._connect()) as db:
-                mine = {
-                    t for (t,) in db.execute("SELECT task FROM task_votes WHERE annotator = ?", (annotator,))
-                }
-            open_ = [t for t in open_ if t.id not in mine]
-        return sorted(open_, key=lambda t: (-(t.yes + t.no), t.id))[:limit]
+        """Undecided tasks this annotator has not answered: started ones first, then oldest (filtered
+        and ordered in SQLite: this is what every verification screen asks, on stores of any size)."""
+        return self._rows(
+            "WHERE t.id NOT IN (SELECT task FROM task_votes WHERE annotator = ?)",
+            (annotator or "",),
+            "HAVING yes < ? AND no < ? AND yes + no < ? ORDER BY yes + no DESC, t.id LIMIT ?",
+            (VOTES_TO_DECIDE, VOTES_TO_DECIDE, MAX_VOTES, limit),
+        )
 
     def vote(self, task_id: int, annotator: str, value: bool) -> TaskDecision:
         """Record (or replace) ``annotator``'s answer.

@@ -88,10 +88,9 @@ def _taxonomy(cfg: TrainConfig) -> Any:
         raise ConfigurationError(f"cannot read snapshot {cfg.snapshot}: {exc}") from None
 
 
-def _criterion(cfg: TrainConfig, classes: list[str]) -> torch.nn.Module:
+def _criterion(cfg: TrainConfig, classes: list[str], taxonomy: Any) -> torch.nn.Module:
     if cfg.loss == "ce":
         return torch.nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-    taxonomy = _taxonomy(cfg)
     unknown = [c for c in classes if c not in taxonomy]
     if unknown:
         raise ConfigurationError(
@@ -101,10 +100,9 @@ def _criterion(cfg: TrainConfig, classes: list[str]) -> torch.nn.Module:
     return SemanticSoftmaxLoss(semantic_tree(classes, taxonomy.ancestors), cfg.label_smoothing)
 
 
-def _write_classes(path: Path, cfg: TrainConfig, classes: list[str]) -> None:
+def _write_classes(path: Path, classes: list[str], taxonomy: Any) -> None:
     """``classes.json``: the label space, index -> class name (a concept id where the data name one),
     with the concept's name when a snapshot is given."""
-    taxonomy = _taxonomy(cfg) if cfg.snapshot else None
     rows = [
         {"index": i, "class": c, "name": taxonomy.name(c) if taxonomy is not None and c in taxonomy else None}
         for i, c in enumerate(classes)
@@ -124,14 +122,15 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if cuda else "gloo")
     entries, classes = read_entries(cfg.train)  # bad data fails before anything is written
-    criterion = _criterion(cfg, classes)
+    taxonomy = _taxonomy(cfg) if cfg.snapshot else None  # read once: loss and classes.json
+    criterion = _criterion(cfg, classes, taxonomy)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     if rank == 0:
         cfg.save(out / "config.yaml")
     num_classes = cfg.num_classes or len(classes)
     if rank == 0:
-        _write_classes(out / "classes.json", cfg, classes)
+        _write_classes(out / "classes.json", classes, taxonomy)
     data = ImageList(entries, _transforms(cfg, True), cfg.seed)
     sampler: DistributedSampler[tuple[torch.Tensor, int]] = DistributedSampler(
         data, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed, drop_last=True

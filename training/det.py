@@ -22,9 +22,10 @@ from bamboo.loaders.base import MalformedFile
 __all__ = [
     "Box",
     "DetImage",
-    "PoolBox",
-    "PoolImage",
+    "BoxedImage",
+    "ConceptBox",
     "det_label_space",
+    "require_mmdet",
     "faster_rcnn_config",
     "read_det_pool",
     "to_det_images",
@@ -51,22 +52,22 @@ class DetImage:
 
 
 @dataclass(frozen=True)
-class PoolBox:
+class ConceptBox:
     concept: str
     bbox: tuple[float, float, float, float]  # x, y, w, h in pixels
 
 
 @dataclass(frozen=True)
-class PoolImage:
+class BoxedImage:
     """One labelled image of the detection pool, boxes named by concept id."""
 
     path: str
     width: int
     height: int
-    boxes: tuple[PoolBox, ...]
+    boxes: tuple[ConceptBox, ...]
 
 
-def read_det_pool(path: str | Path, image_root: str | Path | None = None) -> list[PoolImage]:
+def read_det_pool(path: str | Path, image_root: str | Path | None = None) -> list[BoxedImage]:
     """The labelled detection pool: JSON lines ``{"image": path, "boxes": [{"concept": id, "bbox":
     [x, y, w, h]}], "width": w, "height": h}`` (sizes read from the image when left out; relative
     image paths resolve against ``image_root``, default the pool file's folder).
@@ -81,7 +82,7 @@ def read_det_pool(path: str | Path, image_root: str | Path | None = None) -> lis
     if not source.is_file():
         raise ConfigurationError(f"detection pool {source} does not exist")
     root = Path(image_root) if image_root is not None else source.parent
-    images: list[PoolImage] = []
+    images: list[BoxedImage] = []
     with source.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
@@ -89,7 +90,7 @@ def read_det_pool(path: str | Path, image_root: str | Path | None = None) -> lis
             try:
                 row = json.loads(line)
                 boxes = tuple(
-                    PoolBox(str(b["concept"]), tuple(float(v) for v in b["bbox"]))  # type: ignore[arg-type]
+                    ConceptBox(str(b["concept"]), tuple(float(v) for v in b["bbox"]))  # type: ignore[arg-type]
                     for b in row["boxes"]
                 )
                 image = str(row["image"])
@@ -105,12 +106,12 @@ def read_det_pool(path: str | Path, image_root: str | Path | None = None) -> lis
                         width, height = im.size
                 except (OSError, UnidentifiedImageError) as exc:
                     raise MalformedFile(source, n, f"cannot read image {file}: {exc}") from None
-            images.append(PoolImage(image, int(width), int(height), boxes))
+            images.append(BoxedImage(image, int(width), int(height), boxes))
     return images
 
 
 def det_label_space(
-    pool: Sequence[PoolImage],
+    pool: Sequence[BoxedImage],
     *,
     names: Mapping[str, str] | None = None,
     keep: Callable[[str], bool] | None = None,
@@ -126,7 +127,7 @@ def det_label_space(
     return [(c, (names or {}).get(c, c)) for c in kept]
 
 
-def to_det_images(pool: Sequence[PoolImage], classes: Sequence[tuple[str, str]]) -> list[DetImage]:
+def to_det_images(pool: Sequence[BoxedImage], classes: Sequence[tuple[str, str]]) -> list[DetImage]:
     """Pool images with their boxes as label-space indices; boxes of concepts outside the space are
     dropped, and images left with no box are left out."""
     index = {c: i for i, (c, _) in enumerate(classes)}
@@ -175,6 +176,20 @@ def write_coco(path: str | Path, images: Sequence[DetImage], classes: Sequence[t
     return write_text_atomic(path, json.dumps(body))
 
 
+def require_mmdet() -> None:
+    """Raises ConfigurationError unless mmdet, mmengine and mmcv with its compiled ops import (call it
+    before writing anything for a run)."""
+    try:
+        import mmcv.ops  # noqa: F401  (the compiled ops the detectors need)
+        import mmdet  # noqa: F401
+        import mmengine  # noqa: F401
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"detection needs mmdet 3.3 and mmcv 2.1 with its compiled ops ({exc}); "
+            "see DEVELOPERS.md or run `make detect`"
+        ) from None
+
+
 def train_det(cfg: Mapping[str, Any], *, run: bool = True) -> dict[str, Any]:
     """Save ``cfg`` as ``<work_dir>/config.py`` and, with ``run``, train through mmengine's Runner.
     Returns ``{"config": path, "iterations": n, "checkpoint": path or None}``.
@@ -182,15 +197,10 @@ def train_det(cfg: Mapping[str, Any], *, run: bool = True) -> dict[str, Any]:
     Raises:
         ConfigurationError: mmdet/mmcv (with its compiled ops) is not installed.
     """
-    try:
-        import mmcv.ops  # noqa: F401  (the compiled ops the detectors need)
-        from mmengine.config import Config
-        from mmengine.runner import Runner
-    except ImportError as exc:
-        raise ConfigurationError(
-            f"detection needs mmdet 3.3 and mmcv 2.1 with its compiled ops ({exc}); "
-            "see DEVELOPERS.md or run `make detect`"
-        ) from None
+    require_mmdet()
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
     config = Config(dict(cfg))
     work = Path(config.work_dir)
     work.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ import json
 import pickle
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,6 @@ class StudyConfig:
     learner_topk: int = 2  # top-k of the round model for the learner rectifier
     clusters: int = 100  # ClusterMargin's clusters
     source: str = "auto"  # cifar10 | mnist | digits | auto
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- the candidate images -------------------------------------------------------------------------
@@ -297,7 +296,6 @@ class _Crowd:
         rng = np.random.default_rng([seed, 77])
         self.accuracy = rng.uniform(*cfg.worker_accuracy, cfg.workers)
         self.cfg, self.valid, self.query_label, self.seed = cfg, valid, query_label, seed
-        self.asked = 0
 
     def __call__(self, round_no: int, keys: list[str], queries: list[str]) -> list[int | None]:
         import zlib
@@ -312,7 +310,6 @@ class _Crowd:
             yes = np.where(right, self.valid[key], not self.valid[key])
             items += [i] * self.cfg.votes
             answers += yes.astype(int).tolist()
-        self.asked += len(keys) * self.cfg.votes
         decided = majority_vote(np.array(items), np.array(answers), len(keys), 2, quorum=self.cfg.quorum)
         return [
             self.query_label[q] if d == 1 else None for d, q in zip(decided.tolist(), queries, strict=True)
@@ -388,9 +385,13 @@ def _run_arm(
     )
     loop.add_pool([PoolImage(k, q) for k, q in zip(keys, queries, strict=True)])
     reports = loop.run(cfg.rounds + 1)
-    from bamboo.sdk.loop import read_pools
+    from bamboo.sdk.loop import read_annotations, read_pools
 
     kind_of = dict(zip(keys, cand.kind[picks].tolist(), strict=True))
+    sampled_kinds: dict[int, dict[str, int]] = {}
+    for r, key, _ in read_annotations(folder):
+        counts = sampled_kinds.setdefault(r, dict.fromkeys(KINDS, 0))
+        counts[KINDS[kind_of[key]]] += 1
     labelled_round: dict[int, list[str]] = {}
     label_of: dict[str, int] = {}
     for key, _, state, label, r, _ in read_pools(folder):
@@ -414,24 +415,12 @@ def _run_arm(
                 "valid_this_round": sum(valid[k] for k in got),
                 "valid_acquired": valid_total,
                 "accepted_total": accepted_total,
-                "sampled_kinds": _kinds_sampled(folder, r, kind_of),
+                "sampled_kinds": sampled_kinds.get(r, dict.fromkeys(KINDS, 0)),
                 "labelled_per_class": per_class.tolist(),
                 "accuracy": rep["train"]["metrics"]["accuracy"],
             }
         )
     return rows
-
-
-def _kinds_sampled(folder: Path, r: int, kind_of: dict[str, int]) -> dict[str, int]:
-    import sqlite3
-    from contextlib import closing
-
-    with closing(sqlite3.connect(folder / "pools.sqlite")) as db:
-        keys = [k for (k,) in db.execute("SELECT key FROM annotations WHERE round = ?", (r,))]
-    counts = {name: 0 for name in KINDS}
-    for k in keys:
-        counts[KINDS[kind_of[k]]] += 1
-    return counts
 
 
 # --- the study ------------------------------------------------------------------------------------
@@ -476,8 +465,12 @@ def run_study(cfg: StudyConfig, progress: Callable[[str], None] | None = None) -
     emb, test_emb = emb / scale, test_emb / scale
     keep = _imagenet_keep(cand, top5, cfg.levels) if "imagenet" in rectifiers else None
     results: list[dict[str, Any]] = []
+    pool_kinds: dict[str, int] = {}
     for seed in cfg.seeds:
-        picks = _draw_pool(cfg, cand, seed)
+        picks = _draw_pool(cfg, cand, seed)  # the same mix of kinds for every seed
+        pool_kinds = {
+            KINDS[k]: int((cand.kind[picks] == k).sum()) for k in range(len(KINDS))
+        }  # same per seed
         for sampler, rect in _arms(rectifiers, cfg.samplers):
             say(f"seed {seed}: {arm_name(sampler, rect)}")
             folder = out / "runs" / f"seed{seed}" / f"{sampler}-{rect}"
@@ -487,12 +480,7 @@ def run_study(cfg: StudyConfig, progress: Callable[[str], None] | None = None) -
         "config": asdict(cfg),
         "source": cand.source,
         "rectifiers": rectifiers,
-        "pool_kinds": {
-            KINDS[k]: int(n)
-            for k, n in zip(
-                *np.unique(cand.kind[_draw_pool(cfg, cand, cfg.seeds[0])], return_counts=True), strict=True
-            )
-        },
+        "pool_kinds": pool_kinds,
         "rectifier_quality": _rectifier_quality(cand, keep) if keep is not None else None,
         "features_s": round(t_features, 1),
         "seconds": round(time.perf_counter() - started, 1),
@@ -651,7 +639,7 @@ def config_from(overrides: Sequence[str]) -> StudyConfig:
     values: dict[str, Any] = {}
     for item in overrides:
         key, sep, raw = item.partition("=")
-        if not sep or key not in {f.name for f in dataclasses.fields(base)} or key == "extra":
+        if not sep or key not in {f.name for f in dataclasses.fields(base)}:
             raise ConfigurationError(f"override {item!r}: expected key=value with a StudyConfig key")
         current = getattr(base, key)
         try:
