@@ -7,6 +7,7 @@ derive from the built-in that fits, so ``except KeyError`` still catches an unkn
     ├── ConfigurationError (ValueError)      bad settings, placeholder secrets, bad flags
     ├── WordNetNotFound (FileNotFoundError)  no WordNet 3.0 dict folder where we looked
     ├── GraphUnavailable (ConnectionError)   the graph database cannot be reached or started
+    │   └── GraphBusy                        every slot for user Cypher is taken; retry shortly
     ├── QueryError                           the graph database rejected a statement
     │   └── QueryTimeout (TimeoutError)      a statement ran past its time limit
     ├── ConceptNotFound (KeyError)           an id that is not in the label system
@@ -26,6 +27,7 @@ __all__ = [
     "ConceptNotFound",
     "ConfigurationError",
     "DatasetNotFound",
+    "GraphBusy",
     "GraphUnavailable",
     "InvariantViolation",
     "QueryError",
@@ -52,6 +54,10 @@ class WordNetNotFound(BambooError, FileNotFoundError):
 
 class GraphUnavailable(BambooError, ConnectionError):
     """The graph database cannot be reached, authenticated against, or started."""
+
+
+class GraphBusy(GraphUnavailable):
+    """Every slot for user Cypher statements is taken; the request may be retried shortly."""
 
 
 class QueryError(BambooError):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 from bamboo import __version__
 from bamboo.api import ui
 from bamboo.api.cache import GraphCache
 from bamboo.api.errors import install_error_handlers
+from bamboo.api.limits import BodyGuard
 from bamboo.api.routers import (
     concepts,
     crawl,
@@ -24,9 +25,11 @@ from bamboo.api.routers import (
     tags,
     tasks,
 )
+from bamboo.api.routers.cypher import CypherGate
 from bamboo.api.settings import ServiceSettings
-from bamboo.graph.connection import open_driver
+from bamboo.graph.connection import open_driver, reader_credentials
 from bamboo.graph.store import GraphStore
+from bamboo.graph.usercypher import CypherLimits, UserCypher
 from bamboo.sdk.tasks import TaskStore
 
 __all__ = ["create_app"]
@@ -44,25 +47,47 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        driver = open_driver(settings.graph)
+        driver = await anyio.to_thread.run_sync(open_driver, settings.graph)
         store = GraphStore(driver, settings.graph.database)
         app.state.settings = settings
         app.state.store = store
         app.state.cache = GraphCache(store)
-        app.state.cache.get()  # load the taxonomy before taking traffic
-        app.state.cypher_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bamboo-cypher")
+        await anyio.to_thread.run_sync(app.state.cache.start)  # load the views before taking traffic
+        app.state.cypher = _cypher_gate(settings)
         app.state.tasks = TaskStore(settings.tasks_db) if settings.tasks_db else None
         try:
             yield
         finally:
-            app.state.cypher_pool.shutdown(wait=False, cancel_futures=True)
+            app.state.cache.stop()
+            app.state.cypher.close()
             driver.close()
 
     app = FastAPI(
         title="Bamboo label system", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=64)
     install_error_handlers(app)
     for module in (health, concepts, hierarchy, search, datasets, related, crawl, tags, tasks, cypher):
         app.include_router(module.router)
     ui.install(app)
     return app
+
+
+def _cypher_gate(settings: ServiceSettings) -> CypherGate:
+    """User Cypher runs as the read-only user only; without one the endpoint is off (503)."""
+    limits = CypherLimits(
+        timeout_s=settings.cypher_timeout_s,
+        max_rows=settings.cypher_max_rows,
+        max_bytes=settings.cypher_max_bytes,
+        max_depth=settings.cypher_max_depth,
+    )
+    credentials = reader_credentials(settings.graph)
+    if credentials is None:
+        return CypherGate(
+            None,
+            settings.cypher_concurrency,
+            why_off="no read-only database user is configured (BAMBOO_GRAPH_READER_USER and "
+            "BAMBOO_GRAPH_READER_PASSWORD; the embedded store creates one on `bamboo db start`)",
+        )
+    uri, auth = credentials
+    return CypherGate(UserCypher(uri, auth, settings.graph.database, limits), settings.cypher_concurrency)

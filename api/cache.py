@@ -4,19 +4,21 @@ Reads (concept pages, hierarchy, search, related sets, crawl queries) are answer
 a :class:`GraphView` (taxonomy as CSR arrays, concept properties, dataset classes, search index),
 rebuilt when the ``graph.version`` meta value changes (builds and dataset imports bump it), and a
 :class:`TagView` (current votes and decisions), reloaded when ``tags.version`` changes (every vote
-bumps it). Both versions are checked with one small query at most every ``refresh_s`` seconds, so
-a write made by another process is visible here within ``refresh_s``; a vote cast through this
-process invalidates the tag view at once (read-your-writes).
+bumps it). A background thread checks both versions every ``refresh_s`` seconds, so a write made
+by another process is visible here within about ``refresh_s``, and no request ever waits on the
+database for it; a vote cast through this process reloads the tag view at once (read-your-writes).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from bamboo.errors import GraphUnavailable
 from bamboo.graph.invariants import InvariantReport, check_invariants, read_contents
 from bamboo.graph.search import SearchIndex
 from bamboo.graph.snapshot import taxonomy_from_contents
@@ -24,6 +26,8 @@ from bamboo.graph.store import GraphStore
 from bamboo.graph.taxonomy import Taxonomy
 
 __all__ = ["GraphCache", "GraphView", "TagView"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,27 +59,42 @@ class TagView:
 
 
 class GraphCache:
+    """The in-memory views, kept fresh by a poller thread; no request ever waits on the database.
+
+    :meth:`start` loads both views (call it off the event loop) and starts the poller, which checks
+    the version meta values every ``refresh_s`` seconds and rebuilds what changed while requests
+    keep reading the old view. :meth:`invalidate_tags` reloads the votes at once (read-your-writes
+    after a vote; called from a worker thread).
+    """
+
     def __init__(self, store: GraphStore, *, refresh_s: float = 1.0) -> None:
         self._store = store
         self._refresh_s = refresh_s
         self._lock = threading.Lock()
         self._view: GraphView | None = None
         self._tags: TagView | None = None
-        self._checked = 0.0
-        self._reloading: threading.Thread | None = None
+        self._metas: dict[str, str | None] = {}
+        self._last_ok = 0.0
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
 
-    def _reload_in_background(self, version: str | None) -> None:
-        """Rebuild the graph view off the request path; requests keep the old view meanwhile."""
-        if self._reloading is not None and self._reloading.is_alive():
-            return
+    def start(self) -> None:
+        """Load the views now and keep them fresh in a background thread."""
+        self._poll(force=True)
+        self._poller = threading.Thread(target=self._run, name="bamboo-graph-poller", daemon=True)
+        self._poller.start()
 
-        def run() -> None:
-            view = self._load_graph(version)
-            with self._lock:
-                self._view = view
+    def stop(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
 
-        self._reloading = threading.Thread(target=run, name="bamboo-graph-reload", daemon=True)
-        self._reloading.start()
+    def _run(self) -> None:
+        while not self._stop.wait(self._refresh_s):
+            try:
+                self._poll()
+            except Exception as exc:  # noqa: BLE001 - the poller must survive a database outage
+                log.warning("graph poll failed (serving the last view): %s", exc)
 
     def _load_graph(self, version: str | None) -> GraphView:
         contents = read_contents(self._store)
@@ -107,31 +126,44 @@ class GraphCache:
             votes[row.pop("concept")].append(row)
         return TagView(version=version, votes_of=dict(votes))
 
-    def _refresh(self, force: bool = False) -> None:
+    def _poll(self, *, force: bool = False) -> None:
+        metas = self._store.get_metas(["graph.version", "tags.version", "build.status"])
+        if force or self._view is None or metas["graph.version"] != self._view.version:
+            view = self._load_graph(metas["graph.version"])
+            with self._lock:
+                self._view = view
+        if force or self._tags is None or metas["tags.version"] != self._tags.version:
+            tags = self._load_tags(metas["tags.version"])
+            with self._lock:
+                self._tags = tags
         with self._lock:
-            if not force and self._view is not None and time.monotonic() - self._checked < self._refresh_s:
-                return
-            metas = self._store.get_metas(["graph.version", "tags.version"])
-            if self._view is None:
-                self._view = self._load_graph(metas["graph.version"])
-            elif metas["graph.version"] != self._view.version:
-                self._reload_in_background(metas["graph.version"])
-            if force or self._tags is None or metas["tags.version"] != self._tags.version:
-                self._tags = self._load_tags(metas["tags.version"])
-            self._checked = time.monotonic()
+            self._metas = metas
+            self._last_ok = time.monotonic()
 
     def get(self) -> GraphView:
-        if self._view is None or time.monotonic() - self._checked >= self._refresh_s:
-            self._refresh()
-        assert self._view is not None
-        return self._view
+        view = self._view
+        if view is None:
+            raise GraphUnavailable("the label system is not loaded yet")
+        return view
 
     def tags(self) -> TagView:
-        if self._tags is None or time.monotonic() - self._checked >= self._refresh_s:
-            self._refresh()
-        assert self._tags is not None
-        return self._tags
+        tags = self._tags
+        if tags is None:
+            raise GraphUnavailable("the label system is not loaded yet")
+        return tags
+
+    def meta(self, key: str) -> str | None:
+        """A meta value as of the last successful poll."""
+        return self._metas.get(key)
+
+    @property
+    def seconds_since_poll(self) -> float:
+        """Seconds since the database last answered the poller."""
+        return time.monotonic() - self._last_ok
 
     def invalidate_tags(self) -> None:
         """Reload votes now (after a vote through this process)."""
-        self._refresh(force=True)
+        version = self._store.get_metas(["tags.version"])["tags.version"]
+        tags = self._load_tags(version)
+        with self._lock:
+            self._tags = tags

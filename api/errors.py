@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import logging
+from typing import Any
+
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -13,6 +16,7 @@ from bamboo.errors import (
     ConceptNotFound,
     ConfigurationError,
     DatasetNotFound,
+    GraphBusy,
     GraphUnavailable,
     QueryError,
     QueryTimeout,
@@ -20,7 +24,17 @@ from bamboo.errors import (
     VoteRejected,
 )
 
-__all__ = ["install_error_handlers"]
+__all__ = ["SafeJSONResponse", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON that always encodes: ASCII escapes (a lone surrogate too), non-finite numbers as strings."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":"), default=str).encode("ascii")
+
 
 _STATUS: list[tuple[type[BambooError], int]] = [
     (ConceptNotFound, 404),
@@ -34,33 +48,47 @@ _STATUS: list[tuple[type[BambooError], int]] = [
 ]
 
 
+def _error(status: int, kind: str, detail: str, **extra: Any) -> SafeJSONResponse:
+    return SafeJSONResponse(status_code=status, content={"error": kind, "detail": detail, **extra})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def bamboo_error(_: Request, exc: Exception) -> JSONResponse:
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-        return JSONResponse(status_code=status, content={"error": type(exc).__name__, "detail": str(exc)})
+        headers = {"Retry-After": "1"} if isinstance(exc, GraphBusy) else None
+        response = _error(status, type(exc).__name__, str(exc))
+        if headers:
+            response.headers.update(headers)
+        return response
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return JSONResponse(
-            status_code=exc.status_code,
-            content={"error": "HTTPError", "detail": exc.detail},
-            headers=getattr(exc, "headers", None),
-        )
+        response = _error(exc.status_code, "HTTPError", str(exc.detail))
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
 
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = jsonable_encoder(exc.errors())
-        first = errors[0] if errors else {}
-        where = ".".join(str(p) for p in first.get("loc", []))
-        return JSONResponse(
-            status_code=422,
-            content={
-                "error": "ValidationError",
-                "detail": f"{where}: {first.get('msg', 'invalid')}",
-                "errors": errors,
-            },
-        )
+        # Never echo the input back: it may be huge, or not encodable (the body guard refuses lone
+        # surrogates, but a query string can still carry anything).
+        errors = [
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid"}
+        where = ".".join(first["loc"])
+        return _error(422, "ValidationError", f"{where}: {first['msg']}", errors=errors)
+
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return _error(500, "InternalError", "an unexpected error; it has been logged")
 
     app.add_exception_handler(BambooError, bamboo_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -20,8 +20,12 @@ class ServiceSettings(BaseSettings):
     Attributes:
         graph: Where the label system lives.
         api_key: Key required by write endpoints; unset means write endpoints are disabled.
-        cypher_timeout_s: Time limit of a user Cypher query.
+        cypher_timeout_s: Time limit of a user Cypher query (cancelled in the database after it).
         cypher_max_rows: Row cap of a user Cypher query.
+        cypher_max_bytes: Cap on the JSON size of a user Cypher query's rows.
+        cypher_max_depth: Deepest nesting of a result value or a parameter of user Cypher.
+        cypher_concurrency: User Cypher statements running at once; more get 503 with Retry-After.
+        max_body_bytes: Largest request body accepted (413 above).
         tasks_db: The verification task store (SQLite, shared with the active-learning loop);
             unset means the /tasks endpoints and the verification screen are off.
     """
@@ -30,8 +34,12 @@ class ServiceSettings(BaseSettings):
 
     graph: GraphSettings = Field(default_factory=GraphSettings)
     api_key: SecretStr | None = None
-    cypher_timeout_s: float = 10.0
-    cypher_max_rows: int = 1000
+    cypher_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    cypher_max_rows: int = Field(default=1000, ge=1)
+    cypher_max_bytes: int = Field(default=4_000_000, ge=1000)
+    cypher_max_depth: int = Field(default=32, ge=1, le=100)
+    cypher_concurrency: int = Field(default=2, ge=1, le=64)
+    max_body_bytes: int = Field(default=2_000_000, ge=1000)
     tasks_db: Path | None = None
 
     @field_validator("api_key")

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bamboo.errors import ConfigurationError, GraphUnavailable
 from bamboo.graph.embedded import EmbeddedServer, server_status, start_server
 
-__all__ = ["GraphSettings", "default_data_dir", "open_driver"]
+__all__ = ["GraphSettings", "default_data_dir", "open_driver", "reader_credentials"]
 
 
 def default_data_dir() -> Path:
@@ -39,6 +39,10 @@ class GraphSettings(BaseSettings):
         http_port: ArcadeDB HTTP port of the embedded server.
         heap: Java heap of the embedded server.
         command_timeout_s: Longest a single statement may run on the embedded server.
+        reader_user: A database user that can only read (user Cypher runs as it). The embedded
+            store creates its own; for Neo4j, create one with the ``reader`` role.
+        reader_password: That user's password.
+        reader_timeout_s: Per-statement limit the embedded server enforces for its reader.
     """
 
     model_config = SettingsConfigDict(env_prefix="BAMBOO_GRAPH_", extra="ignore")
@@ -52,6 +56,9 @@ class GraphSettings(BaseSettings):
     http_port: int = 2480
     heap: str = "2g"
     command_timeout_s: float = 60.0
+    reader_user: str | None = None
+    reader_password: SecretStr | None = None
+    reader_timeout_s: float = 10.0
 
     @property
     def embedded(self) -> bool:
@@ -65,6 +72,7 @@ class GraphSettings(BaseSettings):
             database=self.database,
             heap=self.heap,
             command_timeout_s=self.command_timeout_s,
+            reader_timeout_s=self.reader_timeout_s,
         )
 
 
@@ -97,3 +105,20 @@ def open_driver(settings: GraphSettings, *, start: bool = True) -> neo4j.Driver:
         driver.close()
         raise GraphUnavailable(f"cannot reach the graph database at {uri}: {exc}") from exc
     return driver
+
+
+def reader_credentials(settings: GraphSettings) -> tuple[str, tuple[str, str]] | None:
+    """``(uri, (user, password))`` of the read-only user, or None when there is none.
+
+    The embedded server's reader is the one ``bamboo db start`` created (in its state file); for a
+    server given by URI it is ``reader_user`` / ``reader_password``. Never the admin credential.
+    """
+    if settings.embedded:
+        info = server_status(settings.data_dir.expanduser().resolve())
+        if info is None or not info.reader_password:
+            return None
+        return info.uri, (info.reader_user, info.reader_password)
+    if settings.reader_user and settings.reader_password is not None:
+        assert settings.uri is not None
+        return settings.uri, (settings.reader_user, settings.reader_password.get_secret_value())
+    return None

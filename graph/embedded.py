@@ -4,7 +4,12 @@
 separate, detached process so that the CLI can start it once and every later command, the API
 and the tests reuse it through the official ``neo4j`` driver, exactly as they would use Neo4j.
 The process writes everything under ``data_dir``: databases, its log, and ``server.json`` (pid,
-ports, the generated root password; mode 0600).
+ports, the generated passwords; mode 0600).
+
+Two users: ``root`` (builds, imports, votes) and ``reader``, a member of the ``reader`` group that
+may only read records of any database here, with a server-enforced per-statement time limit
+(the group's ``readTimeout``). User Cypher runs as the reader. No secret is on the command line:
+the JVM reads its options from an argument file (``@file``, mode 0600).
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ class EmbeddedServer:
         command_timeout_s: ArcadeDB aborts any single statement running longer than this
             (``arcadedb.command.timeout``). The Bolt transaction timeout is not honoured by
             ArcadeDB, so this is what bounds a runaway query; 0 disables it.
+        reader_timeout_s: The read-only user's per-statement limit, enforced by the server
+            (its group's ``readTimeout``): a statement of the reader stops there.
     """
 
     data_dir: Path
@@ -58,6 +65,10 @@ class EmbeddedServer:
     database: str = "bamboo"
     heap: str = "2g"
     command_timeout_s: float = 60.0
+    reader_timeout_s: float = 10.0
+
+
+READER = "reader"
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,8 @@ class ServerInfo:
     user: str
     password: str
     data_dir: str
+    reader_user: str = READER
+    reader_password: str = ""
 
     @property
     def uri(self) -> str:
@@ -121,24 +134,90 @@ def _read_state(data_dir: Path) -> ServerInfo | None:
 
 
 def _write_state(data_dir: Path, info: ServerInfo) -> None:
-    path = data_dir / _STATE_FILE
-    tmp = path.with_suffix(".tmp")
+    _write_private(data_dir / _STATE_FILE, json.dumps(asdict(info), indent=2))
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by this user only."""
+    tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        json.dump(asdict(info), fh, indent=2)
+        fh.write(text)
     os.replace(tmp, path)
 
 
-def _stored_password(data_dir: Path) -> str:
-    """The root password chosen at the first start of this data folder (ArcadeDB keeps it)."""
-    path = data_dir / ".root-password"
+def _stored_password(data_dir: Path, name: str = "root") -> str:
+    """The password chosen at the first start of this data folder for ``name`` (ArcadeDB keeps it)."""
+    path = data_dir / f".{name}-password"
     if path.exists():
         return path.read_text().strip()
     password = secrets.token_urlsafe(18)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(password)
+    _write_private(path, password)
     return password
+
+
+_ALL_RECORDS = ["createRecord", "readRecord", "updateRecord", "deleteRecord"]
+
+
+def _write_groups(data_dir: Path, reader_timeout_s: float) -> None:
+    """Put the ``reader`` group into ArcadeDB's security groups (read records, nothing else).
+
+    The file is ArcadeDB's own (``config/server-groups.json``); other groups in it are kept.
+    """
+    path = data_dir / "config" / "server-groups.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        doc = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:
+        doc = {}
+    groups = doc.setdefault("databases", {}).setdefault("*", {}).setdefault("groups", {})
+    groups.setdefault(
+        "admin",
+        {
+            "resultSetLimit": -1,
+            "readTimeout": -1,
+            "access": ["updateSecurity", "updateSchema", "updateDatabaseSettings"],
+            "types": {"*": {"access": _ALL_RECORDS}},
+        },
+    )
+    groups.setdefault(
+        "*", {"resultSetLimit": -1, "readTimeout": -1, "access": [], "types": {"*": {"access": []}}}
+    )
+    groups[READER] = {
+        "resultSetLimit": -1,
+        "readTimeout": max(1, int(reader_timeout_s * 1000)),
+        "access": [],
+        "types": {"*": {"access": ["readRecord"]}},
+    }
+    doc.setdefault("version", 2)
+    _write_private(path, json.dumps(doc, indent=2))
+
+
+def _ensure_reader(info: ServerInfo) -> None:
+    """Create (or re-create with the stored password) the read-only user on a running server."""
+    users = Path(info.data_dir) / "config" / "server-users.jsonl"
+    known = users.exists() and any(
+        json.loads(line).get("name") == READER for line in users.read_text().splitlines() if line.strip()
+    )
+    if known:
+        # The stored password may be newer than the user (a removed data file); verify by logging in.
+        if _can_login(info, info.reader_user, info.reader_password):
+            return
+        _server_command(info, f"drop user {READER}")
+    spec = {"name": READER, "password": info.reader_password, "databases": {"*": [READER]}}
+    _server_command(info, "create user " + json.dumps(spec))
+
+
+def _can_login(info: ServerInfo, user: str, password: str) -> bool:
+    import httpx
+
+    try:
+        r = httpx.get(
+            f"http://127.0.0.1:{info.http_port}/api/v1/databases", auth=(user, password), timeout=10
+        )
+    except httpx.HTTPError:
+        return False
+    return r.status_code == 200
 
 
 def server_status(data_dir: Path) -> ServerInfo | None:
@@ -185,14 +264,19 @@ def start_server(server: EmbeddedServer, *, timeout: float = 90.0) -> ServerInfo
             )
     home = _arcadedb_home()
     password = _stored_password(data_dir)
+    reader_password = _stored_password(data_dir, READER)
+    _write_groups(data_dir, server.reader_timeout_s)
+    # The root password goes through a private argument file, never the command line (`ps`).
+    argfile = data_dir / ".jvm-options"
+    _write_private(argfile, f'"-Darcadedb.server.rootPassword={password}"\n')
     cmd = [
         str(home / "jre" / "bin" / "java"),
+        f"@{argfile}",
         f"-Xmx{server.heap}",
         "-Djava.awt.headless=true",
         "-cp",
         str(home / "jars" / "*"),
         f"-Darcadedb.server.rootPath={data_dir}",
-        f"-Darcadedb.server.rootPassword={password}",
         "-Darcadedb.server.mode=development",
         "-Darcadedb.server.httpIncomingHost=127.0.0.1",
         f"-Darcadedb.server.httpIncomingPort={server.http_port}",
@@ -221,6 +305,7 @@ def start_server(server: EmbeddedServer, *, timeout: float = 90.0) -> ServerInfo
         user="root",
         password=password,
         data_dir=str(data_dir),
+        reader_password=reader_password,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -230,6 +315,11 @@ def start_server(server: EmbeddedServer, *, timeout: float = 90.0) -> ServerInfo
                 f"last lines of {data_dir / _LOG_FILE}:\n{_log_tail(data_dir)}"
             )
         if _port_open(server.bolt_port) and "Server started" in _log_tail(data_dir, 40):
+            try:
+                _ensure_reader(info)
+            except GraphUnavailable:
+                _terminate(proc.pid)
+                raise
             _write_state(data_dir, info)
             return info
         time.sleep(0.2)

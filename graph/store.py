@@ -6,13 +6,11 @@ close the driver. Every statement comes from :mod:`bamboo.graph.cypher`.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, LiteralString, cast
 
 import neo4j
-import neo4j.graph
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from bamboo.errors import ConceptNotFound, DatasetNotFound, GraphUnavailable, QueryError, VoteRejected
@@ -28,28 +26,6 @@ ProgressFn = Callable[[int], None]
 def _batches(rows: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dict[str, Any]]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
-
-
-def _plain(value: Any) -> Any:
-    """Graph values (nodes, relationships, paths, temporals) as plain JSON-able data."""
-    if isinstance(value, neo4j.graph.Node):
-        return {"labels": sorted(value.labels), "properties": {k: _plain(v) for k, v in value.items()}}
-    if isinstance(value, neo4j.graph.Relationship):
-        return {"type": value.type, "properties": {k: _plain(v) for k, v in value.items()}}
-    if isinstance(value, neo4j.graph.Path):
-        return {
-            "nodes": [_plain(n) for n in value.nodes],
-            "relationships": [_plain(r) for r in value.relationships],
-        }
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)  # NaN / Infinity are not JSON
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
 
 
 class GraphStore:
@@ -333,35 +309,6 @@ class GraphStore:
         rows = self._read(cypher.CONCEPTS_BY_ID, ids=list(dict.fromkeys(concept_ids)))
         found = (Concept.from_properties(r["concept"]) for r in rows)
         return {c.id: c for c in found}
-
-    def run_read_only(
-        self, query: str, params: dict[str, Any], *, timeout_s: float, max_rows: int
-    ) -> tuple[list[str], list[dict[str, Any]], bool]:
-        """Run a user statement (already checked by :func:`bamboo.graph.readonly.check_read_only`)
-        in a read transaction; returns ``(columns, rows, truncated)`` with graph values as JSON-able data.
-        """
-
-        # An explicit transaction, not execute_read: a user's statement is never retried.
-        try:
-            with (
-                self._driver.session(database=self._database, default_access_mode=neo4j.READ_ACCESS) as s,
-                s.begin_transaction(timeout=timeout_s) as tx,
-            ):
-                result = tx.run(cast(LiteralString, query), params)
-                rows: list[dict[str, Any]] = []
-                truncated = False
-                for record in result:
-                    if len(rows) >= max_rows:
-                        truncated = True
-                        break
-                    rows.append({k: _plain(v) for k, v in record.items()})
-                columns = list(result.keys())
-                tx.rollback()
-                return columns, rows, truncated
-        except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
-            raise self._translate(exc) from exc
-        except (OverflowError, TypeError, ValueError) as exc:  # a parameter Bolt cannot carry
-            raise QueryError(f"parameters cannot be sent to the database: {exc}") from exc
 
     def exists(self, concept_id: str) -> bool:
         return bool(self._read(cypher.CONCEPT, id=concept_id))

@@ -37,7 +37,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInfo]:
     data_dir = tmp_path_factory.mktemp("arcadedb")
     info = start_server(
         EmbeddedServer(
-            data_dir=data_dir, bolt_port=free_port(), http_port=free_port(), heap="2g", command_timeout_s=20
+            data_dir=data_dir,
+            bolt_port=free_port(),
+            http_port=free_port(),
+            heap="2g",
+            command_timeout_s=20,
+            reader_timeout_s=5,
         )
     )
     yield info

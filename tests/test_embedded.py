@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import neo4j
 import pytest
 
 from bamboo.errors import GraphUnavailable
@@ -46,9 +47,6 @@ def test_stale_state_file_is_ignored(tmp_path: Path) -> None:
 def test_command_timeout_aborts_a_runaway_query(tmp_path: Path) -> None:
     import time
 
-    import neo4j
-
-    from bamboo.errors import QueryError
     from bamboo.graph.store import GraphStore
 
     cfg = EmbeddedServer(
@@ -59,17 +57,57 @@ def test_command_timeout_aborts_a_runaway_query(tmp_path: Path) -> None:
     try:
         store = GraphStore(drv, info.database)
         store.ensure_schema()
-        store.upsert_concepts([{"id": f"x:{i}", "props": {"name": f"n{i:05d}"}} for i in range(20000)])
+        store.upsert_concepts(
+            [{"id": f"x:{i}", "props": {"name": f"n{i:05d}"}} for i in range(20000)], batch_size=1000
+        )
         t0 = time.monotonic()
-        with pytest.raises(QueryError, match="(?i)timeout"):
-            store.run_read_only(
-                "MATCH (a:Concept), (b:Concept) WHERE a.name < b.name RETURN count(*) AS n",
-                {},
-                timeout_s=60,
-                max_rows=1,
-            )
+        with (
+            pytest.raises(neo4j.exceptions.Neo4jError, match="(?i)timeout"),
+            drv.session(database=info.database) as s,
+        ):
+            s.run("MATCH (a:Concept), (b:Concept) WHERE a.name < b.name RETURN count(*) AS n").consume()
         assert time.monotonic() - t0 < 30
         assert store.count_concepts() == 20000  # and the server still answers
     finally:
         drv.close()
         stop_server(tmp_path)
+
+
+def test_reader_user_can_only_read_and_no_secret_is_on_the_command_line(server: ServerInfo) -> None:
+    """The second layer: even a statement the parser would refuse cannot write as the reader."""
+    cmdline = Path(f"/proc/{server.pid}/cmdline").read_bytes().decode(errors="replace")
+    assert server.password not in cmdline and server.reader_password not in cmdline
+    assert "rootPassword" not in cmdline
+    for name in (".jvm-options", ".root-password", ".reader-password", "server.json"):
+        assert (Path(server.data_dir) / name).stat().st_mode & 0o077 == 0, name
+
+    drv = neo4j.GraphDatabase.driver(server.uri, auth=(server.reader_user, server.reader_password))
+    admin = neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password))
+    try:
+        with admin.session(database=server.database) as s:
+            s.run("MERGE (:Meta {key: 'reader-test', value: 'v'})").consume()
+            before = s.run("MATCH (n) RETURN count(n) AS n").single()["n"]
+            labels = s.run("CALL db.labels() YIELD label RETURN collect(label) AS l").single()["l"]
+        writes = [
+            "CREATE (:Pwned {id: 'x'})",
+            "MERGE (:Meta {key: 'pwned'})",
+            "MATCH (m:Meta {key: 'reader-test'}) SET m.value = 'pwned'",
+            "MATCH (m:Meta {key: 'reader-test'}) DETACH DELETE m",
+            "CALL { CREATE (:Pwned) } IN TRANSACTIONS",
+            "CREATE INDEX pwned FOR (n:Meta) ON (n.value)",
+            "LOAD CSV FROM 'file:///etc/hostname' AS l RETURN l",
+            "RETURN sql.eval('INSERT INTO Meta SET key = \"pwned\"') AS r",
+        ]
+        for statement in writes:
+            with pytest.raises(neo4j.exceptions.Neo4jError), drv.session(database=server.database) as s:
+                s.run(statement).consume()
+        with drv.session(database=server.database) as s:
+            assert s.run("MATCH (m:Meta {key: 'reader-test'}) RETURN m.value AS v").single()["v"] == "v"
+        with admin.session(database=server.database) as s:
+            assert s.run("MATCH (n) RETURN count(n) AS n").single()["n"] == before
+            after = s.run("CALL db.labels() YIELD label RETURN collect(label) AS l").single()["l"]
+            assert sorted(after) == sorted(labels)
+            s.run("MATCH (m:Meta {key: 'reader-test'}) DELETE m").consume()
+    finally:
+        drv.close()
+        admin.close()

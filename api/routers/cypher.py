@@ -1,24 +1,26 @@
-"""``POST /cypher``: read-only Cypher for power users, with a time limit and a row cap.
+"""``POST /cypher``: one read-only Cypher statement, as the read-only database user, within limits.
 
-The statement runs in a small worker pool and the request waits at most ``cypher_timeout_s``
-(then 504). The time limit is also sent as the transaction timeout, which Neo4j enforces; the
-embedded ArcadeDB server ignores it and instead aborts any statement after its server-wide
-``command_timeout_s``, so a runaway query stops there.
+The statement is parsed and allowlisted (:mod:`bamboo.graph.readonly`) and the re-written text is
+what runs. At most ``cypher_concurrency`` statements run at once, in their own thread pool (more
+get 503 with ``Retry-After``), so the rest of the service never waits behind them; at the time
+limit the statement is terminated in the database (as the reader user) and the answer is 504.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from bamboo.api.deps import Store, get_settings
+from bamboo.api.deps import get_settings
 from bamboo.api.settings import ServiceSettings
-from bamboo.errors import QueryTimeout
+from bamboo.errors import GraphBusy, GraphUnavailable, QueryError, QueryTimeout
 from bamboo.graph.readonly import check_read_only
+from bamboo.graph.usercypher import CypherResult, UserCypher
 
 router = APIRouter(tags=["cypher"])
 
@@ -35,30 +37,72 @@ class CypherIn(BaseModel):
 class CypherOut(BaseModel):
     columns: list[str]
     rows: list[dict[str, Any]]
-    truncated: bool = Field(description="true when more rows existed than the row cap")
+    truncated: bool = Field(description="true when more rows existed than the row or byte cap")
+    truncated_by: str | None = Field(default=None, description="rows or bytes: the cap that cut the result")
 
 
-@router.post("/cypher", response_model=CypherOut, summary="Run one read-only Cypher statement")
-def post_cypher(
-    body: CypherIn,
-    request: Request,
-    store: Store,
-    settings: Annotated[ServiceSettings, Depends(get_settings)],
+class CypherGate:
+    """The user-Cypher runner with its own pool and concurrency slots (one per app)."""
+
+    def __init__(self, runner: UserCypher | None, concurrency: int, *, why_off: str = "") -> None:
+        self.runner = runner
+        self.why_off = why_off
+        self.slots = threading.BoundedSemaphore(concurrency)
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bamboo-cypher")
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+@router.post(
+    "/cypher",
+    response_model=CypherOut,
+    summary="Run one read-only Cypher statement",
+    responses={
+        400: {"description": "refused by the read-only allowlist, or rejected by the database"},
+        413: {"description": "request body too large"},
+        503: {"description": "all user-Cypher slots busy (Retry-After), or no read-only credential"},
+        504: {"description": "time limit passed; the statement was cancelled in the database"},
+    },
+)
+async def post_cypher(
+    body: CypherIn, request: Request, settings: Annotated[ServiceSettings, Depends(get_settings)]
 ) -> CypherOut:
-    check_read_only(body.query)
-    pool: ThreadPoolExecutor = request.app.state.cypher_pool
-    future = pool.submit(
-        store.run_read_only,
-        body.query,
-        body.params,
-        timeout_s=settings.cypher_timeout_s,
-        max_rows=settings.cypher_max_rows,
-    )
+    gate: CypherGate = request.app.state.cypher
+    if gate.runner is None:
+        raise GraphUnavailable(f"user Cypher is off: {gate.why_off}")
+    query = check_read_only(body.query)
+    if not gate.slots.acquire(blocking=False):
+        raise GraphBusy(
+            f"{settings.cypher_concurrency} user Cypher statements are already running; retry shortly"
+        )
+    runner = gate.runner
+    handle = runner.open()
+
+    def work() -> CypherResult:
+        try:
+            return runner.run(handle, query, body.params)
+        finally:
+            handle.close()
+            gate.slots.release()
+
+    future = asyncio.get_running_loop().run_in_executor(gate.pool, work)
+    future.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved even after a 504
     try:
-        columns, rows, truncated = future.result(timeout=settings.cypher_timeout_s)
-    except FutureTimeout:
-        future.cancel()
+        result = await asyncio.wait_for(asyncio.shield(future), timeout=settings.cypher_timeout_s)
+    except TimeoutError:
+        handle.cancelled = True
+
+        def stop() -> None:
+            runner.terminate(query, older_than_s=settings.cypher_timeout_s * 0.5)
+            handle.close()
+
+        await asyncio.get_running_loop().run_in_executor(None, stop)
         raise QueryTimeout(
-            f"the query ran longer than {settings.cypher_timeout_s:g} s and was abandoned"
+            f"the query ran longer than {settings.cypher_timeout_s:g} s and was cancelled"
         ) from None
-    return CypherOut(columns=columns, rows=rows, truncated=truncated)
+    except QueryError:
+        raise
+    return CypherOut(
+        columns=result.columns, rows=result.rows, truncated=result.truncated, truncated_by=result.truncated_by
+    )

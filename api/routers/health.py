@@ -1,20 +1,22 @@
-"""``GET /health`` (liveness plus a graph round trip) and ``GET /stats``."""
+"""``GET /health`` (liveness, from memory: never waits on the database) and ``GET /stats``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bamboo import __version__
-from bamboo.api.deps import Store, Tags, View
+from bamboo.api.deps import Cache, Store, Tags, View
 
 router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, or degraded when the database has not answered for 10 s")
     version: str
     build_status: str | None
+    graph_version: str | None
+    seconds_since_graph_poll: float = Field(description="when the database last answered the poller")
 
 
 class Invariants(BaseModel):
@@ -40,12 +42,19 @@ class Stats(BaseModel):
 
 
 @router.get("/health", response_model=Health)
-def health(store: Store) -> Health:
-    return Health(status="ok", version=__version__, build_status=store.get_meta("build.status"))
+async def health(cache: Cache) -> Health:
+    since = cache.seconds_since_poll
+    return Health(
+        status="ok" if since < 10 else "degraded",
+        version=__version__,
+        build_status=cache.meta("build.status"),
+        graph_version=cache.meta("graph.version"),
+        seconds_since_graph_poll=round(since, 3),
+    )
 
 
 @router.get("/stats", response_model=Stats, summary="Counts, tag decisions and invariants")
-def stats(store: Store, view: View, tags: Tags) -> Stats:
+def stats(store: Store, cache: Cache, view: View, tags: Tags) -> Stats:
     by_source: dict[str, int] = {}
     for props in view.props.values():
         by_source[str(props.get("source"))] = by_source.get(str(props.get("source")), 0) + 1
@@ -66,7 +75,7 @@ def stats(store: Store, view: View, tags: Tags) -> Stats:
         votes=sum(len(v) for v in tags.votes_of.values()),
         visual=tally(0),
         common=tally(1),
-        build_status=store.get_meta("build.status"),
+        build_status=cache.meta("build.status"),
         graph_version=view.version,
         invariants=Invariants(
             ok=inv.ok,
