@@ -77,6 +77,7 @@ bench: install wordnet
 	$(PY) benchmarks/dedup.py
 	$(PY) benchmarks/cluster_margin.py
 	$(PY) benchmarks/votes.py
+	$(PY) benchmarks/cypher_isolation.py
 
 lint: install
 	$(PY) -m pip install -q ruff mypy

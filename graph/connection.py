@@ -118,7 +118,7 @@ def reader_credentials(settings: GraphSettings) -> tuple[str, tuple[str, str]] |
         if info is None or not info.reader_password:
             return None
         return info.uri, (info.reader_user, info.reader_password)
-    if settings.reader_user and settings.reader_password is not None:
+    if settings.reader_user and settings.reader_password and settings.reader_password.get_secret_value():
         assert settings.uri is not None
         return settings.uri, (settings.reader_user, settings.reader_password.get_secret_value())
     return None

@@ -20,7 +20,7 @@ from typing import Any, LiteralString, cast
 
 import neo4j
 import neo4j.graph
-from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from bamboo.errors import GraphUnavailable, QueryError, QueryTimeout
 
@@ -209,6 +209,8 @@ class UserCypher:
                 raise QueryTimeout(
                     f"the query ran longer than {limits.timeout_s:g} s and was cancelled"
                 ) from None
+            if isinstance(exc, AuthError):
+                raise GraphUnavailable(f"the database refused the read-only user: {exc.message}") from None
             if isinstance(exc, Neo4jError) and exc.code and "Timeout" in exc.code:
                 raise QueryTimeout(
                     f"the query ran longer than {limits.timeout_s:g} s and was cancelled"

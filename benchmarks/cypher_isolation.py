@@ -1,0 +1,145 @@
+"""Latency of the taxonomy endpoints while slow user Cypher statements run (issue #16's freeze).
+
+Prints p50 / p99 of ``GET /health`` and ``GET /concepts/{id}`` (goal: p99 < 100 ms) while
+``--slow`` clients keep sending a cross-product statement to ``POST /cypher`` (each runs to the
+time limit or is turned away with 503), against the same requests on the idle service measured in
+the same run (the baseline). Also prints how long the database kept burning CPU after each
+timeout (goal: 0 s, the statement is terminated in the database).
+
+The service runs as its own process (``bamboo serve``) over a fresh embedded store with WordNet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import neo4j
+
+from bamboo.graph.build import build_wordnet
+from bamboo.graph.embedded import EmbeddedServer, start_server, stop_server
+from bamboo.graph.store import GraphStore
+from bamboo.graph.wordnet import read_nouns
+
+SLOW = "MATCH (a:Concept), (b:Concept) WHERE a.gloss < b.gloss RETURN count(*) AS n"
+
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _latencies(url: str, seconds: float) -> list[float]:
+    out: list[float] = []
+    with httpx.Client(timeout=30) as client:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            for path in ("/health", "/concepts/wn:n02084071"):
+                t0 = time.perf_counter()
+                client.get(url + path).raise_for_status()
+                out.append(time.perf_counter() - t0)
+    return sorted(out)
+
+
+def _pct(xs: list[float], q: float) -> float:
+    return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seconds", type=float, default=12.0)
+    ap.add_argument("--slow", type=int, default=4, help="clients sending slow statements")
+    ap.add_argument("--timeout", type=float, default=4.0, help="the service's Cypher time limit")
+    args = ap.parse_args()
+
+    data = Path(tempfile.mkdtemp(prefix="bamboo-bench-"))
+    info = start_server(EmbeddedServer(data_dir=data, bolt_port=_port(), http_port=_port(), heap="2g"))
+    proc = None
+    try:
+        driver = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
+        build_wordnet(GraphStore(driver, info.database), read_nouns())
+        driver.close()
+        port = _port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BAMBOO_")}
+        env.update(
+            BAMBOO_GRAPH_DATA_DIR=str(data),
+            BAMBOO_GRAPH_BOLT_PORT=str(info.bolt_port),
+            BAMBOO_GRAPH_HTTP_PORT=str(info.http_port),
+            BAMBOO_CYPHER_TIMEOUT_S=str(args.timeout),
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bamboo.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        base = _latencies(url, args.seconds / 2)
+
+        stop = threading.Event()
+        statuses: dict[int, int] = {}
+
+        def hammer() -> None:
+            with httpx.Client(timeout=60) as client:
+                while not stop.is_set():
+                    code = client.post(f"{url}/cypher", json={"query": SLOW}).status_code
+                    statuses[code] = statuses.get(code, 0) + 1
+                    if code == 503:
+                        time.sleep(0.2)
+
+        threads = [threading.Thread(target=hammer, daemon=True) for _ in range(args.slow)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        loaded = _latencies(url, args.seconds)
+        stop.set()
+        for t in threads:
+            t.join(60)
+        time.sleep(1.5)
+        cpu0 = _cpu(info.pid)
+        time.sleep(3)
+        after = _cpu(info.pid) - cpu0
+
+        p99 = _pct(loaded, 0.99)
+        b50, b99 = _pct(base, 0.5), _pct(base, 0.99)
+        print(f"idle service:   p50 {b50:6.1f} ms  p99 {b99:6.1f} ms  ({len(base)} requests)")
+        print(
+            f"{args.slow} slow clients: p50 {_pct(loaded, 0.5):6.1f} ms  p99 {p99:6.1f} ms  "
+            f"({len(loaded)} requests)"
+            f"  goal p99 < 100 ms  {'OK' if p99 < 100 else 'MISSED'}  ratio to idle p99 "
+            f"{p99 / max(b99, 1e-6):.1f}x"
+        )
+        print(f"/cypher answers while loaded: {dict(sorted(statuses.items()))}")
+        print(f"database CPU in the 3 s after the last timeout: {after:.2f} s  goal 0 (statement terminated)")
+    finally:
+        if proc is not None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(30)
+        stop_server(data)
+
+
+if __name__ == "__main__":
+    main()
