@@ -162,3 +162,59 @@ def test_missing_database_is_a_clear_error(small: GraphStore) -> None:
     other = GraphStore(small.driver, "no_such_database_here")
     with pytest.raises(GraphUnavailable, match="no_such_database_here"):
         other.concept("wn:n02084071")
+
+
+def test_user_cypher_corpora(small: GraphStore, server: ServerInfo) -> None:
+    """The read and attack corpora through the validator and the reader, on each backend."""
+    from cypher_corpus import READS, attacks
+
+    from bamboo.errors import BambooError, QueryError
+    from bamboo.graph.readonly import check_read_only
+    from bamboo.graph.usercypher import CypherLimits, UserCypher
+
+    on_neo4j = os.environ.get("BAMBOO_TEST_NEO4J_URI") and small.database == os.environ.get(
+        "BAMBOO_TEST_NEO4J_DATABASE", "neo4j"
+    )
+    if on_neo4j:  # a reader-role user when given; else the admin in a READ transaction, which Neo4j enforces
+        uri = os.environ["BAMBOO_TEST_NEO4J_URI"]
+        auth = (
+            os.environ.get(
+                "BAMBOO_TEST_NEO4J_READER_USER", os.environ.get("BAMBOO_TEST_NEO4J_USER", "neo4j")
+            ),
+            os.environ.get("BAMBOO_TEST_NEO4J_READER_PASSWORD", os.environ["BAMBOO_TEST_NEO4J_PASSWORD"]),
+        )
+    else:
+        uri, auth = server.uri, (server.reader_user, server.reader_password)
+    runner = UserCypher(uri, auth, small.database, CypherLimits(timeout_s=10))
+    params = {
+        "id": "wn:n02084071",
+        "x": 1,
+        "list": [1, 2],
+        "ids": ["wn:n02084071"],
+        "n": 2,
+        "q": "CREATE (:X)",
+    }
+    before = content_hash(read_contents(small))
+    failed_reads = []
+    for statement in READS:
+        if on_neo4j and "create.uuid" in statement:
+            continue  # ArcadeDB's function; Neo4j has none by that name
+        handle = runner.open()
+        try:
+            runner.run(handle, check_read_only(statement), params)
+        except BambooError as exc:
+            failed_reads.append((statement, str(exc)))
+        finally:
+            handle.close()
+    assert not failed_reads
+    for statement in attacks():
+        try:
+            canonical = check_read_only(statement)
+        except QueryError:
+            continue
+        handle = runner.open()
+        try:
+            runner.run(handle, canonical, params)
+        finally:
+            handle.close()
+    assert content_hash(read_contents(small)) == before
