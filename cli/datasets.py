@@ -21,7 +21,7 @@ def datasets(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List dataset loaders with per-dataset counts: classes, mapped by id, by lemma, linked, pending."""
+    """List dataset loaders with counts: classes, by id, by name (lemma or sense), linked, pending."""
     with open_store(ctx) as store:
         counts = store.dataset_method_counts()
     rows = []
@@ -35,7 +35,7 @@ def datasets(
                 "imported": name in counts,
                 "classes": sum(by.values()),
                 "by_id": by.get("wnid", 0) + by.get("synset", 0) + by.get("mid", 0),
-                "by_lemma": by.get("lemma", 0),
+                "by_lemma": by.get("lemma", 0) + by.get("sense", 0),
                 "linked": sum(v for k, v in by.items() if k.startswith("link")),
                 "pending": by.get("pending", 0),
             }

@@ -26,7 +26,7 @@ from bamboo.graph.invariants import check_invariants, read_contents
 from bamboo.graph.snapshot import write_snapshot
 from bamboo.graph.stats import graph_stats
 from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import read_nouns
+from bamboo.graph.wordnet import read_nouns, read_sense_index
 from bamboo.loaders import LabelSet, create_loader, find_available, package_folders
 
 console = Console(soft_wrap=True)
@@ -88,7 +88,7 @@ def build(
             imaged = {f"wn:{c.wnid}" for ls in label_sets for c in ls.classes if c.wnid} | {
                 r["concept"] for r in store.all_dataset_classes() if r["method"] == "wnid"
             }
-            mapper = ClassMapper(store.all_concepts(), store.all_is_a(), imaged)
+            mapper = ClassMapper(store.all_concepts(), store.all_is_a(), imaged, read_sense_index(wordnet))
             for ls in label_sets:
                 started = time.perf_counter()
                 r = import_label_set(store, ls, mapper)

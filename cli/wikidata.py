@@ -134,3 +134,49 @@ def eval_linking(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     console.print(f"saved {out}", highlight=False)
+
+
+@eval_app.command("mapping")
+def eval_mapping(
+    gold: Annotated[Path, typer.Argument(help="dataset<TAB>class<TAB>wnid[<TAB>exact|parent] lines.")],
+    detection: Annotated[
+        str, typer.Option(help="Comma-separated gold datasets whose classes are objects (detection).")
+    ] = "",
+    imaged: Annotated[
+        Path | None, typer.Option(help="A file of wnids with images (e.g. ImageNet-1K's), one per line.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with every error).")] = False,
+    wordnet: Annotated[Path | None, typer.Option(envvar="BAMBOO_WORDNET", help="WordNet 3.0 folder.")] = None,
+) -> None:
+    """Exact-synset accuracy, coverage and placement of name-only class mapping against a gold list."""
+    from bamboo.graph.datasets import ClassMapper
+    from bamboo.graph.mapping_eval import evaluate_mapping, read_gold
+    from bamboo.graph.wordnet import read_nouns, read_sense_index
+    from bamboo.loaders.base import read_lines
+
+    rows = read_gold(gold)  # a bad file stops here, before WordNet is read
+    with_images = {f"wn:{line.strip()}" for _, line in read_lines(imaged)} if imaged else set()
+    nouns = read_nouns(wordnet)
+    mapper = ClassMapper(
+        [{"id": c["id"], **c["props"]} for c in nouns.concepts],
+        nouns.edges,
+        with_images,
+        read_sense_index(wordnet),
+    )
+    tasks = {name.strip(): "detection" for name in detection.split(",") if name.strip()}
+    scores = evaluate_mapping(rows, mapper, tasks=tasks)
+    if as_json:
+        console.print(json.dumps([s.as_dict() for s in scores]), highlight=False, soft_wrap=True)
+        return
+    table = Table("dataset", "exact rows", "accuracy", "coverage", "review", "parent rows", "placement WuP")
+    for s in scores:
+        table.add_row(
+            s.dataset,
+            str(s.exact_total),
+            f"{s.accuracy:.3f}",
+            f"{s.coverage:.3f}",
+            str(s.review),
+            str(s.parent_total),
+            f"{s.placement:.3f}" if s.parent_total else "-",
+        )
+    (console if console.is_terminal else Console(width=110)).print(table)

@@ -198,7 +198,7 @@ MERGE (d:Dataset {name: $name})
 SET d += $props
 """
 
-# $rows: [{index, raw_name, concept, method, confidence}]
+# $rows: [{index, raw_name, concept, method, confidence, note, review, alternatives}]
 # Run after DELETE_HAS_CLASS in the same transaction: CREATE, since MERGE from one dataset node
 # would scan its edges for every row.
 CREATE_HAS_CLASS = """
@@ -206,7 +206,8 @@ MATCH (d:Dataset {name: $name})
 UNWIND $rows AS row
 MATCH (c:Concept {id: row.concept})
 CREATE (d)-[:HAS_CLASS {index: row.index, raw_name: row.raw_name, method: row.method,
-                        confidence: row.confidence}]->(c)
+                        confidence: row.confidence, note: row.note, review: row.review,
+                        alternatives: row.alternatives}]->(c)
 """
 
 DATASETS = """

@@ -28,6 +28,12 @@ def _batches(rows: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dic
         yield rows[start : start + size]
 
 
+def _bump_graph_version(tx: neo4j.ManagedTransaction, why: str) -> None:
+    """Every write that changes the graph sets a new ``graph.version`` in its own transaction, so a
+    running service reloads its view within a second (the one mechanism for all writers)."""
+    tx.run(cypher.SET_META, key="graph.version", value=f"{why}:{uuid.uuid4().hex}").consume()
+
+
 class GraphStore:
     """Reads and writes of the label system.
 
@@ -176,7 +182,7 @@ class GraphStore:
             tx.run(cypher.DELETE_EVIDENCE, name=name).consume()
             for chunk in _batches(evidence, batch_size):
                 tx.run(cypher.CREATE_EVIDENCE, name=name, rows=list(chunk)).consume()
-            tx.run(cypher.SET_META, key="graph.version", value=f"dataset:{name}:{uuid.uuid4().hex}").consume()
+            _bump_graph_version(tx, f"dataset:{name}")
 
         self._write_tx(work)
 
@@ -228,6 +234,8 @@ class GraphStore:
                 tx.run(cypher.SET_CLASS_LINK, rows=list(chunk)).consume()
             for chunk in _batches(proposed, batch_size):
                 tx.run(cypher.PROPOSE_PENDING, rows=list(chunk), pending=pending).consume()
+            if placed or proposed:
+                _bump_graph_version(tx, "link")
 
         self._write_tx(work)
 

@@ -187,3 +187,34 @@ def read_nouns(path: str | os.PathLike[str] | None = None, *, cache_dir: Path | 
     concepts.sort(key=lambda r: r["id"])
     edges.sort(key=lambda r: (r["child"], r["parent"]))
     return WordNetNouns(concepts=concepts, edges=edges)
+
+
+def read_sense_index(path: str | os.PathLike[str] | None = None) -> dict[str, list[tuple[str, int]]]:
+    """Each noun lemma's synsets in WordNet's sense order, with their tag counts.
+
+    ``index.noun`` lists a lemma's synsets most frequent first; ``cntlist.rev`` gives the number of
+    times each sense was tagged in the semantic concordances (0 when absent). Keys are
+    :func:`bamboo.graph.search.normalize`-d lemmas; values ``[(concept id, tag count), ...]``.
+    """
+    from bamboo.graph.search import normalize
+
+    dict_dir = find_wordnet_dir(path)
+    counts: dict[tuple[str, int], int] = {}
+    cntlist = dict_dir / "cntlist.rev"
+    if cntlist.is_file():
+        for line in cntlist.read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = line.split()
+            if len(parts) == 3 and "%1:" in parts[0]:
+                counts[(parts[0].split("%", 1)[0], int(parts[1]))] = int(parts[2])
+    senses: dict[str, list[tuple[str, int]]] = {}
+    for line in (dict_dir / "index.noun").read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line or line.startswith(" "):
+            continue  # the licence header
+        parts = line.split()
+        lemma, n_synsets, n_pointers = parts[0], int(parts[2]), int(parts[3])
+        offsets = parts[4 + n_pointers + 2 : 4 + n_pointers + 2 + n_synsets]
+        senses[normalize(lemma)] = [
+            (concept_id_for_offset(int(off)), counts.get((lemma, rank), 0))
+            for rank, off in enumerate(offsets, 1)
+        ]
+    return senses

@@ -19,7 +19,10 @@ from conftest import SHARED_DATA
 
 @pytest.fixture(scope="module")
 def mapper(wordnet_nouns: WordNetNouns) -> ClassMapper:
-    return ClassMapper([{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts], wordnet_nouns.edges)
+    from bamboo.graph.wordnet import read_sense_index
+
+    concepts = [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts]
+    return ClassMapper(concepts, wordnet_nouns.edges, sense_index=read_sense_index())
 
 
 def test_registry() -> None:
@@ -65,8 +68,13 @@ def test_mapping_evidence_order(mapper: ClassMapper) -> None:
     assert mapper.map("x", RawClass(1, "tabby cat", synset="tabby.n.01")).concept == "wn:n02123045"
     lemma = mapper.map("x", RawClass(2, "golden retriever"))
     assert (lemma.concept, lemma.method, lemma.confidence) == ("wn:n02099601", "lemma", 0.9)
-    ambiguous = mapper.map("x", RawClass(3, "crane"))  # bird or machine: not forced
-    assert ambiguous.method == "pending" and ambiguous.concept == "ds:x:3" and "senses" in ambiguous.note
+    ambiguous = mapper.map("x", RawClass(3, "crane"))  # several senses: chosen from evidence, with why
+    assert ambiguous.method == "sense" and ambiguous.concept.startswith("wn:")
+    assert (
+        "sense " in ambiguous.note
+        and ambiguous.alternatives
+        and ambiguous.concept not in ambiguous.alternatives
+    )
     unknown = mapper.map("x", RawClass(4, "Folland Gnat"))
     assert unknown.method == "pending" and unknown.note == "no WordNet lemma"
     bad = mapper.map("x", RawClass(5, "n99999999", wnid="n99999999"))
@@ -84,17 +92,31 @@ def test_dataset_domain_chooses_senses(mapper: ClassMapper) -> None:
     assert mapper.map("pets", RawClass(1, "Bengal")).concept == "wn:n08710535"  # without a domain
 
 
-def test_imaged_sense_breaks_ties(wordnet_nouns: WordNetNouns) -> None:
+def test_senses_chosen_from_evidence(wordnet_nouns: WordNetNouns, mapper: ClassMapper) -> None:
+    from bamboo.graph.wordnet import read_sense_index
+
+    person = mapper.map("coco", RawClass(0, "person"))  # 3 senses; the first is by far the most tagged
+    assert (person.concept, person.method) == ("wn:n00007846", "sense") and "tagged" in person.note
     concepts = [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts]
-    plain = ClassMapper(concepts, wordnet_nouns.edges)
-    assert plain.map("coco", RawClass(0, "person")).method == "pending"  # 3 senses
-    imaged = ClassMapper(concepts, wordnet_nouns.edges, imaged={"wn:n00007846", "wn:n02084071"})
-    person = imaged.map("coco", RawClass(0, "person"))
-    assert (person.concept, person.confidence, person.note) == (
-        "wn:n00007846",
-        0.75,
-        "the one sense with ImageNet images",
+    imaged = ClassMapper(
+        concepts, wordnet_nouns.edges, imaged={"wn:n00007846"}, sense_index=read_sense_index()
     )
+    assert "ImageNet images" in imaged.map("coco", RawClass(0, "person")).note
+    # A detection dataset's classes are objects: COCO's book is the bound pages, not the written work.
+    names = ["laptop", "book", "clock", "vase"]
+    classes = [RawClass(i, n) for i, n in enumerate(names)]
+    book = mapper.map_all("coco", classes, task="detection")[1]
+    assert book.concept == "wn:n02870092" and book.method == "sense"
+    assert mapper.map("lib", RawClass(0, "book")).concept == "wn:n06410904"  # alone: the most frequent sense
+
+
+def test_name_forms_and_qualifiers(mapper: ClassMapper) -> None:
+    phone = mapper.map("coco", RawClass(0, "cell phone"))  # WordNet has "cellphone"
+    assert (phone.concept, phone.note) == ("wn:n02992529", "joined form")
+    seal = mapper.map("oid", RawClass(1, "Seal (Animal)"))
+    assert seal.concept in mapper.ancestors(seal.concept) and "wn:n00015388" in mapper.ancestors(seal.concept)
+    jaguar = mapper.map("oid", RawClass(2, "Jaguar (Vehicle)"))  # WordNet's jaguar is only the cat
+    assert jaguar.method == "pending" and "kind of 'vehicle'" in jaguar.note
 
 
 def test_dataset_hierarchy_becomes_evidence(
@@ -166,7 +188,7 @@ def test_import_is_idempotent_and_loses_nothing(
     )
     report = import_label_set(store, ls, mapper)
     assert report.classes == 4 == sum(report.by_method.values())
-    assert report.by_method == {"wnid": 1, "lemma": 1, "pending": 2}
+    assert report.by_method == {"wnid": 1, "lemma": 1, "sense": 1, "pending": 1}
 
     def classes() -> list[tuple[str, int, str]]:
         return sorted((r["dataset"], r["index"], r["concept"]) for r in store.all_dataset_classes())
@@ -178,12 +200,14 @@ def test_import_is_idempotent_and_loses_nothing(
     assert (content_hash(contents), classes(), store.all_evidence()) == first
     assert check_invariants(contents).ok
     classes = store.dataset_classes("toy")
+    crane = classes[2]["concept"]
     assert [(c["index"], c["concept"], c["method"]) for c in classes] == [
         (0, "wn:n02084071", "wnid"),
         (1, "wn:n02099601", "lemma"),
-        (2, "ds:toy:2", "pending"),
+        (2, crane, "sense"),
         (3, "ds:toy:3", "pending"),
     ]
+    assert crane.startswith("wn:")
     assert [r.id for r in store.parents("ds:toy:3")] == [PENDING_ID]
     assert store.concept("ds:toy:3").extra["review"] == "pending"
 

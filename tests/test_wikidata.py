@@ -327,7 +327,10 @@ def test_link_pending_places_sure_links_and_proposes_the_rest(
     )
     before = import_label_set(store, ls, mapper)
     assert before.by_method == {"pending": 3, "lemma": 1}
+    version = store.get_metas(["graph.version"])["graph.version"]
     report = link_pending(store, embedder=embedder, nlp=nlp, candidates=below)
+    # The running API sees what linking did: it bumps graph.version like every graph write.
+    assert store.get_metas(["graph.version"])["graph.version"] != version
     assert (report.pending, report.placed + report.proposed + report.unresolved) == (3, 3)
     assert [p.id for p in store.parents("ds:zoo:1")] != [PENDING_ID]
     (terrier_parent,) = store.parents("ds:zoo:1")

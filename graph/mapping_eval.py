@@ -1,0 +1,128 @@
+"""Measure how dataset class names are mapped onto WordNet, against a gold list.
+
+Gold files are tab-separated, one class per line: ``dataset<TAB>class name<TAB>wnid`` with an
+optional fourth column ``exact`` (default: the class *is* that synset) or ``parent`` (WordNet lacks
+the class; the wnid is its right parent). Lines starting with ``#`` are comments. Each gold
+dataset's classes are mapped by name only (no wnid), in file order, exactly as an import maps
+them (:meth:`bamboo.graph.datasets.ClassMapper.map_all`), and scored:
+
+* **exact accuracy**: ``exact`` rows mapped to their gold synset;
+* **coverage**: ``exact`` rows mapped to some WordNet synset (not left pending);
+* **review rate**: mapped rows flagged for review;
+* **placement Wu-Palmer**: for ``parent`` rows, the similarity between the gold parent and the
+  concept the class was mapped to (0 when it stayed pending).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bamboo.graph.datasets import ClassMapper
+from bamboo.loaders.base import MalformedFile, RawClass, read_lines
+
+__all__ = ["GoldClass", "MappingScore", "evaluate_mapping", "read_gold"]
+
+
+@dataclass(frozen=True)
+class GoldClass:
+    dataset: str
+    name: str
+    concept: str
+    kind: str  # "exact" or "parent"
+
+
+@dataclass
+class MappingScore:
+    dataset: str
+    exact_total: int = 0
+    exact_correct: int = 0
+    covered: int = 0
+    review: int = 0
+    parent_total: int = 0
+    parent_wup: float = 0.0
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (name, gold, got)
+
+    @property
+    def accuracy(self) -> float:
+        return self.exact_correct / self.exact_total if self.exact_total else 0.0
+
+    @property
+    def coverage(self) -> float:
+        return self.covered / self.exact_total if self.exact_total else 0.0
+
+    @property
+    def placement(self) -> float:
+        return self.parent_wup / self.parent_total if self.parent_total else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "dataset": self.dataset,
+            "exact": self.exact_total,
+            "accuracy": round(self.accuracy, 4),
+            "coverage": round(self.coverage, 4),
+            "review": self.review,
+            "parent_rows": self.parent_total,
+            "placement_wu_palmer": round(self.placement, 4),
+            "errors": [list(e) for e in self.errors],
+        }
+
+
+def read_gold(path: Path) -> list[GoldClass]:
+    """Parse a gold file.
+
+    Raises:
+        MalformedFile: a line without three or four tab-separated fields, a bad wnid or kind.
+    """
+    out = []
+    for line_no, line in read_lines(path):
+        if line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) not in (3, 4):
+            raise MalformedFile(
+                path, line_no, f"expected dataset<TAB>class<TAB>wnid[<TAB>kind], got {line!r}"
+            )
+        dataset, name, wnid = (p.strip() for p in parts[:3])
+        kind = parts[3].strip() if len(parts) == 4 else "exact"
+        if not (len(wnid) == 9 and wnid[0] == "n" and wnid[1:].isdigit()):
+            raise MalformedFile(path, line_no, f"{wnid!r} is not a WordNet noun id such as n02084071")
+        if kind not in ("exact", "parent"):
+            raise MalformedFile(path, line_no, f"kind must be exact or parent, not {kind!r}")
+        if not dataset or not name:
+            raise MalformedFile(path, line_no, "empty dataset or class name")
+        out.append(GoldClass(dataset, name, f"wn:{wnid}", kind))
+    if not out:
+        raise MalformedFile(path, None, "no gold rows")
+    return out
+
+
+def evaluate_mapping(
+    gold: list[GoldClass], mapper: ClassMapper, *, tasks: dict[str, str] | None = None
+) -> list[MappingScore]:
+    """Map each gold dataset's names and score them (see the module docstring)."""
+    by_dataset: dict[str, list[GoldClass]] = defaultdict(list)
+    for row in gold:
+        by_dataset[row.dataset].append(row)
+    scores = []
+    for dataset, rows in by_dataset.items():
+        classes = [RawClass(i, row.name) for i, row in enumerate(rows)]
+        mapped = mapper.map_all(dataset, classes, task=(tasks or {}).get(dataset, ""))
+        score = MappingScore(dataset)
+        for row, m in zip(rows, mapped, strict=True):
+            if not m.pending and m.review:
+                score.review += 1
+            if row.kind == "exact":
+                score.exact_total += 1
+                score.covered += not m.pending
+                if m.concept == row.concept:
+                    score.exact_correct += 1
+                else:
+                    score.errors.append((row.name, row.concept, m.concept))
+            else:
+                score.parent_total += 1
+                if not m.pending:
+                    score.parent_wup += mapper.wu_palmer(m.concept, row.concept)
+        scores.append(score)
+    return scores

@@ -1,0 +1,116 @@
+"""Choose which WordNet sense a dataset class name means, from evidence, and say why.
+
+A class whose name is a WordNet lemma *is* one of that lemma's synsets; when the lemma has several,
+each candidate is scored on evidence that is recorded with the choice:
+
+* WordNet's sense order and tag counts (how often each sense was tagged in the concordances);
+* imageability: the sense has ImageNet-21K images (datasets name it by wnid), and its
+  lexicographer file holds physical things (animals, artifacts, food, plants, objects, people);
+* the dataset's task: every class of a detection dataset is an object, so physical senses gain;
+* the dataset's other classes: the Wu-Palmer similarity to the classes listed next to it
+  (COCO's *mouse* sits between *laptop* and *remote*), when the list is not alphabetical, and the
+  share of the dataset's settled classes in the candidate's lexicographer file.
+
+The margin between the best and the second score sets the confidence; a small margin keeps the
+choice but flags it for review, with the alternatives.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bamboo.graph.link.lexicon import Lexicon
+
+__all__ = ["PHYSICAL_LEXNAMES", "SenseChoice", "SenseContext", "choose_sense"]
+
+PHYSICAL_LEXNAMES = frozenset(
+    {"noun.animal", "noun.artifact", "noun.food", "noun.plant", "noun.object", "noun.body", "noun.person"}
+)
+REVIEW_MARGIN = 0.35
+
+_W_PRIOR, _W_FREQ, _W_IMAGED, _W_PHYSICAL, _W_NEIGHBOURS, _W_LEXNAME = 1.5, 1.0, 0.5, 0.6, 2.0, 1.0
+_W_OBJECT = 1.5  # extra for a physical sense when every class is an object
+
+
+@dataclass(frozen=True)
+class SenseContext:
+    """What the rest of the dataset says: settled neighbours and the lexicographer-file mix."""
+
+    neighbours: tuple[str, ...] = ()
+    lexname_share: tuple[tuple[str, float], ...] = ()
+    objects: bool = False  # every class is a physical object (a detection dataset)
+
+    @classmethod
+    def of(
+        cls,
+        settled: Sequence[str | None],
+        position: int,
+        lexicon: Lexicon,
+        *,
+        ordered: bool,
+        objects: bool = False,
+    ) -> SenseContext:
+        near: list[str] = []
+        if ordered:
+            for offset in (-1, 1, -2, 2, -3, 3):
+                j = position + offset
+                if 0 <= j < len(settled) and settled[j] and settled[j] in lexicon.concepts:
+                    near.append(settled[j])  # type: ignore[arg-type]
+        counts = Counter(
+            str(lexicon.concepts[c].get("lexname")) for c in settled if c and c in lexicon.concepts
+        )
+        total = sum(counts.values()) or 1
+        return cls(tuple(near), tuple((k, v / total) for k, v in counts.items()), objects)
+
+
+@dataclass(frozen=True)
+class SenseChoice:
+    concept: str
+    confidence: float
+    evidence: str
+    alternatives: tuple[str, ...]
+    review: bool
+
+
+def choose_sense(
+    candidates: Sequence[str],
+    lexicon: Lexicon,
+    imaged: frozenset[str],
+    context: SenseContext,
+    tag_counts: Mapping[str, int] | None = None,
+) -> SenseChoice:
+    """The best of ``candidates`` (in WordNet sense order) with its evidence; see the module doc."""
+    share = dict(context.lexname_share)
+    counts = tag_counts or {}
+    total = sum(counts.get(c, 0) + 1 for c in candidates)
+    scored: list[tuple[float, int, str, list[str]]] = []
+    for rank, cid in enumerate(candidates):
+        lexname = str(lexicon.concepts.get(cid, {}).get("lexname"))
+        why = [f"sense {rank + 1} of {len(candidates)}"]
+        score = _W_PRIOR / (1 + rank) + _W_FREQ * (counts.get(cid, 0) + 1) / total
+        if counts.get(cid):
+            why.append(f"tagged {counts[cid]}x")
+        if cid in imaged:
+            score += _W_IMAGED
+            why.append("ImageNet images")
+        if lexname in PHYSICAL_LEXNAMES:
+            score += _W_PHYSICAL + (_W_OBJECT if context.objects else 0.0)
+            why.append(lexname)
+        if context.neighbours:
+            sims = sorted((lexicon.wu_palmer(cid, n) for n in context.neighbours), reverse=True)[:3]
+            mean = sum(sims) / len(sims)
+            score += _W_NEIGHBOURS * mean
+            why.append(f"neighbours {mean:.2f}")
+        if share.get(lexname):
+            score += _W_LEXNAME * share[lexname]
+            why.append(f"{share[lexname]:.0%} of the dataset in {lexname}")
+        scored.append((score, -rank, cid, why))
+    scored.sort(reverse=True)
+    best, second = scored[0], scored[1] if len(scored) > 1 else None
+    margin = best[0] - second[0] if second else 1.0
+    confidence = round(min(0.85, 0.5 + margin / 2), 3)
+    alternatives = tuple(s[2] for s in scored[1:4])
+    evidence = "; ".join(best[3]) + f"; margin {margin:.2f}"
+    return SenseChoice(best[2], confidence, evidence, alternatives, review=margin < REVIEW_MARGIN)
