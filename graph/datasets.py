@@ -122,9 +122,10 @@ class ClassMapper:
         out = list(first)
         for _round in range(2):
             settled = [None if m.pending else m.concept for m in out]
+            mix = SenseContext.lexname_mix(settled, self._lexicon)
             for i in ambiguous:
                 context = SenseContext.of(
-                    settled, i, self._lexicon, ordered=ordered, objects=task == "detection"
+                    settled, i, self._lexicon, ordered=ordered, mix=mix, objects=task == "detection"
                 )
                 out[i] = self.map(dataset, classes[i], domain, context=context)
         return out

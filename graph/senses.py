@@ -4,8 +4,8 @@ A class whose name is a WordNet lemma *is* one of that lemma's synsets; when the
 each candidate is scored on evidence that is recorded with the choice:
 
 * WordNet's sense order and tag counts (how often each sense was tagged in the concordances);
-* imageability: the sense has ImageNet-21K images (datasets name it by wnid), and its
-  lexicographer file holds physical things (animals, artifacts, food, plants, objects, people);
+* imageability: the sense has ImageNet images (datasets name it by wnid), and its lexicographer
+  file holds physical things (animals, artifacts, food, plants, objects, bodies, people);
 * the dataset's task: every class of a detection dataset is an object, so physical senses gain;
 * the dataset's other classes: the Wu-Palmer similarity to the classes listed next to it
   (COCO's *mouse* sits between *laptop* and *remote*), when the list is not alphabetical, and the
@@ -23,8 +23,12 @@ from dataclasses import dataclass
 
 from bamboo.graph.link.lexicon import Lexicon
 
-__all__ = ["PHYSICAL_LEXNAMES", "SenseChoice", "SenseContext", "choose_sense"]
+__all__ = ["PHYSICAL_LEXNAMES", "PHYSICAL_OBJECT", "SenseChoice", "SenseContext", "choose_sense"]
 
+PHYSICAL_OBJECT = "wn:n00002684"  # object, physical object
+# Lexicographer files of things a camera can see. (Being under *object* is not enough: WordNet puts
+# broadcasting and written works under artifact.) A noun.Tops synset counts when it is an object
+# (person.n.01, animal.n.01).
 PHYSICAL_LEXNAMES = frozenset(
     {"noun.animal", "noun.artifact", "noun.food", "noun.plant", "noun.object", "noun.body", "noun.person"}
 )
@@ -42,6 +46,15 @@ class SenseContext:
     lexname_share: tuple[tuple[str, float], ...] = ()
     objects: bool = False  # every class is a physical object (a detection dataset)
 
+    @staticmethod
+    def lexname_mix(settled: Sequence[str | None], lexicon: Lexicon) -> tuple[tuple[str, float], ...]:
+        """The share of the settled classes in each lexicographer file (computed once per round)."""
+        counts = Counter(
+            str(lexicon.concepts[c].get("lexname")) for c in settled if c and c in lexicon.concepts
+        )
+        total = sum(counts.values()) or 1
+        return tuple((k, v / total) for k, v in counts.items())
+
     @classmethod
     def of(
         cls,
@@ -50,6 +63,7 @@ class SenseContext:
         lexicon: Lexicon,
         *,
         ordered: bool,
+        mix: tuple[tuple[str, float], ...] = (),
         objects: bool = False,
     ) -> SenseContext:
         near: list[str] = []
@@ -58,11 +72,7 @@ class SenseContext:
                 j = position + offset
                 if 0 <= j < len(settled) and settled[j] and settled[j] in lexicon.concepts:
                     near.append(settled[j])  # type: ignore[arg-type]
-        counts = Counter(
-            str(lexicon.concepts[c].get("lexname")) for c in settled if c and c in lexicon.concepts
-        )
-        total = sum(counts.values()) or 1
-        return cls(tuple(near), tuple((k, v / total) for k, v in counts.items()), objects)
+        return cls(tuple(near), mix, objects)
 
 
 @dataclass(frozen=True)
@@ -95,9 +105,11 @@ def choose_sense(
         if cid in imaged:
             score += _W_IMAGED
             why.append("ImageNet images")
-        if lexname in PHYSICAL_LEXNAMES:
+        if lexname in PHYSICAL_LEXNAMES or (
+            lexname == "noun.Tops" and PHYSICAL_OBJECT in lexicon.ancestors(cid)
+        ):
             score += _W_PHYSICAL + (_W_OBJECT if context.objects else 0.0)
-            why.append(lexname)
+            why.append(f"physical object ({lexname})")
         if context.neighbours:
             sims = sorted((lexicon.wu_palmer(cid, n) for n in context.neighbours), reverse=True)[:3]
             mean = sum(sims) / len(sims)

@@ -1,0 +1,102 @@
+"""Quality of name-only class mapping (sense choice), on gold lists, against the first-sense baseline.
+
+Gold sets:
+
+* ``benchmarks/gold/coco-80.tsv``: COCO's 80 detection classes, synsets checked by hand;
+* ImageNet-21K names: every ImageNet-21K (fall 2011) synset's first lemma, mapped by name alone, its
+  wnid being the answer (built here from timm's ``imagenet_synset_to_lemma.txt``). The names are
+  given in alphabetical order, so the list order leaks nothing; ``imaged`` is ImageNet-1K only (the
+  answers must not be given away by "has ImageNet-21K images"). Scored over all names and over the
+  ambiguous ones (two or more noun senses), which is where sense choice matters.
+
+Prints exact-synset accuracy and coverage beside the baseline run in the same process: the most
+frequent WordNet sense (the first in ``index.noun``), the classic word-sense baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from bamboo.graph.datasets import ClassMapper
+from bamboo.graph.mapping_eval import GoldClass, evaluate_mapping, read_gold
+from bamboo.graph.search import normalize
+from bamboo.graph.wordnet import read_nouns, read_sense_index
+
+HERE = Path(__file__).resolve().parent
+LABELSETS = HERE.parents[1] / "shared" / "data" / "labelsets"
+
+
+def _timm_file(name: str) -> Path | None:
+    if (LABELSETS / f"timm__{name}").exists():
+        return LABELSETS / f"timm__{name}"
+    try:
+        import timm.data
+
+        path = Path(timm.data.__file__).parent / "_info" / name
+        return path if path.exists() else None
+    except ImportError:
+        return None
+
+
+def first_sense_accuracy(gold: list[GoldClass], senses: dict[str, list[tuple[str, int]]]) -> float:
+    hits = 0
+    exact = [g for g in gold if g.kind == "exact"]
+    for g in exact:
+        found = senses.get(normalize(g.name)) or []
+        hits += bool(found) and found[0][0] == g.concept
+    return hits / len(exact) if exact else 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.parse_args()
+    t0 = time.perf_counter()
+    nouns = read_nouns()
+    senses = read_sense_index()
+    one_k = _timm_file("imagenet_synsets.txt")
+    imaged = {f"wn:{w.strip()}" for w in one_k.read_text().split()} if one_k else set()
+    mapper = ClassMapper([{"id": c["id"], **c["props"]} for c in nouns.concepts], nouns.edges, imaged, senses)
+    print(f"WordNet, sense index and mapper ready in {time.perf_counter() - t0:.1f} s")
+
+    sets: list[tuple[str, list[GoldClass], dict[str, str]]] = [
+        ("coco-80 (hand-checked)", read_gold(HERE / "gold" / "coco-80.tsv"), {"coco": "detection"})
+    ]
+    lemmas = _timm_file("imagenet_synset_to_lemma.txt")
+    if lemmas:
+        rows = []
+        for line in lemmas.read_text().splitlines():
+            wnid, _, names = line.partition("\t")
+            name = names.split(",")[0].strip()
+            if wnid.startswith("n") and name:
+                rows.append(GoldClass("imagenet-21k-names", name, f"wn:{wnid}", "exact"))
+        rows.sort(key=lambda g: (g.name.lower(), g.concept))
+        ambiguous = [
+            GoldClass("imagenet-21k-ambiguous", g.name, g.concept, g.kind)
+            for g in rows
+            if len(senses.get(normalize(g.name), [])) > 1
+        ]
+        sets.append(("imagenet-21k names", rows, {}))
+        sets.append(("imagenet-21k ambiguous names", ambiguous, {}))
+    else:
+        print("timm's imagenet_synset_to_lemma.txt not found: ImageNet-21K gold skipped")
+
+    print(
+        f"{'gold set':32} {'n':>6} {'accuracy':>9} {'coverage':>9} {'review':>7}  {'first sense':>11}  ratio"
+    )
+    for title, gold, tasks in sets:
+        t1 = time.perf_counter()
+        (score,) = evaluate_mapping(gold, mapper, tasks=tasks)
+        base = first_sense_accuracy(gold, senses)
+        print(
+            f"{title:32} {score.exact_total:6d} {score.accuracy:9.3f} {score.coverage:9.3f} "
+            f"{score.review:7d}  {base:11.3f}  {score.accuracy / base if base else float('nan'):.2f}x"
+            f"   ({time.perf_counter() - t1:.1f} s)"
+        )
+        if score.errors and len(score.errors) <= 12:
+            print("   errors:", ", ".join(f"{n} -> {got}" for n, _, got in score.errors))
+
+
+if __name__ == "__main__":
+    main()
