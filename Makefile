@@ -78,6 +78,7 @@ bench: install wordnet
 	$(PY) benchmarks/cluster_margin.py
 	$(PY) benchmarks/votes.py
 	$(PY) benchmarks/cypher_isolation.py
+	$(PY) benchmarks/mapping.py
 
 lint: install
 	$(PY) -m pip install -q ruff mypy

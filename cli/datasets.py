@@ -1,8 +1,12 @@
-"""``bamboo datasets``: the dataset loaders and, after a build, what each dataset's classes map to."""
+"""``bamboo datasets`` (the loaders and what each dataset's classes map to) and ``bamboo import``
+(a user's own class list, through the same pipeline as the registered datasets)."""
 
 from __future__ import annotations
 
+import csv
 import json
+import re
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,8 +14,10 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from bamboo.cli._app import app
-from bamboo.cli.graph import open_store
+from bamboo.cli.graph import dataset_mapper, open_store
+from bamboo.errors import ConfigurationError
 from bamboo.loaders import create_loader, list_loaders
+from bamboo.loaders.base import LabelSet, MalformedFile, RawClass, read_lines
 
 console = Console(soft_wrap=True)
 
@@ -21,17 +27,19 @@ def datasets(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List dataset loaders with counts: classes, by id, by name (lemma or sense), linked, pending."""
+    """List dataset loaders and imported datasets with counts: classes, by id, by name (lemma or
+    sense), linked, pending."""
     with open_store(ctx) as store:
         counts = store.dataset_method_counts()
+        tasks = {d["name"]: d.get("task") for d in store.datasets()}
     rows = []
-    for name in list_loaders():
-        loader = create_loader(name)
+    registered = list_loaders()
+    for name in [*registered, *sorted(set(counts) - set(registered))]:
         by = counts.get(name, {})
         rows.append(
             {
                 "dataset": name,
-                "task": loader.task,
+                "task": create_loader(name).task if name in registered else tasks.get(name, ""),
                 "imported": name in counts,
                 "classes": sum(by.values()),
                 "by_id": by.get("wnid", 0) + by.get("synset", 0) + by.get("mid", 0),
@@ -58,3 +66,80 @@ def datasets(
             ),
         )
     (console if console.is_terminal else Console(width=110)).print(table)
+
+
+def read_class_file(path: Path) -> list[RawClass]:
+    """A user's class list: COCO-format JSON (``categories``), CSV ``name[,description]`` (an
+    optional ``name`` header), or one name per line.
+
+    Raises:
+        MalformedFile: with the file and line of the first problem.
+    """
+    from bamboo.loaders.coco import CocoCategoriesLoader
+    from bamboo.loaders.formats import parse_names
+
+    if path.suffix.lower() == ".json":
+        return CocoCategoriesLoader(name="import", urls=(), filename=path.name).parse(path)
+    if path.suffix.lower() != ".csv":
+        return parse_names(path)
+    classes: list[RawClass] = []
+    seen: dict[str, int] = {}
+    for number, line in read_lines(path):
+        try:
+            (row,) = list(csv.reader([line], strict=True))
+        except (csv.Error, ValueError) as exc:
+            raise MalformedFile(path, number, f"not a CSV row ({exc})") from None
+        if number == 1 and [c.strip().lower() for c in row[:1]] == ["name"]:
+            continue
+        if not 1 <= len(row) <= 2 or not row[0].strip():
+            raise MalformedFile(path, number, f"expected name[,description], got {line[:80]!r}")
+        name = row[0].strip()
+        if name in seen:
+            raise MalformedFile(path, number, f"{name!r} repeats line {seen[name]}")
+        seen[name] = number
+        classes.append(RawClass(index=len(classes), raw_name=name))
+    if not classes:
+        raise MalformedFile(path, None, "no classes")
+    return classes
+
+
+@app.command("import")
+def import_classes(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The dataset's name in the label system.")],
+    file: Annotated[
+        Path, typer.Argument(help="Class list: one name per line, CSV name[,description], or COCO JSON.")
+    ],
+    task: Annotated[str, typer.Option(help="classification or detection.")] = "classification",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines, one per class.")] = False,
+    wordnet: Annotated[Path | None, typer.Option(envvar="BAMBOO_WORDNET", help="WordNet 3.0 folder.")] = None,
+) -> None:
+    """Import your own dataset's class list: each class's concept, method, confidence and review flag."""
+    from bamboo.graph.datasets import import_label_set
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+        raise ConfigurationError(
+            f"dataset names are letters, digits, '.', '_' and '-' (at most 64), not {name!r}"
+        )
+    if task not in ("classification", "detection"):
+        raise ConfigurationError(f"--task is classification or detection, not {task!r}")
+    if not file.is_file():
+        raise ConfigurationError(f"{file}: no such file")
+    classes = read_class_file(file)  # a bad file stops here, before anything is written
+    label_set = LabelSet(name, task, classes, source=f"file:{file.name}")  # type: ignore[arg-type]
+    with open_store(ctx) as store:
+        mapper = dataset_mapper(store, [label_set], wordnet)
+        report = import_label_set(store, label_set, mapper)
+        rows = store.dataset_classes(name)
+    for row in rows:
+        if as_json:
+            console.print(json.dumps(row, default=str), highlight=False)
+        else:
+            flag = "  REVIEW" if row.get("review") else ""
+            console.print(
+                f"{row['index']:>5}  {row['raw_name']!s:30.30}  {row['concept']:<16} {row['name']!s:24.24} "
+                f"{row['method']:<8} {row['confidence']:.2f}{flag}",
+                highlight=False,
+            )
+    if not as_json:
+        console.print(f"{name}: {report.classes} classes {json.dumps(report.by_method)}", highlight=False)

@@ -42,6 +42,15 @@ def open_store(ctx: typer.Context) -> Iterator[GraphStore]:
         driver.close()
 
 
+def dataset_mapper(store: GraphStore, label_sets: list[LabelSet], wordnet: Path | None) -> ClassMapper:
+    """The class mapper over the graph's WordNet, with WordNet's sense index; *imaged* senses are
+    those a dataset names by wnid (in ``label_sets`` or already imported)."""
+    imaged = {f"wn:{c.wnid}" for ls in label_sets for c in ls.classes if c.wnid} | {
+        r["concept"] for r in store.all_dataset_classes() if r["method"] == "wnid"
+    }
+    return ClassMapper(store.all_concepts(), store.all_is_a(), imaged, read_sense_index(wordnet))
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description:<9}"),
@@ -85,10 +94,7 @@ def build(
             store, nouns, batch_size=batch_size, progress=lambda stage, n, _t: bar.advance(tasks[stage], n)
         )
         if label_sets:
-            imaged = {f"wn:{c.wnid}" for ls in label_sets for c in ls.classes if c.wnid} | {
-                r["concept"] for r in store.all_dataset_classes() if r["method"] == "wnid"
-            }
-            mapper = ClassMapper(store.all_concepts(), store.all_is_a(), imaged, read_sense_index(wordnet))
+            mapper = dataset_mapper(store, label_sets, wordnet)
             for ls in label_sets:
                 started = time.perf_counter()
                 r = import_label_set(store, ls, mapper)

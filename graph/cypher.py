@@ -220,7 +220,7 @@ ORDER BY dataset.name
 DATASET_CLASSES = """
 MATCH (d:Dataset {name: $name})-[h:HAS_CLASS]->(c:Concept)
 RETURN h.index AS index, h.raw_name AS raw_name, h.method AS method, h.confidence AS confidence,
-       c.id AS concept, c.name AS name
+       c.id AS concept, c.name AS name, h.review AS review
 ORDER BY index
 """
 

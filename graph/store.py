@@ -279,7 +279,7 @@ class GraphStore:
     def dataset_classes(self, name: str) -> list[dict[str, Any]]:
         """Classes of a dataset in index order.
 
-        Rows are ``{"index", "raw_name", "method", "confidence", "concept", "name"}``.
+        Rows are ``{"index", "raw_name", "method", "confidence", "concept", "name", "review"}``.
 
         Raises:
             DatasetNotFound: no dataset of that name.

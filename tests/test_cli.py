@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import neo4j
 import pytest
 
 from bamboo.graph.build import BuildReport
 from bamboo.graph.embedded import ServerInfo
+from bamboo.graph.wordnet import WordNetNouns
 from conftest import SHARED_DATA, run_cli
 
 
@@ -153,3 +155,41 @@ def test_default_offline_build_lists_24_datasets(server: ServerInfo, fresh_datab
     assert "imagenet-21k" in table and "21843" in table
     person = json.loads(run_cli(server, "concept", "wn:n00007846", "--json", **db).stdout)
     assert {"coco", "pascal-voc", "imagenet-21k"} <= {d["dataset"] for d in person["datasets"]}
+
+
+def test_import_own_class_list(
+    server: ServerInfo, fresh_database: str, wordnet_nouns: WordNetNouns, tmp_path: Path
+) -> None:
+    """`bamboo import`: a user's list through the same pipeline; a bad file changes nothing."""
+    from bamboo.graph.build import build_wordnet
+    from bamboo.graph.invariants import content_hash, read_contents
+    from bamboo.graph.store import GraphStore
+
+    rw_database = fresh_database
+    db = {"BAMBOO_GRAPH_DATABASE": rw_database}
+    admin = neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password))
+    build_wordnet(GraphStore(admin, rw_database), wordnet_nouns)
+    admin.close()
+    names = tmp_path / "mine.txt"
+    names.write_text("golden retriever\ncell phone\nbook\nZzyzx gadget\n")
+    out = run_cli(server, "import", "mine", str(names), "--task", "detection", "--json", **db)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(r["index"], r["concept"], r["method"]) for r in rows][:3] == [
+        (0, "wn:n02099601", "lemma"),
+        (1, "wn:n02992529", "lemma"),
+        (2, "wn:n02870092", "sense"),  # a detection list: the bound pages, not the written work
+    ]
+    assert rows[3]["method"] == "pending"
+    listed = {r["dataset"]: r for r in json.loads(run_cli(server, "datasets", "--json", **db).stdout)}
+    assert listed["mine"]["classes"] == 4
+    csv_file = tmp_path / "bad.csv"
+    csv_file.write_text('name,description\ndog,a dog\n"cat,unclosed\n')
+    drv = neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password))
+    try:
+        before = content_hash(read_contents(GraphStore(drv, rw_database)))
+        bad = run_cli(server, "import", "bad", str(csv_file), **db)
+        assert bad.returncode == 2 and f"{csv_file}:3" in bad.stderr, bad.stderr
+        assert content_hash(read_contents(GraphStore(drv, rw_database))) == before
+    finally:
+        drv.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from bamboo.api.deps import Store
 
@@ -25,6 +25,9 @@ class DatasetClassOut(BaseModel):
     name: str | None
     method: str | None
     confidence: float | None
+    review: str | None = Field(
+        default=None, description='"check" when the sense was chosen on a narrow margin'
+    )
 
 
 @router.get("", response_model=list[DatasetOut], summary="Datasets in the label system")
