@@ -10,6 +10,9 @@ the rule is an allowlist, not a list of forbidden words:
 * expressions: literals, parameters, operators, patterns, comprehensions, ``CASE``, ``EXISTS``/
   ``COUNT``/``COLLECT`` subqueries, and calls of the built-in functions in :data:`ALLOWED_FUNCTIONS`
   (nothing that writes, sleeps, or runs another language such as ArcadeDB's ``sql.eval``).
+  ArcadeDB cannot interrupt an expression, so the ones whose cost has no bound are refused too:
+  ``reduce``, a list iteration inside another, and ``range`` beyond :data:`MAX_RANGE` values, with
+  non-literal bounds, or inside an iteration.
 
 Procedure and function names are matched on their unquoted, case-folded name, so backquoting
 (``CALL `merge`.`node` ``) changes nothing. The statement sent to the database is *not* the user's
@@ -27,9 +30,10 @@ from contextlib import contextmanager
 from bamboo.errors import QueryError
 from bamboo.graph._cypher_lexer import Token, tokenize, where
 
-__all__ = ["ALLOWED_FUNCTIONS", "ALLOWED_PROCEDURES", "MAX_NESTING", "check_read_only"]
+__all__ = ["ALLOWED_FUNCTIONS", "ALLOWED_PROCEDURES", "MAX_NESTING", "MAX_RANGE", "check_read_only"]
 
 MAX_NESTING = 40
+MAX_RANGE = 100_000
 
 ALLOWED_PROCEDURES: dict[str, str] = {
     name.lower(): name
@@ -696,20 +700,12 @@ class _Parser:
                     self.where()
                 self.take_op(")")
             elif tok.upper == "REDUCE" and self.op("(", k=1):
-                self.i += 1
-                self.emit("reduce")
-                self.take_op("(", glue=True)
-                self.take_name()
-                self.take_op("=")
-                self.expr()
-                self.take_op(",")
-                self.take_name()
-                self.take_kw("IN")
-                self.expr()
-                self.take_op("|")
-                with self.iteration(tok):
-                    self.expr()
-                self.take_op(")")
+                # ArcadeDB cannot interrupt an expression, and a reduce can cost quadratically
+                # (string or list accumulation): no time limit would hold.
+                raise QueryError(
+                    "read-only endpoint: reduce() is not allowed (the database cannot interrupt it); "
+                    f"use UNWIND with an aggregation at {where(self.text, tok)}"
+                )
             elif tok.upper in ("SHORTESTPATH", "ALLSHORTESTPATHS") and self.op("(", k=1):
                 self.pattern()
             elif self.op("["):
@@ -746,12 +742,54 @@ class _Parser:
                     "(only built-in functions that neither write, sleep nor run another language)",
                     tok,
                 )
+            if canonical == "range":
+                self.bounded_range(tok)
+                return
             self.emit(canonical)
             self.arguments()
             return
         self.take_name()
         if self.op("{"):
             self.map_projection()
+
+    def bounded_range(self, tok: Token) -> None:
+        """``range(a, b[, step])`` with integer literals spanning at most MAX_RANGE values, and not
+        inside a list iteration: the one function that makes a list out of nothing, and the
+        database cannot interrupt the expressions that consume it."""
+        bounds: list[int] = []
+        self.emit("range")
+        self.take_op("(", glue=True)
+        while True:
+            sign = -1 if self.op("-") else 1
+            if sign < 0:
+                self.take_op("-")
+            num = self.peek()
+            if num.kind != "number" or not num.text.isdigit():
+                raise QueryError(
+                    "read-only endpoint: range() takes integer literals only (no parameters or "
+                    f"expressions) at {where(self.text, tok)}"
+                )
+            self.i += 1
+            self.emit(num.text, glue=sign < 0)
+            bounds.append(sign * int(num.text))
+            if not self.op(","):
+                break
+            self.take_op(",")
+        self.take_op(")")
+        if len(bounds) not in (2, 3) or (len(bounds) == 3 and bounds[2] == 0):
+            raise QueryError(f"range() takes a start, an end and a non-zero step at {where(self.text, tok)}")
+        step = bounds[2] if len(bounds) == 3 else 1
+        size = max(0, (bounds[1] - bounds[0]) // step + 1)
+        if size > MAX_RANGE:
+            raise QueryError(
+                f"read-only endpoint: range() may make at most {MAX_RANGE} values, not {size} "
+                f"at {where(self.text, tok)}"
+            )
+        if self.iterating:
+            raise QueryError(
+                "read-only endpoint: range() inside a list iteration is not allowed "
+                f"(use UNWIND, which the database can interrupt) at {where(self.text, tok)}"
+            )
 
     def case(self) -> None:
         self.take_kw("CASE")

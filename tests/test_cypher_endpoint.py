@@ -134,7 +134,9 @@ def test_bad_input_is_a_json_4xx(api_url: str, body: bytes, status: int) -> None
 def test_body_and_result_caps(server: ServerInfo, wordnet_build: object) -> None:
     from bamboo.api import create_app
 
-    settings = service_settings(server, server.database, max_body_bytes=100_000, cypher_max_bytes=50_000)
+    settings = service_settings(
+        server, server.database, max_body_bytes=100_000, cypher_max_bytes=50_000, cypher_max_depth=5
+    )
     with serve_app(create_app(settings)) as url:
         big = json.dumps({"query": "RETURN $x AS x", "params": {"x": "y" * 200_000}}).encode()
         r = _post(url, big)
@@ -145,6 +147,10 @@ def test_body_and_result_caps(server: ServerInfo, wordnet_build: object) -> None
         assert 0 < len(body["rows"]) < 1000 and len(r.content) < 60_000
         r = httpx.post(f"{url}/cypher", json={"query": "MATCH (c:Concept) RETURN c.id AS id"})
         assert r.json()["truncated_by"] == "rows" and len(r.json()["rows"]) == 1000
+        r = httpx.post(f"{url}/cypher", json={"query": "RETURN [[[[[[[1]]]]]]] AS deep"})
+        assert r.status_code == 400 and "nested more than 5" in r.json()["detail"], r.text
+        r = httpx.post(f"{url}/cypher", json={"query": "RETURN $p AS p", "params": {"p": [[[[[[[1]]]]]]]}})
+        assert r.status_code == 400 and "parameters are nested" in r.json()["detail"], r.text
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -81,6 +81,10 @@ def test_attack_corpus_is_refused_or_harmless() -> None:
         ("RETURN 1 /* open", "unterminated comment"),
         ("RETURN " + "[" * 100 + "]" * 100, "nested more than"),
         ("MATCH (n) \u017fET n.x = 1", "unexpected"),
+        ("RETURN reduce(s = '', x IN range(1, 10) | s + 'x')", "reduce() is not allowed"),
+        ("RETURN range(1, 1000000)", "at most 100000 values"),
+        ("RETURN range(1, $n)", "integer literals only"),
+        ("RETURN [x IN [1] | [y IN [2] | y]]", "list iteration inside another"),
     ],
 )
 def test_refusals_say_what_and_where(statement: str, says: str) -> None:
