@@ -57,6 +57,7 @@ class MappedClass:
     name: str = ""
     review: bool = False
     alternatives: tuple[str, ...] = ()
+    suggested: str | None = None  # for a pending class: the concept its head noun names
 
     @property
     def pending(self) -> bool:
@@ -128,7 +129,30 @@ class ClassMapper:
                     settled, i, self._lexicon, ordered=ordered, mix=mix, objects=task == "detection"
                 )
                 out[i] = self.map(dataset, classes[i], domain, context=context)
+        settled = [None if m.pending else m.concept for m in out]
+        mix = SenseContext.lexname_mix(settled, self._lexicon)
+        for i, m in enumerate(out):
+            if m.pending and m.note == "no WordNet lemma":
+                context = SenseContext.of(
+                    settled, i, self._lexicon, ordered=ordered, mix=mix, objects=task == "detection"
+                )
+                head = self.head_noun(classes[i].display_name, domain, context)
+                if head:
+                    out[i] = replace(m, suggested=head[0], note=f"no WordNet lemma; head noun {head[1]!r}")
         return out
+
+    def head_noun(self, name: str, domain: Sequence[str], context: SenseContext) -> tuple[str, str] | None:
+        """The concept the name's head noun means ("stop sign" -> a sign), chosen like any sense:
+        the longest proper ending of the name that is a WordNet lemma."""
+        words = normalize(_QUALIFIED.sub(r"\1", name)).replace("-", " ").split()
+        for start in range(1, len(words)):
+            head = " ".join(words[start:])
+            found = self.lemma(head, domain, context=context)
+            if isinstance(found, SenseChoice):
+                return found.concept, head
+            if not isinstance(found, str):
+                return found[0], head
+        return None
 
     def map(
         self,
@@ -267,6 +291,8 @@ def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper
         if m.pending:
             if parent and not parent.startswith("ds:"):
                 suggested[m.concept] = (parent, "dataset hierarchy")
+            elif m.suggested:
+                suggested[m.concept] = (m.suggested, "head noun")
             elif domain:
                 suggested[m.concept] = (domain[0], "dataset domain")
     evidence = list({(e["child"], e["parent"], e["kind"]): e for e in evidence}.values())

@@ -10,7 +10,8 @@ them (:meth:`bamboo.graph.datasets.ClassMapper.map_all`), and scored:
 * **coverage**: ``exact`` rows mapped to some WordNet synset (not left pending);
 * **review rate**: mapped rows flagged for review;
 * **placement Wu-Palmer**: for ``parent`` rows, the similarity between the gold parent and the
-  concept the class was mapped to (0 when it stayed pending).
+  concept the class was mapped to, or, when it stayed pending, the concept its head noun names
+  (``stop sign`` -> a sign); 0 when there is neither.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def evaluate_mapping(
                     score.errors.append((row.name, row.concept, m.concept))
             else:
                 score.parent_total += 1
-                if not m.pending:
-                    score.parent_wup += mapper.wu_palmer(m.concept, row.concept)
+                placed = m.suggested if m.pending else m.concept
+                if placed:
+                    score.parent_wup += mapper.wu_palmer(placed, row.concept)
         scores.append(score)
     return scores

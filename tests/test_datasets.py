@@ -148,10 +148,14 @@ def test_dataset_hierarchy_becomes_evidence(
     assert hound["suggested_parent"] == "wn:n02099029" and hound["suggested_by"] == "dataset hierarchy"
     assert import_label_set(store, ls, mapper) == report  # re-running: same evidence, not doubled
     assert [e for e in store.all_evidence() if e["dataset"] == "oid"] == evidence
-    domain = LabelSet("dogs", "classification", [RawClass(0, "Zzyzx terrier")], domain=("dog.n.01",))
+    domain = LabelSet(
+        "dogs", "classification", [RawClass(0, "Zzyzx terrier"), RawClass(1, "Zzyzx")], domain=("dog.n.01",)
+    )
     import_label_set(store, domain, mapper)
-    assert store.concept("ds:dogs:0").extra["suggested_by"] == "dataset domain"
-    assert store.concept("ds:dogs:0").extra["suggested_parent"] == "wn:n02084071"
+    assert store.concept("ds:dogs:0").extra["suggested_by"] == "head noun"  # "terrier", under the domain
+    assert store.concept("ds:dogs:0").extra["suggested_parent"] == "wn:n02092468"
+    assert store.concept("ds:dogs:1").extra["suggested_by"] == "dataset domain"
+    assert store.concept("ds:dogs:1").extra["suggested_parent"] == "wn:n02084071"
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "labelsets").exists(), reason="../shared/data/labelsets not present")
