@@ -151,6 +151,7 @@ def test_datasets(rw_url: str) -> None:
         "name": "golden retriever",
         "method": "wnid",
         "confidence": 1.0,
+        "review": None,
     }
     r = httpx.get(f"{rw_url}/datasets/nope/classes")
     assert r.status_code == 404 and "nope" in r.json()["detail"]
