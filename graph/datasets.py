@@ -234,7 +234,7 @@ class ClassMapper:
         if not candidates:
             return "no WordNet lemma"
         if qualifier:
-            under = {s for q in self._lexicon.senses(qualifier) for s in [q]}
+            under = set(self._lexicon.senses(qualifier))
             kept = [c for c in candidates if self.ancestors(c) & under]
             if not kept:
                 return f"no sense of {name!r} is a kind of {qualifier!r}"

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from bamboo.api.deps import get_settings
 from bamboo.api.settings import ServiceSettings
-from bamboo.errors import GraphBusy, GraphUnavailable, QueryError, QueryTimeout
+from bamboo.errors import GraphBusy, GraphUnavailable, QueryTimeout
 from bamboo.graph.readonly import check_read_only
 from bamboo.graph.usercypher import CypherResult, UserCypher
 
@@ -101,8 +101,6 @@ async def post_cypher(
         raise QueryTimeout(
             f"the query ran longer than {settings.cypher_timeout_s:g} s and was cancelled"
         ) from None
-    except QueryError:
-        raise
     return CypherOut(
         columns=result.columns, rows=result.rows, truncated=result.truncated, truncated_by=result.truncated_by
     )
