@@ -79,6 +79,7 @@ bench: install wordnet
 	$(PY) benchmarks/votes.py
 	$(PY) benchmarks/cypher_isolation.py
 	$(PY) benchmarks/mapping.py
+	$(PY) benchmarks/label_system.py
 
 lint: install
 	$(PY) -m pip install -q ruff mypy

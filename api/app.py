@@ -21,6 +21,7 @@ from bamboo.api.routers import (
     health,
     hierarchy,
     related,
+    review,
     search,
     tags,
     tasks,
@@ -67,7 +68,19 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, max_depth=64)
     install_error_handlers(app)
-    for module in (health, concepts, hierarchy, search, datasets, related, crawl, tags, tasks, cypher):
+    for module in (
+        health,
+        concepts,
+        hierarchy,
+        search,
+        datasets,
+        related,
+        crawl,
+        tags,
+        tasks,
+        review,
+        cypher,
+    ):
         app.include_router(module.router)
     ui.install(app)
     return app

@@ -7,7 +7,12 @@ Gold sets:
   wnid being the answer (built here from timm's ``imagenet_synset_to_lemma.txt``). The names are
   given in alphabetical order, so the list order leaks nothing; ``imaged`` is ImageNet-1K only (the
   answers must not be given away by "has ImageNet-21K images"). Scored over all names and over the
-  ambiguous ones (two or more noun senses), which is where sense choice matters.
+  ambiguous ones (two or more noun senses), which is where sense choice matters;
+* ImageNet-1K names in the dataset's own class order (neighbours speak), mapped without the
+  ImageNet-images evidence (it would give the answers away); the neighbour weight was chosen here;
+* iNaturalist 2018's official ``categories.json`` (when ``../shared/data`` has it): the share of
+  species placed under their kingdom's and class's synset (``benchmarks/gold/inat-classes.tsv``,
+  hand-checked), beside the same mapping without WordNet's taxa (domain and head noun only).
 
 Prints exact-synset accuracy and coverage beside the baseline run in the same process: the most
 frequent WordNet sense (the first in ``index.noun``), the classic word-sense baseline.
@@ -20,9 +25,15 @@ import time
 from pathlib import Path
 
 from bamboo.graph.datasets import ClassMapper
-from bamboo.graph.mapping_eval import GoldClass, evaluate_mapping, read_gold
+from bamboo.graph.mapping_eval import (
+    GoldClass,
+    evaluate_mapping,
+    evaluate_taxonomy,
+    read_gold,
+    read_taxon_gold,
+)
 from bamboo.graph.search import normalize
-from bamboo.graph.wordnet import read_nouns, read_sense_index
+from bamboo.graph.wordnet import read_member_meronyms, read_nouns, read_sense_index
 
 HERE = Path(__file__).resolve().parent
 LABELSETS = HERE.parents[1] / "shared" / "data" / "labelsets"
@@ -57,7 +68,9 @@ def main() -> None:
     senses = read_sense_index()
     one_k = _timm_file("imagenet_synsets.txt")
     imaged = {f"wn:{w.strip()}" for w in one_k.read_text().split()} if one_k else set()
-    mapper = ClassMapper([{"id": c["id"], **c["props"]} for c in nouns.concepts], nouns.edges, imaged, senses)
+    members = read_member_meronyms()
+    rows_ = [{"id": c["id"], **c["props"]} for c in nouns.concepts]
+    mapper = ClassMapper(rows_, nouns.edges, imaged, senses, members)
     print(f"WordNet, sense index and mapper ready in {time.perf_counter() - t0:.1f} s")
 
     sets: list[tuple[str, list[GoldClass], dict[str, str]]] = [
@@ -79,15 +92,25 @@ def main() -> None:
         ]
         sets.append(("imagenet-21k names", rows, {}))
         sets.append(("imagenet-21k ambiguous names", ambiguous, {}))
+        if one_k:  # in the dataset's own order, so the neighbours speak; ambiguous names only
+            first = {g.concept: g.name for g in rows}
+            in_order = [
+                GoldClass("imagenet-1k-ordered", first[f"wn:{w}"], f"wn:{w}", "exact")
+                for w in one_k.read_text().split()
+                if f"wn:{w}" in first
+            ]
+            sets.append(("imagenet-1k names, own order *", in_order, {}))
     else:
         print("timm's imagenet_synset_to_lemma.txt not found: ImageNet-21K gold skipped")
 
     print(
         f"{'gold set':32} {'n':>6} {'accuracy':>9} {'coverage':>9} {'review':>7}  {'first sense':>11}  ratio"
     )
+    # * ImageNet-1K's own classes are the imaged senses: that set is mapped without them.
+    blind = ClassMapper(rows_, nouns.edges, (), senses, members)
     for title, gold, tasks in sets:
         t1 = time.perf_counter()
-        (score,) = evaluate_mapping(gold, mapper, tasks=tasks)
+        (score,) = evaluate_mapping(gold, blind if title.endswith("*") else mapper, tasks=tasks)
         base = first_sense_accuracy(gold, senses)
         print(
             f"{title:32} {score.exact_total:6d} {score.accuracy:9.3f} {score.coverage:9.3f} "
@@ -96,6 +119,24 @@ def main() -> None:
         )
         if score.errors and len(score.errors) <= 12:
             print("   errors:", ", ".join(f"{n} -> {got}" for n, _, got in score.errors))
+
+    categories = LABELSETS / "inaturalist2018_categories.json"
+    if not categories.exists():
+        print("iNaturalist 2018 categories.json not found: taxonomy placement skipped")
+        return
+    from bamboo.loaders import create_loader
+
+    species = create_loader("inaturalist-2018").load(categories).classes
+    gold = read_taxon_gold(HERE / "gold" / "inat-classes.tsv")
+    without = ClassMapper(rows_, nouns.edges, imaged, senses)  # no member meronyms: no taxa
+    print(f"\n{'iNaturalist 2018 species':32} {'n':>6} {'under kingdom':>14} {'under class':>12}")
+    for title, m in (("with WordNet taxa (ours)", mapper), ("without taxa (baseline)", without)):
+        t1 = time.perf_counter()
+        tax = evaluate_taxonomy("inaturalist-2018", species, m, gold)
+        print(
+            f"{title:32} {tax.species:6d} {tax.under_kingdom / tax.kingdom_total:14.3f} "
+            f"{tax.under_class / tax.class_total:12.3f}   ({time.perf_counter() - t1:.1f} s) {tax.by_method}"
+        )
 
 
 if __name__ == "__main__":

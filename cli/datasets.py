@@ -7,7 +7,7 @@ import csv
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,10 +28,11 @@ def datasets(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List dataset loaders and imported datasets with counts: classes, by id, by name (lemma or
-    sense), linked, pending."""
+    sense), new concepts (WordNet lacks them; placed), and decisions flagged for review."""
     with open_store(ctx) as store:
         counts = store.dataset_method_counts()
         tasks = {d["name"]: d.get("task") for d in store.datasets()}
+        flagged = store.review_counts()
     rows = []
     registered = list_loaders()
     for name in [*registered, *sorted(set(counts) - set(registered))]:
@@ -44,8 +45,8 @@ def datasets(
                 "classes": sum(by.values()),
                 "by_id": by.get("wnid", 0) + by.get("synset", 0) + by.get("mid", 0),
                 "by_lemma": by.get("lemma", 0) + by.get("sense", 0),
-                "linked": sum(v for k, v in by.items() if k.startswith("link")),
-                "pending": by.get("pending", 0),
+                "new": by.get("new", 0),
+                "review": flagged.get(name, 0),
             }
         )
     if as_json:
@@ -54,16 +55,13 @@ def datasets(
     table = Table(
         Column("dataset", no_wrap=True, min_width=18),
         Column("task", no_wrap=True, min_width=14),
-        *(Column(h, justify="right") for h in ("classes", "by id", "by lemma", "linked", "pending")),
+        *(Column(h, justify="right") for h in ("classes", "by id", "by lemma", "new", "review")),
     )
     for r in rows:
         table.add_row(
             r["dataset"],
             r["task"],
-            *(
-                str(r[k]) if r["imported"] else "-"
-                for k in ("classes", "by_id", "by_lemma", "linked", "pending")
-            ),
+            *(str(r[k]) if r["imported"] else "-" for k in ("classes", "by_id", "by_lemma", "new", "review")),
         )
     (console if console.is_terminal else Console(width=110)).print(table)
 
@@ -97,7 +95,8 @@ def read_class_file(path: Path) -> list[RawClass]:
         if name in seen:
             raise MalformedFile(path, number, f"{name!r} repeats line {seen[name]}")
         seen[name] = number
-        classes.append(RawClass(index=len(classes), raw_name=name))
+        description = row[1].strip() if len(row) == 2 and row[1].strip() else None
+        classes.append(RawClass(index=len(classes), raw_name=name, description=description))
     if not classes:
         raise MalformedFile(path, None, "no classes")
     return classes
@@ -136,10 +135,92 @@ def import_classes(
             console.print(json.dumps(row, default=str), highlight=False)
         else:
             flag = "  REVIEW" if row.get("review") else ""
+            where = f"  under {row['parent']} ({row['placed_by']})" if row.get("parent") else ""
             console.print(
                 f"{row['index']:>5}  {row['raw_name']!s:30.30}  {row['concept']:<16} {row['name']!s:24.24} "
-                f"{row['method']:<8} {row['confidence']:.2f}{flag}",
+                f"{row['method']:<8} {row['confidence']:.2f}{flag}{where}",
                 highlight=False,
             )
     if not as_json:
         console.print(f"{name}: {report.classes} classes {json.dumps(report.by_method)}", highlight=False)
+
+
+review_app = typer.Typer(
+    help="Integration decisions flagged for a person: list, accept, move.", no_args_is_help=True
+)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("list")
+def review_list(
+    ctx: typer.Context,
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset's.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many of each kind.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """New concepts placed on weak evidence and classes whose sense was close, least sure first."""
+    with open_store(ctx) as store:
+        items = store.review_items(dataset=dataset, limit=limit)
+    if as_json:
+        print(json.dumps(items, indent=2, ensure_ascii=False, default=str))
+        return
+
+    def alternatives(r: dict[str, Any]) -> str:
+        return ", ".join(r["alternatives"] or []) or "-"
+
+    for r in items["placements"]:
+        console.print(
+            f"placement  {r['id']:<32} under {r['parent']} {r['parent_name']!s:20.20} "
+            f"{r['score'] or 0:.2f}  {r['placed_by']}; alternatives {alternatives(r)}",
+            highlight=False,
+        )
+    for r in items["classes"]:
+        console.print(
+            f"class      {r['dataset']}#{r['index']:<6} {r['raw_name']!s:24.24} -> {r['concept']} "
+            f"{r['name']!s:20.20} {r['score'] or 0:.2f}; alternatives {alternatives(r)}",
+            highlight=False,
+        )
+    console.print(f"{len(items['placements'])} placements, {len(items['classes'])} classes", highlight=False)
+
+
+def _review_target(item: str) -> tuple[str, int] | None:
+    """``dataset#index`` names a class; anything else a concept."""
+    if "#" not in item:
+        return None
+    dataset, _, index = item.rpartition("#")
+    if not dataset or not index.isdigit():
+        raise ConfigurationError(f"a class is named dataset#index (coco#64), not {item!r}")
+    return dataset, int(index)
+
+
+@review_app.command("accept")
+def review_accept(
+    ctx: typer.Context,
+    item: Annotated[str, typer.Argument(help="A concept id (its placement) or dataset#index (a class).")],
+    by: Annotated[str, typer.Option(envvar="USER", help="Who decides.")] = "cli",
+) -> None:
+    """Accept a flagged decision as it is."""
+    target = _review_target(item)
+    with open_store(ctx) as store:
+        if target:
+            store.review_class(*target, by=by)
+        else:
+            store.review_placement(item, by=by)
+    console.print(f"{item}: accepted", highlight=False)
+
+
+@review_app.command("move")
+def review_move(
+    ctx: typer.Context,
+    item: Annotated[str, typer.Argument(help="A concept id (its placement) or dataset#index (a class).")],
+    to: Annotated[str, typer.Argument(help="The new parent (a concept) or the class's right concept.")],
+    by: Annotated[str, typer.Option(envvar="USER", help="Who decides.")] = "cli",
+) -> None:
+    """Move a new concept under another parent, or re-point a dataset class to another concept."""
+    target = _review_target(item)
+    with open_store(ctx) as store:
+        if target:
+            store.review_class(*target, by=by, concept=to)
+        else:
+            store.review_placement(item, by=by, parent=to)
+    console.print(f"{item}: now {to}", highlight=False)

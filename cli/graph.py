@@ -26,7 +26,7 @@ from bamboo.graph.invariants import check_invariants, read_contents
 from bamboo.graph.snapshot import write_snapshot
 from bamboo.graph.stats import graph_stats
 from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import read_nouns, read_sense_index
+from bamboo.graph.wordnet import read_member_meronyms, read_nouns, read_sense_index
 from bamboo.loaders import LabelSet, create_loader, find_available, package_folders
 
 console = Console(soft_wrap=True)
@@ -43,12 +43,19 @@ def open_store(ctx: typer.Context) -> Iterator[GraphStore]:
 
 
 def dataset_mapper(store: GraphStore, label_sets: list[LabelSet], wordnet: Path | None) -> ClassMapper:
-    """The class mapper over the graph's WordNet, with WordNet's sense index; *imaged* senses are
-    those a dataset names by wnid (in ``label_sets`` or already imported)."""
+    """The class mapper over the graph's WordNet, with WordNet's sense index and member meronyms
+    (taxa); *imaged* senses are those a dataset names by wnid (in ``label_sets`` or already
+    imported); the genera of ``label_sets`` that give a taxonomy place other datasets' binomials."""
     imaged = {f"wn:{c.wnid}" for ls in label_sets for c in ls.classes if c.wnid} | {
         r["concept"] for r in store.all_dataset_classes() if r["method"] == "wnid"
     }
-    return ClassMapper(store.all_concepts(), store.all_is_a(), imaged, read_sense_index(wordnet))
+    return ClassMapper(
+        store.all_concepts(),
+        store.all_is_a(),
+        imaged,
+        read_sense_index(wordnet),
+        read_member_meronyms(wordnet),
+    )
 
 
 def _progress() -> Progress:

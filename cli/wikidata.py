@@ -27,13 +27,14 @@ app.add_typer(link_app, name="link")
 def link_datasets(
     ctx: typer.Context,
     datasets: Annotated[
-        str | None, typer.Option(help="Comma-separated datasets (default: every pending class).")
+        str | None, typer.Option(help="Comma-separated datasets (default: every flagged concept).")
     ] = None,
     embed: Annotated[
         bool, typer.Option(help="Use the embedding strategy too (MiniLM on CPU: minutes for 30K names).")
     ] = True,
 ) -> None:
-    """Link the dataset classes import left pending: sure links are placed, the rest proposed."""
+    """Re-place the new concepts import flagged for review: sure links move them, the rest are
+    proposed (``bamboo review`` lists both)."""
     from bamboo.graph.link.pending import link_pending
     from bamboo.graph.sync import _cache_dir
 
@@ -151,7 +152,7 @@ def eval_mapping(
     """Exact-synset accuracy, coverage and placement of name-only class mapping against a gold list."""
     from bamboo.graph.datasets import ClassMapper
     from bamboo.graph.mapping_eval import evaluate_mapping, read_gold
-    from bamboo.graph.wordnet import read_nouns, read_sense_index
+    from bamboo.graph.wordnet import read_member_meronyms, read_nouns, read_sense_index
     from bamboo.loaders.base import read_lines
 
     rows = read_gold(gold)  # a bad file stops here, before WordNet is read
@@ -162,6 +163,7 @@ def eval_mapping(
         nouns.edges,
         with_images,
         read_sense_index(wordnet),
+        read_member_meronyms(wordnet),
     )
     tasks = {name.strip(): "detection" for name in detection.split(",") if name.strip()}
     scores = evaluate_mapping(rows, mapper, tasks=tasks)

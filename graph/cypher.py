@@ -33,13 +33,19 @@ __all__ = [
     "EVIDENCE_OF",
     "GET_META",
     "GET_METAS",
-    "LINKED_OF",
     "MISSING_CONCEPTS",
     "PARENTS",
-    "PENDING_CONCEPTS",
-    "PLACE_PENDING",
-    "PROPOSE_PENDING",
-    "SET_CLASS_LINK",
+    "PLACEMENTS",
+    "PLACE_CONCEPTS",
+    "ACCEPT_CLASS",
+    "MOVE_CLASS",
+    "MOVE_PLACEMENT",
+    "REVIEW_CLASSES",
+    "REVIEW_CONCEPTS",
+    "REVIEW_COUNTS",
+    "ACCEPT_PLACEMENT",
+    "DELETE_EMPTY_PENDING",
+    "DELETE_STALE_DATASET_CONCEPTS",
     "SET_COMMON",
     "SET_META",
     "SET_VISUAL",
@@ -87,50 +93,112 @@ SET e.kind = row.kind, e.source = row.source, e.method = row.method, e.score = r
     e.evidence = row.evidence
 """
 
-# $rows: [{id, parent, method, score, evidence}]: a pending dataset concept placed by the linkers
-# leaves the review node, gains its parent, and its dataset classes record how it was linked.
-PLACE_PENDING = """
-UNWIND $rows AS row
-MATCH (c:Concept {id: row.id})-[r:IS_A]->(:Concept {id: $pending})
-MATCH (p:Concept {id: row.parent})
-DELETE r
-MERGE (c)-[e:IS_A]->(p)
-SET e.kind = 'link', e.source = 'bamboo-link', e.method = row.method, e.score = row.score,
-    e.evidence = row.evidence,
-    c.review = 'linked', c.proposed_parent = null, c.proposed_by = null, c.proposed_score = null,
-    c.proposed_evidence = null
-"""
-
-# Run after PLACE_PENDING: the placed concepts' dataset classes record how they were linked.
-SET_CLASS_LINK = """
+# $rows: [{id, parent, method, score, evidence, source}]: a new (dataset or person) concept's
+# placement replaces whatever parent it had: one IS_A edge of kind 'placement'.
+PLACE_CONCEPTS = """
 UNWIND $rows AS row
 MATCH (c:Concept {id: row.id})
-MATCH (c)<-[h:HAS_CLASS]-(:Dataset)
-SET h.method = row.method, h.confidence = row.score
+MATCH (p:Concept {id: row.parent})
+OPTIONAL MATCH (c)-[old:IS_A]->(:Concept)
+DELETE old
+WITH DISTINCT c, p, row
+MERGE (c)-[e:IS_A]->(p)
+SET e.kind = 'placement', e.source = row.source, e.method = row.method, e.score = row.score,
+    e.evidence = row.evidence
 """
 
-# $rows: [{id, parent, method, score, evidence}]: a link the policy was not sure of, kept on the
-# pending concept for a person to accept.
-PROPOSE_PENDING = """
-UNWIND $rows AS row
-MATCH (c:Concept {id: row.id})-[:IS_A]->(:Concept {id: $pending})
-SET c.proposed_parent = row.parent, c.proposed_by = row.method, c.proposed_score = row.score,
-    c.proposed_evidence = row.evidence
-"""
-
-PENDING_CONCEPTS = """
-MATCH (c:Concept)-[:IS_A]->(:Concept {id: $pending})
-RETURN c.id AS id, c.name AS name, c.source AS dataset, c.suggested_parent AS suggested_parent,
-       c.suggested_by AS suggested_by
-ORDER BY id
-"""
-
-# The dataset concepts (among $ids) already placed by the linkers, with their link.
-LINKED_OF = """
+# The placement of each concept among $ids that exists: its parent and how it was decided.
+PLACEMENTS = """
 UNWIND $ids AS id
-MATCH (c:Concept {id: id})-[e:IS_A]->(:Concept)
-WHERE c.review = 'linked' AND e.source = 'bamboo-link'
-RETURN c.id AS id, e.method AS method, e.score AS score
+MATCH (c:Concept {id: id})
+OPTIONAL MATCH (c)-[e:IS_A]->(p:Concept)
+RETURN c.id AS id, c.lemmas AS lemmas, c.review AS review, c.source AS source, p.id AS parent,
+       e.method AS method, e.score AS score
+"""
+
+# Concepts the datasets or Wikidata brought (not WordNet's) whose placement awaits review.
+REVIEW_CONCEPTS = """
+MATCH (c:Concept {review: 'check'})-[e:IS_A]->(p:Concept)
+WHERE c.source IN ['datasets', 'wikidata']
+OPTIONAL MATCH (c)<-[:HAS_CLASS]-(d:Dataset)
+WITH c, e, p, collect(DISTINCT d.name) AS datasets
+WHERE $dataset IS NULL OR $dataset IN datasets
+RETURN c.id AS id, c.name AS name, p.id AS parent, p.name AS parent_name, e.score AS score,
+       c.placed_by AS placed_by, c.alternatives AS alternatives, c.review_note AS note,
+       datasets
+ORDER BY score, id
+LIMIT $limit
+"""
+
+# Dataset classes whose sense choice awaits review.
+REVIEW_CLASSES = """
+MATCH (d:Dataset)-[h:HAS_CLASS]->(c:Concept)
+WHERE h.review = 'check' AND ($dataset IS NULL OR d.name = $dataset)
+RETURN d.name AS dataset, h.index AS index, h.raw_name AS raw_name, c.id AS concept, c.name AS name,
+       h.confidence AS score, h.note AS note, h.alternatives AS alternatives
+ORDER BY score, dataset, index
+LIMIT $limit
+"""
+
+# A person accepts a new concept's placement as it is.
+ACCEPT_PLACEMENT = """
+MATCH (c:Concept {id: $id})-[e:IS_A]->(:Concept)
+WHERE c.source IN ['datasets', 'wikidata']
+SET c.review = 'accepted', c.reviewed_by = $by, e.method = 'person', e.score = 1.0
+RETURN c.id AS id
+"""
+
+# A person accepts one dataset class's concept as it is.
+ACCEPT_CLASS = """
+MATCH (d:Dataset {name: $dataset})-[h:HAS_CLASS]->(c:Concept)
+WHERE h.index = $index
+SET h.review = 'accepted', h.reviewed_by = $by, h.confidence = 1.0
+RETURN c.id AS id
+"""
+
+# A person re-points one dataset class to the concept $concept.
+MOVE_CLASS = """
+MATCH (d:Dataset {name: $dataset})-[h:HAS_CLASS]->(:Concept)
+WHERE h.index = $index
+MATCH (c:Concept {id: $concept})
+CREATE (d)-[:HAS_CLASS {index: h.index, raw_name: h.raw_name, method: 'person', confidence: 1.0,
+                        note: h.note, review: 'accepted', reviewed_by: $by,
+                        alternatives: h.alternatives}]->(c)
+DELETE h
+RETURN c.id AS id
+"""
+
+# A person moves a new concept under $parent.
+MOVE_PLACEMENT = """
+MATCH (c:Concept {id: $id})
+WHERE c.source IN ['datasets', 'wikidata']
+MATCH (p:Concept {id: $parent})
+OPTIONAL MATCH (c)-[old:IS_A]->(:Concept)
+DELETE old
+WITH DISTINCT c, p
+MERGE (c)-[e:IS_A]->(p)
+SET e.kind = 'placement', e.source = 'review', e.method = 'person', e.score = 1.0,
+    e.evidence = 'moved by ' + $by, c.review = 'accepted', c.reviewed_by = $by
+RETURN c.id AS id
+"""
+
+# Concepts a dataset once created under the old 'ds:<dataset>:<index>' scheme that no dataset
+# names any more, and the old review node once empty.
+DELETE_STALE_DATASET_CONCEPTS = """
+MATCH (c:Concept)
+WHERE c.id STARTS WITH 'ds:'
+OPTIONAL MATCH (c)<-[h:HAS_CLASS]-(:Dataset)
+WITH c, count(h) AS n
+WHERE n = 0
+DETACH DELETE c
+"""
+
+DELETE_EMPTY_PENDING = """
+MATCH (p:Concept {id: 'bamboo:pending'})
+OPTIONAL MATCH (p)<-[r:IS_A]-(:Concept)
+WITH p, count(r) AS n
+WHERE n = 0
+DETACH DELETE p
 """
 
 SET_META = """
@@ -219,8 +287,11 @@ ORDER BY dataset.name
 
 DATASET_CLASSES = """
 MATCH (d:Dataset {name: $name})-[h:HAS_CLASS]->(c:Concept)
+OPTIONAL MATCH (c)-[e:IS_A {kind: 'placement'}]->(p:Concept)
 RETURN h.index AS index, h.raw_name AS raw_name, h.method AS method, h.confidence AS confidence,
-       c.id AS concept, c.name AS name, h.review AS review
+       c.id AS concept, c.name AS name,
+       CASE WHEN h.review = 'check' OR c.review = 'check' THEN 'check' ELSE null END AS review,
+       p.id AS parent, e.evidence AS placed_by
 ORDER BY index
 """
 
@@ -302,6 +373,12 @@ ORDER BY dataset, kind, concept
 DELETE_HAS_CLASS = """
 MATCH (:Dataset {name: $name})-[h:HAS_CLASS]->(:Concept)
 DELETE h
+"""
+
+REVIEW_COUNTS = """
+MATCH (d:Dataset)-[h:HAS_CLASS]->(c:Concept)
+WHERE h.review = 'check' OR c.review = 'check'
+RETURN d.name AS dataset, count(h) AS n
 """
 
 DATASET_METHOD_COUNTS = """

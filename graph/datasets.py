@@ -8,17 +8,30 @@ Mapping order for each class:
    0.85 when it has several and exactly one lies under the dataset's domain (``"Abyssinian"`` in
    Oxford Pets is the cat, not the person); 0.8 when only the name's singular or joined form
    matches (Caltech-101's ``airplanes``, COCO's ``cell phone``). A single sense *outside* the
-   dataset's domain is not taken; a qualifier (``Seal (Animal)``) keeps the senses under it;
+   dataset's domain is not taken; a qualifier (``Seal (Animal)``, LVIS's ``bus_(vehicle)``) keeps
+   the senses close to it (Wu-Palmer at least :data:`QUALIFIER_CLOSE`) and counts as evidence;
 4. otherwise, when the name has several senses, the sense the evidence favours (``"sense"``,
    :mod:`bamboo.graph.senses`): WordNet's sense order and tag counts, imageability (ImageNet-21K
    images, a physical lexicographer file), the dataset's other classes; a narrow margin is kept
    but flagged ``review = "check"`` on the class, with the alternatives.
 
-A class none of these settles is never dropped nor forced onto a guess: it becomes a new concept
-``ds:<dataset>:<index>`` in review state (``review = "pending"``), placed under the
-``bamboo:pending`` node so the graph stays rooted, until the linking strategies or a person place
-it. It carries a ``suggested_parent``: its dataset parent when that maps (an Open Images
-Subcategory parent, an iNaturalist genus), else the dataset's domain.
+A class none of these settles is a **new concept**, never dropped nor left floating. Its id is
+``bamboo:<key>`` with ``key`` the normalised name (lower case, ``_`` and punctuation to ``-``, the
+last word singular: ``Stop_Sign``, ``stop signs`` -> ``bamboo:stop-sign``), so the same unseen
+class in several datasets is one concept with several ``HAS_CLASS`` edges whatever the import
+order. It is placed at once, under the first parent the evidence gives:
+
+1. the dataset's taxonomy (iNaturalist's genus ... kingdom, :mod:`bamboo.graph.taxa`);
+2. the dataset's own parent class when that maps (an Open Images Subcategory parent);
+3. its head noun (``stop sign`` -> a sign), chosen like any sense;
+4. the dataset's domain;
+5. the root (*physical object* for a detection dataset, *entity* otherwise).
+
+The decision is an ``IS_A {kind: "placement", method, score, evidence}`` edge; the others are kept
+as ``alternatives`` and a decision scored under :data:`REVIEW_BELOW` (or resting on a sense choice
+that was itself close) is flagged ``review = "check"``. When several datasets place the same new
+concept, the best-scored placement wins (ties by parent id), so rebuilds give the same graph; a
+person's decision (``bamboo review``) beats them all.
 
 The dataset's own hierarchy is kept as evidence, not as taxonomy: ``EVIDENCE`` edges
 ``{dataset, kind}`` from a class's concept to its dataset parent (``subcategory``) or to the whole
@@ -36,14 +49,58 @@ from typing import Any
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.model import ENTITY_ID
 from bamboo.graph.search import normalize
-from bamboo.graph.senses import SenseChoice, SenseContext, choose_sense
+from bamboo.graph.senses import PHYSICAL_OBJECT, SenseChoice, SenseContext, choose_sense
 from bamboo.graph.store import GraphStore
+from bamboo.graph.taxa import TaxonIndex
 from bamboo.loaders.base import LabelSet, RawClass
 
-__all__ = ["PENDING_ID", "ClassMapper", "DatasetReport", "MappedClass", "import_label_set"]
+__all__ = [
+    "REVIEW_BELOW",
+    "ClassMapper",
+    "DatasetReport",
+    "MappedClass",
+    "import_label_set",
+    "new_concept_id",
+]
 
-PENDING_ID = "bamboo:pending"
+#: Placements scored below this are flagged for review.
+REVIEW_BELOW = 0.5
 _QUALIFIED = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
+_NOT_WORD = re.compile(r"[\W_]+")
+_KEEP_S = ("ss", "us", "is", "os", "as", "ys")
+_BINOMIAL = re.compile(r"^([A-Z][a-z]{2,})\s+(?:[a-z]{3,}|x)(?:\s+[a-z]{3,})?$")  # "Ursus arctos"
+_ORGANISM = "wn:n00004475"
+#: A sense this close (Wu-Palmer) to its qualifier's is one the qualifier allows.
+QUALIFIER_CLOSE = 0.7
+_QUALIFIER_STOP = frozenset("a an the of for on at in to with from by part non used".split())
+#: A dataset domain at least this deep (car, dog, aircraft; not organism or food) is a confident
+#: parent for a class that names nothing WordNet has.
+NARROW_DOMAIN_DEPTH = 8
+
+
+def _singular(word: str) -> str:
+    """English plural to singular by rule, for ids only (names are kept as written)."""
+    if len(word) <= 3 or word.endswith(_KEEP_S) or not word.endswith("s"):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses", "zes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def new_concept_id(name: str, *, latin: bool = False) -> str:
+    """The id of the new concept a class name stands for: the same for every spelling datasets
+    use (case, ``_``, punctuation, a plural last word), so one meaning is one concept. A
+    ``latin`` name (a species) keeps its last word (``Aeshna canadensis``).
+
+    >>> new_concept_id("Stop_Sign"), new_concept_id("stop signs"), new_concept_id("Seal (Animal)")
+    ('bamboo:stop-sign', 'bamboo:stop-sign', 'bamboo:seal-animal')
+    """
+    words = _NOT_WORD.sub(" ", normalize(name).replace("_", " ")).split()
+    if words and not latin and "(" not in name:
+        words[-1] = _singular(words[-1])
+    return "bamboo:" + ("-".join(words) or "unnamed")
 
 
 @dataclass(frozen=True)
@@ -57,11 +114,15 @@ class MappedClass:
     name: str = ""
     review: bool = False
     alternatives: tuple[str, ...] = ()
-    suggested: str | None = None  # for a pending class: the concept its head noun names
+    # A new concept's placement: its parent, the evidence that chose it, and the score.
+    parent: str | None = None
+    placed_by: str = ""
+    placement_score: float = 0.0
 
     @property
-    def pending(self) -> bool:
-        return self.method == "pending"
+    def new(self) -> bool:
+        """The class is a concept WordNet lacks (see the module docstring)."""
+        return self.method == "new"
 
 
 @dataclass(frozen=True)
@@ -71,7 +132,8 @@ class DatasetReport:
     dataset: str
     classes: int
     by_method: dict[str, int]
-    pending: list[str] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    review: int = 0
     evidence: int = 0
 
 
@@ -88,6 +150,7 @@ class ClassMapper:
         edges: Iterable[dict[str, Any]] = (),
         imaged: Iterable[str] = (),
         sense_index: Mapping[str, list[tuple[str, int]]] | None = None,
+        members: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         concepts = list(concepts)
         self._sense_index = sense_index or {}
@@ -95,6 +158,30 @@ class ClassMapper:
         self._by_synset = {c["synset"]: c["id"] for c in concepts if c.get("synset")}
         self._lexicon = Lexicon(concepts, edges)  # WordNet lemmas and IS_A, shared with the linkers
         self._imaged = frozenset(imaged)
+        self._taxa = TaxonIndex(self._lexicon, members) if members else None
+        self._genera: dict[str, dict[str, str]] = {}
+
+    def learn_taxonomy(self, label_sets: Iterable[LabelSet]) -> None:
+        """Remember each genus's lineage from datasets that give one (iNaturalist's categories), so
+        a Latin binomial in a dataset that gives only names is placed through its genus too."""
+        for ls in label_sets:
+            for raw in ls.classes:
+                ranks = dict(raw.lineage)
+                if ranks.get("genus"):
+                    self._genera.setdefault(ranks["genus"].lower(), ranks)
+
+    def lineage(self, raw: RawClass) -> dict[str, str]:
+        """The class's taxonomy: its own, or for a Latin binomial (``Ursus arctos``) its genus's
+        as another dataset gave it, else just the genus."""
+        if raw.lineage:
+            return dict(raw.lineage)
+        m = _BINOMIAL.match(raw.display_name.strip())
+        if not m or not self._taxa:
+            return {}
+        genus = m.group(1)
+        if genus.lower() in self._genera:
+            return self._genera[genus.lower()]
+        return {"genus": genus} if self._taxa.organism(genus, "genus") else {}
 
     def concept_of_synset(self, synset: str) -> str | None:
         return self._by_synset.get(synset)
@@ -112,46 +199,100 @@ class ClassMapper:
     def map_all(
         self, dataset: str, classes: Sequence[RawClass], domain: Sequence[str] = (), *, task: str = ""
     ) -> list[MappedClass]:
-        """Map a dataset's classes; a name with several senses is settled by the evidence of the
-        dataset's other classes (see :mod:`bamboo.graph.senses`), in two rounds: the second sees
-        the first round's choices as neighbours. A detection dataset's classes are objects, which
-        favours physical senses."""
+        """Map a dataset's classes, then place the new ones (see the module docstring).
+
+        A name with several senses is settled by the evidence of the dataset's other classes (see
+        :mod:`bamboo.graph.senses`), in two rounds: the second sees the first round's choices as
+        neighbours. A detection dataset's classes are objects, which favours physical senses."""
+        objects = task == "detection"
         first = [self.map(dataset, raw, domain, choose=False) for raw in classes]
-        ambiguous = [i for i, m in enumerate(first) if m.pending and m.note.startswith("ambiguous")]
+        ambiguous = [i for i, m in enumerate(first) if m.new and m.note.startswith("ambiguous")]
         names = [raw.display_name.lower() for raw in classes]
         ordered = names != sorted(names)
         out = list(first)
-        for _round in range(2):
-            settled = [None if m.pending else m.concept for m in out]
+        for _round in range(2 if ambiguous else 0):
+            settled = [None if m.new else m.concept for m in out]
             mix = SenseContext.lexname_mix(settled, self._lexicon)
             for i in ambiguous:
                 context = SenseContext.of(
-                    settled, i, self._lexicon, ordered=ordered, mix=mix, objects=task == "detection"
+                    settled, i, self._lexicon, ordered=ordered, mix=mix, objects=objects
                 )
                 out[i] = self.map(dataset, classes[i], domain, context=context)
-        settled = [None if m.pending else m.concept for m in out]
+        if not any(m.new for m in out):
+            return out
+        by_key: dict[str, MappedClass] = {}
+        for raw, m in zip(classes, out, strict=True):
+            by_key.setdefault(raw.raw_name, m)
+            if raw.mid:
+                by_key.setdefault(raw.mid, m)
+        settled = [None if m.new else m.concept for m in out]
         mix = SenseContext.lexname_mix(settled, self._lexicon)
         for i, m in enumerate(out):
-            if m.pending and m.note == "no WordNet lemma":
+            if m.new:
                 context = SenseContext.of(
-                    settled, i, self._lexicon, ordered=ordered, mix=mix, objects=task == "detection"
+                    settled, i, self._lexicon, ordered=ordered, mix=mix, objects=objects
                 )
-                head = self.head_noun(classes[i].display_name, domain, context)
-                if head:
-                    out[i] = replace(m, suggested=head[0], note=f"no WordNet lemma; head noun {head[1]!r}")
+                out[i] = self._place(m, classes[i], domain, context, by_key, objects)
         return out
 
-    def head_noun(self, name: str, domain: Sequence[str], context: SenseContext) -> tuple[str, str] | None:
+    def _place(
+        self,
+        m: MappedClass,
+        raw: RawClass,
+        domain: Sequence[str],
+        context: SenseContext,
+        by_key: Mapping[str, MappedClass],
+        objects: bool,
+    ) -> MappedClass:
+        """A new concept's parent: the first of taxonomy, dataset parent, head noun, domain, root."""
+        options: list[tuple[str, str, float, bool]] = []  # (parent, placed by, score, flagged)
+        lineage = self.lineage(raw)
+        if lineage and self._taxa:
+            found = self._taxa.place(lineage, within=domain[0] if domain else None)
+            if found:
+                options.append(
+                    (found.concept, f"taxonomy: {found.rank} {found.taxon}", found.confidence, False)
+                )
+        if raw.parent and not lineage:
+            up = by_key.get(raw.parent)
+            if up is not None and up.concept != m.concept and up.index != m.index:
+                options.append((up.concept, f"dataset parent {up.raw_name!r}", 0.8, up.review))
+        head = self.head_noun(raw.display_name, domain, context)
+        if head:
+            concept, text, choice = head
+            score = 0.7 if choice is None else round(0.7 * choice.confidence / 0.85, 3)
+            options.append((concept, f"head noun {text!r}", score, choice is not None and choice.review))
+        if domain:  # a narrow domain (car, dog, aircraft) places well; a broad one (organism) less so
+            score = 0.7 if self._lexicon.depth(domain[0]) >= NARROW_DOMAIN_DEPTH else 0.4
+            options.append((domain[0], "dataset domain", score, score < REVIEW_BELOW))
+        root = PHYSICAL_OBJECT if objects or lineage else ENTITY_ID
+        options.append((root, "nothing closer known", 0.1, True))
+        parent, placed_by, score, flagged = options[0]
+        alternatives = tuple(dict.fromkeys(o[0] for o in options[1:] if o[0] != parent))[:3]
+        return replace(
+            m,
+            confidence=score,
+            parent=parent,
+            placed_by=placed_by,
+            placement_score=score,
+            review=flagged or score < REVIEW_BELOW,
+            alternatives=alternatives,
+        )
+
+    def head_noun(
+        self, name: str, domain: Sequence[str], context: SenseContext
+    ) -> tuple[str, str, SenseChoice | None] | None:
         """The concept the name's head noun means ("stop sign" -> a sign), chosen like any sense:
-        the longest proper ending of the name that is a WordNet lemma."""
+        the longest proper ending of the name that is a WordNet lemma; with the sense choice when
+        evidence, not a rule, settled it."""
         words = normalize(_QUALIFIED.sub(r"\1", name)).replace("-", " ").split()
         for start in range(1, len(words)):
             head = " ".join(words[start:])
             found = self.lemma(head, domain, context=context)
             if isinstance(found, SenseChoice):
-                return found.concept, head
+                return found.concept, head, found
             if not isinstance(found, str):
-                return found[0], head
+                return found[0], head, None
         return None
 
     def map(
@@ -166,13 +307,17 @@ class ClassMapper:
         """Map one class; ``domain`` holds concept ids every class of the dataset falls under.
 
         A name with several senses and no deciding rule is settled by :func:`choose_sense` with
-        ``context`` (the dataset's other classes; none when mapping a class alone), or left
-        pending with an ``ambiguous`` note when ``choose`` is false.
+        ``context`` (the dataset's other classes; none when mapping a class alone), or, when
+        ``choose`` is false, returned as a ``new`` class with an ``ambiguous`` note for
+        :meth:`map_all` to settle. A class WordNet lacks comes back ``new``, unplaced (see
+        :meth:`map_all`).
         """
-        pending = f"ds:{dataset}:{raw.index}"
 
         def keep(note: str) -> MappedClass:
-            return MappedClass(raw.index, raw.raw_name, pending, "pending", 0.0, note, name=raw.display_name)
+            living = bool(domain) and _ORGANISM in self.ancestors(domain[0])
+            latin = bool(self.lineage(raw)) or (living and bool(_BINOMIAL.match(raw.display_name.strip())))
+            cid = new_concept_id(raw.display_name, latin=latin)
+            return MappedClass(raw.index, raw.raw_name, cid, "new", 0.0, note, name=raw.display_name)
 
         if raw.wnid:
             cid = f"wn:{raw.wnid}"
@@ -184,7 +329,17 @@ class ClassMapper:
             by_name = self._by_synset.get(raw.synset)
             if by_name:
                 return MappedClass(raw.index, raw.raw_name, by_name, "synset", 1.0)
-        found = self.lemma(raw.display_name, domain, context=context if choose else None, choose=choose)
+        lineage = self.lineage(raw)
+        if lineage and self._taxa:  # a species' name means an organism of its own class
+            anchor = self._taxa.anchor(lineage)
+            domain = [anchor] if anchor else domain
+        found = self.lemma(
+            raw.display_name,
+            domain,
+            context=context if choose else None,
+            choose=choose,
+            description=raw.description,
+        )
         if isinstance(found, str):
             return keep(found)
         if isinstance(found, SenseChoice):
@@ -227,18 +382,29 @@ class ClassMapper:
         *,
         context: SenseContext | None = None,
         choose: bool = True,
+        description: str | None = None,
     ) -> tuple[str, float, str] | SenseChoice | str:
         """``(concept, confidence, note)`` for a lemma match settled by a rule, a
         :class:`SenseChoice` for one settled by evidence, or why there is none."""
         candidates, confidence, note, qualifier = self._candidates(name)
         if not candidates:
             return "no WordNet lemma"
-        if qualifier:
-            under = set(self._lexicon.senses(qualifier))
-            kept = [c for c in candidates if self.ancestors(c) & under]
-            if not kept:
-                return f"no sense of {name!r} is a kind of {qualifier!r}"
-            candidates, note = kept, f"qualified by {qualifier!r}"
+        closeness: dict[str, float] = {}
+        if qualifier:  # "Seal (Animal)", LVIS's "bus_(vehicle)", "pan_(for_cooking)"
+            kind, senses = self._qualifier_senses(qualifier)
+            if senses:
+                closeness = {
+                    c: max(1.0 if s in self.ancestors(c) else self._lexicon.wu_palmer(c, s) for s in senses)
+                    for c in candidates
+                }
+                close = [c for c in candidates if closeness[c] >= QUALIFIER_CLOSE]
+                if kind and not close:
+                    return f"no sense of {name!r} is close to {qualifier!r}"
+                if kind:
+                    candidates = close
+                note = f"qualified by {qualifier!r}"
+            else:
+                note = f"qualifier {qualifier!r} unknown to WordNet"
         where = ""
         if domain:
             inside = [c for c in candidates if self.ancestors(c) & set(domain)]
@@ -252,7 +418,35 @@ class ClassMapper:
         if not choose:
             return f"ambiguous: {len(candidates)} WordNet senses{where}"
         counts = self._tag_counts(name)
-        return choose_sense(candidates, self._lexicon, self._imaged, context or SenseContext(), counts)
+        return choose_sense(
+            candidates,
+            self._lexicon,
+            self._imaged,
+            context or SenseContext(),
+            counts,
+            qualifier=closeness,
+            description=description,
+        )
+
+    def _qualifier_senses(self, qualifier: str) -> tuple[bool, set[str]]:
+        """Whether the qualifier names a kind (``animal``, ``railroad vehicle``, ``type of shoe``)
+        rather than a purpose or place (``for cooking``, ``part of a train``), and the senses it
+        names: the whole phrase's, else its head word's for a kind, its content words' otherwise."""
+        words = qualifier.split()
+        if words[:2] in (["type", "of"], ["kind", "of"], ["sort", "of"]):
+            words = words[2:]
+        kind = bool(words) and words[0] not in _QUALIFIER_STOP
+        phrase = " ".join(words)
+        for text in (phrase, _singular(phrase)):
+            if found := self._lexicon.senses(text):
+                return kind, set(found)
+        content = [w for w in words if w not in _QUALIFIER_STOP]
+        if kind:
+            content = content[-1:]
+        out: set[str] = set()
+        for word in content:
+            out.update(self._lexicon.senses(word) or self._lexicon.senses(_singular(word)))
+        return kind, out
 
     def _tag_counts(self, name: str) -> dict[str, int]:
         key = normalize(_QUALIFIED.sub(r"\1", name))
@@ -281,64 +475,62 @@ def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper
         return found.concept if isinstance(found, SenseChoice) else found[0]
 
     evidence: list[dict[str, Any]] = []
-    suggested: dict[str, tuple[str, str]] = {}
     for raw, m in zip(label_set.classes, mapped, strict=True):
-        parent = resolve(raw.parent)
-        targets = [(parent, "subcategory"), *((resolve(w), "part") for w in raw.part_of)]
+        targets = [(resolve(raw.parent), "subcategory"), *((resolve(w), "part") for w in raw.part_of)]
         for target, kind in targets:
             if target and target != m.concept:
                 evidence.append({"child": m.concept, "parent": target, "kind": kind})
-        if m.pending:
-            if parent and not parent.startswith("ds:"):
-                suggested[m.concept] = (parent, "dataset hierarchy")
-            elif m.suggested:
-                suggested[m.concept] = (m.suggested, "head noun")
-            elif domain:
-                suggested[m.concept] = (domain[0], "dataset domain")
     evidence = list({(e["child"], e["parent"], e["kind"]): e for e in evidence}.values())
 
-    # Classes the linkers placed earlier (``bamboo link datasets``) keep their placement.
-    linked = store.linked_of(sorted({m.concept for m in mapped if m.pending}))
-    mapped = [
-        replace(m, method=linked[m.concept]["method"], confidence=linked[m.concept]["score"])
-        if m.concept in linked
-        else m
-        for m in mapped
-    ]
-    pending = [m for m in mapped if m.pending]
+    # New concepts: one per id, its best placement among this dataset's classes and what the graph
+    # holds already (other datasets', the linkers', a person's), so the import order does not matter.
+    best: dict[str, MappedClass] = {}
+    names: dict[str, set[str]] = {}
+    for m in mapped:
+        if m.new:
+            names.setdefault(m.concept, set()).update({m.raw_name, m.name or m.raw_name})
+            if m.concept not in best or _placement_key(m.placement_score, m.parent) < _placement_key(
+                best[m.concept].placement_score, best[m.concept].parent
+            ):
+                best[m.concept] = m
+    existing = store.placements(sorted(best))
     concepts: list[dict[str, Any]] = []
-    edges: list[dict[str, Any]] = []
-    if pending:
-        concepts.append(
-            {
-                "id": PENDING_ID,
-                "props": {
-                    "name": "pending review",
-                    "source": "bamboo",
-                    "gloss": "dataset classes not yet placed in the hierarchy",
-                },
-            }
+    placements: list[dict[str, Any]] = []
+    for cid, m in sorted(best.items()):
+        old = existing.get(cid)
+        props: dict[str, Any] = {
+            "lemmas": sorted(names[cid] | set((old or {}).get("lemmas") or ())),
+            "source": "datasets",
+        }
+        if old is None:
+            props["name"] = m.name or m.raw_name
+        keep = (
+            old is not None
+            and old["parent"] is not None
+            and (
+                old["method"] == "person"
+                or _placement_key(old["score"] or 0.0, old["parent"])
+                <= _placement_key(m.placement_score, m.parent)
+            )
         )
-        edges.append({"child": PENDING_ID, "parent": ENTITY_ID, "kind": "review", "source": "bamboo"})
-        for m in pending:
-            hint, why = suggested.get(m.concept, (None, None))
-            concepts.append(
+        if not keep:
+            props |= {
+                "review": "check" if m.review else None,
+                "review_note": m.note,
+                "placed_by": m.placed_by,
+                "alternatives": list(m.alternatives),
+            }
+            placements.append(
                 {
-                    "id": m.concept,
-                    "props": {
-                        "name": m.name or m.raw_name,
-                        "lemmas": sorted({m.raw_name, m.name or m.raw_name}),
-                        "source": label_set.name,
-                        "review": "pending",
-                        "review_note": m.note,
-                        "suggested_parent": hint,
-                        "suggested_by": why,
-                    },
+                    "id": cid,
+                    "parent": m.parent,
+                    "method": "import",
+                    "score": m.placement_score,
+                    "evidence": m.placed_by,
+                    "source": label_set.name,
                 }
             )
-            edges.append(
-                {"child": m.concept, "parent": PENDING_ID, "kind": "review", "source": label_set.name}
-            )
+        concepts.append({"id": cid, "props": props})
     classes = [
         {
             "index": m.index,
@@ -347,8 +539,8 @@ def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper
             "method": m.method,
             "confidence": m.confidence,
             "note": m.note,
-            "review": "check" if m.review else None,
-            "alternatives": list(m.alternatives),
+            "review": "check" if m.review and not m.new else None,
+            "alternatives": [] if m.new else list(m.alternatives),
         }
         for m in mapped
     ]
@@ -361,7 +553,7 @@ def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper
             "domain": [*label_set.domain],
         },
         concepts=concepts,
-        edges=edges,
+        placements=placements,
         classes=classes,
         evidence=evidence,
     )
@@ -369,6 +561,12 @@ def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper
         dataset=label_set.name,
         classes=len(mapped),
         by_method=dict(Counter(m.method for m in mapped)),
-        pending=[m.concept for m in pending],
+        new=sorted(best),
+        review=sum(m.review for m in mapped),
         evidence=len(evidence),
     )
+
+
+def _placement_key(score: float, parent: str | None) -> tuple[float, str]:
+    """Orders placements best first: higher score, then the smaller parent id."""
+    return (-round(score, 6), parent or "~")

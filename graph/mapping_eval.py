@@ -7,11 +7,11 @@ dataset's classes are mapped by name only (no wnid), in file order, exactly as a
 them (:meth:`bamboo.graph.datasets.ClassMapper.map_all`), and scored:
 
 * **exact accuracy**: ``exact`` rows mapped to their gold synset;
-* **coverage**: ``exact`` rows mapped to some WordNet synset (not left pending);
+* **coverage**: ``exact`` rows mapped to some WordNet synset (not made a new concept);
 * **review rate**: mapped rows flagged for review;
 * **placement Wu-Palmer**: for ``parent`` rows, the similarity between the gold parent and the
-  concept the class was mapped to, or, when it stayed pending, the concept its head noun names
-  (``stop sign`` -> a sign); 0 when there is neither.
+  concept the class was mapped to, or, for a new concept, the parent it was placed under
+  (``stop sign`` -> a sign).
 """
 
 from __future__ import annotations
@@ -20,10 +20,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bamboo.graph.datasets import ClassMapper
+from bamboo.graph.datasets import ClassMapper, MappedClass
 from bamboo.loaders.base import MalformedFile, RawClass, read_lines
 
-__all__ = ["GoldClass", "MappingScore", "evaluate_mapping", "read_gold"]
+__all__ = [
+    "GoldClass",
+    "MappingScore",
+    "TaxonomyScore",
+    "evaluate_mapping",
+    "evaluate_taxonomy",
+    "read_gold",
+    "read_taxon_gold",
+]
 
 
 @dataclass(frozen=True)
@@ -112,19 +120,109 @@ def evaluate_mapping(
         mapped = mapper.map_all(dataset, classes, task=(tasks or {}).get(dataset, ""))
         score = MappingScore(dataset)
         for row, m in zip(rows, mapped, strict=True):
-            if not m.pending and m.review:
+            if m.review:
                 score.review += 1
             if row.kind == "exact":
                 score.exact_total += 1
-                score.covered += not m.pending
+                score.covered += not m.new
                 if m.concept == row.concept:
                     score.exact_correct += 1
                 else:
                     score.errors.append((row.name, row.concept, m.concept))
             else:
                 score.parent_total += 1
-                placed = m.suggested if m.pending else m.concept
+                placed = m.parent if m.new else m.concept
                 if placed:
                     score.parent_wup += mapper.wu_palmer(placed, row.concept)
         scores.append(score)
     return scores
+
+
+@dataclass
+class TaxonomyScore:
+    """Where a taxonomy-bearing dataset's species land (:func:`evaluate_taxonomy`)."""
+
+    dataset: str
+    species: int = 0
+    kingdom_total: int = 0  # species of a kingdom with a gold synset
+    under_kingdom: int = 0
+    class_total: int = 0  # species of a class with a gold synset
+    under_class: int = 0
+    by_method: dict[str, int] = field(default_factory=dict)
+    misplaced: list[tuple[str, str, str]] = field(default_factory=list)  # (species, gold, placed)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "dataset": self.dataset,
+            "species": self.species,
+            "under_kingdom": round(self.under_kingdom / self.kingdom_total, 4)
+            if self.kingdom_total
+            else None,
+            "under_class": round(self.under_class / self.class_total, 4) if self.class_total else None,
+            "kingdom_rows": self.kingdom_total,
+            "class_rows": self.class_total,
+            "by_method": self.by_method,
+            "misplaced": [list(m) for m in self.misplaced[:50]],
+        }
+
+
+def read_taxon_gold(path: Path) -> dict[tuple[str, str], str]:
+    """``rank<TAB>taxon<TAB>wnid[<TAB>note]`` lines -> ``{(rank, taxon): concept id}``.
+
+    Raises:
+        MalformedFile: a line without a rank, taxon and WordNet noun id.
+    """
+    out: dict[tuple[str, str], str] = {}
+    for line_no, line in read_lines(path):
+        if line.lstrip().startswith("#"):
+            continue
+        parts = [p.strip() for p in line.split("\t")]
+        if len(parts) < 3 or not parts[0] or not parts[1]:
+            raise MalformedFile(path, line_no, f"expected rank<TAB>taxon<TAB>wnid, got {line!r}")
+        wnid = parts[2]
+        if not (len(wnid) == 9 and wnid[0] == "n" and wnid[1:].isdigit()):
+            raise MalformedFile(path, line_no, f"{wnid!r} is not a WordNet noun id such as n02084071")
+        out[(parts[0].lower(), parts[1])] = f"wn:{wnid}"
+    if not out:
+        raise MalformedFile(path, None, "no gold rows")
+    return out
+
+
+def evaluate_taxonomy(
+    dataset: str, classes: list[RawClass], mapper: ClassMapper, gold: dict[tuple[str, str], str]
+) -> TaxonomyScore:
+    """Map a taxonomy-bearing dataset's species by name (and lineage) as an import does, and count
+    those that end up under their kingdom's and their class's gold synset: the species' own concept
+    for one WordNet has, the parent it was placed under for a new one."""
+    mapped = mapper.map_all(dataset, classes)
+    score = TaxonomyScore(dataset, species=len(classes))
+    methods: dict[str, int] = defaultdict(int)
+    for raw, m in zip(classes, mapped, strict=True):
+        where = m.parent if m.new else m.concept
+        methods[_how(m)] += 1
+        above = mapper.ancestors(where) if where else frozenset()
+        lineage = dict(raw.lineage)
+        for rank in ("kingdom", "class"):
+            target = gold.get((rank, lineage.get(rank, "")))
+            if target is None:
+                continue
+            ok = target in above
+            if rank == "kingdom":
+                score.kingdom_total += 1
+                score.under_kingdom += ok
+            else:
+                score.class_total += 1
+                score.under_class += ok
+                if not ok:
+                    score.misplaced.append((raw.display_name, target, where or ""))
+    score.by_method = dict(sorted(methods.items(), key=lambda kv: -kv[1]))
+    return score
+
+
+def _how(m: MappedClass) -> str:
+    """``lemma``, ``taxonomy genus``, ``head noun`` ...: how a class got its place."""
+    if not m.new:
+        return m.method
+    if m.placed_by.startswith("taxonomy:"):
+        return "taxonomy " + m.placed_by.split()[1]
+    return m.placed_by.split(" '")[0]

@@ -6,10 +6,14 @@ each candidate is scored on evidence that is recorded with the choice:
 * WordNet's sense order and tag counts (how often each sense was tagged in the concordances);
 * imageability: the sense has ImageNet images (datasets name it by wnid), and its lexicographer
   file holds physical things (animals, artifacts, food, plants, objects, bodies, people);
+* the name's qualifier (``bus (vehicle)``): Wu-Palmer closeness of the sense to it;
+* the dataset's description of the class, when it gives one (a CSV column, LVIS's ``def``): the
+  content words it shares with the sense's gloss and lemmas (simplified Lesk);
 * the dataset's task: every class of a detection dataset is an object, so physical senses gain;
 * the dataset's other classes: the Wu-Palmer similarity to the classes listed next to it
   (COCO's *mouse* sits between *laptop* and *remote*), when the list is not alphabetical, and the
-  share of the dataset's settled classes in the candidate's lexicographer file.
+  share of the dataset's settled classes in the candidate's lexicographer file, also compared with
+  the other candidates' files (LVIS holds many more foods than plants: its *banana* is the fruit).
 
 The margin between the best and the second score sets the confidence; a small margin keeps the
 choice but flags it for review, with the alternatives.
@@ -17,6 +21,7 @@ choice but flags it for review, with the alternatives.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,8 +39,11 @@ PHYSICAL_LEXNAMES = frozenset(
 )
 REVIEW_MARGIN = 0.35
 
-_W_PRIOR, _W_FREQ, _W_IMAGED, _W_PHYSICAL, _W_NEIGHBOURS, _W_LEXNAME = 1.5, 1.0, 0.5, 0.6, 2.0, 1.0
+_W_PRIOR, _W_FREQ, _W_IMAGED, _W_PHYSICAL, _W_NEIGHBOURS, _W_LEXNAME = 1.5, 1.0, 0.5, 0.6, 4.0, 1.0
 _W_OBJECT = 1.5  # extra for a physical sense when every class is an object
+_W_QUALIFIER = 2.0  # times the closeness to the name's qualifier
+_W_GLOSS = 3.0  # times the description's words in the gloss, over the square root of their number
+_W_FILE_CONTRAST = 1.0  # times the share of the candidate's file among the candidates' files
 
 
 @dataclass(frozen=True)
@@ -90,9 +98,19 @@ def choose_sense(
     imaged: frozenset[str],
     context: SenseContext,
     tag_counts: Mapping[str, int] | None = None,
+    *,
+    qualifier: Mapping[str, float] | None = None,
+    description: str | None = None,
 ) -> SenseChoice:
-    """The best of ``candidates`` (in WordNet sense order) with its evidence; see the module doc."""
+    """The best of ``candidates`` (in WordNet sense order) with its evidence; see the module doc.
+    ``qualifier`` holds each candidate's closeness to the name's qualifier (``bus (vehicle)``);
+    ``description`` is the dataset's own description of the class, compared with each gloss."""
+    described = _content_words(description or "")
     share = dict(context.lexname_share)
+    # The candidates' lexicographer files compared with each other: LVIS has many more foods than
+    # plants, so its "banana" is the fruit (noun.food), not the plant.
+    files = {str(lexicon.concepts.get(c, {}).get("lexname")) for c in candidates}
+    among = sum(share.get(f, 0.0) for f in files)
     counts = tag_counts or {}
     total = sum(counts.get(c, 0) + 1 for c in candidates)
     scored: list[tuple[float, int, str, list[str]]] = []
@@ -115,9 +133,22 @@ def choose_sense(
             mean = sum(sims) / len(sims)
             score += _W_NEIGHBOURS * mean
             why.append(f"neighbours {mean:.2f}")
+        if described:
+            entry = lexicon.concepts.get(cid, {})
+            overlap = described & _content_words(
+                f"{entry.get('gloss') or ''} {' '.join(entry.get('lemmas') or ())}"
+            )
+            if overlap:
+                score += _W_GLOSS * len(overlap) / len(described) ** 0.5
+                why.append(f"description shares {', '.join(sorted(overlap)[:4])} with the gloss")
+        if qualifier and cid in qualifier:
+            score += _W_QUALIFIER * qualifier[cid]
+            why.append(f"qualifier {qualifier[cid]:.2f}")
         if share.get(lexname):
             score += _W_LEXNAME * share[lexname]
             why.append(f"{share[lexname]:.0%} of the dataset in {lexname}")
+            if len(files) > 1 and among:
+                score += _W_FILE_CONTRAST * share[lexname] / among
         scored.append((score, -rank, cid, why))
     scored.sort(reverse=True)
     best, second = scored[0], scored[1] if len(scored) > 1 else None
@@ -126,3 +157,19 @@ def choose_sense(
     alternatives = tuple(s[2] for s in scored[1:4])
     evidence = "; ".join(best[3]) + f"; margin {margin:.2f}"
     return SenseChoice(best[2], confidence, evidence, alternatives, review=margin < REVIEW_MARGIN)
+
+
+_STOP = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the this to used with "
+    "which who any one some such other more most very into than".split()
+)
+
+
+def _content_words(text: str) -> frozenset[str]:
+    """Lower-case content words, crudely singular ("wheels" -> "wheel"), for gloss overlap."""
+    words = re.findall(r"[a-z]+", text.lower())
+    return frozenset(
+        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+        for w in words
+        if w not in _STOP and len(w) > 2
+    )

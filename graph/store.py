@@ -13,7 +13,15 @@ from typing import Any, LiteralString, cast
 import neo4j
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from bamboo.errors import ConceptNotFound, DatasetNotFound, GraphUnavailable, QueryError, VoteRejected
+from bamboo.errors import (
+    ConceptNotFound,
+    ConfigurationError,
+    DatasetNotFound,
+    GraphUnavailable,
+    InvariantViolation,
+    QueryError,
+    VoteRejected,
+)
 from bamboo.graph import cypher
 from bamboo.graph.model import Concept, ConceptRef, Page
 from bamboo.graph.tags import MAX_VOTES, Tag, TagDecision, decide
@@ -151,14 +159,16 @@ class GraphStore:
         props: dict[str, Any],
         *,
         concepts: Sequence[dict[str, Any]],
-        edges: Sequence[dict[str, Any]],
+        placements: Sequence[dict[str, Any]] = (),
         classes: Sequence[dict[str, Any]],
         evidence: Sequence[dict[str, Any]] = (),
         batch_size: int = 5000,
     ) -> None:
-        """Write a dataset in one transaction: new concepts and edges, the dataset, its classes and
-        the evidence its own hierarchy gives (``{child, parent, kind}`` rows), replacing the
-        dataset's earlier classes and evidence. Nothing is written if any statement fails.
+        """Write a dataset in one transaction: its new concepts (``{id, props}``) and their
+        placements (``{id, parent, method, score, evidence, source}``, each replacing the concept's
+        parent), the dataset, its classes and the evidence its own hierarchy gives (``{child,
+        parent, kind}`` rows), replacing the dataset's earlier classes and evidence. Nothing is
+        written if any statement fails.
 
         Raises:
             ConceptNotFound: a class names a concept that neither exists nor is created here
@@ -173,8 +183,8 @@ class GraphStore:
         def work(tx: neo4j.ManagedTransaction) -> None:
             for chunk in _batches(concepts, batch_size):
                 tx.run(cypher.UPSERT_CONCEPTS, rows=list(chunk)).consume()
-            for chunk in _batches(edges, batch_size):
-                tx.run(cypher.UPSERT_IS_A, rows=list(chunk)).consume()
+            for chunk in _batches(placements, batch_size):
+                tx.run(cypher.PLACE_CONCEPTS, rows=list(chunk)).consume()
             tx.run(cypher.UPSERT_DATASET, name=name, props=props).consume()
             tx.run(cypher.DELETE_HAS_CLASS, name=name).consume()
             for chunk in _batches(classes, batch_size):
@@ -182,6 +192,8 @@ class GraphStore:
             tx.run(cypher.DELETE_EVIDENCE, name=name).consume()
             for chunk in _batches(evidence, batch_size):
                 tx.run(cypher.CREATE_EVIDENCE, name=name, rows=list(chunk)).consume()
+            tx.run(cypher.DELETE_STALE_DATASET_CONCEPTS).consume()
+            tx.run(cypher.DELETE_EMPTY_PENDING).consume()
             _bump_graph_version(tx, f"dataset:{name}")
 
         self._write_tx(work)
@@ -207,37 +219,99 @@ class GraphStore:
 
         self._write_tx(work)
 
-    def pending_concepts(self, pending: str) -> list[dict[str, Any]]:
-        """Concepts waiting under ``pending``: ``{"id", "name", "dataset", "suggested_parent",
-        "suggested_by"}``."""
-        return self._read(cypher.PENDING_CONCEPTS, pending=pending)
+    def placements(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The existing concepts among ``ids`` with their placement: ``{id: {"lemmas", "review",
+        "parent", "method", "score"}}`` (``parent`` None when the concept has none)."""
+        return {r["id"]: r for r in self._read(cypher.PLACEMENTS, ids=list(ids))}
 
-    def linked_of(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Among ``ids``, the concepts the linkers placed: ``{id: {"method", "score"}}``."""
-        rows = self._read(cypher.LINKED_OF, ids=list(ids))
-        return {r["id"]: {"method": r["method"], "score": r["score"]} for r in rows}
-
-    def place_pending(
+    def place_concepts(
         self,
-        pending: str,
+        placements: Sequence[dict[str, Any]],
+        props: Sequence[dict[str, Any]] = (),
         *,
-        placed: Sequence[dict[str, Any]],
-        proposed: Sequence[dict[str, Any]],
+        why: str,
         batch_size: int = 5000,
     ) -> None:
-        """In one transaction: move ``placed`` concepts (``{id, parent, method, score, evidence}``)
-        from ``pending`` under their parent, and record ``proposed`` links for review."""
+        """In one transaction: give concepts a new parent (``{id, parent, method, score,
+        evidence, source}``, replacing the old one) and set properties (``{id, props}``)."""
 
         def work(tx: neo4j.ManagedTransaction) -> None:
-            for chunk in _batches(placed, batch_size):
-                tx.run(cypher.PLACE_PENDING, rows=list(chunk), pending=pending).consume()
-                tx.run(cypher.SET_CLASS_LINK, rows=list(chunk)).consume()
-            for chunk in _batches(proposed, batch_size):
-                tx.run(cypher.PROPOSE_PENDING, rows=list(chunk), pending=pending).consume()
-            if placed or proposed:
-                _bump_graph_version(tx, "link")
+            for chunk in _batches(placements, batch_size):
+                tx.run(cypher.PLACE_CONCEPTS, rows=list(chunk)).consume()
+            for chunk in _batches(props, batch_size):
+                tx.run(cypher.UPSERT_CONCEPTS, rows=list(chunk)).consume()
+            if placements or props:
+                _bump_graph_version(tx, why)
 
         self._write_tx(work)
+
+    def review_items(
+        self, *, dataset: str | None = None, limit: int = 100
+    ) -> dict[str, list[dict[str, Any]]]:
+        """What awaits a person, least sure first: ``{"placements": [...], "classes": [...]}``."""
+        return {
+            "placements": self._read(cypher.REVIEW_CONCEPTS, dataset=dataset, limit=limit),
+            "classes": self._read(cypher.REVIEW_CLASSES, dataset=dataset, limit=limit),
+        }
+
+    def review_placement(self, concept: str, *, by: str, parent: str | None = None) -> None:
+        """A person accepts a new concept's placement, or moves it under ``parent``.
+
+        Raises:
+            ConceptNotFound: ``concept`` (or ``parent``) does not exist.
+            ConfigurationError: ``concept`` is WordNet's (only the concepts datasets and Wikidata
+                brought are placed by review).
+            InvariantViolation: ``parent`` lies under ``concept`` (a cycle); nothing is written.
+        """
+        found = self.placements([concept]).get(concept)
+        if found is None:
+            raise ConceptNotFound(concept)
+        if found["source"] not in ("datasets", "wikidata"):
+            raise ConfigurationError(
+                f"{concept} is not a concept the datasets or Wikidata brought; only those are placed"
+            )
+        if parent is not None and concept in {a.id for a in self.ancestors(parent)} | {parent}:
+            raise InvariantViolation(f"{parent} lies under {concept}: moving it there makes a cycle")
+        params: dict[str, Any]
+        stmt, params = (
+            (cypher.ACCEPT_PLACEMENT, {"id": concept, "by": by})
+            if parent is None
+            else (cypher.MOVE_PLACEMENT, {"id": concept, "parent": parent, "by": by})
+        )
+
+        def work(tx: neo4j.ManagedTransaction) -> bool:
+            found = tx.run(stmt, params).data()
+            if found:
+                _bump_graph_version(tx, f"review:{concept}")
+            return bool(found)
+
+        if not self._write_tx(work):
+            raise ConceptNotFound(concept)
+
+    def review_class(self, dataset: str, index: int, *, by: str, concept: str | None = None) -> None:
+        """A person accepts a dataset class's concept, or re-points the class to ``concept``.
+
+        Raises:
+            ConceptNotFound: ``concept`` does not exist.
+            DatasetNotFound: no such dataset or class index.
+        """
+        if concept is not None:
+            self.concept(concept)
+        params: dict[str, Any]
+        stmt, params = (
+            (cypher.ACCEPT_CLASS, {"dataset": dataset, "index": index, "by": by})
+            if concept is None
+            else (cypher.MOVE_CLASS, {"dataset": dataset, "index": index, "concept": concept, "by": by})
+        )
+
+        def work(tx: neo4j.ManagedTransaction) -> bool:
+            found = tx.run(stmt, params).data()
+            if found:
+                _bump_graph_version(tx, f"review:{dataset}#{index}")
+            return bool(found)
+
+        if not self._write_tx(work):
+            raise DatasetNotFound(f"{dataset} has no class {index}")
 
     def cast_vote(self, *, annotator: str, concept: str, tag: Tag, value: bool, at: str) -> TagDecision:
         """Record ``annotator``'s vote (replacing their earlier one) and update the decision.
@@ -288,6 +362,10 @@ class GraphStore:
         if not rows and not self._read(cypher.DATASET_EXISTS, name=name):
             raise DatasetNotFound(name)
         return rows
+
+    def review_counts(self) -> dict[str, int]:
+        """Dataset name -> its classes flagged for review (a close sense or a weak placement)."""
+        return {r["dataset"]: int(r["n"]) for r in self._read(cypher.REVIEW_COUNTS)}
 
     def dataset_method_counts(self) -> dict[str, dict[str, int]]:
         """Dataset name -> mapping method -> number of classes."""

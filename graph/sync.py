@@ -43,6 +43,7 @@ from bamboo.graph.invariants import GraphContents, check_invariants, read_conten
 from bamboo.graph.link.chain import chain_links
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.link.policy import Decision, LinkPolicy, Query
+from bamboo.graph.model import ENTITY_ID
 from bamboo.graph.store import GraphStore
 from bamboo.graph.wikidata import LANGUAGES, WikidataClient, WikidataItem
 from bamboo.loaders.base import MalformedFile, read_lines
@@ -216,28 +217,15 @@ def sync_wikidata(
         props = _props(items[q])
         if q in decisions:
             d = decisions[q]
-            props["review"] = "pending" if (d.review or d.link is None) else None
+            props["review"] = "check" if (d.review or d.link is None) else None
         parent_ids = {e["parent"] for e in links if e["child"] == f"wd:{q}"}
-        if not parent_ids:  # nothing to hang it on: keep it in review under bamboo:pending
-            props["review"] = "pending"
-            links.append(_link(q, "bamboo:pending", "review", 0.0, "no parent found"))
+        if not parent_ids:  # nothing to hang it on: at the root, flagged for review
+            props["review"] = "check"
+            links.append(_link(q, ENTITY_ID, "review", 0.0, "no parent found"))
         rows.append({"id": f"wd:{q}", "props": props})
     for q, cid in sorted(anchors.items()):
         if q in items:
             rows.append({"id": cid, "props": _anchor_props(items[q])})
-    if any(e["parent"] == "bamboo:pending" for e in links):
-        rows.append({"id": "bamboo:pending", "props": {"name": "pending review", "source": "bamboo"}})
-        links.append(
-            {
-                "child": "bamboo:pending",
-                "parent": "wn:n00001740",
-                "kind": "review",
-                "source": "bamboo",
-                "method": "review",
-                "score": 0.0,
-                "evidence": "",
-            }
-        )
     for r in rows:
         before = existing.get(r["id"]) if r["id"].startswith("wd:") else wordnet.get(r["id"])
         if before is None:

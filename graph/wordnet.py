@@ -21,7 +21,15 @@ from typing import Any
 from bamboo.errors import WordNetNotFound
 from bamboo.graph.model import concept_id_for_offset
 
-__all__ = ["WordNetNouns", "close_wordnet", "find_wordnet_dir", "open_wordnet", "read_nouns"]
+__all__ = [
+    "WordNetNouns",
+    "close_wordnet",
+    "find_wordnet_dir",
+    "open_wordnet",
+    "read_member_meronyms",
+    "read_nouns",
+    "read_sense_index",
+]
 
 #: The 45 lexicographer files of WordNet 3.0, in file-number order (wninput(5WN), lexnames(5WN)).
 LEXNAMES: tuple[str, ...] = (
@@ -218,3 +226,30 @@ def read_sense_index(path: str | os.PathLike[str] | None = None) -> dict[str, li
             for rank, off in enumerate(offsets, 1)
         ]
     return senses
+
+
+def read_member_meronyms(path: str | os.PathLike[str] | None = None) -> dict[str, list[str]]:
+    """WordNet's member meronyms of nouns, ``{group concept: [member concepts]}`` in file order.
+
+    A taxon's members are its sub-taxa and the organisms it groups: *class Aves* has the order
+    *Passeriformes* and the organism *bird*; *genus Quercus* has *oak*. Read straight from
+    ``data.noun`` (pointer ``%m``), which is much faster than asking nltk synset by synset.
+    """
+    dict_dir = find_wordnet_dir(path)
+    members: dict[str, list[str]] = {}
+    with open(dict_dir / "data.noun", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.startswith(" ") or "%m" not in line:
+                continue
+            fields = line.split(" | ", 1)[0].split()
+            n_words = int(fields[3], 16)
+            at = 4 + 2 * n_words
+            n_pointers = int(fields[at])
+            found = [
+                concept_id_for_offset(int(fields[at + 1 + 4 * i + 1]))
+                for i in range(n_pointers)
+                if fields[at + 1 + 4 * i] == "%m" and fields[at + 1 + 4 * i + 2] == "n"
+            ]
+            if found:
+                members[concept_id_for_offset(int(fields[0]))] = found
+    return members

@@ -12,7 +12,7 @@ from typing import Literal, Protocol
 from bamboo.atomic import atomic_path
 from bamboo.errors import BambooError
 
-__all__ = ["LabelSet", "Loader", "MalformedFile", "RawClass", "Task", "download", "read_lines"]
+__all__ = ["TAXON_RANKS", "LabelSet", "Loader", "MalformedFile", "RawClass", "Task", "download", "read_lines"]
 
 Task = Literal["classification", "detection"]
 
@@ -25,6 +25,10 @@ class MalformedFile(BambooError, ValueError):
         super().__init__(f"{where}: {problem}")
         self.path = str(path)
         self.line = line
+
+
+#: Taxonomic ranks from the most specific, as datasets name them.
+TAXON_RANKS = ("genus", "family", "order", "class", "phylum", "kingdom")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class RawClass:
         part_of: The MIDs of the wholes an Open Images class is a ``Part`` of.
         name: A clean display name for matching (``"bakery shop"`` for ``/b/bakery/shop``);
             defaults to ``raw_name``.
+        description: The dataset's own description of the class (LVIS's ``def``, a user's CSV
+            column), compared with each sense's gloss.
+        lineage: The dataset's taxonomy of a species, ``(("genus", "Quercus"), ("family",
+            "Fagaceae"), ...)``, most specific rank first (iNaturalist's categories).
     """
 
     index: int
@@ -52,6 +60,8 @@ class RawClass:
     parent: str | None = None
     part_of: tuple[str, ...] = ()
     name: str | None = None
+    lineage: tuple[tuple[str, str], ...] = ()
+    description: str | None = None
 
     @property
     def display_name(self) -> str:

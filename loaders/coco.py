@@ -2,7 +2,8 @@
 
 ``{"categories": [{"id": 1, "name": "person", "supercategory": "person"}, ...]}``: COCO, LVIS
 (whose categories also name their WordNet ``synset``, e.g. ``dog.n.01``), Objects365, V3Det and
-the iNaturalist 2017/2018/2021 competitions (``supercategory`` plus, in 2021, the taxonomy ranks).
+the iNaturalist 2017/2018/2021 competitions (``supercategory`` plus the taxonomy ranks, kingdom to
+genus, in 2018's ``categories.json`` and 2021's annotations, kept as :attr:`RawClass.lineage`).
 Class indices are the positions of the categories in ascending ``id`` order, the contiguous
 labels detectors train on.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bamboo.loaders.base import MalformedFile, RawClass, Task
+from bamboo.loaders.base import TAXON_RANKS, MalformedFile, RawClass, Task
 from bamboo.loaders.file import FileLoader
 from bamboo.loaders.registry import register_loader
 
@@ -40,7 +41,8 @@ class CocoCategoriesLoader(FileLoader):
 
     def parse(self, path: Path) -> list[RawClass]:
         doc = read_json(path)
-        cats = doc.get("categories") if isinstance(doc, dict) else None
+        # An annotation file, or a bare categories list (iNaturalist 2018's ``categories.json``).
+        cats = doc.get("categories") if isinstance(doc, dict) else doc if isinstance(doc, list) else None
         if not isinstance(cats, list) or not cats:
             raise MalformedFile(path, None, "no 'categories' list (is this a COCO-format annotation file?)")
         for n, cat in enumerate(cats):
@@ -57,6 +59,11 @@ class CocoCategoriesLoader(FileLoader):
             name = cat.get("common_name") or (
                 f"{cat['genus']} {cat['species']}" if cat.get("genus") and cat.get("species") else cat["name"]
             )
+            lineage = tuple(
+                (rank, str(cat[rank]).strip())
+                for rank in TAXON_RANKS
+                if isinstance(cat.get(rank), str) and cat[rank].strip()
+            )
             classes.append(
                 RawClass(
                     index=index,
@@ -64,6 +71,8 @@ class CocoCategoriesLoader(FileLoader):
                     synset=cat.get("synset"),
                     parent=str(parent) if parent and parent != cat["name"] else None,
                     name=str(name).replace("_", " "),
+                    lineage=lineage,
+                    description=str(cat["def"]) if isinstance(cat.get("def"), str) else None,
                 )
             )
         return classes
@@ -83,7 +92,8 @@ for _name, _file, _url, _task, _mirrors, _domain in (
     ("inaturalist-2017", "val2017.json", _INAT + "2017/val2017.zip", "classification",
      (("tfds__inaturalist2017_5089.txt", "names"),), ("organism.n.01",)),
     ("inaturalist-2018", "val2018.json", _INAT + "2018/val2018.json.tar.gz", "classification",
-     (("tfds__inaturalist2018_8142.txt", "names"),), ("organism.n.01",)),
+     (("inaturalist2018_categories.json", "official"), ("tfds__inaturalist2018_8142.txt", "names")),
+     ("organism.n.01",)),
     ("inaturalist-2021", "val.json", _INAT + "2021/val.json.tar.gz", "classification", (),
      ("organism.n.01",)),
     ("herbarium-2021", "metadata.json", _KAGGLE + "herbarium-2021-fgvc8/data", "classification", (),

@@ -123,7 +123,6 @@ def rw_database(server: ServerInfo, driver: neo4j.Driver, wordnet_nouns: WordNet
         "toy-cls",
         {"task": "classification"},
         concepts=[],
-        edges=[],
         classes=[
             {"index": i, "raw_name": f"class {i}", "concept": c, "method": "wnid", "confidence": 1.0}
             for i, c in enumerate(toy)
@@ -135,7 +134,6 @@ def rw_database(server: ServerInfo, driver: neo4j.Driver, wordnet_nouns: WordNet
         "toy-scenes",
         {"task": "classification"},
         concepts=[],
-        edges=[],
         classes=[
             {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9}
             for i, c in enumerate(scenes)
@@ -146,7 +144,6 @@ def rw_database(server: ServerInfo, driver: neo4j.Driver, wordnet_nouns: WordNet
         "toy-det",
         {"task": "detection"},
         concepts=[],
-        edges=[],
         classes=[
             {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9}
             for i, c in enumerate(objects)

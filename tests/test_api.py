@@ -152,6 +152,8 @@ def test_datasets(rw_url: str) -> None:
         "method": "wnid",
         "confidence": 1.0,
         "review": None,
+        "parent": None,
+        "placed_by": None,
     }
     r = httpx.get(f"{rw_url}/datasets/nope/classes")
     assert r.status_code == 404 and "nope" in r.json()["detail"]
@@ -159,6 +161,83 @@ def test_datasets(rw_url: str) -> None:
     assert page["datasets"] == [
         {"dataset": "toy-cls", "index": 0, "raw_name": "class 0", "method": "wnid", "confidence": 1.0}
     ]
+
+
+def test_review_lists_accepts_and_moves(rw_url: str, driver, rw_database: str) -> None:  # type: ignore[no-untyped-def]
+    """/review: a weak placement and a close sense, least sure first; a person (with the API key)
+    accepts or moves them; bad requests are 4xx and change nothing."""
+    import time
+
+    store = GraphStore(driver, rw_database)
+    new = "bamboo:zzyzx-qwrtp"
+    store.import_dataset(
+        "review-ds",
+        {"task": "classification"},
+        concepts=[
+            {
+                "id": new,
+                "props": {
+                    "name": "Zzyzx Qwrtp",
+                    "source": "datasets",
+                    "review": "check",
+                    "placed_by": "nothing closer known",
+                    "alternatives": [],
+                },
+            }
+        ],
+        placements=[
+            {"id": new, "parent": ENTITY, "method": "import", "score": 0.1, "evidence": "root", "source": "t"}
+        ],
+        classes=[
+            {"index": 0, "raw_name": "Zzyzx Qwrtp", "concept": new, "method": "new", "confidence": 0.1},
+            {
+                "index": 1,
+                "raw_name": "crane",
+                "concept": "wn:n03126707",
+                "method": "sense",
+                "confidence": 0.55,
+                "review": "check",
+                "alternatives": ["wn:n02012849"],
+            },
+        ],
+    )
+    body = httpx.get(f"{rw_url}/review", params={"dataset": "review-ds"}).json()
+    assert [p["id"] for p in body["placements"]] == [new] and body["placements"][0]["parent"] == ENTITY
+    assert [(c["index"], c["concept"]) for c in body["classes"]] == [(1, "wn:n03126707")]
+    key = {"X-API-Key": API_KEY}
+    move = {"concept": new, "parent": DOG, "reviewer": "ann-1"}
+    assert httpx.post(f"{rw_url}/review/placements", json=move).status_code == 401
+    bad = [
+        ({**move, "parent": new}, 409),  # a cycle
+        ({**move, "concept": DOG, "parent": CAT}, 422),  # WordNet's own concepts stay put
+        ({**move, "concept": "bamboo:nope"}, 404),
+        ({**move, "parent": "wn:n99999999"}, 404),
+        ({**move, "concept": "x y"}, 422),
+    ]
+    for payload, status in bad:
+        r = httpx.post(f"{rw_url}/review/placements", json=payload, headers=key)
+        assert r.status_code == status, (payload, r.text)
+    assert [p.id for p in store.parents(new)] == [ENTITY]  # nothing changed
+    r = httpx.post(f"{rw_url}/review/placements", json=move, headers=key)
+    assert r.status_code == 200, r.text
+    assert [p.id for p in store.parents(new)] == [DOG]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the service's view follows graph.version
+        page = httpx.get(f"{rw_url}/concepts/{new}").json()
+        if [p["id"] for p in page.get("parents", [])] == [DOG]:
+            break
+        time.sleep(0.2)
+    assert [p["id"] for p in page["parents"]] == [DOG]
+    accept = {"dataset": "review-ds", "index": 1, "reviewer": "ann-1"}
+    assert httpx.post(f"{rw_url}/review/classes", json=accept, headers=key).status_code == 200
+    bird = {**accept, "concept": "wn:n02012849"}
+    assert httpx.post(f"{rw_url}/review/classes", json=bird, headers=key).status_code == 200
+    none_such = {**accept, "index": 99}
+    assert httpx.post(f"{rw_url}/review/classes", json=none_such, headers=key).status_code == 404
+    after = httpx.get(f"{rw_url}/review", params={"dataset": "review-ds"}).json()
+    assert after == {"placements": [], "classes": []}
+    classes = httpx.get(f"{rw_url}/datasets/review-ds/classes").json()
+    assert [(c["concept"], c["method"]) for c in classes] == [(new, "new"), ("wn:n02012849", "person")]
 
 
 def test_related_against_a_dataset_uses_its_class_indices(rw_url: str) -> None:
@@ -272,7 +351,6 @@ def test_writes_by_other_processes_reach_the_cache(rw_url: str, driver, rw_datab
         "late-ds",
         {"task": "classification"},
         concepts=[],
-        edges=[],
         classes=[
             {"index": 7, "raw_name": "tabby", "concept": "wn:n02123045", "method": "wnid", "confidence": 1.0}
         ],

@@ -104,7 +104,7 @@ def test_build_with_datasets_then_list_them(server: ServerInfo, fresh_database: 
     rows = {r["dataset"]: r for r in json.loads(run_cli(server, "datasets", "--json", **db).stdout)}
     assert rows["imagenet-1k"]["classes"] == 2 == rows["imagenet-1k"]["by_id"]
     places = rows["places365"]
-    assert places["classes"] == 3 == places["by_lemma"] + places["pending"] and places["pending"] >= 1
+    assert places["classes"] == 3 == places["by_lemma"] + places["new"] and places["new"] >= 1
     assert rows["coco"]["imported"] is False
     concept = json.loads(run_cli(server, "concept", "wn:n02084071", "--json", **db).stdout)
     assert {
@@ -147,8 +147,14 @@ def test_default_offline_build_lists_24_datasets(server: ServerInfo, fresh_datab
     assert "datasets imported; invariants: all invariants hold" in out.stdout
     rows = [r for r in json.loads(run_cli(server, "datasets", "--json", **db).stdout) if r["imported"]]
     assert len(rows) >= 24
-    for r in rows:  # no class lost: every class is mapped or pending
-        assert r["classes"] == r["by_id"] + r["by_lemma"] + r["linked"] + r["pending"], r
+    for r in rows:  # no class lost: every class is mapped or a new concept
+        assert r["classes"] == r["by_id"] + r["by_lemma"] + r["new"], r
+    # Nothing pending: every concept reaches the root, no review node remains.
+    stats = json.loads(run_cli(server, "stats", "--json", **db).stdout)
+    assert stats["invariants"]["rooted"] is True, stats
+    assert run_cli(server, "concept", "bamboo:pending", **db).returncode != 0
+    coco = run_cli(server, "review", "list", "--dataset", "coco", "--json", **db)
+    assert coco.returncode == 0 and "placements" in json.loads(coco.stdout)
     in21k = next(r for r in rows if r["dataset"] == "imagenet-21k")
     assert in21k["classes"] == in21k["by_id"] == 21843
     table = run_cli(server, "datasets", **db).stdout
@@ -180,7 +186,8 @@ def test_import_own_class_list(
         (1, "wn:n02992529", "lemma"),
         (2, "wn:n02870092", "sense"),  # a detection list: the bound pages, not the written work
     ]
-    assert rows[3]["method"] == "pending"
+    assert (rows[3]["concept"], rows[3]["method"]) == ("bamboo:zzyzx-gadget", "new")
+    assert rows[3]["parent"] == "wn:n02729965" and rows[3]["placed_by"] == "head noun 'gadget'"
     listed = {r["dataset"]: r for r in json.loads(run_cli(server, "datasets", "--json", **db).stdout)}
     assert listed["mine"]["classes"] == 4
     csv_file = tmp_path / "bad.csv"
@@ -193,3 +200,9 @@ def test_import_own_class_list(
         assert content_hash(read_contents(GraphStore(drv, rw_database))) == before
     finally:
         drv.close()
+    described = tmp_path / "described.csv"
+    described.write_text("name,description\nmouse,a pointing device for a computer\nmouse pad,\n")
+    out = run_cli(server, "import", "described", str(described), "--json", **db)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert rows[0]["concept"] == "wn:n03793489"  # the description chose the device, not the rodent

@@ -9,7 +9,7 @@ import pytest
 
 from bamboo.errors import ConfigurationError
 from bamboo.graph.build import build_wordnet
-from bamboo.graph.datasets import PENDING_ID, ClassMapper, import_label_set
+from bamboo.graph.datasets import ClassMapper, import_label_set, new_concept_id
 from bamboo.graph.invariants import check_invariants, content_hash, read_contents
 from bamboo.graph.store import GraphStore
 from bamboo.graph.wordnet import WordNetNouns
@@ -19,10 +19,12 @@ from conftest import SHARED_DATA
 
 @pytest.fixture(scope="module")
 def mapper(wordnet_nouns: WordNetNouns) -> ClassMapper:
-    from bamboo.graph.wordnet import read_sense_index
+    from bamboo.graph.wordnet import read_member_meronyms, read_sense_index
 
     concepts = [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts]
-    return ClassMapper(concepts, wordnet_nouns.edges, sense_index=read_sense_index())
+    return ClassMapper(
+        concepts, wordnet_nouns.edges, sense_index=read_sense_index(), members=read_member_meronyms()
+    )
 
 
 def test_registry() -> None:
@@ -76,9 +78,10 @@ def test_mapping_evidence_order(mapper: ClassMapper) -> None:
         and ambiguous.concept not in ambiguous.alternatives
     )
     unknown = mapper.map("x", RawClass(4, "Folland Gnat"))
-    assert unknown.method == "pending" and unknown.note == "no WordNet lemma"
+    assert unknown.method == "new" and unknown.note == "no WordNet lemma"
+    assert unknown.concept == "bamboo:folland-gnat"
     bad = mapper.map("x", RawClass(5, "n99999999", wnid="n99999999"))
-    assert bad.method == "pending" and "not in WordNet 3.0" in bad.note
+    assert bad.method == "new" and "not in WordNet 3.0" in bad.note
     plural = mapper.map("x", RawClass(6, "golden retrievers"))
     assert (plural.concept, plural.confidence, plural.note) == ("wn:n02099601", 0.8, "singular form")
 
@@ -88,7 +91,7 @@ def test_dataset_domain_chooses_senses(mapper: ClassMapper) -> None:
     siamese = mapper.map("pets", RawClass(0, "Siamese"), carnivore)  # the cat, not the language
     assert (siamese.concept, siamese.method, siamese.confidence) == ("wn:n02123597", "lemma", 0.85)
     bengal = mapper.map("pets", RawClass(1, "Bengal"), carnivore)  # its one sense is a region
-    assert bengal.method == "pending" and "none under wn:n02075296" in bengal.note
+    assert bengal.method == "new" and "none under wn:n02075296" in bengal.note
     assert mapper.map("pets", RawClass(1, "Bengal")).concept == "wn:n08710535"  # without a domain
 
 
@@ -116,7 +119,8 @@ def test_name_forms_and_qualifiers(mapper: ClassMapper) -> None:
     seal = mapper.map("oid", RawClass(1, "Seal (Animal)"))
     assert seal.concept in mapper.ancestors(seal.concept) and "wn:n00015388" in mapper.ancestors(seal.concept)
     jaguar = mapper.map("oid", RawClass(2, "Jaguar (Vehicle)"))  # WordNet's jaguar is only the cat
-    assert jaguar.method == "pending" and "kind of 'vehicle'" in jaguar.note
+    assert jaguar.method == "new" and "close to 'vehicle'" in jaguar.note
+    assert jaguar.concept == "bamboo:jaguar-vehicle"
 
 
 def test_dataset_hierarchy_becomes_evidence(
@@ -141,21 +145,25 @@ def test_dataset_hierarchy_becomes_evidence(
     evidence = [e for e in store.all_evidence() if e["dataset"] == "oid"]
     assert {(e["child"], e["parent"], e["kind"]) for e in evidence} == {
         ("wn:n02099601", "wn:n02099029", "subcategory"),
-        ("ds:oid:2", "wn:n02099029", "subcategory"),
-        ("ds:oid:4", "wn:n05600637", "part"),
+        ("bamboo:zzyzx-hound", "wn:n02099029", "subcategory"),
+        ("bamboo:human-eye", "wn:n05600637", "part"),
     }
-    hound = store.concept("ds:oid:2").extra
-    assert hound["suggested_parent"] == "wn:n02099029" and hound["suggested_by"] == "dataset hierarchy"
+    # The dataset's parent class places the new concept, confidently.
+    assert [p.id for p in store.parents("bamboo:zzyzx-hound")] == ["wn:n02099029"]
+    hound = store.concept("bamboo:zzyzx-hound").extra
+    assert hound["placed_by"] == "dataset parent 'Retriever'" and hound.get("review") is None
     assert import_label_set(store, ls, mapper) == report  # re-running: same evidence, not doubled
     assert [e for e in store.all_evidence() if e["dataset"] == "oid"] == evidence
     domain = LabelSet(
         "dogs", "classification", [RawClass(0, "Zzyzx terrier"), RawClass(1, "Zzyzx")], domain=("dog.n.01",)
     )
     import_label_set(store, domain, mapper)
-    assert store.concept("ds:dogs:0").extra["suggested_by"] == "head noun"  # "terrier", under the domain
-    assert store.concept("ds:dogs:0").extra["suggested_parent"] == "wn:n02092468"
-    assert store.concept("ds:dogs:1").extra["suggested_by"] == "dataset domain"
-    assert store.concept("ds:dogs:1").extra["suggested_parent"] == "wn:n02084071"
+    terrier = store.concept("bamboo:zzyzx-terrier").extra  # its head noun, under the domain
+    assert terrier["placed_by"] == "head noun 'terrier'"
+    assert [p.id for p in store.parents("bamboo:zzyzx-terrier")] == ["wn:n02092468"]
+    assert store.concept("bamboo:zzyzx").extra["placed_by"] == "dataset domain"  # a narrow domain: sure
+    assert [p.id for p in store.parents("bamboo:zzyzx")] == ["wn:n02084071"]
+    assert check_invariants(read_contents(store)).ok
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "labelsets").exists(), reason="../shared/data/labelsets not present")
@@ -187,12 +195,12 @@ def test_import_is_idempotent_and_loses_nothing(
             RawClass(0, "n02084071", wnid="n02084071"),
             RawClass(1, "golden retriever"),
             RawClass(2, "crane"),
-            RawClass(3, "Folland Gnat"),
+            RawClass(3, "Zzyzx Qwrtp"),
         ],
     )
     report = import_label_set(store, ls, mapper)
     assert report.classes == 4 == sum(report.by_method.values())
-    assert report.by_method == {"wnid": 1, "lemma": 1, "sense": 1, "pending": 1}
+    assert report.by_method == {"wnid": 1, "lemma": 1, "sense": 1, "new": 1}
 
     def classes() -> list[tuple[str, int, str]]:
         return sorted((r["dataset"], r["index"], r["concept"]) for r in store.all_dataset_classes())
@@ -209,11 +217,14 @@ def test_import_is_idempotent_and_loses_nothing(
         (0, "wn:n02084071", "wnid"),
         (1, "wn:n02099601", "lemma"),
         (2, crane, "sense"),
-        (3, "ds:toy:3", "pending"),
+        (3, "bamboo:zzyzx-qwrtp", "new"),
     ]
     assert crane.startswith("wn:")
-    assert [r.id for r in store.parents("ds:toy:3")] == [PENDING_ID]
-    assert store.concept("ds:toy:3").extra["review"] == "pending"
+    # Nothing to go on (no lemma, head noun, domain): placed at the root and flagged, not dropped.
+    assert [r.id for r in store.parents("bamboo:zzyzx-qwrtp")] == ["wn:n00001740"]
+    assert store.concept("bamboo:zzyzx-qwrtp").extra["review"] == "check"
+    flagged = store.review_items(dataset="toy")
+    assert [p["id"] for p in flagged["placements"]] == ["bamboo:zzyzx-qwrtp"]
 
 
 def test_import_with_unknown_concept_writes_nothing(driver: neo4j.Driver, rw_database: str) -> None:
@@ -223,5 +234,119 @@ def test_import_with_unknown_concept_writes_nothing(driver: neo4j.Driver, rw_dat
     before = store.datasets()
     row = {"index": 0, "raw_name": "x", "concept": "wn:n99999999", "method": "wnid", "confidence": 1.0}
     with pytest.raises(ConceptNotFound, match="wn:n99999999"):
-        store.import_dataset("broken", {"task": "classification"}, concepts=[], edges=[], classes=[row])
+        store.import_dataset("broken", {"task": "classification"}, concepts=[], classes=[row])
     assert store.datasets() == before
+
+
+def test_new_concept_ids_name_one_meaning() -> None:
+    assert new_concept_id("Stop_Sign") == new_concept_id("stop signs") == "bamboo:stop-sign"
+    assert new_concept_id("Coffee cups") == new_concept_id("coffee cup")
+    assert new_concept_id("Seal (Animal)") == "bamboo:seal-animal"
+    assert new_concept_id("Aeshna canadensis", latin=True) == "bamboo:aeshna-canadensis"
+    assert new_concept_id("汽车") == "bamboo:汽车"
+
+
+def test_one_concept_per_meaning_whatever_the_import_order(
+    driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns, mapper: ClassMapper
+) -> None:
+    """The same unseen class in two datasets is one concept with two HAS_CLASS edges, and its
+    placement is the best either gives, in both import orders."""
+    store = GraphStore(driver, fresh_database)
+    objects = LabelSet("objs", "detection", [RawClass(0, "Stop sign"), RawClass(1, "Zorbo widget")])
+    signs = LabelSet(
+        "signs",
+        "classification",
+        [RawClass(0, "Signs", mid="/m/s"), RawClass(1, "stop_signs", parent="/m/s"), RawClass(2, "Zorbo")],
+    )
+    results = []
+    for order in ((objects, signs), (signs, objects)):
+        store.clear()
+        build_wordnet(store, wordnet_nouns)
+        for ls in order:
+            import_label_set(store, ls, mapper)
+        stop = store.concept("bamboo:stop-sign")
+        results.append(
+            (
+                [p.id for p in store.parents("bamboo:stop-sign")],
+                sorted(stop.lemmas),
+                sorted((d["dataset"], d["index"]) for d in store.concept_datasets("bamboo:stop-sign")),
+            )
+        )
+    assert results[0] == results[1]
+    parents, lemmas, classes = results[0]
+    assert classes == [("objs", 0), ("signs", 1)]
+    assert lemmas == ["Stop sign", "stop signs", "stop_signs"]
+    # The dataset parent ("Signs", 0.8) beats the other dataset's head noun ("sign", 0.7).
+    signs_concept = next(r["concept"] for r in store.dataset_classes("signs") if r["index"] == 0)
+    assert parents == [signs_concept] and signs_concept.startswith("wn:")
+    assert check_invariants(read_contents(store)).ok
+
+
+def test_review_accept_and_move(
+    driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns, mapper: ClassMapper
+) -> None:
+    from bamboo.errors import ConceptNotFound, InvariantViolation
+
+    store = GraphStore(driver, fresh_database)
+    build_wordnet(store, wordnet_nouns)
+    ls = LabelSet("toy", "classification", [RawClass(0, "Zzyzx Qwrtp"), RawClass(1, "crane")])
+    import_label_set(store, ls, mapper)
+    items = store.review_items()
+    assert [p["id"] for p in items["placements"]] == ["bamboo:zzyzx-qwrtp"]
+    version = store.get_meta("graph.version")
+    aircraft = mapper.concept_of_synset("airplane.n.01") or ""
+    store.review_placement("bamboo:zzyzx-qwrtp", by="ann-1", parent=aircraft)
+    assert store.get_meta("graph.version") != version  # the running API sees it
+    assert [p.id for p in store.parents("bamboo:zzyzx-qwrtp")] == [aircraft]
+    assert store.concept("bamboo:zzyzx-qwrtp").extra["review"] == "accepted"
+    assert store.review_items()["placements"] == []
+    # A person's decision survives a re-import.
+    import_label_set(store, ls, mapper)
+    assert [p.id for p in store.parents("bamboo:zzyzx-qwrtp")] == [aircraft]
+    with pytest.raises(InvariantViolation, match="cycle"):
+        store.review_placement("bamboo:zzyzx-qwrtp", by="ann-1", parent="bamboo:zzyzx-qwrtp")
+    with pytest.raises(ConceptNotFound):
+        store.review_placement("bamboo:nope", by="ann-1")
+    with pytest.raises(ConfigurationError, match="only those are placed"):
+        store.review_placement("wn:n02084071", by="ann-1", parent=aircraft)
+    # A dataset class re-pointed by a person.
+    bird = mapper.concept_of_synset("crane.n.05") or ""
+    store.review_class("toy", 1, by="ann-1", concept=bird)
+    (row,) = [r for r in store.dataset_classes("toy") if r["index"] == 1]
+    assert (row["concept"], row["method"], row["confidence"]) == (bird, "person", 1.0)
+    assert check_invariants(read_contents(store)).ok
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "labelsets").exists(), reason="../shared/data/labelsets not present")
+def test_inaturalist_species_lie_under_their_class(mapper: ClassMapper) -> None:
+    """iNaturalist 2018's official categories (kingdom ... genus): species WordNet lacks are placed
+    through their taxonomy; at least 95 % lie under their class's hand-checked synset."""
+    from bamboo.graph.mapping_eval import evaluate_taxonomy, read_taxon_gold
+
+    ls = create_loader("inaturalist-2018").load(SHARED_DATA / "labelsets")
+    assert Path(ls.source).name == "inaturalist2018_categories.json" and len(ls.classes) == 8142
+    assert dict(ls.classes[0].lineage)["class"] == "Polychaeta"
+    gold = read_taxon_gold(Path(__file__).parent.parent / "benchmarks" / "gold" / "inat-classes.tsv")
+    score = evaluate_taxonomy("inaturalist-2018", ls.classes, mapper, gold)
+    assert score.class_total > 8000 and score.under_class / score.class_total >= 0.95
+    assert score.under_kingdom / score.kingdom_total >= 0.99
+    assert score.by_method.get("taxonomy genus", 0) > 1000
+
+
+def test_binomial_placed_through_its_genus(mapper: ClassMapper) -> None:
+    """A Latin binomial with no lineage in its dataset is placed through its genus in WordNet."""
+    organism = [mapper.concept_of_synset("organism.n.01") or ""]
+    (oak,) = mapper.map_all("trees", [RawClass(0, "Quercus zzyzxensis")], organism)
+    assert oak.new and oak.placed_by == "taxonomy: genus Quercus"
+    assert oak.parent == mapper.concept_of_synset("oak.n.02") and not oak.review
+
+
+def test_description_compared_with_glosses(mapper: ClassMapper) -> None:
+    """A dataset's own description of a class (a CSV column, LVIS's ``def``) is evidence: the words it
+    shares with each sense's gloss."""
+    alone = mapper.map("x", RawClass(0, "mouse"))
+    assert alone.concept == "wn:n02330245"  # the rodent, by frequency
+    described = mapper.map("x", RawClass(0, "mouse", description="a pointing device for a computer"))
+    assert described.concept == "wn:n03793489" and "description shares computer, device" in described.note
+    bird = mapper.map("x", RawClass(0, "crane", description="a large wading bird with a long neck"))
+    assert bird.concept == mapper.concept_of_synset("crane.n.05")

@@ -397,8 +397,8 @@ def test_real_files_are_found_and_read(wordnet_nouns: WordNetNouns) -> None:
     for name, path in found.items():
         ls = create_loader(name).load(path)
         methods = [mapper.map(name, c).method for c in ls.classes]
-        assert len(methods) == REAL[name]  # every class is either mapped or pending, none dropped
-        assert set(methods) <= {"wnid", "synset", "lemma", "sense", "pending"}
+        assert len(methods) == REAL[name]  # every class is mapped or a new concept, none dropped
+        assert set(methods) <= {"wnid", "synset", "lemma", "sense", "new"}
 
 
 @pytest.mark.skipif(not LABELSETS.exists(), reason="../shared/data/labelsets not present")

@@ -22,7 +22,7 @@ import pytest
 
 from bamboo.errors import ConceptNotFound
 from bamboo.graph.build import build_wordnet
-from bamboo.graph.datasets import PENDING_ID, ClassMapper, import_label_set
+from bamboo.graph.datasets import ClassMapper, import_label_set
 from bamboo.graph.invariants import check_invariants, content_hash, read_contents
 from bamboo.graph.link.chain import chain_links
 from bamboo.graph.link.embed import Embedder, SynsetIndex
@@ -31,6 +31,7 @@ from bamboo.graph.link.head import HeadLinker, load_spacy
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.link.pending import link_pending
 from bamboo.graph.link.policy import LinkPolicy, Query
+from bamboo.graph.model import ENTITY_ID
 from bamboo.graph.store import GraphStore
 from bamboo.graph.sync import read_wn31_map, sync_wikidata
 from bamboo.graph.wikidata import WikidataClient, WikidataError, WikidataItem, read_dump
@@ -326,32 +327,37 @@ def test_link_pending_places_sure_links_and_proposes_the_rest(
         domain=(),
     )
     before = import_label_set(store, ls, mapper)
-    assert before.by_method == {"pending": 3, "lemma": 1}
+    assert before.by_method == {"new": 3, "lemma": 1}
+    # Import placed every new class: by its head noun when it has one, else at the root, flagged.
+    assert [p.id for p in store.parents("bamboo:sumatran-orangutan")] == [orangutan]
+    assert [p.id for p in store.parents("bamboo:qwxvz")] == [ENTITY_ID]
+    assert store.concept("bamboo:qwxvz").extra["review"] == "check"
+    # A weak placement (as a broad domain gives) for the linker to improve.
+    weak = {"parent": ENTITY_ID, "method": "import", "score": 0.1, "evidence": "weak", "source": "zoo"}
+    store.place_concepts(
+        [{"id": "bamboo:zorbian-fox-terrier", **weak}],
+        [{"id": "bamboo:zorbian-fox-terrier", "props": {"review": "check"}}],
+        why="test",
+    )
     version = store.get_metas(["graph.version"])["graph.version"]
     report = link_pending(store, embedder=embedder, nlp=nlp, candidates=below)
     # The running API sees what linking did: it bumps graph.version like every graph write.
     assert store.get_metas(["graph.version"])["graph.version"] != version
-    assert (report.pending, report.placed + report.proposed + report.unresolved) == (3, 3)
-    assert [p.id for p in store.parents("ds:zoo:1")] != [PENDING_ID]
-    (terrier_parent,) = store.parents("ds:zoo:1")
+    assert (report.pending, report.placed + report.proposed + report.unresolved) == (2, 2)
+    (terrier_parent,) = store.parents("bamboo:zorbian-fox-terrier")
     assert lexicon.senses("terrier")[0] in lexicon.ancestors(terrier_parent.id)
-    assert [p.id for p in store.parents("ds:zoo:2")] == [PENDING_ID]  # nonsense: proposed only
-    assert store.concept("ds:zoo:2").extra["proposed_parent"]
-    orang = store.parents("ds:zoo:0")
-    assert [p.id for p in orang] in ([orangutan], [PENDING_ID])  # a leaf head: placed or proposed
-    if orang[0].id == PENDING_ID:
-        assert store.concept("ds:zoo:0").extra["proposed_parent"] == orangutan
-    methods = {c["index"]: c["method"] for c in store.dataset_classes("zoo")}
-    assert methods[1].startswith("link-") and methods[2] == "pending" and methods[3] == "lemma"
+    assert store.concept("bamboo:zorbian-fox-terrier").extra["review"] == "linked"
+    assert [p.id for p in store.parents("bamboo:qwxvz")] == [ENTITY_ID]  # nonsense: proposed at most
+    assert store.concept("bamboo:qwxvz").extra["review"] == "check"
     assert check_invariants(read_contents(store)).ok
     linked = content_hash(read_contents(store))
     again = link_pending(store, embedder=embedder, nlp=nlp, candidates=below)
-    assert again.placed == 0 and again.pending == report.proposed + report.unresolved
+    assert again.placed == 0 and again.pending == 1
     assert content_hash(read_contents(store)) == linked
-    reimport = import_label_set(store, ls, mapper)  # a later build keeps the placements
-    assert reimport.by_method.get("pending", 0) == again.pending
-    assert content_hash(read_contents(store)) == linked
-    assert {c["index"]: c["method"] for c in store.dataset_classes("zoo")} == methods
+    import_label_set(store, ls, mapper)  # a later build keeps the better placement of the two
+    (after,) = store.parents("bamboo:zorbian-fox-terrier")
+    assert lexicon.senses("terrier")[0] in lexicon.ancestors(after.id)
+    assert check_invariants(read_contents(store)).ok
 
 
 def test_sync_adds_links_and_is_idempotent(

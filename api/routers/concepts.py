@@ -40,7 +40,7 @@ class DatasetClassRef(BaseModel):
     dataset: str = Field(examples=["imagenet-1k"])
     index: int = Field(examples=[207])
     raw_name: str | None = None
-    method: str | None = Field(None, description="wnid | synset | lemma | pending | link-*")
+    method: str | None = Field(None, description="wnid | synset | lemma | sense | new | person")
     confidence: float | None = None
 
 

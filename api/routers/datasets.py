@@ -26,8 +26,12 @@ class DatasetClassOut(BaseModel):
     method: str | None
     confidence: float | None
     review: str | None = Field(
-        default=None, description='"check" when the sense was chosen on a narrow margin'
+        default=None,
+        description='"check" when the sense was chosen on a narrow margin, or a new concept placed on '
+        "weak evidence (see /review)",
     )
+    parent: str | None = Field(default=None, description="a new concept's parent (method 'new')")
+    placed_by: str | None = Field(default=None, description="the evidence that placed a new concept")
 
 
 @router.get("", response_model=list[DatasetOut], summary="Datasets in the label system")

@@ -1,12 +1,13 @@
-"""Place the dataset classes that import left pending (``bamboo link datasets``).
+"""Re-place the new dataset concepts import flagged for review (``bamboo link datasets``).
 
-Every concept under ``bamboo:pending`` is linked by its name with the combined policy, scoped to
-its ``suggested_parent`` (the dataset's parent class or domain) when it has one. A sure decision
-moves the concept under its parent (``IS_A {kind: "link", source: "bamboo-link", method, score,
-evidence}``, ``review = "linked"``) and its dataset classes record ``method = "link-<strategy>"``;
-an unsure one stays pending with ``proposed_parent/_by/_score/_evidence`` for a person to accept.
-Re-running links only what is still pending and writes the same proposals again; a later
-``bamboo build`` keeps the placements (see :func:`bamboo.graph.datasets.import_label_set`).
+Import places every new concept at once (:mod:`bamboo.graph.datasets`); the ones it placed on weak
+evidence (the dataset's domain, the root, a close head-noun sense) carry ``review = "check"``.
+Each is linked by its name with the combined policy (head-noun parsing, then sentence
+embeddings), scoped to its current parent unless that is the root. A sure link scored above the
+current placement moves the concept (``IS_A {kind: "placement", method: "link-<strategy>",
+score, evidence}``, ``review = "linked"``); an unsure one is recorded as ``proposed_parent/_by/
+_score/_evidence`` for a person (``bamboo review``). Re-running gives the same result; a later
+``bamboo build`` keeps a placement scored higher than its own.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from bamboo.errors import InvariantViolation
-from bamboo.graph.datasets import PENDING_ID
 from bamboo.graph.invariants import GraphContents, check_invariants
 from bamboo.graph.link.embed import Embedder, SynsetIndex
 from bamboo.graph.link.head import HeadLinker
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.link.policy import LinkPolicy, Query
+from bamboo.graph.model import ENTITY_ID
+from bamboo.graph.senses import PHYSICAL_OBJECT
 from bamboo.graph.store import GraphStore
 
 __all__ = ["PendingReport", "link_pending"]
@@ -32,7 +34,7 @@ __all__ = ["PendingReport", "link_pending"]
 
 @dataclass(frozen=True)
 class PendingReport:
-    """``pending == placed + proposed + unresolved``."""
+    """``pending`` (flagged concepts examined) ``== placed + proposed + unresolved``."""
 
     pending: int
     placed: int
@@ -53,35 +55,41 @@ def link_pending(
     cache_dir: Path | None = None,
     log: Callable[[str], None] = lambda _m: None,
 ) -> PendingReport:
-    """Link the pending concepts (of ``datasets``, default all) and write the result in one
-    transaction. ``candidates`` restricts the embedding search (default: every WordNet synset with
+    """Link the concepts flagged for review (of ``datasets``, default all) and write the result in
+    one transaction. ``candidates`` restricts the embedding search (default: every WordNet synset with
     hyponyms, about 16K, whose vectors are cached in ``cache_dir``).
 
     Raises:
         InvariantViolation: the placements would break the graph's invariants (nothing written).
     """
     started = time.perf_counter()
-    rows = [r for r in store.pending_concepts(PENDING_ID) if datasets is None or r["dataset"] in datasets]
+    rows = [
+        r
+        for r in store.review_items(limit=10_000_000)["placements"]
+        if datasets is None or set(r["datasets"] or ()) & datasets
+    ]
     concepts, edges = store.all_concepts(), store.all_is_a()
     lex = Lexicon(concepts, edges)
-    log(f"{len(rows)} pending concepts; {len(lex.concepts)} WordNet concepts")
+    log(f"{len(rows)} concepts flagged for review; {len(lex.concepts)} WordNet concepts")
     index = None
     if embed and rows:
         pool = candidates if candidates is not None else [c for c in lex.concepts if lex.children.get(c)]
         index = SynsetIndex(lex, embedder or Embedder(), pool, cache_dir)
     policy = LinkPolicy(HeadLinker(lex, nlp), index)
+    roots = {ENTITY_ID, PHYSICAL_OBJECT}
     queries = [
         Query(
             str(r["name"] or r["id"]),
-            scope=r["suggested_parent"] if r["suggested_parent"] in lex.concepts else None,
+            scope=r["parent"] if r["parent"] in lex.concepts and r["parent"] not in roots else None,
         )
         for r in rows
     ]
     decisions = policy.decide_many(queries)
     placed: list[dict[str, Any]] = []
-    proposed: list[dict[str, Any]] = []
+    props: list[dict[str, Any]] = []
+    proposed = 0
     for r, d in zip(rows, decisions, strict=True):
-        if d.link is None:
+        if d.link is None or d.link.concept == r["parent"]:
             continue
         link = {
             "id": r["id"],
@@ -89,20 +97,46 @@ def link_pending(
             "method": f"link-{d.link.method}",
             "score": d.link.score,
             "evidence": d.link.evidence,
+            "source": "bamboo-link",
         }
-        (proposed if d.review else placed).append(link)
-    moved = {p["id"] for p in placed}
-    after = [e for e in edges if not (e["child"] in moved and e["parent"] == PENDING_ID)]
-    after += [{"child": p["id"], "parent": p["parent"]} for p in placed]
+        if not d.review and d.link.score > (r["score"] or 0.0):
+            placed.append(link)
+            alternatives = [r["parent"], *[a for a in r["alternatives"] or () if a != d.link.concept]]
+            props.append(
+                {
+                    "id": r["id"],
+                    "props": {
+                        "review": "linked",
+                        "placed_by": link["method"],
+                        "alternatives": alternatives[:3],
+                    },
+                }
+            )
+        else:
+            proposed += 1
+            props.append(
+                {
+                    "id": r["id"],
+                    "props": {
+                        "proposed_parent": link["parent"],
+                        "proposed_by": link["method"],
+                        "proposed_score": link["score"],
+                        "proposed_evidence": link["evidence"],
+                    },
+                }
+            )
+    moved = {p["id"]: p["parent"] for p in placed}
+    after = [e for e in edges if e["child"] not in moved]
+    after += [{"child": c, "parent": p} for c, p in moved.items()]
     report = check_invariants(GraphContents(concepts=concepts, edges=after))
     if not report.ok:  # nothing written
-        raise InvariantViolation(f"linking the pending concepts would break the graph: {report.describe()}")
-    store.place_pending(PENDING_ID, placed=placed, proposed=proposed)
+        raise InvariantViolation(f"linking the flagged concepts would break the graph: {report.describe()}")
+    store.place_concepts(placed, props, why="link")
     return PendingReport(
         pending=len(rows),
         placed=len(placed),
-        proposed=len(proposed),
-        unresolved=len(rows) - len(placed) - len(proposed),
+        proposed=proposed,
+        unresolved=len(rows) - len(placed) - proposed,
         by_method=dict(Counter(p["method"] for p in placed)),
         seconds=round(time.perf_counter() - started, 1),
     )

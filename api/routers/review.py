@@ -1,0 +1,102 @@
+"""``/review``: the integration decisions a person should check, and accepting or changing them.
+
+Two kinds of item: a **placement** (a concept WordNet lacks, placed under a parent on weak evidence:
+the dataset's domain, the root, a close head-noun sense) and a **class** (a dataset class whose
+WordNet sense was chosen on a narrow margin). Both come with their alternatives, least sure first.
+Accepting or moving one needs the API key; the decision is recorded as a person's (``method =
+"person"``, score 1.0), which later imports keep; it bumps ``graph.version``, so the service's
+views show it within a second.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from bamboo.api.deps import Store, require_api_key
+
+router = APIRouter(prefix="/review", tags=["review"])
+
+_ID = r"^[A-Za-z0-9][\w:.\-]*$"
+_REVIEWER = Field(min_length=1, max_length=100, pattern=r"^[\w.@+-]+$", examples=["ann-1"])
+
+
+class PlacementItem(BaseModel):
+    id: str
+    name: str | None
+    parent: str
+    parent_name: str | None
+    score: float | None
+    placed_by: str | None
+    alternatives: list[str] | None
+    note: str | None
+    datasets: list[str]
+
+
+class ClassItem(BaseModel):
+    dataset: str
+    index: int
+    raw_name: str | None
+    concept: str
+    name: str | None
+    score: float | None
+    note: str | None
+    alternatives: list[str] | None
+
+
+class ReviewOut(BaseModel):
+    placements: list[PlacementItem]
+    classes: list[ClassItem]
+
+
+class PlacementDecision(BaseModel):
+    concept: str = Field(min_length=1, max_length=200, pattern=_ID, examples=["bamboo:stop-sign"])
+    parent: str | None = Field(
+        default=None, max_length=200, pattern=_ID, description="move under this concept; omit to accept"
+    )
+    reviewer: str = _REVIEWER
+
+
+class ClassDecision(BaseModel):
+    dataset: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    index: int = Field(ge=0, le=10_000_000)
+    concept: str | None = Field(
+        default=None, max_length=200, pattern=_ID, description="re-point the class here; omit to accept"
+    )
+    reviewer: str = _REVIEWER
+
+
+@router.get("", response_model=ReviewOut, summary="Decisions flagged for review, least sure first")
+def get_review(
+    store: Store,
+    dataset: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> dict[str, list[dict[str, Any]]]:
+    return store.review_items(dataset=dataset, limit=limit)
+
+
+@router.post(
+    "/placements",
+    dependencies=[Depends(require_api_key)],
+    summary="Accept a new concept's placement, or move it under another parent",
+)
+def post_placement(decision: PlacementDecision, store: Store) -> dict[str, str | None]:
+    store.review_placement(decision.concept, by=decision.reviewer, parent=decision.parent)
+    return {"concept": decision.concept, "parent": decision.parent, "review": "accepted"}
+
+
+@router.post(
+    "/classes",
+    dependencies=[Depends(require_api_key)],
+    summary="Accept a dataset class's concept, or re-point the class to another concept",
+)
+def post_class(decision: ClassDecision, store: Store) -> dict[str, Any]:
+    store.review_class(decision.dataset, decision.index, by=decision.reviewer, concept=decision.concept)
+    return {
+        "dataset": decision.dataset,
+        "index": decision.index,
+        "concept": decision.concept,
+        "review": "accepted",
+    }
