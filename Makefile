@@ -66,8 +66,12 @@ run: install wordnet
 	$(BAMBOO) build $(if $(DATASETS_DIR),--datasets-dir $(DATASETS_DIR))
 	$(BAMBOO) serve --host $(HOST) --port $(PORT)
 
+# The suite in parallel, one worker per core (TEST_WORKERS=0 runs it in one process): each worker
+# starts its own embedded store and WordNet build, so no store is shared between workers; a test
+# module stays on one worker so its module fixtures are built once. The slowest tests are listed.
+TEST_WORKERS ?= auto
 test: install detect wordnet browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 bench: install wordnet
 	@command -v wrk >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,10 @@ from bamboo.sdk.models import efficientnet_lite0, imagenet1k_wnids, preprocess
 from bamboo.sdk.ood import ClassificationRectifier
 from bamboo.training.study import CIFAR10_CONCEPTS
 
-CIFAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "images" / "cifar10_test_from_jpeg.npz"
+SHARED_DATA = Path(
+    os.environ.get("BAMBOO_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+CIFAR = SHARED_DATA / "images" / "cifar10_test_from_jpeg.npz"
 
 
 def load_images(per_class: int, seed: int = 0) -> tuple[list[np.ndarray], list[str]]:

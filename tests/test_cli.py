@@ -139,7 +139,7 @@ def test_build_with_datasets_then_list_them(server: ServerInfo, fresh_database: 
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (SHARED_DATA / "labelsets").exists(), reason="../shared/data/labelsets not present")
+@pytest.mark.shared_data("labelsets")
 def test_default_offline_build_lists_24_datasets(server: ServerInfo, fresh_database: str) -> None:
     db = {"BAMBOO_GRAPH_DATABASE": fresh_database, "BAMBOO_DATASETS_DIR": str(SHARED_DATA / "labelsets")}
     out = run_cli(server, "build", **db)

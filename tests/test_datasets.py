@@ -166,7 +166,7 @@ def test_dataset_hierarchy_becomes_evidence(
     assert check_invariants(read_contents(store)).ok
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "labelsets").exists(), reason="../shared/data/labelsets not present")
+@pytest.mark.shared_data("labelsets")
 @pytest.mark.parametrize(
     ("name", "filename", "count"),
     [
@@ -317,7 +317,7 @@ def test_review_accept_and_move(
     assert check_invariants(read_contents(store)).ok
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "labelsets").exists(), reason="../shared/data/labelsets not present")
+@pytest.mark.shared_data("labelsets")
 def test_inaturalist_species_lie_under_their_class(mapper: ClassMapper) -> None:
     """iNaturalist 2018's official categories (kingdom ... genus): species WordNet lacks are placed
     through their taxonomy; at least 95 % lie under their class's hand-checked synset."""

@@ -389,7 +389,7 @@ REAL = {
 }  # fmt: skip
 
 
-@pytest.mark.skipif(not LABELSETS.exists(), reason="../shared/data/labelsets not present")
+@pytest.mark.shared_data("labelsets")
 def test_real_files_are_found_and_read(wordnet_nouns: WordNetNouns) -> None:
     found = find_available([LABELSETS])
     assert {n: len(create_loader(n).load(p).classes) for n, p in found.items()} == REAL
@@ -401,7 +401,7 @@ def test_real_files_are_found_and_read(wordnet_nouns: WordNetNouns) -> None:
         assert set(methods) <= {"wnid", "synset", "lemma", "sense", "new"}
 
 
-@pytest.mark.skipif(not LABELSETS.exists(), reason="../shared/data/labelsets not present")
+@pytest.mark.shared_data("labelsets")
 def test_real_openimages_hierarchy() -> None:
     from bamboo.loaders.openimages import read_hierarchy
 

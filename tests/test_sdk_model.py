@@ -46,7 +46,7 @@ def test_real_photos_are_kept_for_their_word_and_dropped_for_another(labels: Off
     assert dropped.keep.tolist() == [False, False] and dropped.why(0) == "top-k unrelated to the query"
 
 
-@pytest.mark.skipif(not rectify_cifar.CIFAR.exists(), reason="../shared/data/images not present")
+@pytest.mark.shared_data("images/cifar10_test_from_jpeg.npz")
 def test_cifar10_own_word_kept_far_more_often_than_an_unrelated_word() -> None:
     result = rectify_cifar.run(per_class=10)
     assert result["images"] == 100

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from bamboo.errors import ConfigurationError
-from bamboo.training.probe import CIFAR_DIR
 from bamboo.training.study import KINDS, config_from, run_study
 from tests.conftest import ServerInfo, run_cli
 
@@ -25,10 +24,9 @@ TINY = [
     "clusters=8",
     "samplers=random,margin,cluster-margin",
 ]
-HAS_CIFAR = (CIFAR_DIR / "cifar10_train_subset_1000pc_from_jpeg.npz").exists()
 
 
-@pytest.mark.skipif(not HAS_CIFAR, reason="CIFAR-10 is not in ../shared/data/images")
+@pytest.mark.shared_data("images/cifar10_train_subset_1000pc_from_jpeg.npz")
 def test_study_runs_every_arm_and_resumes(tmp_path: Path) -> None:
     cfg = config_from([*TINY, f"out={tmp_path}"])
     body = run_study(cfg)

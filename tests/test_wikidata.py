@@ -109,7 +109,7 @@ def test_client_reads_items(sparql: str) -> None:
     assert client.wordnet_anchors(page=1) == {"Q144": ["02086723-n"], "Q146": ["02124272-n"]}
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "wikidata").exists(), reason="../shared/data/wikidata not present")
+@pytest.mark.shared_data("wikidata/vandycite_artifact_superclasses.ttl")
 def test_client_on_real_wdqs_output(tmp_path: Path) -> None:
     """The real WDQS CONSTRUCT output (669 artifact classes) served by oxigraph, paged by level."""
     ttl = (SHARED_DATA / "wikidata" / "vandycite_artifact_superclasses.ttl").read_bytes()
