@@ -17,7 +17,10 @@ Pluggable parts:
   over the model's top-5); ``None`` keeps everything;
 * a :class:`~bamboo.sdk.samplers.Sampler`;
 * ``annotate(round, keys, queries) -> list of label or None`` (None: not a valid image of its
-  query). :class:`SimulatedOracle` and :class:`~bamboo.sdk.labelstudio.LabelStudioAnnotator`.
+  query), or an :class:`Awaiting` when the answers are not in yet: the loop then records the
+  phase ``awaiting annotations`` and returns; running it again asks the annotator again.
+  :class:`SimulatedOracle`, :class:`~bamboo.sdk.labelstudio.LabelStudioAnnotator` and
+  :class:`~bamboo.sdk.tasks.TaskStoreAnnotator`.
 
 Round 0 is the cold start: the public labelled data are inherited, and ``cold_start`` images per
 query concept are sampled at random and annotated.
@@ -37,16 +40,25 @@ from typing import Any
 
 import numpy as np
 
+from bamboo.sdk.annotate import AWAITING, Annotate, Awaiting
 from bamboo.sdk.samplers import ClusterMarginSampler, CoreSetSampler, Sampler
 
-__all__ = ["PHASES", "ActiveLoop", "PoolImage", "SimulatedOracle", "read_annotations", "read_pools"]
+__all__ = [
+    "AWAITING",
+    "PHASES",
+    "ActiveLoop",
+    "Awaiting",
+    "PoolImage",
+    "SimulatedOracle",
+    "read_annotations",
+    "read_pools",
+]
 
 PHASES = ("rectify", "sample", "annotate", "integrate", "train")
 
 Train = Callable[[int, list[str], list[int], Path], str]
 Predict = Callable[[str, list[str]], tuple[np.ndarray, np.ndarray]]
 Rectify = Callable[[list[str], list[str], np.ndarray], np.ndarray]
-Annotate = Callable[[int, list[str], list[str]], Sequence[int | None]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -59,6 +71,7 @@ CREATE TABLE IF NOT EXISTS phases (
 CREATE TABLE IF NOT EXISTS clusters (key TEXT PRIMARY KEY, cluster INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS annotations (
     round INTEGER NOT NULL, key TEXT NOT NULL, label INTEGER, PRIMARY KEY (round, key));
+CREATE TABLE IF NOT EXISTS awaiting (round INTEGER PRIMARY KEY, at TEXT NOT NULL, info TEXT NOT NULL);
 """
 
 
@@ -122,6 +135,7 @@ class ActiveLoop:
         self.rectify, self.budget, self.cold, self.seed = rectify, budget, cold_start, seed
         self.evaluate = evaluate
         self.on_phase = on_phase or (lambda _r, _p, _w: None)
+        self.awaiting: Awaiting | None = None  # what the last run stopped for, if it did
         with closing(self._connect()) as db:
             db.executescript(_SCHEMA)
 
@@ -168,12 +182,18 @@ class ActiveLoop:
         from rich.console import Console
         from rich.progress import Progress
 
+        self.awaiting = None
         todo = [(r, p) for r in range(rounds) for p in PHASES if (r, p) not in self.done()]
         with Progress(console=Console(stderr=True), disable=not progress) as bar:
             task = bar.add_task("active learning", total=len(todo))
             for r, phase in todo:
                 bar.update(task, description=f"round {r}: {phase}")
-                getattr(self, f"_{phase}")(r)
+                if phase == "annotate":
+                    if not self._annotate(r):
+                        bar.update(task, description=f"round {r}: {AWAITING}")
+                        break
+                else:
+                    getattr(self, f"_{phase}")(r)
                 bar.advance(task)
         return self.reports()
 
@@ -264,13 +284,24 @@ class ActiveLoop:
         keys = [k for (k,) in db.execute("SELECT key FROM images WHERE state = 'labeled' ORDER BY id")]
         return self.predict(checkpoint, keys)[1] if keys else None
 
-    def _annotate(self, r: int) -> None:
+    def _annotate(self, r: int) -> bool:
+        """Ask the annotator; False (with the round recorded as awaiting) when it is not done yet."""
         self.on_phase(r, "annotate", "start")
         with closing(self._connect()) as db:
             rows = db.execute(
                 "SELECT key, query FROM images WHERE state = 'sampled' AND round = ? ORDER BY id", (r,)
             ).fetchall()
-            answers = list(self.annotate(r, [k for k, _ in rows], [q for _, q in rows])) if rows else []
+            result = self.annotate(r, [k for k, _ in rows], [q for _, q in rows]) if rows else []
+            if isinstance(result, Awaiting):
+                db.execute("BEGIN IMMEDIATE")
+                db.execute(
+                    "INSERT OR REPLACE INTO awaiting VALUES (?, ?, ?)",
+                    (r, _now(), json.dumps({"phase": AWAITING, "message": result.message})),
+                )
+                db.execute("COMMIT")
+                self.awaiting = result
+                return False
+            answers = list(result)
             if len(answers) != len(rows):
                 raise ValueError(f"the annotator answered {len(answers)} of {len(rows)} images")
             db.execute("BEGIN IMMEDIATE")
@@ -278,8 +309,10 @@ class ActiveLoop:
                 "INSERT OR REPLACE INTO annotations VALUES (?, ?, ?)",
                 [(r, k, a) for (k, _), a in zip(rows, answers, strict=True)],
             )
+            db.execute("DELETE FROM awaiting WHERE round = ?", (r,))
             valid = sum(a is not None for a in answers)
             self._commit(db, r, "annotate", {"annotated": len(rows), "valid": valid})
+        return True
 
     def _integrate(self, r: int) -> None:
         self.on_phase(r, "integrate", "start")
@@ -319,6 +352,8 @@ class ActiveLoop:
             info: dict[int, dict[str, Any]] = {}
             for r, phase, info_json in db.execute("SELECT round, phase, info FROM phases ORDER BY round"):
                 info.setdefault(r, {"round": r})[phase] = json.loads(info_json)
+            for r, at, info_json in db.execute("SELECT round, at, info FROM awaiting ORDER BY round"):
+                info.setdefault(r, {"round": r})["awaiting"] = {"at": at, **json.loads(info_json)}
             states = dict(db.execute("SELECT state, count(*) FROM images GROUP BY state").fetchall())
         out = [v for _, v in sorted(info.items())]
         if out:

@@ -183,17 +183,22 @@ def test_loop_waits_for_label_studio_and_resumes(tmp_path: Path) -> None:
     annot = LabelStudioAnnotator(tmp_path / "ls", {str(c): c for c in range(10)})
     loop = al_scenario.make_loop(tmp_path / "state", "margin")
     loop.annotate = annot
-    with pytest.raises(AwaitingAnnotations) as waiting:
-        loop.run(1)
+    stopped = loop.run(1)  # the loop returns: awaiting annotations is a state, not an error
     assert loop.done() == {(0, "rectify"), (0, "sample")}
-    tasks = json.loads(waiting.value.tasks.read_text())
+    waiting = loop.awaiting
+    assert isinstance(waiting, AwaitingAnnotations)
+    assert stopped[0]["awaiting"]["phase"] == "awaiting annotations"
+    assert stopped[0]["awaiting"]["message"] == waiting.message and str(waiting.export) in waiting.message
+    assert loop.run(1)[0]["awaiting"]["message"] == waiting.message  # still waiting: nothing changes
+    tasks = json.loads(waiting.tasks.read_text())
     assert len(tasks) == 50  # 5 per query concept
     yes = {
         t["data"]["image"]: 5 if truth[t["data"]["image"]] == int(t["data"]["query"]) else 1 for t in tasks
     }
-    waiting.value.export.write_text(json.dumps(_export(waiting.value.tasks, yes)))
+    waiting.export.write_text(json.dumps(_export(waiting.tasks, yes)))
     reports = loop.run(1)
     assert reports[0]["annotate"] == {"annotated": 50, "valid": sum(v == 5 for v in yes.values())}
+    assert "awaiting" not in reports[0] and loop.awaiting is None
 
 
 # --- the loop ----------------------------------------------------------------------------------
