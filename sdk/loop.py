@@ -36,12 +36,12 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from bamboo.sdk.annotate import AWAITING, Annotate, Awaiting
-from bamboo.sdk.samplers import ClusterMarginSampler, CoreSetSampler, Sampler
+from bamboo.sdk.samplers import ClusteringSampler, Sampler
 
 __all__ = [
     "AWAITING",
@@ -248,17 +248,19 @@ class ActiveLoop:
                 checkpoint = self._checkpoint(db, r - 1)
                 assert checkpoint is not None, "round r samples with round r-1's model"
                 probs, emb = self.predict(checkpoint, keys)
-                if isinstance(self.sampler, ClusterMarginSampler):
-                    self._clusters(db, keys, emb)
-                # only CoreSet starts from the labelled set: don't embed it for the other samplers
-                labeled = (
-                    self._labeled_embeddings(db, checkpoint)
-                    if isinstance(self.sampler, CoreSetSampler)
-                    else None
-                )
-                picks = self.sampler.select(
-                    self.budget, probs=probs, embeddings=emb, labeled=labeled, seed=self.seed * 1000 + r
-                ).tolist()
+                # each sampler gets only the inputs it declares (the labelled set is embedded only
+                # for samplers that start from it)
+                needs = self.sampler.needs
+                inputs: dict[str, np.ndarray | None] = {}
+                if "probs" in needs:
+                    inputs["probs"] = probs
+                if "embeddings" in needs:
+                    inputs["embeddings"] = emb
+                if "labeled" in needs:
+                    inputs["labeled"] = self._labeled_embeddings(db, checkpoint)
+                if "clusters" in needs:
+                    inputs["clusters"] = self._clusters(db, keys, emb)
+                picks = self.sampler.select(self.budget, **inputs, seed=self.seed * 1000 + r).tolist()
             else:
                 picks = []
             chosen = [keys[i] for i in picks]
@@ -269,16 +271,15 @@ class ActiveLoop:
                 db, r, "sample", {"sampled": len(chosen), "sampler": self.sampler.name if r else "cold-start"}
             )
 
-    def _clusters(self, db: sqlite3.Connection, keys: list[str], emb: np.ndarray) -> None:
-        """ClusterMargin clusters the pool once (the first time it samples), in the same transaction
-        as that round's sample, and reuses the stored clusters in later rounds."""
-        assert isinstance(self.sampler, ClusterMarginSampler)
+    def _clusters(self, db: sqlite3.Connection, keys: list[str], emb: np.ndarray) -> np.ndarray:
+        """The pool's clusters for a sampler that needs them: clustered once (the first time it
+        samples, in the same transaction as that round's sample) and read back in later rounds."""
+        sampler = cast(ClusteringSampler, self.sampler)
         if db.execute("SELECT count(*) FROM clusters").fetchone()[0] == 0:
-            labels = self.sampler.fit(emb, seed=self.seed).labels_
-            assert labels is not None
+            labels = sampler.cluster(emb, seed=self.seed)
             db.executemany("INSERT INTO clusters VALUES (?, ?)", zip(keys, labels.tolist(), strict=True))
         stored = dict(db.execute("SELECT key, cluster FROM clusters").fetchall())
-        self.sampler.labels_ = np.array([stored.get(k, -1) for k in keys], dtype=np.int64)
+        return np.array([stored.get(k, -1) for k in keys], dtype=np.int64)
 
     def _labeled_embeddings(self, db: sqlite3.Connection, checkpoint: str) -> np.ndarray | None:
         keys = [k for (k,) in db.execute("SELECT key FROM images WHERE state = 'labeled' ORDER BY id")]
