@@ -77,6 +77,14 @@ CREATE TABLE IF NOT EXISTS awaiting (round INTEGER PRIMARY KEY, at TEXT NOT NULL
 
 @dataclass(frozen=True)
 class PoolImage:
+    """One image of the pool.
+
+    Attributes:
+        key: Its path or URL.
+        query: The query concept it was crawled for.
+        label: Its known label (public data), else ``None``.
+    """
+
     key: str  # path or URL
     query: str  # the query concept it was crawled for
     label: int | None = None  # known label (public data)
@@ -84,8 +92,17 @@ class PoolImage:
 
 @dataclass
 class SimulatedOracle:
-    """Answers from ground truth: valid (its true label) only when the image is in distribution
-    and truly of its query's class; ``noise`` flips a valid answer to "not valid" at random."""
+    """An annotator that answers from ground truth (for experiments and tests).
+
+    An image is valid (its true label) only when it is in distribution and truly of its query's
+    class; ``noise`` flips a valid answer to "not valid" at random.
+
+    Attributes:
+        truth: Image key -> true label, ``None`` for out-of-distribution images.
+        query_label: Query concept -> the label it stands for.
+        noise: Probability of flipping a valid answer.
+        seed: Seeds the flips (per round and image).
+    """
 
     truth: dict[str, int | None]  # key -> true label, None for out-of-distribution images
     query_label: dict[str, int]  # query concept -> the label it stands for
@@ -93,6 +110,7 @@ class SimulatedOracle:
     seed: int = 0
 
     def __call__(self, round_no: int, keys: list[str], queries: list[str]) -> list[int | None]:
+        """Per image its label when valid, else ``None`` (never awaits)."""
         out: list[int | None] = []
         for key, query in zip(keys, queries, strict=True):
             label = self.truth.get(key)
@@ -109,6 +127,28 @@ def _now() -> str:
 
 
 class ActiveLoop:
+    """The resumable active-learning loop over one pool, its state in ``state_dir/pools.sqlite``.
+
+    Args:
+        state_dir: The loop's folder (created); running again over it resumes.
+        sampler: Picks each round's images (round 0 samples at random per query).
+        train: ``train(round, keys, labels, state_dir) -> checkpoint path``.
+        predict: ``predict(checkpoint, keys) -> (probs, embeddings)`` of the current model.
+        annotate: ``annotate(round, keys, queries)``: a label or ``None`` per image, or an
+            :class:`~bamboo.sdk.annotate.Awaiting` while the answers are not in.
+        rectify: ``rectify(keys, queries, probs) -> keep mask``; ``None`` keeps everything.
+        budget: Images sampled per round after the cold start.
+        cold_start: Images per query concept sampled at random in round 0.
+        seed: Seeds every random choice.
+        evaluate: ``evaluate(checkpoint) -> metrics`` (e.g. accuracy on a clean test set), put
+            into each round's report.
+        on_phase: ``on_phase(round, phase, when)``, called with ``when`` = "start" and "commit"
+            (just before the phase's transaction commits): a hook for progress and crash tests.
+
+    Attributes:
+        awaiting: What the last :meth:`run` stopped for (``None`` when it did not stop early).
+    """
+
     def __init__(
         self,
         state_dir: str | Path,
@@ -124,10 +164,6 @@ class ActiveLoop:
         evaluate: Callable[[str], dict[str, float]] | None = None,
         on_phase: Callable[[int, str, str], None] | None = None,
     ) -> None:
-        """``evaluate(checkpoint)`` (optional) scores each round's model, e.g. accuracy on a clean
-        test set; it goes into the round's report. ``on_phase(round, phase, when)`` is called with
-        ``when`` = "start" and "commit" (just before the transaction commits): a hook for progress
-        reporting and crash tests."""
         self.dir = Path(state_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.dir / "pools.sqlite"
@@ -148,8 +184,13 @@ class ActiveLoop:
     # --- setup ---------------------------------------------------------------------------------
 
     def add_pool(self, images: Sequence[PoolImage]) -> int:
-        """Add images (labelled public data become ``labeled``); keys already present are left
-        alone, so adding the same pool twice changes nothing. Returns how many were new."""
+        """Add images to the pool (labelled public data become ``labeled``).
+
+        Keys already present are left alone, so adding the same pool twice changes nothing.
+
+        Returns:
+            How many images were new.
+        """
         rows = [
             (
                 i.key,
@@ -173,12 +214,24 @@ class ActiveLoop:
     # --- the loop ------------------------------------------------------------------------------
 
     def done(self) -> set[tuple[int, str]]:
+        """The committed ``(round, phase)`` pairs."""
         with closing(self._connect()) as db:
             return {(r, p) for r, p in db.execute("SELECT round, phase FROM phases")}
 
     def run(self, rounds: int, progress: bool = False) -> list[dict[str, Any]]:
-        """Run (or resume) rounds ``0 .. rounds - 1``; returns the per-round reports. With
-        ``progress`` a progress bar over rounds x phases is shown on stderr."""
+        """Run (or resume) rounds ``0 .. rounds - 1``.
+
+        When the annotator answers :class:`~bamboo.sdk.annotate.Awaiting`, the round is recorded as
+        ``awaiting annotations`` (in its report and in :attr:`awaiting`) and the run returns early;
+        every phase before stays committed, and the next run asks the annotator again.
+
+        Args:
+            rounds: How many rounds in all (done ones are skipped).
+            progress: Show a progress bar over rounds x phases on stderr.
+
+        Returns:
+            The per-round reports (see :meth:`reports`).
+        """
         from rich.console import Console
         from rich.progress import Progress
 
@@ -348,7 +401,8 @@ class ActiveLoop:
     # --- reports -------------------------------------------------------------------------------
 
     def reports(self) -> list[dict[str, Any]]:
-        """Per finished round: every phase's numbers and the pool sizes after it."""
+        """Per round: every committed phase's numbers (plus ``awaiting``, with its message, while the
+        round waits for annotations), and on the last round the pool sizes per state."""
         with closing(self._connect()) as db:
             info: dict[int, dict[str, Any]] = {}
             for r, phase, info_json in db.execute("SELECT round, phase, info FROM phases ORDER BY round"):
@@ -362,7 +416,14 @@ class ActiveLoop:
         return out
 
     def write_report(self, path: str | Path | None = None) -> Path:
-        """JSON of :meth:`reports` plus a PNG plot of labelled images and valid share per round."""
+        """Write :meth:`reports` as JSON, and beside it a PNG plot of labelled and valid images per round.
+
+        Args:
+            path: The JSON file (default: ``report.json`` in the state folder).
+
+        Returns:
+            The JSON file's path.
+        """
         reports = self.reports()
         target = Path(path) if path else self.dir / "report.json"
         target.write_text(json.dumps(reports, indent=2))
