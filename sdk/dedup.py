@@ -63,6 +63,8 @@ class Item:
 
 @dataclass(frozen=True)
 class HashFailure:
+    """An image that could not be read or hashed, and why."""
+
     item: Item
     reason: str
 
@@ -157,8 +159,19 @@ def _hash_one(item: Item, http: httpx.Client | None, retries: int) -> tuple[Item
 def hash_items(
     items: Iterable[Item], *, workers: int = 8, chunk: int = 1024, retries: int = 3, timeout: float = 30.0
 ) -> Iterator[tuple[Item, int | None, str]]:
-    """``(item, hash or None, failure reason)`` per item, in input order; at most ``chunk`` images
-    in flight, so memory stays flat however long the source is."""
+    """Hash items in parallel, in input order, with at most ``chunk`` images in flight (memory stays
+    flat however long the source is).
+
+    Args:
+        items: The images to hash.
+        workers: Threads reading and hashing.
+        chunk: Images in flight at once.
+        retries: Further attempts for a URL that fails.
+        timeout: Seconds per download.
+
+    Yields:
+        ``(item, hash or None, failure reason)`` per item.
+    """
     it = iter(items)
     with httpx.Client(timeout=timeout, follow_redirects=True) as http, ThreadPoolExecutor(workers) as pool:
         while batch := list(islice(it, chunk)):
@@ -170,7 +183,21 @@ def _as_bytes(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
 
 
 class HashIndex:
-    """Exact Hamming range search over 64-bit hashes (faiss binary multi-index hashing)."""
+    """Exact Hamming range search over 64-bit hashes (faiss binary multi-index hashing).
+
+    Args:
+        hashes: The hashes to search in.
+        max_distance: Largest Hamming distance that counts as a match (below 64).
+
+    Raises:
+        ValueError: ``max_distance`` outside ``[0, 64)``.
+
+    Example:
+        >>> HashIndex(np.array([0b1011], dtype=np.uint64), max_distance=1).matched(
+        ...     np.array([0b1010, 0b0100], dtype=np.uint64)
+        ... ).tolist()
+        [True, False]
+    """
 
     def __init__(self, hashes: npt.NDArray[np.uint64], max_distance: int = 4) -> None:
         if not 0 <= max_distance < 64:
@@ -209,6 +236,19 @@ class HashIndex:
 
 @dataclass
 class DedupReport:
+    """The counts of one :func:`dedup_meta` run.
+
+    Attributes:
+        pool: Pool images read.
+        kept: Pool lines written.
+        duplicates: Pool images within the distance of a downstream image.
+        unreadable: Pool images that could not be hashed (left out).
+        downstream: Downstream images hashed.
+        downstream_unreadable: Downstream images that could not be hashed.
+        failures: Every unreadable pool image, with the reason.
+        seconds: Wall time.
+    """
+
     pool: int = 0
     kept: int = 0
     duplicates: int = 0
@@ -230,9 +270,25 @@ def dedup_meta(
     progress: Callable[[int], None] | None = None,
 ) -> DedupReport:
     """Write ``out``: the pool's ``[image_url] [class_index]`` lines whose images are not within
-    ``max_distance`` of any downstream image, in pool order (written to a temporary file and
-    renamed, so ``out`` is never half-written). Duplicates and unreadable images are left out and
-    counted; unreadable ones are listed in ``report.failures``.
+    ``max_distance`` of any downstream image, in pool order.
+
+    ``out`` is written to a temporary file and renamed, so it is never half-written. Duplicates and
+    unreadable images are left out and counted; unreadable ones are listed in ``report.failures``.
+
+    Args:
+        pool: The pool's meta file (one ``location class_index`` per line).
+        downstream: Test sets to keep the pool apart from (folders, meta or list files).
+        out: Where the kept lines go.
+        max_distance: Largest Hamming distance between hashes that counts as a duplicate.
+        workers: Threads reading and hashing images.
+        chunk: Images in flight at once.
+        progress: Called with the number of images hashed so far.
+
+    Returns:
+        The run's counts.
+
+    Raises:
+        MalformedFile: A pool line without a class index.
     """
     started = time.perf_counter()
     report = DedupReport()

@@ -33,11 +33,22 @@ class LabelSpace:
 
     @classmethod
     def of(cls, concepts: Sequence[str | None], name: str | None = None) -> LabelSpace:
+        """From concept ids in class order.
+
+        Example:
+            >>> LabelSpace.of(["wn:n02084071", None]).concepts
+            ('wn:n02084071', None)
+        """
         return cls(tuple(concepts), name)
 
     @classmethod
     def from_classes(cls, classes: Sequence[tuple[int, str]], name: str | None = None) -> LabelSpace:
-        """From ``(class index, concept id)`` pairs (gaps become ``None``)."""
+        """From ``(class index, concept id)`` pairs (gaps become ``None``).
+
+        Example:
+            >>> len(LabelSpace.from_classes([(0, "wn:n02084071"), (2, "wn:n02121620")]))
+            3
+        """
         size = max((i for i, _ in classes), default=-1) + 1
         concepts: list[str | None] = [None] * size
         for i, c in classes:
@@ -49,21 +60,60 @@ class LabelSpace:
 
 
 class LabelSystem(Protocol):
-    """What the SDK needs from the label system (the API client or an offline snapshot)."""
+    """What the SDK needs from the label system: the API client or an offline snapshot.
 
-    def ancestors(self, concept: str) -> list[str]: ...
+    :class:`OfflineLabels` and :class:`~bamboo.sdk.client.BambooClient` both implement it and give
+    the same answers for the same taxonomy (``tests/test_label_system_protocol.py`` runs one suite
+    over both). Errors are part of the contract: code written against the protocol catches
+    :class:`~bamboo.errors.ConceptNotFound` and :class:`~bamboo.errors.DatasetNotFound`, never a
+    transport-specific error, for an unknown id.
+    """
 
-    def label_space(self, dataset: str) -> LabelSpace: ...
+    def ancestors(self, concept: str) -> list[str]:
+        """Every ancestor of ``concept`` (the concept itself excluded), nearest first.
+
+        Raises:
+            ConceptNotFound: ``concept`` is not in the label system.
+        """
+        ...
+
+    def label_space(self, dataset: str) -> LabelSpace:
+        """A dataset's classes in index order, named after the dataset.
+
+        Raises:
+            DatasetNotFound: No dataset of that name.
+        """
+        ...
 
     def related(
         self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS
     ) -> dict[str, npt.NDArray[np.int64]]:
-        """Per distinct query concept, the sorted class indices of ``space`` related to it."""
+        """The classes of ``space`` related to each query concept (see :mod:`bamboo.graph.related`).
+
+        Args:
+            queries: Query concept ids; repeats are answered once. None at all answers ``{}``.
+            space: The label space whose class indices are returned.
+            levels: How many steps up from each query the related subtree starts.
+
+        Returns:
+            Per distinct query, the sorted (int64) class indices of ``space`` related to it.
+
+        Raises:
+            ConceptNotFound: A query is not in the label system; the whole call fails (callers
+                that tolerate unknown queries ask again without it, as
+                :class:`~bamboo.sdk.ood.ClassificationRectifier` does).
+            DatasetNotFound: ``space`` is named for a dataset the label system does not hold
+                (only an implementation that looks label spaces up by name raises this).
+        """
         ...
 
 
 class OfflineLabels:
-    """A :class:`LabelSystem` over a loaded :class:`~bamboo.graph.taxonomy.Taxonomy` (no network)."""
+    """A :class:`LabelSystem` over a loaded :class:`~bamboo.graph.taxonomy.Taxonomy` (no network).
+
+    Args:
+        taxonomy: The taxonomy and label spaces to answer from.
+    """
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
@@ -86,11 +136,12 @@ class OfflineLabels:
         return cls(taxonomy_from_contents(contents))
 
     def ancestors(self, concept: str) -> list[str]:
-        """Every ancestor, nearest first (raises ``ConceptNotFound``)."""
+        """See :meth:`LabelSystem.ancestors`."""
         depths = self.taxonomy.ancestor_depths(concept)
         return [c for c, _ in sorted(depths.items(), key=lambda kv: (kv[1], kv[0])) if c != concept]
 
     def label_space(self, dataset: str) -> LabelSpace:
+        """See :meth:`LabelSystem.label_space`."""
         try:
             return LabelSpace.from_classes(self.taxonomy.label_spaces[dataset], dataset)
         except KeyError:
@@ -99,7 +150,10 @@ class OfflineLabels:
     def related(
         self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS
     ) -> dict[str, npt.NDArray[np.int64]]:
+        """See :meth:`LabelSystem.related`."""
         distinct = list(dict.fromkeys(queries))
+        if not distinct:
+            return {}
         for q in distinct:
             if q not in self.taxonomy:
                 raise ConceptNotFound(q)

@@ -8,9 +8,9 @@ Yes / No), written next to the tasks. Label Studio's JSON export (tasks with the
 paper §4.1.5).
 
 :class:`LabelStudioAnnotator` plugs this into :class:`~bamboo.sdk.loop.ActiveLoop`: the first time
-a round is annotated it writes ``round-<r>-tasks.json`` and raises :class:`AwaitingAnnotations`
-(the loop stops there, with every earlier phase committed); once ``round-<r>-export.json`` exists,
-running the loop again imports it and goes on.
+a round is annotated it writes ``round-<r>-tasks.json`` and answers :class:`AwaitingAnnotations`
+(the loop records the round as awaiting annotations and returns, with every earlier phase
+committed); once ``round-<r>-export.json`` exists, running the loop again imports it and goes on.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from bamboo.atomic import write_text_atomic
-from bamboo.errors import BambooError
 from bamboo.loaders.base import MalformedFile
+from bamboo.sdk.annotate import Awaiting
 
 __all__ = [
     "LABEL_CONFIG",
@@ -46,16 +46,30 @@ LABEL_CONFIG = """<View>
 """
 
 
-class AwaitingAnnotations(BambooError):
-    """Tasks were exported; the loop continues once their Label Studio export is in place."""
+@dataclass(frozen=True)
+class AwaitingAnnotations(Awaiting):
+    """Tasks were exported; the loop continues once their Label Studio export is in place.
 
-    def __init__(self, tasks: Path, export: Path) -> None:
-        super().__init__(f"annotation tasks written to {tasks}; put Label Studio's JSON export at {export}")
-        self.tasks, self.export = tasks, export
+    Attributes:
+        tasks: The task file to import into Label Studio.
+        export: Where Label Studio's JSON export of the answered tasks goes.
+    """
+
+    tasks: Path
+    export: Path
+
+    @classmethod
+    def written(cls, tasks: Path, export: Path) -> AwaitingAnnotations:
+        """The state after writing ``tasks``, with a message that says where the export goes."""
+        return cls(
+            f"annotation tasks written to {tasks}; put Label Studio's JSON export at {export}", tasks, export
+        )
 
 
 @dataclass(frozen=True)
 class Task:
+    """One verification task: "is ``image`` a ``query``?", with a description and reference images."""
+
     image: str
     query: str
     description: str = ""
@@ -63,7 +77,16 @@ class Task:
 
 
 def export_tasks(path: str | Path, tasks: Sequence[Task], *, first_id: int = 1) -> Path:
-    """Write the tasks (and ``label_config.xml`` beside them) atomically."""
+    """Write tasks in Label Studio's JSON task format, and ``label_config.xml`` beside them.
+
+    Args:
+        path: The task file (written atomically; its folder is created).
+        tasks: The tasks, numbered from ``first_id``.
+        first_id: The first task's id.
+
+    Returns:
+        The task file's path.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     body = [
@@ -120,15 +143,38 @@ def import_answers(path: str | Path) -> dict[str, list[bool]]:
 
 @dataclass
 class LabelStudioAnnotator:
-    """``folder``: where tasks and exports live; ``query_label``: query word -> class index;
-    ``quorum``: Yes votes needed for a valid image."""
+    """An :class:`~bamboo.sdk.loop.ActiveLoop` annotator through Label Studio's JSON files.
+
+    Args:
+        folder: Where tasks and exports live.
+        query_label: Query concept -> the class index a valid image of it gets.
+        quorum: Yes votes needed for a valid image.
+        descriptions: Query concept -> the description shown with its tasks.
+    """
 
     folder: Path
     query_label: dict[str, int]
     quorum: int = 3
     descriptions: dict[str, str] = field(default_factory=dict)
 
-    def __call__(self, round_no: int, keys: list[str], queries: list[str]) -> list[int | None]:
+    def __call__(
+        self, round_no: int, keys: list[str], queries: list[str]
+    ) -> list[int | None] | AwaitingAnnotations:
+        """The loop's ``annotate`` step for one round.
+
+        Args:
+            round_no: The round, which names the task and export files.
+            keys: The sampled images.
+            queries: Each image's query concept.
+
+        Returns:
+            Per image its query's label when at least ``quorum`` annotators said Yes, else
+            ``None``; or :class:`AwaitingAnnotations` while the round's export is not there yet
+            (the tasks are written the first time).
+
+        Raises:
+            MalformedFile: The export is unreadable or lacks some of the round's images.
+        """
         tasks = Path(self.folder) / f"round-{round_no}-tasks.json"
         export = Path(self.folder) / f"round-{round_no}-export.json"
         if not export.exists():
@@ -137,7 +183,7 @@ class LabelStudioAnnotator:
                     tasks,
                     [Task(k, q, self.descriptions.get(q, "")) for k, q in zip(keys, queries, strict=True)],
                 )
-            raise AwaitingAnnotations(tasks, export)
+            return AwaitingAnnotations.written(tasks, export)
         answers = import_answers(export)
         missing = [k for k in keys if k not in answers]
         if missing:

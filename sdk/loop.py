@@ -17,7 +17,10 @@ Pluggable parts:
   over the model's top-5); ``None`` keeps everything;
 * a :class:`~bamboo.sdk.samplers.Sampler`;
 * ``annotate(round, keys, queries) -> list of label or None`` (None: not a valid image of its
-  query). :class:`SimulatedOracle` and :class:`~bamboo.sdk.labelstudio.LabelStudioAnnotator`.
+  query), or an :class:`Awaiting` when the answers are not in yet: the loop then records the
+  phase ``awaiting annotations`` and returns; running it again asks the annotator again.
+  :class:`SimulatedOracle`, :class:`~bamboo.sdk.labelstudio.LabelStudioAnnotator` and
+  :class:`~bamboo.sdk.tasks.TaskStoreAnnotator`.
 
 Round 0 is the cold start: the public labelled data are inherited, and ``cold_start`` images per
 query concept are sampled at random and annotated.
@@ -33,20 +36,29 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from bamboo.sdk.samplers import ClusterMarginSampler, CoreSetSampler, Sampler
+from bamboo.sdk.annotate import AWAITING, Annotate, Awaiting
+from bamboo.sdk.samplers import ClusteringSampler, Sampler
 
-__all__ = ["PHASES", "ActiveLoop", "PoolImage", "SimulatedOracle", "read_annotations", "read_pools"]
+__all__ = [
+    "AWAITING",
+    "PHASES",
+    "ActiveLoop",
+    "Awaiting",
+    "PoolImage",
+    "SimulatedOracle",
+    "read_annotations",
+    "read_pools",
+]
 
 PHASES = ("rectify", "sample", "annotate", "integrate", "train")
 
 Train = Callable[[int, list[str], list[int], Path], str]
 Predict = Callable[[str, list[str]], tuple[np.ndarray, np.ndarray]]
 Rectify = Callable[[list[str], list[str], np.ndarray], np.ndarray]
-Annotate = Callable[[int, list[str], list[str]], Sequence[int | None]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -59,11 +71,20 @@ CREATE TABLE IF NOT EXISTS phases (
 CREATE TABLE IF NOT EXISTS clusters (key TEXT PRIMARY KEY, cluster INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS annotations (
     round INTEGER NOT NULL, key TEXT NOT NULL, label INTEGER, PRIMARY KEY (round, key));
+CREATE TABLE IF NOT EXISTS awaiting (round INTEGER PRIMARY KEY, at TEXT NOT NULL, info TEXT NOT NULL);
 """
 
 
 @dataclass(frozen=True)
 class PoolImage:
+    """One image of the pool.
+
+    Attributes:
+        key: Its path or URL.
+        query: The query concept it was crawled for.
+        label: Its known label (public data), else ``None``.
+    """
+
     key: str  # path or URL
     query: str  # the query concept it was crawled for
     label: int | None = None  # known label (public data)
@@ -71,8 +92,17 @@ class PoolImage:
 
 @dataclass
 class SimulatedOracle:
-    """Answers from ground truth: valid (its true label) only when the image is in distribution
-    and truly of its query's class; ``noise`` flips a valid answer to "not valid" at random."""
+    """An annotator that answers from ground truth (for experiments and tests).
+
+    An image is valid (its true label) only when it is in distribution and truly of its query's
+    class; ``noise`` flips a valid answer to "not valid" at random.
+
+    Attributes:
+        truth: Image key -> true label, ``None`` for out-of-distribution images.
+        query_label: Query concept -> the label it stands for.
+        noise: Probability of flipping a valid answer.
+        seed: Seeds the flips (per round and image).
+    """
 
     truth: dict[str, int | None]  # key -> true label, None for out-of-distribution images
     query_label: dict[str, int]  # query concept -> the label it stands for
@@ -80,6 +110,7 @@ class SimulatedOracle:
     seed: int = 0
 
     def __call__(self, round_no: int, keys: list[str], queries: list[str]) -> list[int | None]:
+        """Per image its label when valid, else ``None`` (never awaits)."""
         out: list[int | None] = []
         for key, query in zip(keys, queries, strict=True):
             label = self.truth.get(key)
@@ -96,6 +127,28 @@ def _now() -> str:
 
 
 class ActiveLoop:
+    """The resumable active-learning loop over one pool, its state in ``state_dir/pools.sqlite``.
+
+    Args:
+        state_dir: The loop's folder (created); running again over it resumes.
+        sampler: Picks each round's images (round 0 samples at random per query).
+        train: ``train(round, keys, labels, state_dir) -> checkpoint path``.
+        predict: ``predict(checkpoint, keys) -> (probs, embeddings)`` of the current model.
+        annotate: ``annotate(round, keys, queries)``: a label or ``None`` per image, or an
+            :class:`~bamboo.sdk.annotate.Awaiting` while the answers are not in.
+        rectify: ``rectify(keys, queries, probs) -> keep mask``; ``None`` keeps everything.
+        budget: Images sampled per round after the cold start.
+        cold_start: Images per query concept sampled at random in round 0.
+        seed: Seeds every random choice.
+        evaluate: ``evaluate(checkpoint) -> metrics`` (e.g. accuracy on a clean test set), put
+            into each round's report.
+        on_phase: ``on_phase(round, phase, when)``, called with ``when`` = "start" and "commit"
+            (just before the phase's transaction commits): a hook for progress and crash tests.
+
+    Attributes:
+        awaiting: What the last :meth:`run` stopped for (``None`` when it did not stop early).
+    """
+
     def __init__(
         self,
         state_dir: str | Path,
@@ -111,10 +164,6 @@ class ActiveLoop:
         evaluate: Callable[[str], dict[str, float]] | None = None,
         on_phase: Callable[[int, str, str], None] | None = None,
     ) -> None:
-        """``evaluate(checkpoint)`` (optional) scores each round's model, e.g. accuracy on a clean
-        test set; it goes into the round's report. ``on_phase(round, phase, when)`` is called with
-        ``when`` = "start" and "commit" (just before the transaction commits): a hook for progress
-        reporting and crash tests."""
         self.dir = Path(state_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.dir / "pools.sqlite"
@@ -122,6 +171,7 @@ class ActiveLoop:
         self.rectify, self.budget, self.cold, self.seed = rectify, budget, cold_start, seed
         self.evaluate = evaluate
         self.on_phase = on_phase or (lambda _r, _p, _w: None)
+        self.awaiting: Awaiting | None = None  # what the last run stopped for, if it did
         with closing(self._connect()) as db:
             db.executescript(_SCHEMA)
 
@@ -134,8 +184,13 @@ class ActiveLoop:
     # --- setup ---------------------------------------------------------------------------------
 
     def add_pool(self, images: Sequence[PoolImage]) -> int:
-        """Add images (labelled public data become ``labeled``); keys already present are left
-        alone, so adding the same pool twice changes nothing. Returns how many were new."""
+        """Add images to the pool (labelled public data become ``labeled``).
+
+        Keys already present are left alone, so adding the same pool twice changes nothing.
+
+        Returns:
+            How many images were new.
+        """
         rows = [
             (
                 i.key,
@@ -159,21 +214,39 @@ class ActiveLoop:
     # --- the loop ------------------------------------------------------------------------------
 
     def done(self) -> set[tuple[int, str]]:
+        """The committed ``(round, phase)`` pairs."""
         with closing(self._connect()) as db:
             return {(r, p) for r, p in db.execute("SELECT round, phase FROM phases")}
 
     def run(self, rounds: int, progress: bool = False) -> list[dict[str, Any]]:
-        """Run (or resume) rounds ``0 .. rounds - 1``; returns the per-round reports. With
-        ``progress`` a progress bar over rounds x phases is shown on stderr."""
+        """Run (or resume) rounds ``0 .. rounds - 1``.
+
+        When the annotator answers :class:`~bamboo.sdk.annotate.Awaiting`, the round is recorded as
+        ``awaiting annotations`` (in its report and in :attr:`awaiting`) and the run returns early;
+        every phase before stays committed, and the next run asks the annotator again.
+
+        Args:
+            rounds: How many rounds in all (done ones are skipped).
+            progress: Show a progress bar over rounds x phases on stderr.
+
+        Returns:
+            The per-round reports (see :meth:`reports`).
+        """
         from rich.console import Console
         from rich.progress import Progress
 
+        self.awaiting = None
         todo = [(r, p) for r in range(rounds) for p in PHASES if (r, p) not in self.done()]
         with Progress(console=Console(stderr=True), disable=not progress) as bar:
             task = bar.add_task("active learning", total=len(todo))
             for r, phase in todo:
                 bar.update(task, description=f"round {r}: {phase}")
-                getattr(self, f"_{phase}")(r)
+                if phase == "annotate":
+                    if not self._annotate(r):
+                        bar.update(task, description=f"round {r}: {AWAITING}")
+                        break
+                else:
+                    getattr(self, f"_{phase}")(r)
                 bar.advance(task)
         return self.reports()
 
@@ -228,17 +301,19 @@ class ActiveLoop:
                 checkpoint = self._checkpoint(db, r - 1)
                 assert checkpoint is not None, "round r samples with round r-1's model"
                 probs, emb = self.predict(checkpoint, keys)
-                if isinstance(self.sampler, ClusterMarginSampler):
-                    self._clusters(db, keys, emb)
-                # only CoreSet starts from the labelled set: don't embed it for the other samplers
-                labeled = (
-                    self._labeled_embeddings(db, checkpoint)
-                    if isinstance(self.sampler, CoreSetSampler)
-                    else None
-                )
-                picks = self.sampler.select(
-                    self.budget, probs=probs, embeddings=emb, labeled=labeled, seed=self.seed * 1000 + r
-                ).tolist()
+                # each sampler gets only the inputs it declares (the labelled set is embedded only
+                # for samplers that start from it)
+                needs = self.sampler.needs
+                inputs: dict[str, np.ndarray | None] = {}
+                if "probs" in needs:
+                    inputs["probs"] = probs
+                if "embeddings" in needs:
+                    inputs["embeddings"] = emb
+                if "labeled" in needs:
+                    inputs["labeled"] = self._labeled_embeddings(db, checkpoint)
+                if "clusters" in needs:
+                    inputs["clusters"] = self._clusters(db, keys, emb)
+                picks = self.sampler.select(self.budget, **inputs, seed=self.seed * 1000 + r).tolist()
             else:
                 picks = []
             chosen = [keys[i] for i in picks]
@@ -249,28 +324,38 @@ class ActiveLoop:
                 db, r, "sample", {"sampled": len(chosen), "sampler": self.sampler.name if r else "cold-start"}
             )
 
-    def _clusters(self, db: sqlite3.Connection, keys: list[str], emb: np.ndarray) -> None:
-        """ClusterMargin clusters the pool once (the first time it samples), in the same transaction
-        as that round's sample, and reuses the stored clusters in later rounds."""
-        assert isinstance(self.sampler, ClusterMarginSampler)
+    def _clusters(self, db: sqlite3.Connection, keys: list[str], emb: np.ndarray) -> np.ndarray:
+        """The pool's clusters for a sampler that needs them: clustered once (the first time it
+        samples, in the same transaction as that round's sample) and read back in later rounds."""
+        sampler = cast(ClusteringSampler, self.sampler)
         if db.execute("SELECT count(*) FROM clusters").fetchone()[0] == 0:
-            labels = self.sampler.fit(emb, seed=self.seed).labels_
-            assert labels is not None
+            labels = sampler.cluster(emb, seed=self.seed)
             db.executemany("INSERT INTO clusters VALUES (?, ?)", zip(keys, labels.tolist(), strict=True))
         stored = dict(db.execute("SELECT key, cluster FROM clusters").fetchall())
-        self.sampler.labels_ = np.array([stored.get(k, -1) for k in keys], dtype=np.int64)
+        return np.array([stored.get(k, -1) for k in keys], dtype=np.int64)
 
     def _labeled_embeddings(self, db: sqlite3.Connection, checkpoint: str) -> np.ndarray | None:
         keys = [k for (k,) in db.execute("SELECT key FROM images WHERE state = 'labeled' ORDER BY id")]
         return self.predict(checkpoint, keys)[1] if keys else None
 
-    def _annotate(self, r: int) -> None:
+    def _annotate(self, r: int) -> bool:
+        """Ask the annotator; False (with the round recorded as awaiting) when it is not done yet."""
         self.on_phase(r, "annotate", "start")
         with closing(self._connect()) as db:
             rows = db.execute(
                 "SELECT key, query FROM images WHERE state = 'sampled' AND round = ? ORDER BY id", (r,)
             ).fetchall()
-            answers = list(self.annotate(r, [k for k, _ in rows], [q for _, q in rows])) if rows else []
+            result = self.annotate(r, [k for k, _ in rows], [q for _, q in rows]) if rows else []
+            if isinstance(result, Awaiting):
+                db.execute("BEGIN IMMEDIATE")
+                db.execute(
+                    "INSERT OR REPLACE INTO awaiting VALUES (?, ?, ?)",
+                    (r, _now(), json.dumps({"phase": AWAITING, "message": result.message})),
+                )
+                db.execute("COMMIT")
+                self.awaiting = result
+                return False
+            answers = list(result)
             if len(answers) != len(rows):
                 raise ValueError(f"the annotator answered {len(answers)} of {len(rows)} images")
             db.execute("BEGIN IMMEDIATE")
@@ -278,8 +363,10 @@ class ActiveLoop:
                 "INSERT OR REPLACE INTO annotations VALUES (?, ?, ?)",
                 [(r, k, a) for (k, _), a in zip(rows, answers, strict=True)],
             )
+            db.execute("DELETE FROM awaiting WHERE round = ?", (r,))
             valid = sum(a is not None for a in answers)
             self._commit(db, r, "annotate", {"annotated": len(rows), "valid": valid})
+        return True
 
     def _integrate(self, r: int) -> None:
         self.on_phase(r, "integrate", "start")
@@ -314,11 +401,14 @@ class ActiveLoop:
     # --- reports -------------------------------------------------------------------------------
 
     def reports(self) -> list[dict[str, Any]]:
-        """Per finished round: every phase's numbers and the pool sizes after it."""
+        """Per round: every committed phase's numbers (plus ``awaiting``, with its message, while the
+        round waits for annotations), and on the last round the pool sizes per state."""
         with closing(self._connect()) as db:
             info: dict[int, dict[str, Any]] = {}
             for r, phase, info_json in db.execute("SELECT round, phase, info FROM phases ORDER BY round"):
                 info.setdefault(r, {"round": r})[phase] = json.loads(info_json)
+            for r, at, info_json in db.execute("SELECT round, at, info FROM awaiting ORDER BY round"):
+                info.setdefault(r, {"round": r})["awaiting"] = {"at": at, **json.loads(info_json)}
             states = dict(db.execute("SELECT state, count(*) FROM images GROUP BY state").fetchall())
         out = [v for _, v in sorted(info.items())]
         if out:
@@ -326,7 +416,14 @@ class ActiveLoop:
         return out
 
     def write_report(self, path: str | Path | None = None) -> Path:
-        """JSON of :meth:`reports` plus a PNG plot of labelled images and valid share per round."""
+        """Write :meth:`reports` as JSON, and beside it a PNG plot of labelled and valid images per round.
+
+        Args:
+            path: The JSON file (default: ``report.json`` in the state folder).
+
+        Returns:
+            The JSON file's path.
+        """
         reports = self.reports()
         target = Path(path) if path else self.dir / "report.json"
         target.write_text(json.dumps(reports, indent=2))

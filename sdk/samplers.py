@@ -1,10 +1,16 @@
 """Active-learning samplers with one interface: a pool in, the indices to annotate out.
 
-``select(budget, probs=..., embeddings=..., labeled=..., seed=...)`` returns ``budget`` distinct
-positions into the pool (fewer when the pool is smaller), best first. ``probs`` are the current
-model's class probabilities on the pool (N x C), ``embeddings`` its features (N x d), ``labeled``
-the features of already labelled images (CoreSet's starting centres). Each sampler says which
-inputs it needs; results depend only on the inputs and the seed.
+``select(budget, probs=..., embeddings=..., labeled=..., clusters=..., seed=...)`` returns
+``budget`` distinct positions into the pool (fewer when the pool is smaller), best first. ``probs``
+are the current model's class probabilities on the pool (N x C), ``embeddings`` its features
+(N x d), ``labeled`` the features of already labelled images (CoreSet's starting centres),
+``clusters`` a cluster id per pool image (ClusterMargin's clustering, computed once by
+``cluster``). Each sampler declares the inputs it needs in ``needs`` (a subset of :data:`INPUTS`),
+so a caller such as :class:`~bamboo.sdk.loop.ActiveLoop` computes and passes only those; results
+depend only on the inputs and the seed.
+
+Samplers are registered by name (``@register_sampler("name")``, as the dataset loaders):
+:func:`list_samplers` names them and :func:`make_sampler` builds one.
 
 * random, entropy, margin (top-1 minus top-2), least confidence;
 * CoreSet: k-center greedy (Sener & Savarese 2018): start from the labelled set's nearest-centre
@@ -20,15 +26,18 @@ inputs it needs; results depend only on the inputs and the seed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import torch
 
 __all__ = [
+    "INPUTS",
     "ClusterMarginSampler",
+    "ClusteringSampler",
     "CoreSetSampler",
     "EntropySampler",
     "HACClustering",
@@ -36,15 +45,23 @@ __all__ = [
     "MarginSampler",
     "RandomSampler",
     "Sampler",
+    "list_samplers",
     "make_sampler",
     "margins",
+    "register_sampler",
 ]
 
 Array = npt.NDArray[Any]
 
+#: The inputs a sampler may declare in ``needs``: the keyword arguments of ``select``.
+INPUTS = frozenset({"probs", "embeddings", "labeled", "clusters"})
+
 
 class Sampler(Protocol):
+    """What every sampler offers: a ``name``, the inputs it ``needs``, and ``select``."""
+
     name: str
+    needs: ClassVar[frozenset[str]]
 
     def select(
         self,
@@ -53,8 +70,64 @@ class Sampler(Protocol):
         probs: Array | None = None,
         embeddings: Array | None = None,
         labeled: Array | None = None,
+        clusters: Array | None = None,
         seed: int = 0,
-    ) -> npt.NDArray[np.int64]: ...
+    ) -> npt.NDArray[np.int64]:
+        """The pool positions to annotate next, best first.
+
+        Args:
+            budget: How many to pick (fewer when the pool is smaller).
+            probs: Class probabilities of the current model on the pool (N x C).
+            embeddings: Features of the pool (N x d).
+            labeled: Features of the already labelled images.
+            clusters: A cluster id per pool image.
+            seed: Seeds every random choice.
+
+        Returns:
+            Distinct positions into the pool (int64).
+
+        Raises:
+            ValueError: An input the sampler needs is missing.
+        """
+        ...
+
+
+class ClusteringSampler(Sampler, Protocol):
+    """A sampler that needs ``clusters``: it also says how to cluster the whole pool, once."""
+
+    def cluster(self, embeddings: Array, *, seed: int = 0) -> npt.NDArray[np.int64]:
+        """A cluster id per row of ``embeddings``."""
+        ...
+
+
+_REGISTRY: dict[str, Callable[..., Sampler]] = {}
+_S = TypeVar("_S")
+
+
+def register_sampler(name: str) -> Callable[[type[_S]], type[_S]]:
+    """A class decorator that makes the sampler available to :func:`make_sampler` as ``name``.
+
+    Raises:
+        ValueError: ``name`` is registered already.
+    """
+
+    def add(cls: type[_S]) -> type[_S]:
+        if name in _REGISTRY:
+            raise ValueError(f"sampler {name!r} is registered twice")
+        _REGISTRY[name] = cls  # type: ignore[assignment]
+        return cls
+
+    return add
+
+
+def list_samplers() -> list[str]:
+    """The registered samplers' names, in registration order.
+
+    Example:
+        >>> list_samplers()[:3]
+        ['random', 'entropy', 'margin']
+    """
+    return list(_REGISTRY)
 
 
 def _need(value: Array | None, what: str, sampler: str) -> Array:
@@ -76,7 +149,12 @@ def _lowest(scores: Array, budget: int, seed: int) -> npt.NDArray[np.int64]:
 
 
 def margins(probs: Array) -> npt.NDArray[np.float64]:
-    """Top-1 minus top-2 probability per row."""
+    """Top-1 minus top-2 probability per row.
+
+    Example:
+        >>> margins(np.array([[0.7, 0.2, 0.1]])).round(2).tolist()
+        [0.5]
+    """
     p = np.asarray(probs, dtype=np.float64)
     if p.shape[1] < 2:
         return np.ones(len(p))
@@ -84,9 +162,18 @@ def margins(probs: Array) -> npt.NDArray[np.float64]:
     return np.asarray(top2[:, 1] - top2[:, 0])
 
 
+@register_sampler("random")
 @dataclass
 class RandomSampler:
+    """Uniformly random positions (the pool size is read from ``probs``, else ``embeddings``).
+
+    Example:
+        >>> RandomSampler().select(2, probs=np.ones((5, 2)), seed=0).shape
+        (2,)
+    """
+
     name: str = "random"
+    needs: ClassVar[frozenset[str]] = frozenset({"probs"})
 
     def select(
         self,
@@ -95,8 +182,10 @@ class RandomSampler:
         probs: Array | None = None,
         embeddings: Array | None = None,
         labeled: Array | None = None,
+        clusters: Array | None = None,
         seed: int = 0,
     ) -> npt.NDArray[np.int64]:
+        """See :meth:`Sampler.select`."""
         n = len(probs) if probs is not None else len(_need(embeddings, "probs or embeddings", self.name))
         return np.random.default_rng(seed).permutation(n)[: min(budget, n)].astype(np.int64)
 
@@ -106,8 +195,10 @@ class _LowestScore:
     """Samplers that rank the pool by a score of ``probs`` and take the lowest."""
 
     name: str = ""
+    needs: ClassVar[frozenset[str]] = frozenset({"probs"})
 
     def score(self, probs: Array) -> Array:
+        """Per pool row, the score whose lowest values are picked first."""
         raise NotImplementedError
 
     def select(
@@ -117,33 +208,62 @@ class _LowestScore:
         probs: Array | None = None,
         embeddings: Array | None = None,
         labeled: Array | None = None,
+        clusters: Array | None = None,
         seed: int = 0,
     ) -> npt.NDArray[np.int64]:
+        """See :meth:`Sampler.select` (only ``probs`` is used)."""
         return _lowest(self.score(_need(probs, "probs", self.name)), budget, seed)
 
 
+@register_sampler("entropy")
 @dataclass
 class EntropySampler(_LowestScore):
+    """The most uncertain predictions first: highest entropy of ``probs``.
+
+    Example:
+        >>> EntropySampler().select(1, probs=np.array([[0.9, 0.1], [0.5, 0.5]])).tolist()
+        [1]
+    """
+
     name: str = "entropy"
 
     def score(self, probs: Array) -> Array:
+        """Minus the entropy of each row."""
         p = np.clip(probs.astype(np.float64), 1e-12, 1)
         return np.asarray((p * np.log(p)).sum(axis=1))  # lowest -H first
 
 
+@register_sampler("margin")
 @dataclass
 class MarginSampler(_LowestScore):
+    """The smallest top-1 minus top-2 probability first.
+
+    Example:
+        >>> MarginSampler().select(1, probs=np.array([[0.9, 0.1], [0.6, 0.4]])).tolist()
+        [1]
+    """
+
     name: str = "margin"
 
     def score(self, probs: Array) -> Array:
+        """The :func:`margins` of the rows."""
         return margins(probs)
 
 
+@register_sampler("least-confidence")
 @dataclass
 class LeastConfidenceSampler(_LowestScore):
+    """The lowest top-1 probability first.
+
+    Example:
+        >>> LeastConfidenceSampler().select(1, probs=np.array([[0.9, 0.1], [0.7, 0.3]])).tolist()
+        [1]
+    """
+
     name: str = "least-confidence"
 
     def score(self, probs: Array) -> Array:
+        """The top-1 probability of each row."""
         return np.asarray(probs.max(axis=1))
 
 
@@ -151,10 +271,19 @@ def _device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+@register_sampler("coreset")
 @dataclass
 class CoreSetSampler:
+    """k-center greedy over ``embeddings``, starting from the ``labeled`` images as centres.
+
+    Args:
+        name: The sampler's name in reports.
+        device: Where the distance updates run (default: CUDA when available).
+    """
+
     name: str = "coreset"
     device: str | None = None
+    needs: ClassVar[frozenset[str]] = frozenset({"embeddings", "labeled"})
 
     def select(
         self,
@@ -163,8 +292,10 @@ class CoreSetSampler:
         probs: Array | None = None,
         embeddings: Array | None = None,
         labeled: Array | None = None,
+        clusters: Array | None = None,
         seed: int = 0,
     ) -> npt.NDArray[np.int64]:
+        """See :meth:`Sampler.select` (without ``labeled``, a seeded random first centre)."""
         import faiss
 
         x = np.ascontiguousarray(_need(embeddings, "embeddings", self.name), dtype=np.float32)
@@ -193,8 +324,18 @@ class CoreSetSampler:
 
 @dataclass
 class HACClustering:
-    """Average-linkage HAC that scales: exact up to ``exact_limit`` points, else over ``centroids``
-    faiss k-means centroids. ``fit`` returns a cluster id per point."""
+    """Average-linkage HAC that scales: exact up to ``exact_limit`` points, else over faiss k-means
+    centroids (each point takes its centroid's cluster).
+
+    Args:
+        clusters: How many clusters.
+        exact_limit: Largest number of points clustered by exact HAC.
+        centroids: k-means centroids beyond ``exact_limit`` (at most a quarter of the points).
+        kmeans_iters: k-means iterations.
+        points_per_centroid: k-means trains on a sample of this many points per centroid.
+        seed: Seeds k-means.
+        labels_: The last :meth:`fit`'s cluster ids.
+    """
 
     clusters: int
     exact_limit: int = 20_000
@@ -205,6 +346,7 @@ class HACClustering:
     labels_: Array | None = field(default=None, repr=False)
 
     def fit(self, embeddings: Array) -> npt.NDArray[np.int64]:
+        """Cluster the rows of ``embeddings``; returns (and keeps in ``labels_``) a cluster id per row."""
         from sklearn.cluster import AgglomerativeClustering
 
         x = np.ascontiguousarray(embeddings, dtype=np.float32)
@@ -232,10 +374,22 @@ class HACClustering:
         return self.labels_
 
 
+@register_sampler("cluster-margin")
 @dataclass
 class ClusterMarginSampler:
-    """ClusterMargin over a clustering computed once (:meth:`fit` on the whole pool's embeddings);
-    ``select`` then takes ``probs`` (and ``pool`` positions when the candidates are a subset)."""
+    """ClusterMargin over a clustering of the whole pool computed once.
+
+    Either pass ``clusters`` (a cluster id per pool image, from :meth:`cluster`) to ``select``, as
+    :class:`~bamboo.sdk.loop.ActiveLoop` does, or call :meth:`fit` once and let ``select`` use the
+    kept ``labels_`` (with ``pool`` positions when the candidates are a subset).
+
+    Args:
+        clusters: How many HAC clusters.
+        margin_factor: Candidates per round, as a multiple of the budget.
+        exact_limit: Largest pool clustered by exact HAC (see :class:`HACClustering`).
+        centroids: k-means centroids beyond ``exact_limit``.
+        name: The sampler's name in reports.
+    """
 
     clusters: int = 1000
     margin_factor: float = 10.0
@@ -243,10 +397,15 @@ class ClusterMarginSampler:
     centroids: int = 8192
     name: str = "cluster-margin"
     labels_: Array | None = field(default=None, repr=False)
+    needs: ClassVar[frozenset[str]] = frozenset({"probs", "clusters"})
+
+    def cluster(self, embeddings: Array, *, seed: int = 0) -> npt.NDArray[np.int64]:
+        """A cluster id per row of ``embeddings`` (average-linkage HAC), nothing kept."""
+        return HACClustering(self.clusters, self.exact_limit, self.centroids, seed=seed).fit(embeddings)
 
     def fit(self, embeddings: Array, seed: int = 0) -> ClusterMarginSampler:
-        hac = HACClustering(self.clusters, self.exact_limit, self.centroids, seed=seed)
-        self.labels_ = hac.fit(embeddings)
+        """Cluster the whole pool and keep the result in ``labels_`` for later ``select`` calls."""
+        self.labels_ = self.cluster(embeddings, seed=seed)
         return self
 
     def select(
@@ -256,14 +415,18 @@ class ClusterMarginSampler:
         probs: Array | None = None,
         embeddings: Array | None = None,
         labeled: Array | None = None,
+        clusters: Array | None = None,
         seed: int = 0,
         pool: Array | None = None,
     ) -> npt.NDArray[np.int64]:
+        """See :meth:`Sampler.select`; ``pool`` picks the rows of ``labels_`` that ``probs`` covers."""
         p = _need(probs, "probs", self.name)
-        if self.labels_ is None:
-            self.fit(_need(embeddings, "embeddings (or call fit first)", self.name), seed)
-        assert self.labels_ is not None
-        clusters = self.labels_ if pool is None else self.labels_[np.asarray(pool)]
+        if clusters is None:
+            if self.labels_ is None:
+                self.fit(_need(embeddings, "embeddings (or call fit first)", self.name), seed)
+            assert self.labels_ is not None
+            clusters = self.labels_ if pool is None else self.labels_[np.asarray(pool)]
+        clusters = np.asarray(clusters)
         if len(clusters) != len(p):
             raise ValueError(f"{len(p)} probability rows for {len(clusters)} clustered points")
         candidates = _lowest(margins(p), int(np.ceil(self.margin_factor * budget)), seed)
@@ -285,16 +448,15 @@ class ClusterMarginSampler:
 
 
 def make_sampler(name: str, **kwargs: Any) -> Sampler:
-    """A sampler by name: random, entropy, margin, least-confidence, coreset, cluster-margin."""
-    kinds: dict[str, Any] = {
-        "random": RandomSampler,
-        "entropy": EntropySampler,
-        "margin": MarginSampler,
-        "least-confidence": LeastConfidenceSampler,
-        "coreset": CoreSetSampler,
-        "cluster-margin": ClusterMarginSampler,
-    }
-    if name not in kinds:
-        raise ValueError(f"unknown sampler {name!r}; choose from {', '.join(kinds)}")
-    sampler: Sampler = kinds[name](**kwargs)
-    return sampler
+    """A registered sampler by name (see :func:`list_samplers`), built with ``kwargs``.
+
+    Raises:
+        ValueError: No sampler of that name.
+
+    Example:
+        >>> make_sampler("margin").needs
+        frozenset({'probs'})
+    """
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown sampler {name!r}; choose from {', '.join(_REGISTRY)}")
+    return _REGISTRY[name](**kwargs)

@@ -36,7 +36,19 @@ Array = npt.NDArray[Any]
 def majority_vote(
     items: Array, labels: Array, n_items: int, n_classes: int, *, quorum: int = 3
 ) -> npt.NDArray[np.int64]:
-    """Per item, the label with at least ``quorum`` votes (the most voted when several do), else -1."""
+    """Per item, the label with at least ``quorum`` votes, else -1 (also -1 on a tie for the most).
+
+    Args:
+        items: The item each vote is about.
+        labels: The label each vote gives.
+        n_items: How many items there are.
+        n_classes: How many labels there are.
+        quorum: Votes a label needs.
+
+    Example:
+        >>> majority_vote(np.array([0, 0, 0, 1]), np.array([2, 2, 1, 0]), 2, 3, quorum=2).tolist()
+        [2, -1]
+    """
     counts = np.zeros((n_items, n_classes), dtype=np.int64)
     np.add.at(counts, (np.asarray(items), np.asarray(labels)), 1)
     best = counts.argmax(axis=1)
@@ -47,8 +59,16 @@ def majority_vote(
 
 @dataclass
 class DawidSkene:
-    """Dawid-Skene EM. ``smoothing`` adds pseudo-counts to every confusion row (``diag_prior`` more
-    on the diagonal: workers are assumed better than chance until shown otherwise)."""
+    """Dawid-Skene EM over workers' votes: a confusion matrix per worker and a posterior per item.
+
+    Args:
+        n_classes: How many labels there are.
+        iters: Most EM iterations.
+        tol: Stop when no posterior moves more than this.
+        smoothing: Pseudo-counts added to every confusion row.
+        diag_prior: Further pseudo-counts on the diagonal (workers are assumed better than chance
+            until shown otherwise).
+    """
 
     n_classes: int
     iters: int = 50
@@ -68,7 +88,19 @@ class DawidSkene:
         n_workers: int,
         prior: Array | None = None,
     ) -> DawidSkene:
-        """``prior``: (n_items x K) machine probabilities, multiplied into each image's posterior."""
+        """Run EM over the votes.
+
+        Args:
+            items: The item each vote is about.
+            workers: The worker who gave each vote.
+            labels: The label each vote gives.
+            n_items: How many items there are.
+            n_workers: How many workers there are.
+            prior: (n_items x K) machine probabilities, multiplied into each item's posterior.
+
+        Returns:
+            Itself, with ``posterior_``, ``confusion_`` and ``class_prior_`` set.
+        """
         i, w, lab = (np.asarray(a, dtype=np.int64) for a in (items, workers, labels))
         k = self.n_classes
         log_prior = None if prior is None else np.log(np.clip(np.asarray(prior, dtype=np.float64), 1e-6, 1))
@@ -98,6 +130,7 @@ class DawidSkene:
 
     @property
     def labels_(self) -> npt.NDArray[np.int64]:
+        """The most probable label per item."""
         return np.asarray(self.posterior_.argmax(axis=1), dtype=np.int64)
 
     def worker_accuracy(self) -> npt.NDArray[np.float64]:
@@ -108,14 +141,25 @@ class DawidSkene:
 
 @dataclass
 class SimulatedWorkers:
-    """``confusion[w, true, given]``: the probability worker ``w`` answers ``given`` for ``true``.
-    Answers are deterministic per (item, worker) given the seed."""
+    """Simulated annotators; answers are deterministic per (item, worker) given the seed.
+
+    Args:
+        confusion: ``confusion[w, true, given]``, the probability worker ``w`` answers ``given``
+            for an item of class ``true``.
+        seed: Seeds every answer.
+    """
 
     confusion: Array
     seed: int = 0
 
     @classmethod
     def uniform(cls, accuracies: Array, n_classes: int, seed: int = 0) -> SimulatedWorkers:
+        """Workers right with their given accuracy, their mistakes spread evenly over the other classes.
+
+        Example:
+            >>> SimulatedWorkers.uniform(np.array([0.9, 0.6]), 3).n_workers
+            2
+        """
         a = np.asarray(accuracies, dtype=np.float64)[:, None, None]
         off = (1 - a) / (n_classes - 1)
         conf = np.broadcast_to(off, (len(a), n_classes, n_classes)).copy()
@@ -136,6 +180,7 @@ class SimulatedWorkers:
 
     @property
     def n_workers(self) -> int:
+        """How many workers there are."""
         return len(self.confusion)
 
     def answer(self, items: Array, workers: Array, truth: Array) -> npt.NDArray[np.int64]:
@@ -153,6 +198,17 @@ class SimulatedWorkers:
 
 @dataclass(frozen=True)
 class AdaptiveResult:
+    """What :func:`annotate_adaptively` collected and decided.
+
+    Attributes:
+        labels: The decided label per item.
+        posterior: The EM posterior per item (n_items x K).
+        votes_per_item: How many votes each item got.
+        items: The item of each vote, in the order asked.
+        workers: The worker of each vote.
+        answers: The label each vote gave.
+    """
+
     labels: npt.NDArray[np.int64]
     posterior: Array
     votes_per_item: npt.NDArray[np.int64]
@@ -162,6 +218,7 @@ class AdaptiveResult:
 
     @property
     def mean_votes(self) -> float:
+        """The average number of votes per item."""
         return float(self.votes_per_item.mean())
 
 
@@ -179,9 +236,20 @@ def annotate_adaptively(
 ) -> AdaptiveResult:
     """Collect votes until every image's posterior risk is below ``risk`` (or it has ``max_votes``).
 
-    ``ask(items, workers)`` returns the workers' answers. Each round, every image still at risk gets
-    one more vote, from the worker with the best current EM accuracy estimate who has not voted on
-    it, spreading load so no worker takes more than its share of the round (greedy assignment).
+    Each round, every image still at risk gets one more vote, from the worker with the best current
+    EM accuracy estimate who has not voted on it, spreading load so no worker takes more than its
+    share of the round (greedy assignment).
+
+    Args:
+        ask: ``ask(items, workers)`` returns the answer of each worker about each item.
+        n_items: How many items there are.
+        n_workers: How many workers there are.
+        n_classes: How many labels there are.
+        prior: (n_items x K) machine probabilities for the EM posterior.
+        risk: Largest posterior probability of a wrong label that is accepted.
+        min_votes: Votes every item gets before its risk is looked at.
+        max_votes: Most votes per item (at most ``n_workers``).
+        seed: Seeds the first workers' choice.
     """
     rng = np.random.default_rng(seed)
     max_votes = min(max_votes, n_workers)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import al_scenario
 import numpy as np
@@ -23,7 +25,16 @@ from bamboo.sdk.labelstudio import (
     import_answers,
 )
 from bamboo.sdk.loop import read_pools
-from bamboo.sdk.samplers import ClusterMarginSampler, CoreSetSampler, HACClustering, make_sampler, margins
+from bamboo.sdk.samplers import (
+    INPUTS,
+    ClusterMarginSampler,
+    CoreSetSampler,
+    HACClustering,
+    Sampler,
+    list_samplers,
+    make_sampler,
+    margins,
+)
 from bamboo.sdk.votes import DawidSkene, SimulatedWorkers, annotate_adaptively, majority_vote
 
 HERE = Path(__file__).parent
@@ -47,6 +58,62 @@ def test_uncertainty_samplers_pick_the_most_uncertain() -> None:
         make_sampler("margin").select(1, embeddings=np.zeros((3, 2)))
     with pytest.raises(ValueError, match="unknown sampler"):
         make_sampler("nope")
+
+
+def test_registry_names_and_errors() -> None:
+    assert list_samplers() == ["random", "entropy", "margin", "least-confidence", "coreset", "cluster-margin"]
+    with pytest.raises(ValueError, match="choose from random, entropy"):
+        make_sampler("nope")
+
+
+@dataclass
+class _Recording:
+    """A real sampler that also records which inputs it was given."""
+
+    inner: Sampler
+    seen: list[set[str]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def needs(self) -> frozenset[str]:
+        return self.inner.needs
+
+    def cluster(self, embeddings: np.ndarray, *, seed: int = 0) -> np.ndarray:
+        return self.inner.cluster(embeddings, seed=seed)  # type: ignore[attr-defined]
+
+    def select(self, budget: int, **inputs: Any) -> np.ndarray:
+        self.seen.append({k for k, v in inputs.items() if k != "seed" and v is not None})
+        return self.inner.select(budget, **inputs)
+
+
+@pytest.mark.parametrize("name", list_samplers())
+def test_every_registered_sampler_picks_from_its_declared_inputs(name: str, tmp_path: Path) -> None:
+    sampler = make_sampler(name, **({"clusters": 20} if name == "cluster-margin" else {}))
+    assert sampler.name == name and sampler.needs <= INPUTS and sampler.needs
+    x, _ = load_digits(return_X_y=True)
+    x = x[:300] / 16.0
+    inputs: dict[str, Any] = {
+        "probs": np.random.default_rng(0).dirichlet(np.ones(10), size=len(x)),
+        "embeddings": x,
+        "labeled": x[:5],
+        "clusters": np.arange(len(x)) % 7,
+    }
+    given = {k: v for k, v in inputs.items() if k in sampler.needs}
+    picks = sampler.select(40, **given, seed=3)
+    assert picks.dtype == np.int64 and len(set(picks.tolist())) == 40
+    assert picks.min() >= 0 and picks.max() < len(x)
+    assert picks.tolist() == sampler.select(40, **given, seed=3).tolist()  # the seed decides
+    # the loop feeds it exactly what it declares, every round after the cold start
+    loop = al_scenario.make_loop(tmp_path, name)
+    recording = _Recording(loop.sampler)
+    loop.sampler = recording
+    reports = loop.run(3)
+    assert recording.seen == [set(sampler.needs)] * 2
+    assert [r["sample"]["sampled"] for r in reports] == [50, 60, 60]
+    assert reports[1]["sample"]["sampler"] == name
 
 
 def test_coreset_is_k_center_greedy() -> None:
@@ -183,17 +250,22 @@ def test_loop_waits_for_label_studio_and_resumes(tmp_path: Path) -> None:
     annot = LabelStudioAnnotator(tmp_path / "ls", {str(c): c for c in range(10)})
     loop = al_scenario.make_loop(tmp_path / "state", "margin")
     loop.annotate = annot
-    with pytest.raises(AwaitingAnnotations) as waiting:
-        loop.run(1)
+    stopped = loop.run(1)  # the loop returns: awaiting annotations is a state, not an error
     assert loop.done() == {(0, "rectify"), (0, "sample")}
-    tasks = json.loads(waiting.value.tasks.read_text())
+    waiting = loop.awaiting
+    assert isinstance(waiting, AwaitingAnnotations)
+    assert stopped[0]["awaiting"]["phase"] == "awaiting annotations"
+    assert stopped[0]["awaiting"]["message"] == waiting.message and str(waiting.export) in waiting.message
+    assert loop.run(1)[0]["awaiting"]["message"] == waiting.message  # still waiting: nothing changes
+    tasks = json.loads(waiting.tasks.read_text())
     assert len(tasks) == 50  # 5 per query concept
     yes = {
         t["data"]["image"]: 5 if truth[t["data"]["image"]] == int(t["data"]["query"]) else 1 for t in tasks
     }
-    waiting.value.export.write_text(json.dumps(_export(waiting.value.tasks, yes)))
+    waiting.export.write_text(json.dumps(_export(waiting.tasks, yes)))
     reports = loop.run(1)
     assert reports[0]["annotate"] == {"annotated": 50, "valid": sum(v == 5 for v in yes.values())}
+    assert "awaiting" not in reports[0] and loop.awaiting is None
 
 
 # --- the loop ----------------------------------------------------------------------------------

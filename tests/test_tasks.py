@@ -127,8 +127,11 @@ def test_loop_waits_for_votes_then_goes_on(tmp_path: Path) -> None:
         )
 
     loop().add_pool([PoolImage(images[0], CAT), PoolImage(images[1], DOG), PoolImage(images[2], DOG)])
-    with pytest.raises(AwaitingVotes, match="2 of 2 verification tasks still need votes"):
-        loop().run(1)
+    first = loop()
+    stopped = first.run(1)  # returns cleanly, the round recorded as awaiting annotations
+    assert isinstance(first.awaiting, AwaitingVotes) and first.awaiting.open_tasks == 2
+    assert "2 of 2 verification tasks still need votes" in stopped[0]["awaiting"]["message"]
+    assert first.done() == {(0, "rectify"), (0, "sample")}
     assert {(t.image, t.query) for t in store.tasks(0)} <= {
         (images[0], CAT),
         (images[1], DOG),
@@ -139,3 +142,4 @@ def test_loop_waits_for_votes_then_goes_on(tmp_path: Path) -> None:
             store.vote(t.id, who, t.query == CAT)  # the cat photo is valid, the "dog" one is not
     reports = loop().run(1)
     assert reports[0]["annotate"] == {"annotated": 2, "valid": 1}
+    assert "awaiting" not in reports[0]
