@@ -240,6 +240,12 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The ``torchrun -m bamboo.training.cls`` entry point: train, and print the summary on rank 0.
+
+    Args:
+        argv: Command-line arguments (``--config FILE`` and ``key=value`` overrides); None for
+            ``sys.argv``.
+    """
     import argparse
 
     parser = argparse.ArgumentParser(description="Classification pre-training (timm).")

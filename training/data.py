@@ -57,6 +57,14 @@ def read_entries(source: str | Path) -> tuple[list[tuple[str, int]], list[str]]:
 
 
 class ImageList(torch.utils.data.Dataset[tuple[torch.Tensor, int]]):
+    """Images and labels, transformed with randomness seeded per (seed, epoch, image).
+
+    Args:
+        entries: ``(image path, class index)`` pairs.
+        transform: Applied to each RGB image; its random draws are reproducible.
+        seed: The run's seed.
+    """
+
     def __init__(
         self, entries: list[tuple[str, int]], transform: Callable[[Image.Image], Any], seed: int = 0
     ) -> None:
@@ -64,6 +72,7 @@ class ImageList(torch.utils.data.Dataset[tuple[torch.Tensor, int]]):
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
+        """Set the epoch the augmentation's seeds follow (call at the start of each epoch)."""
         self.epoch = epoch
 
     def __len__(self) -> int:

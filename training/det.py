@@ -36,6 +36,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Box:
+    """A box in pixels with its class.
+
+    Attributes:
+        x: Left edge.
+        y: Top edge.
+        w: Width.
+        h: Height.
+        label: Index into the label space.
+    """
+
     x: float
     y: float
     w: float
@@ -45,6 +55,15 @@ class Box:
 
 @dataclass(frozen=True)
 class DetImage:
+    """One detection training image with its boxes (classes as label-space indices).
+
+    Attributes:
+        path: The image file.
+        width: Width in pixels.
+        height: Height in pixels.
+        boxes: Its boxes.
+    """
+
     path: str
     width: int
     height: int
@@ -53,6 +72,13 @@ class DetImage:
 
 @dataclass(frozen=True)
 class ConceptBox:
+    """A box named by concept id.
+
+    Attributes:
+        concept: The concept id of the boxed object.
+        bbox: ``(x, y, w, h)`` in pixels.
+    """
+
     concept: str
     bbox: tuple[float, float, float, float]  # x, y, w, h in pixels
 

@@ -26,6 +26,11 @@ class SemanticTree:
     targets: tuple[tuple[int, ...], ...]
 
     def level_of(self, c: int) -> int:
+        """The level of class index ``c``.
+
+        >>> SemanticTree(levels=((0,), (1, 2)), targets=((0, 0, -1), (-1, 0, 1))).level_of(2)
+        1
+        """
         return next(lv for lv, members in enumerate(self.levels) if c in members)
 
 
@@ -76,6 +81,15 @@ class SemanticSoftmaxLoss(torch.nn.Module):
         self.n_levels = len(tree.levels)
 
     def forward(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The loss of a batch.
+
+        Args:
+            logits: Batch x classes scores over every class.
+            y: Class index of each image.
+
+        Returns:
+            The scalar loss.
+        """
         losses = []
         for lv in range(self.n_levels):
             target = getattr(self, f"targets_{lv}")[y]
