@@ -25,6 +25,12 @@ def read_entries(source: str | Path) -> tuple[list[tuple[str, int]], list[str]]:
     """``(path, class index)`` pairs and class names (folder names; ``"<index>"`` for meta files;
     concept ids for the active-learning loop's labelled images).
 
+    Args:
+        source: An image folder, a meta file, or an active-learning loop's folder or pools.sqlite.
+
+    Returns:
+        ``(entries, class names)``.
+
     Raises:
         ConfigurationError: the source does not exist or holds no images.
         MalformedFile: a meta line without a class index, or a URL (download the images first).
