@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 
 from bamboo.cli._app import app
+from bamboo.cli.train import SHARED_IMAGES
 
 console = Console(soft_wrap=True, stderr=False)
 study_app = typer.Typer(help="Reproducible studies.", no_args_is_help=True)
@@ -25,6 +26,7 @@ def study_al(
             "budget=100 rounds=5 pool=6000 ood_share=0.4 samplers=random,margin out=results/study-al."
         ),
     ] = None,
+    data_dir: Annotated[Path, typer.Option(help="Folder of the CIFAR-10 .npz files.")] = SHARED_IMAGES,
 ) -> None:
     """Random, entropy, margin, CoreSet and ClusterMargin, each with and without OOD rectification,
     on a pool of real images with 40 % out-of-distribution images; table + Fig. 6-style PNG."""
@@ -35,7 +37,11 @@ def study_al(
     cfg = config_from(overrides or [])
     started = time.perf_counter()
     err = Console(stderr=True)
-    body = run_study(cfg, progress=lambda m: err.print(f"[{time.perf_counter() - started:6.0f} s] {m}"))
+    body = run_study(
+        cfg,
+        progress=lambda m: err.print(f"[{time.perf_counter() - started:6.0f} s] {m}"),
+        data_dir=data_dir,
+    )
     table = (Path(cfg.out) / "table.md").read_text()
     if console.is_terminal:
         console.print(Markdown(table))

@@ -15,6 +15,8 @@ from bamboo.cli._app import app
 from bamboo.errors import ConfigurationError
 
 console = Console(soft_wrap=True)
+#: Where CIFAR-10 (``cifar10_*.npz``) is looked for unless ``--data-dir`` says otherwise.
+SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "images"
 train_app = typer.Typer(help="Train models on the label system.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 
@@ -117,6 +119,7 @@ def probe(
     n_train: Annotated[int, typer.Option(min=20, help="Training images per dataset.")] = 2000,
     n_test: Annotated[int, typer.Option(min=10, help="Test images per dataset.")] = 1000,
     out: Annotated[Path, typer.Option(help="Where to save the JSON results.")] = Path("results/probe.json"),
+    data_dir: Annotated[Path, typer.Option(help="Folder of the CIFAR-10 .npz files.")] = SHARED_IMAGES,
 ) -> None:
     """Linear probe of EfficientNet-Lite0 (ImageNet-1K weights) features on downstream sets."""
     from bamboo.sdk.models import efficientnet_lite0
@@ -124,7 +127,9 @@ def probe(
 
     model = efficientnet_lite0()
     results = [
-        run_probe(model, d.strip(), n_train=n_train, n_test=n_test) for d in datasets.split(",") if d.strip()
+        run_probe(model, d.strip(), n_train=n_train, n_test=n_test, data_dir=data_dir)
+        for d in datasets.split(",")
+        if d.strip()
     ]
     table = Table("model", *(r.dataset for r in results), title="linear probe top-1 (%)")
     table.add_row("EfficientNet-Lite0 (IN-1K)", *(f"{100 * r.test_accuracy:.1f}" for r in results))

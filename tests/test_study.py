@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bamboo.errors import ConfigurationError
-from bamboo.training.study import KINDS, config_from, run_study
-from tests.conftest import ServerInfo, run_cli
+from bamboo.training.study import KINDS, Arm, StudyConfig, arm_name, arms, config_from, run_study
+from tests.conftest import SHARED_DATA, ServerInfo, run_cli
 
 TINY = [
     "pool=300",
@@ -24,12 +24,13 @@ TINY = [
     "clusters=8",
     "samplers=random,margin,cluster-margin",
 ]
+CIFAR_DIR = SHARED_DATA / "images"
 
 
 @pytest.mark.shared_data("images/cifar10_train_subset_1000pc_from_jpeg.npz")
 def test_study_runs_every_arm_and_resumes(tmp_path: Path) -> None:
     cfg = config_from([*TINY, f"out={tmp_path}"])
-    body = run_study(cfg)
+    body = run_study(cfg, data_dir=CIFAR_DIR)
     assert body["source"] == "cifar10" and body["rectifiers"] == ["imagenet", "learner"]
     assert body["pool_kinds"] == {
         "in distribution": 180,
@@ -67,7 +68,9 @@ def test_study_runs_every_arm_and_resumes(tmp_path: Path) -> None:
     assert (tmp_path / "fig6.png").stat().st_size > 10_000
     models = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("model-*.pkl")}
     assert len(models) == 18 * 3
-    again = run_study(cfg)  # everything is in the state folders: nothing is retrained, the same numbers
+    again = run_study(
+        cfg, data_dir=CIFAR_DIR
+    )  # everything is in the state folders: nothing is retrained, the same numbers
     assert again["runs"] == runs
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("model-*.pkl")} == models
 
@@ -111,3 +114,91 @@ def test_study_cli_on_digits_and_bad_settings(tmp_path: Path, server: ServerInfo
             run_study(config_from([*bad, f"out={tmp_path / 'bad'}"]))
     bad_cli = run_cli(server, "study", "al", "budget=x")
     assert bad_cli.returncode == 2 and "cannot read" in bad_cli.stderr
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        (["samplers=random,nope"], "unknown sampler"),
+        (["rectifiers=learner,x"], "unknown rectifier"),
+        (["source=cifar100"], "unknown source"),
+        (["budget=0"], "budget must be at least 1"),
+        (["seeds="], "at least one seed"),
+        (["votes=5", "workers=3"], r"votes \(5\) cannot exceed workers \(3\)"),
+        (["quorum=6"], "quorum must be in"),
+        (["worker_accuracy=0.9,0.5"], "worker_accuracy"),
+        (["worker_accuracy=0.9"], "2 comma-separated values"),
+        (["ood_share=1"], "ood_share"),
+    ],
+)
+def test_bad_study_config_is_refused_before_anything_is_written(
+    tmp_path: Path, bad: list[str], match: str
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(ConfigurationError, match=match) as info:
+        run_study(config_from([*bad, f"out={out}"]))
+    assert "\n" not in str(info.value)
+    assert not out.exists()
+
+
+def test_every_problem_of_a_study_config_in_one_line() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        StudyConfig(samplers=("nope",), pool=0, quorum=0)
+    message = str(info.value)
+    assert "\n" not in message
+    assert all(p in message for p in ("unknown sampler(s) nope", "pool must be at least 1", "quorum"))
+
+
+def test_a_pool_too_big_for_its_source_leaves_no_output_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(ConfigurationError, match="too few"):
+        run_study(config_from(["source=digits", "pool=5000", f"out={out}"]))
+    assert not out.exists()
+
+
+def test_arms_keep_their_names_and_order() -> None:
+    got = arms(["imagenet", "learner"], ["random", "margin"])
+    assert got[0] == Arm("random", "none") and not got[0].rectified
+    assert [a.name for a in got] == [
+        "random",
+        "margin",
+        "random + OOD rect. (imagenet)",
+        "margin + OOD rect. (imagenet)",
+        "random + OOD rect. (learner)",
+        "margin + OOD rect. (learner)",
+    ]
+    assert [a.folder for a in got[:3]] == ["random-none", "margin-none", "random-imagenet"]
+    assert arm_name("coreset", "learner") == "coreset + OOD rect. (learner)"
+
+
+def test_study_package_exports() -> None:
+    import bamboo.training.study as study
+
+    assert sorted(study.__all__) == sorted(
+        [
+            "CIFAR10_CONCEPTS",
+            "KINDS",
+            "RECTIFIERS",
+            "SAMPLERS",
+            "Arm",
+            "Candidates",
+            "StudyConfig",
+            "arm_name",
+            "arms",
+            "build_candidates",
+            "config_from",
+            "draw_pool",
+            "plot",
+            "run_study",
+            "summarise",
+        ]
+    )
+    assert all(hasattr(study, name) for name in study.__all__)
+
+
+def test_bad_study_setting_on_the_cli_is_one_line(tmp_path: Path, server: ServerInfo) -> None:
+    out = tmp_path / "out"
+    result = run_cli(server, "study", "al", "samplers=nope", f"out={out}")
+    assert result.returncode == 2
+    assert "unknown sampler(s) nope" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()

@@ -250,3 +250,12 @@ def test_loop_state_is_training_data(digits_folder: Path, tmp_path: Path) -> Non
     assert classes == [f"wn:qdigit{c}" for c in range(10)] and len(entries) == 120
     assert {label for _, label in entries} == set(range(10))  # loop labels 0, 2, ..., 18 -> 0..9
     assert read_entries(state / "pools.sqlite") == (entries, classes)
+
+
+def test_cifar10_is_read_from_an_explicit_data_dir(tmp_path: Path) -> None:
+    from bamboo.training.probe import load_downstream
+
+    with pytest.raises(ConfigurationError, match="cifar10 needs data_dir"):
+        load_downstream("cifar10", 10, 10)
+    with pytest.raises(ConfigurationError, match="CIFAR-10 not found"):
+        load_downstream("cifar10", 10, 10, data_dir=tmp_path)

@@ -38,7 +38,21 @@ __all__ = ["lr_at", "main", "train"]
 
 
 def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, world_size: int) -> float:
-    """Linear warm-up from ``warmup_lr`` over ``warmup_epochs``, then cosine decay to ``min_lr``."""
+    """Linear warm-up from ``warmup_lr`` over ``warmup_epochs``, then cosine decay to ``min_lr``.
+
+    Args:
+        cfg: The recipe (``lr`` scaled by the global batch, warm-up, ``epochs``).
+        step: Global step, from 0.
+        steps_per_epoch: Optimiser steps per epoch.
+        world_size: Number of training processes.
+
+    Returns:
+        The learning rate of ``step``.
+
+    >>> cfg = TrainConfig(epochs=10, warmup_epochs=1, batch_size=256)
+    >>> lr_at(cfg, 0, 100, 1) == cfg.warmup_lr, lr_at(cfg, 100, 100, 1) == cfg.lr
+    (True, True)
+    """
     peak = cfg.scaled_lr(world_size)
     warm = int(cfg.warmup_epochs * steps_per_epoch)
     total = max(cfg.epochs * steps_per_epoch, 1)
@@ -111,8 +125,18 @@ def _write_classes(path: Path, classes: list[str], taxonomy: Any) -> None:
 
 
 def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str, Any]:
-    """Train (or resume) per ``cfg``. ``stop_after_epochs`` ends the run early (as a crash would),
-    after that many epochs in this call. Returns a summary (rank 0's view)."""
+    """Train (or resume from ``out/last.pt``) per ``cfg``; under ``torchrun`` one process of a DDP run.
+
+    Args:
+        cfg: The run's settings.
+        stop_after_epochs: End the run early (as a crash would) after that many epochs in this call.
+
+    Returns:
+        A summary of the run (rank 0's view).
+
+    Raises:
+        ConfigurationError: On bad data or settings, before anything is written.
+    """
     import timm
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -240,6 +264,12 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The ``torchrun -m bamboo.training.cls`` entry point: train, and print the summary on rank 0.
+
+    Args:
+        argv: Command-line arguments (``--config FILE`` and ``key=value`` overrides); None for
+            ``sys.argv``.
+    """
     import argparse
 
     parser = argparse.ArgumentParser(description="Classification pre-training (timm).")

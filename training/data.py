@@ -25,6 +25,12 @@ def read_entries(source: str | Path) -> tuple[list[tuple[str, int]], list[str]]:
     """``(path, class index)`` pairs and class names (folder names; ``"<index>"`` for meta files;
     concept ids for the active-learning loop's labelled images).
 
+    Args:
+        source: An image folder, a meta file, or an active-learning loop's folder or pools.sqlite.
+
+    Returns:
+        ``(entries, class names)``.
+
     Raises:
         ConfigurationError: the source does not exist or holds no images.
         MalformedFile: a meta line without a class index, or a URL (download the images first).
@@ -57,6 +63,14 @@ def read_entries(source: str | Path) -> tuple[list[tuple[str, int]], list[str]]:
 
 
 class ImageList(torch.utils.data.Dataset[tuple[torch.Tensor, int]]):
+    """Images and labels, transformed with randomness seeded per (seed, epoch, image).
+
+    Args:
+        entries: ``(image path, class index)`` pairs.
+        transform: Applied to each RGB image; its random draws are reproducible.
+        seed: The run's seed.
+    """
+
     def __init__(
         self, entries: list[tuple[str, int]], transform: Callable[[Image.Image], Any], seed: int = 0
     ) -> None:
@@ -64,6 +78,7 @@ class ImageList(torch.utils.data.Dataset[tuple[torch.Tensor, int]]):
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
+        """Set the epoch the augmentation's seeds follow (call at the start of each epoch)."""
         self.epoch = epoch
 
     def __len__(self) -> int:

@@ -36,6 +36,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Box:
+    """A box in pixels with its class.
+
+    Attributes:
+        x: Left edge.
+        y: Top edge.
+        w: Width.
+        h: Height.
+        label: Index into the label space.
+    """
+
     x: float
     y: float
     w: float
@@ -45,6 +55,15 @@ class Box:
 
 @dataclass(frozen=True)
 class DetImage:
+    """One detection training image with its boxes (classes as label-space indices).
+
+    Attributes:
+        path: The image file.
+        width: Width in pixels.
+        height: Height in pixels.
+        boxes: Its boxes.
+    """
+
     path: str
     width: int
     height: int
@@ -53,6 +72,13 @@ class DetImage:
 
 @dataclass(frozen=True)
 class ConceptBox:
+    """A box named by concept id.
+
+    Attributes:
+        concept: The concept id of the boxed object.
+        bbox: ``(x, y, w, h)`` in pixels.
+    """
+
     concept: str
     bbox: tuple[float, float, float, float]  # x, y, w, h in pixels
 
@@ -71,6 +97,13 @@ def read_det_pool(path: str | Path, image_root: str | Path | None = None) -> lis
     """The labelled detection pool: JSON lines ``{"image": path, "boxes": [{"concept": id, "bbox":
     [x, y, w, h]}], "width": w, "height": h}`` (sizes read from the image when left out; relative
     image paths resolve against ``image_root``, default the pool file's folder).
+
+    Args:
+        path: The pool file (JSON lines).
+        image_root: Folder relative image paths resolve against; None for the pool file's folder.
+
+    Returns:
+        The pool's images with their boxes.
 
     Raises:
         ConfigurationError: the file does not exist.
@@ -117,8 +150,22 @@ def det_label_space(
     keep: Callable[[str], bool] | None = None,
     min_boxes: int = 1,
 ) -> list[tuple[str, str]]:
-    """The label space: ``(concept id, name)`` of the concepts with at least ``min_boxes`` boxes that
-    ``keep`` accepts (e.g. concepts tagged *common*), sorted by concept id for a stable order."""
+    """The label space: the concepts with at least ``min_boxes`` boxes that ``keep`` accepts.
+
+    Args:
+        pool: The detection pool.
+        names: Concept id -> display name; a concept without one is named by its id.
+        keep: Which concepts may enter (e.g. concepts tagged *common*); None for all.
+        min_boxes: Boxes a concept needs in the pool.
+
+    Returns:
+        ``(concept id, name)`` pairs, sorted by concept id for a stable order.
+
+    >>> boxes = (ConceptBox("wn:b", (0, 0, 5, 5)), ConceptBox("wn:a", (1, 1, 2, 2)))
+    >>> pool = [BoxedImage("a.jpg", 10, 10, boxes)]
+    >>> det_label_space(pool, names={"wn:a": "cat"})
+    [('wn:a', 'cat'), ('wn:b', 'wn:b')]
+    """
     counts: dict[str, int] = {}
     for im in pool:
         for b in im.boxes:
@@ -128,8 +175,17 @@ def det_label_space(
 
 
 def to_det_images(pool: Sequence[BoxedImage], classes: Sequence[tuple[str, str]]) -> list[DetImage]:
-    """Pool images with their boxes as label-space indices; boxes of concepts outside the space are
-    dropped, and images left with no box are left out."""
+    """Pool images with their boxes as label-space indices.
+
+    Boxes of concepts outside the space are dropped, and images left with no box are left out.
+
+    Args:
+        pool: The detection pool.
+        classes: The label space, ``(concept id, name)`` in order (:func:`det_label_space`).
+
+    Returns:
+        The training images.
+    """
     index = {c: i for i, (c, _) in enumerate(classes)}
     out = []
     for im in pool:
@@ -140,7 +196,15 @@ def to_det_images(pool: Sequence[BoxedImage], classes: Sequence[tuple[str, str]]
 
 
 def write_coco(path: str | Path, images: Sequence[DetImage], classes: Sequence[tuple[str, str]]) -> Path:
-    """COCO JSON: ``classes`` are (concept id, name) in label-space order (category id = index + 1).
+    """Write the images as COCO JSON (category id = label-space index + 1), atomically.
+
+    Args:
+        path: The JSON file to write.
+        images: Training images (:func:`to_det_images`).
+        classes: The label space, ``(concept id, name)`` in order.
+
+    Returns:
+        The path written.
 
     Raises:
         ConfigurationError: a box outside its image, with no area, or of an unknown class.
@@ -177,8 +241,12 @@ def write_coco(path: str | Path, images: Sequence[DetImage], classes: Sequence[t
 
 
 def require_mmdet() -> None:
-    """Raises ConfigurationError unless mmdet, mmengine and mmcv with its compiled ops import (call it
-    before writing anything for a run)."""
+    """Check that mmdet, mmengine and mmcv with its compiled ops import (call it before writing
+    anything for a run).
+
+    Raises:
+        ConfigurationError: When one of them is missing, with what to do.
+    """
     try:
         import mmcv.ops  # noqa: F401  (the compiled ops the detectors need)
         import mmdet  # noqa: F401
@@ -192,7 +260,13 @@ def require_mmdet() -> None:
 
 def train_det(cfg: Mapping[str, Any], *, run: bool = True) -> dict[str, Any]:
     """Save ``cfg`` as ``<work_dir>/config.py`` and, with ``run``, train through mmengine's Runner.
-    Returns ``{"config": path, "iterations": n, "checkpoint": path or None}``.
+
+    Args:
+        cfg: An mmdet config dict (:func:`faster_rcnn_config`).
+        run: Train; False only writes the config.
+
+    Returns:
+        ``{"config": path, "iterations": n, "checkpoint": path or None}``.
 
     Raises:
         ConfigurationError: mmdet/mmcv (with its compiled ops) is not installed.
@@ -234,7 +308,26 @@ def faster_rcnn_config(
 ) -> dict[str, Any]:
     """An mmdet 3.x config dict (``mmengine.Config(cfg)``) for Faster R-CNN R50-FPN.
 
-    ``max_iters`` switches to an iteration-based loop (smoke runs: one iteration on CPU).
+    The learning rate is ``lr_ref`` scaled linearly from ``total_batch_ref`` to ``batch_size``.
+
+    Args:
+        train_json: COCO JSON of the training images (:func:`write_coco`).
+        image_root: Folder the JSON's image paths are relative to.
+        classes: Class names in label-space order.
+        work_dir: mmengine's work folder (config, logs, checkpoints).
+        batch_size: Images per GPU (or process).
+        epochs: Training epochs.
+        milestones: Epochs at which the learning rate drops x0.1.
+        total_batch_ref: The paper's total batch, for the linear scaling.
+        lr_ref: The paper's learning rate at ``total_batch_ref``.
+        max_iters: Switches to an iteration-based loop of that many iterations (smoke runs: one on CPU).
+        img_scale: ``(width, height)`` images are resized to fit.
+        pretrained_backbone: Start the ResNet-50 from ImageNet weights.
+        dist_backend: ``nccl`` on GPUs, ``gloo`` on CPU.
+        seed: mmengine's random seed.
+
+    Returns:
+        The config dict.
     """
     lr = lr_ref * batch_size / total_batch_ref
     pipeline = [

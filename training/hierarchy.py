@@ -19,20 +19,46 @@ __all__ = ["SemanticSoftmaxLoss", "SemanticTree", "semantic_tree"]
 
 @dataclass(frozen=True)
 class SemanticTree:
-    """``levels[l]``: the class indices at level ``l``; ``targets[l][c]``: the position, inside
-    ``levels[l]``, of class ``c``'s target at level ``l`` (itself or an ancestor), or -1 for none."""
+    """The classes split into levels of the hierarchy, with each class's target at every level.
+
+    Attributes:
+        levels: ``levels[l]``: the class indices at level ``l``.
+        targets: ``targets[l][c]``: the position, inside ``levels[l]``, of class ``c``'s target at level
+            ``l`` (itself or an ancestor), or -1 for none.
+    """
 
     levels: tuple[tuple[int, ...], ...]
     targets: tuple[tuple[int, ...], ...]
 
     def level_of(self, c: int) -> int:
+        """The level of class index ``c``.
+
+        >>> SemanticTree(levels=((0,), (1, 2)), targets=((0, 0, -1), (-1, 0, 1))).level_of(2)
+        1
+        """
         return next(lv for lv, members in enumerate(self.levels) if c in members)
 
 
 def semantic_tree(classes: Sequence[str], ancestors: Callable[[str], Iterable[str]]) -> SemanticTree:
-    """The levels of ``classes`` (concept ids) under ``ancestors`` (every ancestor's id, e.g.
-    ``OfflineLabels.ancestors``). Where a class has several ancestor classes at one level (a DAG), the
-    one with the smallest class index is the target there."""
+    """The levels of ``classes`` under ``ancestors``.
+
+    Where a class has several ancestor classes at one level (a DAG), the one with the smallest class
+    index is the target there.
+
+    Args:
+        classes: Concept ids, one per class.
+        ancestors: Every ancestor's id of a concept (e.g. ``OfflineLabels.ancestors``).
+
+    Returns:
+        The levels and targets.
+
+    Raises:
+        ValueError: When class names repeat or the hierarchy has a cycle.
+
+    >>> up = {"animal": [], "dog": ["animal"], "puppy": ["dog", "animal"]}
+    >>> semantic_tree(["animal", "dog", "puppy"], up.__getitem__)
+    SemanticTree(levels=((0,), (1,), (2,)), targets=((0, 0, 0), (-1, 0, 0), (-1, -1, 0)))
+    """
     index = {c: i for i, c in enumerate(classes)}
     if len(index) != len(classes):
         raise ValueError("class names repeat; the semantic softmax needs one class per concept")
@@ -65,7 +91,12 @@ def semantic_tree(classes: Sequence[str], ancestors: Callable[[str], Iterable[st
 
 
 class SemanticSoftmaxLoss(torch.nn.Module):
-    """Mean over levels (those with a target in the batch) of each level's softmax cross-entropy."""
+    """Mean over levels (those with a target in the batch) of each level's softmax cross-entropy.
+
+    Args:
+        tree: The classes' levels and targets (:func:`semantic_tree`).
+        label_smoothing: Label smoothing of each level's cross-entropy.
+    """
 
     def __init__(self, tree: SemanticTree, label_smoothing: float = 0.0) -> None:
         super().__init__()
@@ -76,6 +107,15 @@ class SemanticSoftmaxLoss(torch.nn.Module):
         self.n_levels = len(tree.levels)
 
     def forward(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The loss of a batch.
+
+        Args:
+            logits: Batch x classes scores over every class.
+            y: Class index of each image.
+
+        Returns:
+            The scalar loss.
+        """
         losses = []
         for lv in range(self.n_levels):
             target = getattr(self, f"targets_{lv}")[y]

