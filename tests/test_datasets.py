@@ -203,7 +203,7 @@ def test_import_is_idempotent_and_loses_nothing(
     assert report.by_method == {"wnid": 1, "lemma": 1, "sense": 1, "new": 1}
 
     def classes() -> list[tuple[str, int, str]]:
-        return sorted((r["dataset"], r["index"], r["concept"]) for r in store.all_dataset_classes())
+        return sorted((r.dataset, r.index, r.concept) for r in store.all_dataset_classes())
 
     first = content_hash(read_contents(store)), classes(), store.all_evidence()
     again = import_label_set(store, ls, mapper)
@@ -212,8 +212,8 @@ def test_import_is_idempotent_and_loses_nothing(
     assert (content_hash(contents), classes(), store.all_evidence()) == first
     assert check_invariants(contents).ok
     classes = store.dataset_classes("toy")
-    crane = classes[2]["concept"]
-    assert [(c["index"], c["concept"], c["method"]) for c in classes] == [
+    crane = classes[2].concept
+    assert [(c.index, c.concept, c.method) for c in classes] == [
         (0, "wn:n02084071", "wnid"),
         (1, "wn:n02099601", "lemma"),
         (2, crane, "sense"),
@@ -277,7 +277,7 @@ def test_one_concept_per_meaning_whatever_the_import_order(
     assert classes == [("objs", 0), ("signs", 1)]
     assert lemmas == ["Stop sign", "stop signs", "stop_signs"]
     # The dataset parent ("Signs", 0.8) beats the other dataset's head noun ("sign", 0.7).
-    signs_concept = next(r["concept"] for r in store.dataset_classes("signs") if r["index"] == 0)
+    signs_concept = next(r.concept for r in store.dataset_classes("signs") if r.index == 0)
     assert parents == [signs_concept] and signs_concept.startswith("wn:")
     assert check_invariants(read_contents(store)).ok
 
@@ -312,8 +312,8 @@ def test_review_accept_and_move(
     # A dataset class re-pointed by a person.
     bird = mapper.concept_of_synset("crane.n.05") or ""
     store.review_class("toy", 1, by="ann-1", concept=bird)
-    (row,) = [r for r in store.dataset_classes("toy") if r["index"] == 1]
-    assert (row["concept"], row["method"], row["confidence"]) == (bird, "person", 1.0)
+    (row,) = [r for r in store.dataset_classes("toy") if r.index == 1]
+    assert (row.concept, row.method, row.confidence) == (bird, "person", 1.0)
     assert check_invariants(read_contents(store)).ok
 
 
