@@ -161,7 +161,7 @@ def review_list(
 ) -> None:
     """New concepts placed on weak evidence and classes whose sense was close, least sure first."""
     with open_store(ctx) as store:
-        items = store.review_items(dataset=dataset, limit=limit)
+        items = dataclasses.asdict(store.review_items(dataset=dataset, limit=limit))
     if as_json:
         print(json.dumps(items, indent=2, ensure_ascii=False, default=str))
         return

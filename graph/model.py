@@ -15,6 +15,9 @@ __all__ = [
     "Dataset",
     "DatasetClass",
     "Page",
+    "ReviewClass",
+    "ReviewItems",
+    "ReviewPlacement",
     "Vote",
     "concept_id_for_offset",
     "keyset_page",
@@ -171,6 +174,71 @@ class ClassMapping:
             "method": self.method,
             "confidence": self.confidence,
         }
+
+
+@dataclass(frozen=True)
+class ReviewPlacement:
+    """A concept WordNet lacks, placed on weak evidence, for a person to accept or move.
+
+    Attributes:
+        id: The concept's id.
+        name: The concept's name.
+        parent: The parent it was placed under.
+        parent_name: The parent's name.
+        score: The placement's score.
+        placed_by: The evidence that placed it.
+        alternatives: Other parents considered.
+        note: Why it is flagged.
+        datasets: The datasets with a class for it.
+    """
+
+    id: str
+    name: str | None
+    parent: str
+    parent_name: str | None
+    score: float | None
+    placed_by: str | None
+    alternatives: list[str] | None
+    note: str | None
+    datasets: list[str]
+
+
+@dataclass(frozen=True)
+class ReviewClass:
+    """A dataset class whose WordNet sense was chosen on a narrow margin.
+
+    Attributes:
+        dataset: The dataset's name.
+        index: The class index.
+        raw_name: The dataset's own name for the class.
+        concept: The concept chosen.
+        name: The concept's name.
+        score: The mapping's score.
+        note: Why it is flagged.
+        alternatives: Other senses considered.
+    """
+
+    dataset: str
+    index: int
+    raw_name: str | None
+    concept: str
+    name: str | None
+    score: float | None
+    note: str | None
+    alternatives: list[str] | None
+
+
+@dataclass(frozen=True)
+class ReviewItems:
+    """What awaits a person, least sure first.
+
+    Attributes:
+        placements: New concepts placed on weak evidence.
+        classes: Dataset classes mapped on a narrow margin.
+    """
+
+    placements: list[ReviewPlacement]
+    classes: list[ReviewClass]
 
 
 @dataclass(frozen=True)

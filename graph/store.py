@@ -30,6 +30,9 @@ from bamboo.graph.model import (
     Dataset,
     DatasetClass,
     Page,
+    ReviewClass,
+    ReviewItems,
+    ReviewPlacement,
     Vote,
     keyset_page,
 )
@@ -259,14 +262,21 @@ class GraphStore:
 
         self._write_tx(work)
 
-    def review_items(
-        self, *, dataset: str | None = None, limit: int = 100
-    ) -> dict[str, list[dict[str, Any]]]:
-        """What awaits a person, least sure first: ``{"placements": [...], "classes": [...]}``."""
-        return {
-            "placements": self._read(cypher.REVIEW_CONCEPTS, dataset=dataset, limit=limit),
-            "classes": self._read(cypher.REVIEW_CLASSES, dataset=dataset, limit=limit),
-        }
+    def review_items(self, *, dataset: str | None = None, limit: int = 100) -> ReviewItems:
+        """What awaits a person, least sure first, at most ``limit`` of each kind.
+
+        Args:
+            dataset: Only the items of this dataset.
+            limit: Most items of each kind.
+        """
+        return ReviewItems(
+            placements=[
+                ReviewPlacement(**r) for r in self._read(cypher.REVIEW_CONCEPTS, dataset=dataset, limit=limit)
+            ],
+            classes=[
+                ReviewClass(**r) for r in self._read(cypher.REVIEW_CLASSES, dataset=dataset, limit=limit)
+            ],
+        )
 
     def review_placement(self, concept: str, *, by: str, parent: str | None = None) -> None:
         """A person accepts a new concept's placement, or moves it under ``parent``.

@@ -224,7 +224,7 @@ def test_import_is_idempotent_and_loses_nothing(
     assert [r.id for r in store.parents("bamboo:zzyzx-qwrtp")] == ["wn:n00001740"]
     assert store.concept("bamboo:zzyzx-qwrtp").extra["review"] == "check"
     flagged = store.review_items(dataset="toy")
-    assert [p["id"] for p in flagged["placements"]] == ["bamboo:zzyzx-qwrtp"]
+    assert [p.id for p in flagged.placements] == ["bamboo:zzyzx-qwrtp"]
 
 
 def test_import_with_unknown_concept_writes_nothing(driver: neo4j.Driver, rw_database: str) -> None:
@@ -292,14 +292,14 @@ def test_review_accept_and_move(
     ls = LabelSet("toy", "classification", [RawClass(0, "Zzyzx Qwrtp"), RawClass(1, "crane")])
     import_label_set(store, ls, mapper)
     items = store.review_items()
-    assert [p["id"] for p in items["placements"]] == ["bamboo:zzyzx-qwrtp"]
+    assert [p.id for p in items.placements] == ["bamboo:zzyzx-qwrtp"]
     version = store.get_meta("graph.version")
     aircraft = mapper.concept_of_synset("airplane.n.01") or ""
     store.review_placement("bamboo:zzyzx-qwrtp", by="ann-1", parent=aircraft)
     assert store.get_meta("graph.version") != version  # the running API sees it
     assert [p.id for p in store.parents("bamboo:zzyzx-qwrtp")] == [aircraft]
     assert store.concept("bamboo:zzyzx-qwrtp").extra["review"] == "accepted"
-    assert store.review_items()["placements"] == []
+    assert store.review_items().placements == []
     # A person's decision survives a re-import.
     import_label_set(store, ls, mapper)
     assert [p.id for p in store.parents("bamboo:zzyzx-qwrtp")] == [aircraft]
