@@ -16,13 +16,16 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from bamboo.errors import GraphUnavailable
 from bamboo.graph.invariants import InvariantReport, check_invariants, read_contents
+from bamboo.graph.model import ClassMapping, Vote
 from bamboo.graph.search import SearchIndex
 from bamboo.graph.snapshot import taxonomy_from_contents
 from bamboo.graph.store import GraphStore
+from bamboo.graph.tags import QueueOrder, Tag, Tally, queue_order, tally
 from bamboo.graph.taxonomy import Taxonomy
 
 __all__ = ["GraphCache", "GraphView", "TagView"]
@@ -32,30 +35,65 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class GraphView:
+    """One load of the label system, read by requests until the next ``graph.version``.
+
+    Attributes:
+        version: The ``graph.version`` meta value it was loaded at.
+        taxonomy: The IS_A hierarchy as CSR arrays.
+        search: The name search index.
+        props: Concept id -> its property map.
+        edge_kind: ``(child, parent)`` -> the IS_A edge's kind.
+        edge_info: ``(child, parent)`` -> the edge's ``source``, ``method`` and ``confidence``.
+        datasets_of: Concept id -> the dataset classes mapped to it.
+        invariants: The graph's invariant check.
+        edges: Number of IS_A edges.
+    """
+
     version: str | None
     taxonomy: Taxonomy
     search: SearchIndex
     props: dict[str, dict[str, Any]]
     edge_kind: dict[tuple[str, str], str]
     edge_info: dict[tuple[str, str], dict[str, Any]]  # (child, parent) -> source, method, score
-    datasets_of: dict[str, list[dict[str, Any]]]
+    datasets_of: dict[str, list[ClassMapping]]
     invariants: InvariantReport
     edges: int
+
+    @cached_property
+    def queue_order(self) -> QueueOrder:
+        """Every concept ranked for the tag queue, computed once per view (per graph version)."""
+        tax = self.taxonomy
+        depth = tax.root_depths()
+        return queue_order(
+            (str(i) for i in tax.ids),
+            lexname=lambda cid: self.props[cid].get("lexname"),
+            depth=lambda cid: int(depth[tax.index(cid)]),
+        )
 
 
 @dataclass(frozen=True)
 class TagView:
+    """The current votes, reloaded at each ``tags.version``.
+
+    Attributes:
+        version: The ``tags.version`` meta value it was loaded at.
+        votes_of: Concept id -> its current votes, ordered by tag and annotator.
+    """
+
     version: str | None
-    votes_of: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    votes_of: dict[str, list[Vote]] = field(default_factory=dict)
+
+    def votes(self, concept_id: str, tag: Tag) -> list[Vote]:
+        """The current votes on one tag of one concept."""
+        return [v for v in self.votes_of.get(concept_id, []) if v.tag == tag]
+
+    def tally(self, concept_id: str, tag: Tag) -> Tally:
+        """The 3-of-5 tally of one tag of one concept."""
+        return tally(v.value for v in self.votes(concept_id, tag))
 
     def decided(self, concept_id: str) -> tuple[bool | None, bool | None]:
-        from bamboo.graph.tags import decide
-
-        out: list[bool | None] = []
-        for tag in ("visual", "common"):
-            values = [v["value"] for v in self.votes_of.get(concept_id, []) if v["tag"] == tag]
-            out.append(decide(sum(values), len(values) - sum(values)))
-        return out[0], out[1]
+        """The *visual* and *common* decisions of a concept (None: undecided)."""
+        return self.tally(concept_id, "visual").value, self.tally(concept_id, "common").value
 
 
 class GraphCache:
@@ -85,6 +123,7 @@ class GraphCache:
         self._poller.start()
 
     def stop(self) -> None:
+        """Stop the poller thread (waits up to 5 s for it)."""
         self._stop.set()
         if self._poller is not None:
             self._poller.join(timeout=5)
@@ -98,9 +137,9 @@ class GraphCache:
 
     def _load_graph(self, version: str | None) -> GraphView:
         contents = read_contents(self._store)
-        datasets: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in sorted(self._store.all_dataset_classes(), key=lambda r: (r["dataset"], r["index"])):
-            datasets[row.pop("concept")].append(row)
+        datasets: dict[str, list[ClassMapping]] = defaultdict(list)
+        for row in sorted(self._store.all_dataset_classes(), key=lambda r: (r.dataset, r.index)):
+            datasets[row.concept].append(row)
         return GraphView(
             version=version,
             taxonomy=taxonomy_from_contents(contents),
@@ -121,9 +160,9 @@ class GraphCache:
         )
 
     def _load_tags(self, version: str | None) -> TagView:
-        votes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in sorted(self._store.all_votes(), key=lambda r: (r["concept"], r["tag"], r["annotator"])):
-            votes[row.pop("concept")].append(row)
+        votes: dict[str, list[Vote]] = defaultdict(list)
+        for row in sorted(self._store.all_votes(), key=lambda r: (r.concept, r.tag, r.annotator)):
+            votes[row.concept].append(row)
         return TagView(version=version, votes_of=dict(votes))
 
     def _poll(self, *, force: bool = False) -> None:
@@ -141,12 +180,22 @@ class GraphCache:
             self._last_ok = time.monotonic()
 
     def get(self) -> GraphView:
+        """The current graph view.
+
+        Raises:
+            GraphUnavailable: nothing is loaded yet.
+        """
         view = self._view
         if view is None:
             raise GraphUnavailable("the label system is not loaded yet")
         return view
 
     def tags(self) -> TagView:
+        """The current tag view.
+
+        Raises:
+            GraphUnavailable: nothing is loaded yet.
+        """
         tags = self._tags
         if tags is None:
             raise GraphUnavailable("the label system is not loaded yet")

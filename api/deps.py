@@ -25,38 +25,58 @@ __all__ = [
 ]
 
 
-# Dependencies are async so that requests answered from memory never hop through the thread pool.
+# Dependencies are plain functions: FastAPI runs them in its thread pool, so none of them (nor
+# anything they grow into, such as a cache that loads on first use) can block the event loop.
 
 
-async def get_store(request: Request) -> GraphStore:
+def get_store(request: Request) -> GraphStore:
+    """The store opened in the app's lifespan."""
     store: GraphStore = request.app.state.store
     return store
 
 
-async def get_cache(request: Request) -> GraphCache:
+def get_cache(request: Request) -> GraphCache:
+    """The in-memory views of the label system."""
     cache: GraphCache = request.app.state.cache
     return cache
 
 
-async def get_view(request: Request) -> GraphView:
+def get_view(request: Request) -> GraphView:
+    """The current graph view.
+
+    Raises:
+        GraphUnavailable: the view is not loaded yet.
+    """
     cache: GraphCache = request.app.state.cache
     return cache.get()
 
 
-async def get_tags(request: Request) -> TagView:
+def get_tags(request: Request) -> TagView:
+    """The current tag view.
+
+    Raises:
+        GraphUnavailable: the votes are not loaded yet.
+    """
     cache: GraphCache = request.app.state.cache
     return cache.tags()
 
 
-async def get_settings(request: Request) -> ServiceSettings:
+def get_settings(request: Request) -> ServiceSettings:
+    """The service settings read at start."""
     settings: ServiceSettings = request.app.state.settings
     return settings
 
 
-async def require_api_key(
+def require_api_key(
     settings: Annotated[ServiceSettings, Depends(get_settings)],
     x_api_key: Annotated[str | None, Header(description="API key for write endpoints")] = None,
 ) -> None:
+    """Let a write through only with the server's API key.
+
+    Raises:
+        HTTPException: 403 when the server has no key (writes disabled), 401 when the header is
+            missing or wrong.
+    """
     if settings.api_key is None:
         raise HTTPException(403, "write endpoints are disabled: the server has no BAMBOO_API_KEY")
     if x_api_key is None or not secrets.compare_digest(x_api_key, settings.api_key.get_secret_value()):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -31,9 +32,9 @@ def datasets(
     sense), new concepts (WordNet lacks them; placed), and decisions flagged for review."""
     with open_store(ctx) as store:
         counts = store.dataset_method_counts()
-        tasks = {d["name"]: d.get("task") for d in store.datasets()}
+        tasks = {d.name: d.task for d in store.datasets()}
         flagged = store.review_counts()
-    rows = []
+    rows: list[dict[str, Any]] = []
     registered = list_loaders()
     for name in [*registered, *sorted(set(counts) - set(registered))]:
         by = counts.get(name, {})
@@ -129,7 +130,7 @@ def import_classes(
     with open_store(ctx) as store:
         mapper = dataset_mapper(store, [label_set], wordnet)
         report = import_label_set(store, label_set, mapper)
-        rows = store.dataset_classes(name)
+        rows = [dataclasses.asdict(c) for c in store.dataset_classes(name)]
     for row in rows:
         if as_json:
             console.print(json.dumps(row, default=str), highlight=False)
@@ -160,7 +161,7 @@ def review_list(
 ) -> None:
     """New concepts placed on weak evidence and classes whose sense was close, least sure first."""
     with open_store(ctx) as store:
-        items = store.review_items(dataset=dataset, limit=limit)
+        items = dataclasses.asdict(store.review_items(dataset=dataset, limit=limit))
     if as_json:
         print(json.dumps(items, indent=2, ensure_ascii=False, default=str))
         return

@@ -47,7 +47,7 @@ def dataset_mapper(store: GraphStore, label_sets: list[LabelSet], wordnet: Path 
     (taxa); *imaged* senses are those a dataset names by wnid (in ``label_sets`` or already
     imported); the genera of ``label_sets`` that give a taxonomy place other datasets' binomials."""
     imaged = {f"wn:{c.wnid}" for ls in label_sets for c in ls.classes if c.wnid} | {
-        r["concept"] for r in store.all_dataset_classes() if r["method"] == "wnid"
+        r.concept for r in store.all_dataset_classes() if r.method == "wnid"
     }
     return ClassMapper(
         store.all_concepts(),

@@ -44,7 +44,7 @@ def write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str,
     tax = taxonomy_from_contents(contents)
     spaces: dict[str, list[tuple[int, str]]] = {}
     for row in store.all_dataset_classes():
-        spaces.setdefault(row["dataset"], []).append((int(row["index"]), row["concept"]))
+        spaces.setdefault(row.dataset, []).append((int(row.index), row.concept))
     names = sorted(spaces)
     rows = [sorted(spaces[n]) for n in names]
     meta = {

@@ -2,17 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from bamboo.graph.invariants import InvariantReport, check_invariants, content_hash, read_contents
 from bamboo.graph.store import GraphStore
 
-__all__ = ["GraphStats", "graph_stats"]
+__all__ = ["GraphStats", "by_key", "graph_stats", "invariants_summary"]
+
+
+def by_key(rows: Iterable[Mapping[str, Any]], key: str) -> dict[str, int]:
+    """How many rows have each value of ``key`` (missing values count as ``"None"``), sorted by value.
+
+    >>> by_key([{"source": "wordnet"}, {"source": "wordnet"}, {}], "source")
+    {'None': 1, 'wordnet': 2}
+    """
+    counts: dict[str, int] = {}
+    for row in rows:
+        value = str(row.get(key))
+        counts[value] = counts.get(value, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def invariants_summary(report: InvariantReport) -> dict[str, Any]:
+    """The invariant check as plain values: ``ok``, ``acyclic``, ``rooted``, ``unique_ids``, ``detail``."""
+    return {
+        "ok": report.ok,
+        "acyclic": report.acyclic,
+        "rooted": report.rooted,
+        "unique_ids": report.unique_ids,
+        "detail": report.describe(),
+    }
 
 
 @dataclass(frozen=True)
 class GraphStats:
+    """Counts, invariants and content hash of the label system.
+
+    Attributes:
+        concepts: Number of concepts.
+        is_a_edges: Number of IS_A edges.
+        concepts_by_source: Concepts per ``source`` property.
+        is_a_by_kind: IS_A edges per ``kind``.
+        build_status: The ``build.status`` meta value.
+        content_hash: Hash of concepts and edges (equal graphs, equal hashes).
+        invariants: The invariant check.
+    """
+
     concepts: int
     is_a_edges: int
     concepts_by_source: dict[str, int]
@@ -22,32 +59,20 @@ class GraphStats:
     invariants: InvariantReport
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain values for JSON, the invariants as :func:`invariants_summary`."""
         out = asdict(self)
-        out["invariants"] = {
-            "ok": self.invariants.ok,
-            "acyclic": self.invariants.acyclic,
-            "rooted": self.invariants.rooted,
-            "unique_ids": self.invariants.unique_ids,
-            "detail": self.invariants.describe(),
-        }
+        out["invariants"] = invariants_summary(self.invariants)
         return out
 
 
 def graph_stats(store: GraphStore) -> GraphStats:
+    """Read the whole graph once and count it (``bamboo stats``; the service counts its cached view)."""
     contents = read_contents(store)
-    by_source: dict[str, int] = {}
-    for props in contents.concepts:
-        key = str(props.get("source"))
-        by_source[key] = by_source.get(key, 0) + 1
-    by_kind: dict[str, int] = {}
-    for edge in contents.edges:
-        key = str(edge.get("kind"))
-        by_kind[key] = by_kind.get(key, 0) + 1
     return GraphStats(
         concepts=len(contents.concepts),
         is_a_edges=len(contents.edges),
-        concepts_by_source=dict(sorted(by_source.items())),
-        is_a_by_kind=dict(sorted(by_kind.items())),
+        concepts_by_source=by_key(contents.concepts, "source"),
+        is_a_by_kind=by_key(contents.edges, "kind"),
         build_status=store.get_meta("build.status"),
         content_hash=content_hash(contents),
         invariants=check_invariants(contents),

@@ -23,8 +23,20 @@ from bamboo.errors import (
     VoteRejected,
 )
 from bamboo.graph import cypher
-from bamboo.graph.model import Concept, ConceptRef, Page
-from bamboo.graph.tags import MAX_VOTES, Tag, TagDecision, decide
+from bamboo.graph.model import (
+    ClassMapping,
+    Concept,
+    ConceptRef,
+    Dataset,
+    DatasetClass,
+    Page,
+    ReviewClass,
+    ReviewItems,
+    ReviewPlacement,
+    Vote,
+    keyset_page,
+)
+from bamboo.graph.tags import MAX_VOTES, Tag, TagDecision, tally
 
 __all__ = ["GraphStore"]
 
@@ -56,10 +68,12 @@ class GraphStore:
 
     @property
     def driver(self) -> neo4j.Driver:
+        """The driver the store was handed (the store does not close it)."""
         return self._driver
 
     @property
     def database(self) -> str:
+        """The name of the database the store reads and writes."""
         return self._database
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -135,21 +149,24 @@ class GraphStore:
         self._write(cypher.DELETE_ALL)
 
     def set_meta(self, key: str, value: str) -> None:
+        """Set one meta value (``graph.version``, ``build.status`` ...)."""
         self._write(cypher.SET_META, key=key, value=value)
 
     def get_metas(self, keys: Sequence[str]) -> dict[str, str | None]:
+        """Several meta values in one query; None for the keys never set."""
         found = {r["key"]: r["value"] for r in self._read(cypher.GET_METAS, keys=list(keys))}
         return {k: found.get(k) for k in keys}
 
-    def all_votes(self) -> list[dict[str, Any]]:
-        """Every current vote: ``{"concept", "annotator", "tag", "value", "at"}``."""
-        return self._read(cypher.ALL_VOTES)
+    def all_votes(self) -> list[Vote]:
+        """Every current vote, in no particular order."""
+        return [Vote(**r) for r in self._read(cypher.ALL_VOTES)]
 
-    def all_dataset_classes(self) -> list[dict[str, Any]]:
-        """Every dataset class: ``{"concept", "dataset", "index", "raw_name", "method", "confidence"}``."""
-        return self._read(cypher.ALL_HAS_CLASS)
+    def all_dataset_classes(self) -> list[ClassMapping]:
+        """Every dataset class with its concept, in no particular order."""
+        return [ClassMapping(**r) for r in self._read(cypher.ALL_HAS_CLASS)]
 
     def get_meta(self, key: str) -> str | None:
+        """One meta value; None when never set."""
         rows = self._read(cypher.GET_META, key=key)
         return rows[0]["value"] if rows else None
 
@@ -245,14 +262,21 @@ class GraphStore:
 
         self._write_tx(work)
 
-    def review_items(
-        self, *, dataset: str | None = None, limit: int = 100
-    ) -> dict[str, list[dict[str, Any]]]:
-        """What awaits a person, least sure first: ``{"placements": [...], "classes": [...]}``."""
-        return {
-            "placements": self._read(cypher.REVIEW_CONCEPTS, dataset=dataset, limit=limit),
-            "classes": self._read(cypher.REVIEW_CLASSES, dataset=dataset, limit=limit),
-        }
+    def review_items(self, *, dataset: str | None = None, limit: int = 100) -> ReviewItems:
+        """What awaits a person, least sure first, at most ``limit`` of each kind.
+
+        Args:
+            dataset: Only the items of this dataset.
+            limit: Most items of each kind.
+        """
+        return ReviewItems(
+            placements=[
+                ReviewPlacement(**r) for r in self._read(cypher.REVIEW_CONCEPTS, dataset=dataset, limit=limit)
+            ],
+            classes=[
+                ReviewClass(**r) for r in self._read(cypher.REVIEW_CLASSES, dataset=dataset, limit=limit)
+            ],
+        )
 
     def review_placement(self, concept: str, *, by: str, parent: str | None = None) -> None:
         """A person accepts a new concept's placement, or moves it under ``parent``.
@@ -334,26 +358,25 @@ class GraphStore:
             tx.run(
                 cypher.UPSERT_VOTE, annotator=annotator, concept=concept, tag=tag, value=value, at=at
             ).consume()
-            values = [r["value"] for r in votes if r["annotator"] != annotator] + [value]
-            yes = sum(1 for v in values if v)
-            result = decide(yes, len(values) - yes)
+            counts = tally([r["value"] for r in votes if r["annotator"] != annotator] + [value])
             setter = cypher.SET_VISUAL if tag == "visual" else cypher.SET_COMMON
-            tx.run(setter, id=concept, value=result).consume()
+            tx.run(setter, id=concept, value=counts.value).consume()
             tx.run(cypher.SET_META, key="tags.version", value=uuid.uuid4().hex).consume()
-            return TagDecision(concept, tag, yes, len(values) - yes, result)
+            return TagDecision(concept, tag, counts.yes, counts.no, counts.value)
 
         return self._write_tx(work)
 
     # --- reads ------------------------------------------------------------------------------
 
-    def datasets(self) -> list[dict[str, Any]]:
-        """Every dataset's properties plus its number of classes (``classes``)."""
-        return [r["dataset"] | {"classes": int(r["classes"])} for r in self._read(cypher.DATASETS)]
+    def datasets(self) -> list[Dataset]:
+        """Every dataset, by name."""
+        return [
+            Dataset(name=str(r["dataset"]["name"]), classes=int(r["classes"]), props=dict(r["dataset"]))
+            for r in self._read(cypher.DATASETS)
+        ]
 
-    def dataset_classes(self, name: str) -> list[dict[str, Any]]:
+    def dataset_classes(self, name: str) -> list[DatasetClass]:
         """Classes of a dataset in index order.
-
-        Rows are ``{"index", "raw_name", "method", "confidence", "concept", "name", "review"}``.
 
         Raises:
             DatasetNotFound: no dataset of that name.
@@ -361,7 +384,7 @@ class GraphStore:
         rows = self._read(cypher.DATASET_CLASSES, name=name)
         if not rows and not self._read(cypher.DATASET_EXISTS, name=name):
             raise DatasetNotFound(name)
-        return rows
+        return [DatasetClass(**r) for r in rows]
 
     def review_counts(self) -> dict[str, int]:
         """Dataset name -> its classes flagged for review (a close sense or a weak placement)."""
@@ -397,6 +420,7 @@ class GraphStore:
         return {c.id: c for c in found}
 
     def exists(self, concept_id: str) -> bool:
+        """Whether a concept with ``concept_id`` exists."""
         return bool(self._read(cypher.CONCEPT, id=concept_id))
 
     def _require(self, concept_id: str, rows: list[dict[str, Any]]) -> None:
@@ -404,11 +428,21 @@ class GraphStore:
             raise ConceptNotFound(concept_id)
 
     def parents(self, concept_id: str) -> list[ConceptRef]:
+        """Direct parents, each with its edge ``kind``.
+
+        Raises:
+            ConceptNotFound: no such concept.
+        """
         rows = self._read(cypher.PARENTS, id=concept_id)
         self._require(concept_id, rows)
         return [ConceptRef(r["id"], r["name"], kind=r["kind"]) for r in rows]
 
     def children(self, concept_id: str) -> list[ConceptRef]:
+        """Direct children, each with its edge ``kind``.
+
+        Raises:
+            ConceptNotFound: no such concept.
+        """
         rows = self._read(cypher.CHILDREN, id=concept_id)
         self._require(concept_id, rows)
         return [ConceptRef(r["id"], r["name"], kind=r["kind"]) for r in rows]
@@ -426,11 +460,12 @@ class GraphStore:
         rows = self._read(cypher.DESCENDANTS_PAGE, id=concept_id, after=cursor or "", limit=limit + 1)
         if cursor is None:
             self._require(concept_id, rows)
-        items = [ConceptRef(r["id"], r["name"]) for r in rows[:limit]]
-        next_cursor = items[-1].id if len(rows) > limit else None
-        return Page(items=items, next_cursor=next_cursor)
+        # The query reads one row past the page, so whether another page follows is known here.
+        ids, next_cursor = keyset_page([r["id"] for r in rows], None, limit)
+        return Page(items=[ConceptRef(r["id"], r["name"]) for r in rows[: len(ids)]], next_cursor=next_cursor)
 
     def iter_descendants(self, concept_id: str, *, page_size: int = 5000) -> Iterator[ConceptRef]:
+        """Every descendant in id order, read ``page_size`` at a time."""
         cursor: str | None = None
         while True:
             page = self.descendants(concept_id, cursor=cursor, limit=page_size)
@@ -456,7 +491,9 @@ class GraphStore:
         return self._read(cypher.ALL_IS_A)
 
     def count_concepts(self) -> int:
+        """Number of concepts."""
         return int(self._read(cypher.COUNT_CONCEPTS)[0]["n"])
 
     def count_is_a(self) -> int:
+        """Number of IS_A edges."""
         return int(self._read(cypher.COUNT_IS_A)[0]["n"])

@@ -203,7 +203,7 @@ def test_import_is_idempotent_and_loses_nothing(
     assert report.by_method == {"wnid": 1, "lemma": 1, "sense": 1, "new": 1}
 
     def classes() -> list[tuple[str, int, str]]:
-        return sorted((r["dataset"], r["index"], r["concept"]) for r in store.all_dataset_classes())
+        return sorted((r.dataset, r.index, r.concept) for r in store.all_dataset_classes())
 
     first = content_hash(read_contents(store)), classes(), store.all_evidence()
     again = import_label_set(store, ls, mapper)
@@ -212,8 +212,8 @@ def test_import_is_idempotent_and_loses_nothing(
     assert (content_hash(contents), classes(), store.all_evidence()) == first
     assert check_invariants(contents).ok
     classes = store.dataset_classes("toy")
-    crane = classes[2]["concept"]
-    assert [(c["index"], c["concept"], c["method"]) for c in classes] == [
+    crane = classes[2].concept
+    assert [(c.index, c.concept, c.method) for c in classes] == [
         (0, "wn:n02084071", "wnid"),
         (1, "wn:n02099601", "lemma"),
         (2, crane, "sense"),
@@ -224,7 +224,7 @@ def test_import_is_idempotent_and_loses_nothing(
     assert [r.id for r in store.parents("bamboo:zzyzx-qwrtp")] == ["wn:n00001740"]
     assert store.concept("bamboo:zzyzx-qwrtp").extra["review"] == "check"
     flagged = store.review_items(dataset="toy")
-    assert [p["id"] for p in flagged["placements"]] == ["bamboo:zzyzx-qwrtp"]
+    assert [p.id for p in flagged.placements] == ["bamboo:zzyzx-qwrtp"]
 
 
 def test_import_with_unknown_concept_writes_nothing(driver: neo4j.Driver, rw_database: str) -> None:
@@ -277,7 +277,7 @@ def test_one_concept_per_meaning_whatever_the_import_order(
     assert classes == [("objs", 0), ("signs", 1)]
     assert lemmas == ["Stop sign", "stop signs", "stop_signs"]
     # The dataset parent ("Signs", 0.8) beats the other dataset's head noun ("sign", 0.7).
-    signs_concept = next(r["concept"] for r in store.dataset_classes("signs") if r["index"] == 0)
+    signs_concept = next(r.concept for r in store.dataset_classes("signs") if r.index == 0)
     assert parents == [signs_concept] and signs_concept.startswith("wn:")
     assert check_invariants(read_contents(store)).ok
 
@@ -292,14 +292,14 @@ def test_review_accept_and_move(
     ls = LabelSet("toy", "classification", [RawClass(0, "Zzyzx Qwrtp"), RawClass(1, "crane")])
     import_label_set(store, ls, mapper)
     items = store.review_items()
-    assert [p["id"] for p in items["placements"]] == ["bamboo:zzyzx-qwrtp"]
+    assert [p.id for p in items.placements] == ["bamboo:zzyzx-qwrtp"]
     version = store.get_meta("graph.version")
     aircraft = mapper.concept_of_synset("airplane.n.01") or ""
     store.review_placement("bamboo:zzyzx-qwrtp", by="ann-1", parent=aircraft)
     assert store.get_meta("graph.version") != version  # the running API sees it
     assert [p.id for p in store.parents("bamboo:zzyzx-qwrtp")] == [aircraft]
     assert store.concept("bamboo:zzyzx-qwrtp").extra["review"] == "accepted"
-    assert store.review_items()["placements"] == []
+    assert store.review_items().placements == []
     # A person's decision survives a re-import.
     import_label_set(store, ls, mapper)
     assert [p.id for p in store.parents("bamboo:zzyzx-qwrtp")] == [aircraft]
@@ -312,8 +312,8 @@ def test_review_accept_and_move(
     # A dataset class re-pointed by a person.
     bird = mapper.concept_of_synset("crane.n.05") or ""
     store.review_class("toy", 1, by="ann-1", concept=bird)
-    (row,) = [r for r in store.dataset_classes("toy") if r["index"] == 1]
-    assert (row["concept"], row["method"], row["confidence"]) == (bird, "person", 1.0)
+    (row,) = [r for r in store.dataset_classes("toy") if r.index == 1]
+    assert (row.concept, row.method, row.confidence) == (bird, "person", 1.0)
     assert check_invariants(read_contents(store)).ok
 
 

@@ -6,7 +6,6 @@ graph within a second of any change.
 
 from __future__ import annotations
 
-import bisect
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -14,8 +13,26 @@ from pydantic import BaseModel, Field
 
 from bamboo.api.cache import GraphView, TagView
 from bamboo.api.deps import Tags, View
+from bamboo.graph.model import Vote, keyset_page
 from bamboo.graph.search import labels_of
-from bamboo.graph.tags import MAX_VOTES, decide
+from bamboo.graph.tags import MAX_VOTES, tally
+
+__all__ = [
+    "ConceptOut",
+    "ConceptRefOut",
+    "DatasetClassRef",
+    "PageOut",
+    "TagOut",
+    "TagsOut",
+    "concept_out",
+    "get_ancestors",
+    "get_children",
+    "get_concept",
+    "get_descendants",
+    "get_tags",
+    "router",
+    "tags_out",
+]
 
 router = APIRouter(prefix="/concepts", tags=["concepts"])
 
@@ -23,6 +40,8 @@ ConceptId = Annotated[str, Path(description="Concept id", examples=["wn:n0208407
 
 
 class ConceptRefOut(BaseModel):
+    """A concept named in a relation, with what is known of the edge."""
+
     id: str = Field(examples=["wn:n02083346"])
     name: str = Field(examples=["canine"])
     depth: int | None = Field(None, description="IS_A edges on the shortest path (ancestors)")
@@ -37,6 +56,8 @@ class ConceptRefOut(BaseModel):
 
 
 class DatasetClassRef(BaseModel):
+    """A dataset class mapped to the concept."""
+
     dataset: str = Field(examples=["imagenet-1k"])
     index: int = Field(examples=[207])
     raw_name: str | None = None
@@ -45,6 +66,8 @@ class DatasetClassRef(BaseModel):
 
 
 class TagOut(BaseModel):
+    """The votes on one tag and the 3-of-5 decision."""
+
     tag: str
     yes: int
     no: int
@@ -54,12 +77,16 @@ class TagOut(BaseModel):
 
 
 class TagsOut(BaseModel):
+    """Both tags of a concept."""
+
     concept: str
     visual: TagOut
     common: TagOut
 
 
 class ConceptOut(BaseModel):
+    """One concept with its labels, parents, dataset classes and tags."""
+
     id: str = Field(examples=["wn:n02084071"])
     name: str = Field(examples=["dog"])
     lemmas: list[str]
@@ -76,17 +103,25 @@ class ConceptOut(BaseModel):
 
 
 class PageOut(BaseModel):
+    """One page of a listing in id order."""
+
     items: list[ConceptRefOut]
     next_cursor: str | None = Field(None, description="pass as ?cursor= for the next page; null at the end")
 
 
-def tags_out(concept_id: str, votes: list[dict[str, Any]]) -> TagsOut:
+def tags_out(concept_id: str, votes: list[Vote]) -> TagsOut:
+    """Both tags of a concept: counts, decision and the votes themselves."""
+
     def one(tag: str) -> TagOut:
-        mine = [v for v in votes if v["tag"] == tag]
-        yes = sum(1 for v in mine if v["value"])
-        no = len(mine) - yes
+        mine = [v for v in votes if v.tag == tag]
+        t = tally(v.value for v in mine)
         return TagOut(
-            tag=tag, yes=yes, no=no, votes_left=MAX_VOTES - len(mine), decision=decide(yes, no), votes=mine
+            tag=tag,
+            yes=t.yes,
+            no=t.no,
+            votes_left=MAX_VOTES - t.votes,
+            decision=t.value,
+            votes=[v.without_concept() for v in mine],
         )
 
     return TagsOut(concept=concept_id, visual=one("visual"), common=one("common"))
@@ -97,6 +132,11 @@ def _ref(view: GraphView, cid: str, **extra: Any) -> ConceptRefOut:
 
 
 def concept_out(view: GraphView, tags: TagView, concept_id: str) -> ConceptOut:
+    """The concept page, from the in-memory views.
+
+    Raises:
+        ConceptNotFound: no such concept (404).
+    """
     tax = view.taxonomy
     tax.index(concept_id)  # ConceptNotFound -> 404
     props = view.props[concept_id]
@@ -119,30 +159,33 @@ def concept_out(view: GraphView, tags: TagView, concept_id: str) -> ConceptOut:
             _ref(view, p, kind=view.edge_kind.get((concept_id, p)), **view.edge_info.get((concept_id, p), {}))
             for p in sorted(tax.parents(concept_id))
         ],
-        datasets=[DatasetClassRef(**d) for d in view.datasets_of.get(concept_id, [])],
+        datasets=[DatasetClassRef(**d.without_concept()) for d in view.datasets_of.get(concept_id, [])],
         tags=tags_out(concept_id, votes),
     )
 
 
 @router.get("/{concept_id}", response_model=ConceptOut, summary="One concept with everything known about it")
-async def get_concept(concept_id: ConceptId, view: View, tags: Tags) -> ConceptOut:
+def get_concept(concept_id: ConceptId, view: View, tags: Tags) -> ConceptOut:
+    """One concept with everything known about it."""
     return concept_out(view, tags, concept_id)
 
 
 @router.get(
     "/{concept_id}/ancestors", response_model=list[ConceptRefOut], summary="All ancestors, nearest first"
 )
-async def get_ancestors(concept_id: ConceptId, view: View) -> list[ConceptRefOut]:
+def get_ancestors(concept_id: ConceptId, view: View) -> list[ConceptRefOut]:
+    """All ancestors, nearest first, each with its depth."""
     depths = view.taxonomy.ancestor_depths(concept_id)
     return [_ref(view, a, depth=d) for a, d in sorted(depths.items(), key=lambda x: (x[1], x[0]))]
 
 
 @router.get("/{concept_id}/children", response_model=list[ConceptRefOut], summary="Direct children")
-async def get_children(
+def get_children(
     concept_id: ConceptId,
     view: View,
     counts: Annotated[bool, Query(description="add each child's children and descendants counts")] = False,
 ) -> list[ConceptRefOut]:
+    """Direct children in id order, with subtree sizes when asked."""
     tax = view.taxonomy
     kids = sorted(tax.children(concept_id))
     extra: dict[str, dict[str, int]] = {
@@ -153,22 +196,21 @@ async def get_children(
 
 
 @router.get("/{concept_id}/descendants", response_model=PageOut, summary="Descendants in id order, paged")
-async def get_descendants(
+def get_descendants(
     concept_id: ConceptId,
     view: View,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> PageOut:
-    ids = sorted(view.taxonomy.descendants(concept_id))
-    start = bisect.bisect_right(ids, cursor) if cursor else 0
-    chunk = ids[start : start + limit]
-    more = start + limit < len(ids)
-    return PageOut(items=[_ref(view, c) for c in chunk], next_cursor=chunk[-1] if more and chunk else None)
+    """One page of descendants in id order."""
+    chunk, next_cursor = keyset_page(sorted(view.taxonomy.descendants(concept_id)), cursor, limit)
+    return PageOut(items=[_ref(view, c) for c in chunk], next_cursor=next_cursor)
 
 
 @router.get(
     "/{concept_id}/tags", response_model=TagsOut, summary="Votes and decisions of the visual/common tags"
 )
-async def get_tags(concept_id: ConceptId, view: View, tags: Tags) -> TagsOut:
+def get_tags(concept_id: ConceptId, view: View, tags: Tags) -> TagsOut:
+    """The votes and decisions of both tags of a concept."""
     view.taxonomy.index(concept_id)
     return tags_out(concept_id, tags.votes_of.get(concept_id, []))

@@ -14,7 +14,6 @@ gives the next ``after`` (absent at the end). ``limit=0`` streams everything in 
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 from collections.abc import Iterator
@@ -24,8 +23,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from bamboo.api.deps import Store, Tags, View
+from bamboo.graph.model import keyset_page
 from bamboo.graph.search import labels_of
 from bamboo.graph.tags import visual_prior
+
+__all__ = ["crawl_classification", "crawl_detection", "router"]
 
 router = APIRouter(prefix="/crawl", tags=["crawl"])
 
@@ -33,15 +35,6 @@ NDJSON = "application/x-ndjson"
 _NDJSON_DOC: dict[int | str, dict[str, Any]] = {
     200: {"content": {NDJSON: {}}, "description": "one JSON per line"}
 }
-
-
-def _page(ids: list[str], after: str | None, limit: int) -> tuple[list[str], str | None]:
-    start = bisect.bisect_right(ids, after) if after else 0
-    if limit == 0:
-        return ids[start:], None
-    chunk = ids[start : start + limit]
-    more = start + limit < len(ids)
-    return chunk, (chunk[-1] if more and chunk else None)
 
 
 def _stream(lines: Iterator[dict[str, Any]], cursor: str | None) -> StreamingResponse:
@@ -68,6 +61,7 @@ def crawl_classification(
     after: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=0, le=1_000_000)] = 1000,
 ) -> StreamingResponse:
+    """Stream one line per visual concept with its names, synonyms and translations."""
     wanted = _langs(langs)
 
     def visual(cid: str) -> bool:
@@ -77,7 +71,7 @@ def crawl_classification(
         return untagged and visual_prior(view.props[cid].get("lexname")) >= 0.5
 
     ids = [str(i) for i in view.taxonomy.ids if visual(str(i))]
-    chunk, cursor = _page(ids, after, limit)
+    chunk, cursor = keyset_page(ids, after, limit)
 
     def lines() -> Iterator[dict[str, Any]]:
         for cid in chunk:
@@ -117,19 +111,20 @@ def crawl_detection(
     after: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=0, le=1_000_000)] = 1000,
 ) -> StreamingResponse:
-    scenes = sorted({c["concept"] for c in store.dataset_classes(scene_dataset)})
+    """Stream detection queries for common concepts: with scene words and with each other."""
+    scenes = sorted({c.concept for c in store.dataset_classes(scene_dataset)})
     state = {cid: tags.decided(cid) for cid in tags.votes_of}
     common = {cid for cid, (_, c) in state.items() if c}
     if untagged:
         for d in store.datasets():
-            if d.get("task") == "detection":
+            if d.task == "detection":
                 common |= {
-                    c["concept"]
-                    for c in store.dataset_classes(d["name"])
-                    if state.get(c["concept"], (None, None))[1] is None
+                    c.concept
+                    for c in store.dataset_classes(d.name)
+                    if state.get(c.concept, (None, None))[1] is None
                 }
     ids = sorted(common)
-    chunk, cursor = _page(ids, after, limit)
+    chunk, cursor = keyset_page(ids, after, limit)
     scene_ring, common_ring = _ring(scenes), _ring(ids)
     common_pos = {cid: i for i, cid in enumerate(common_ring)}
 

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import dataclasses
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from bamboo.api.deps import Store
 
+__all__ = ["DatasetClassOut", "DatasetOut", "dataset_classes", "list_datasets", "router"]
+
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
 
 class DatasetOut(BaseModel):
+    """A dataset's properties (any more than these pass through) and its number of classes."""
+
     model_config = ConfigDict(extra="allow")
     name: str
     classes: int
 
 
 class DatasetClassOut(BaseModel):
+    """One class of a dataset and the concept it maps to."""
+
     index: int
     raw_name: str | None
     concept: str
@@ -35,8 +42,9 @@ class DatasetClassOut(BaseModel):
 
 
 @router.get("", response_model=list[DatasetOut], summary="Datasets in the label system")
-def list_datasets(store: Store) -> list[dict[str, Any]]:
-    return store.datasets()
+def list_datasets(store: Store) -> list[DatasetOut]:
+    """Every dataset's properties and number of classes."""
+    return [DatasetOut(**d.to_dict()) for d in store.datasets()]
 
 
 @router.get(
@@ -44,5 +52,6 @@ def list_datasets(store: Store) -> list[dict[str, Any]]:
 )
 def dataset_classes(
     name: Annotated[str, Path(examples=["imagenet-1k"])], store: Store
-) -> list[dict[str, Any]]:
-    return store.dataset_classes(name)
+) -> list[DatasetClassOut]:
+    """The dataset's classes and the concepts they map to."""
+    return [DatasetClassOut(**dataclasses.asdict(c)) for c in store.dataset_classes(name)]

@@ -7,11 +7,17 @@ from pydantic import BaseModel, Field
 
 from bamboo import __version__
 from bamboo.api.deps import Cache, Store, Tags, View
+from bamboo.graph.stats import by_key, invariants_summary
+from bamboo.graph.tags import Tag
+
+__all__ = ["Health", "Invariants", "Stats", "health", "router", "stats"]
 
 router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
+    """Liveness and what the service has loaded."""
+
     status: str = Field(description="ok, or degraded when the database has not answered for 10 s")
     version: str
     build_status: str | None
@@ -20,6 +26,8 @@ class Health(BaseModel):
 
 
 class Invariants(BaseModel):
+    """The graph's invariant check."""
+
     ok: bool
     acyclic: bool
     rooted: bool
@@ -28,6 +36,8 @@ class Invariants(BaseModel):
 
 
 class Stats(BaseModel):
+    """Counts, tag decisions and invariants of the label system."""
+
     concepts: int
     is_a_edges: int
     concepts_by_source: dict[str, int]
@@ -43,6 +53,7 @@ class Stats(BaseModel):
 
 @router.get("/health", response_model=Health)
 async def health(cache: Cache) -> Health:
+    """Liveness, answered from memory: degraded when the database has not answered for 10 s."""
     since = cache.seconds_since_poll
     return Health(
         status="ok" if since < 10 else "degraded",
@@ -55,33 +66,23 @@ async def health(cache: Cache) -> Health:
 
 @router.get("/stats", response_model=Stats, summary="Counts, tag decisions and invariants")
 def stats(store: Store, cache: Cache, view: View, tags: Tags) -> Stats:
-    by_source: dict[str, int] = {}
-    for props in view.props.values():
-        by_source[str(props.get("source"))] = by_source.get(str(props.get("source")), 0) + 1
-    state = {cid: tags.decided(cid) for cid in tags.votes_of}
+    """Counts from the cached views (see :func:`bamboo.graph.stats.graph_stats` for the CLI's)."""
     datasets = store.datasets()
 
-    def tally(which: int) -> dict[str, int]:
-        values = [v[which] for v in state.values() if v[which] is not None]
-        return {"yes": sum(1 for v in values if v), "no": sum(1 for v in values if not v)}
+    def decisions(tag: Tag) -> dict[str, int]:
+        values = [d for cid in tags.votes_of if (d := tags.tally(cid, tag).value) is not None]
+        return {"yes": sum(values), "no": len(values) - sum(values)}
 
-    inv = view.invariants
     return Stats(
         concepts=len(view.taxonomy),
         is_a_edges=view.edges,
-        concepts_by_source=dict(sorted(by_source.items())),
+        concepts_by_source=by_key(view.props.values(), "source"),
         datasets=len(datasets),
-        dataset_classes=sum(d["classes"] for d in datasets),
+        dataset_classes=sum(d.classes for d in datasets),
         votes=sum(len(v) for v in tags.votes_of.values()),
-        visual=tally(0),
-        common=tally(1),
+        visual=decisions("visual"),
+        common=decisions("common"),
         build_status=cache.meta("build.status"),
         graph_version=view.version,
-        invariants=Invariants(
-            ok=inv.ok,
-            acyclic=inv.acyclic,
-            rooted=inv.rooted,
-            unique_ids=inv.unique_ids,
-            detail=inv.describe(),
-        ),
+        invariants=Invariants(**invariants_summary(view.invariants)),
     )

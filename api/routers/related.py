@@ -16,10 +16,14 @@ from pydantic import BaseModel, Field
 from bamboo.api.deps import Store, View
 from bamboo.graph.related import DEFAULT_LEVELS, related_sets
 
+__all__ = ["RelatedIn", "RelatedOut", "post_related", "router"]
+
 router = APIRouter(tags=["related"])
 
 
 class RelatedIn(BaseModel):
+    """Query concepts and the label space to relate them to."""
+
     queries: list[str] = Field(min_length=1, max_length=100_000, examples=[["wn:n02084071"]])
     label_space: str | list[str] = Field(
         description="a dataset name, or concept ids in label-space order", examples=["imagenet-1k"]
@@ -28,6 +32,8 @@ class RelatedIn(BaseModel):
 
 
 class RelatedOut(BaseModel):
+    """The related label-space classes of each query concept."""
+
     label_space_size: int
     levels: int
     related: dict[str, list[int]] = Field(description="query id -> sorted label-space indices")
@@ -35,12 +41,13 @@ class RelatedOut(BaseModel):
 
 @router.post("/related", response_model=RelatedOut, summary="Related label-space classes per query concept")
 def post_related(body: RelatedIn, view: View, store: Store) -> RelatedOut:
+    """Each query concept's related classes in the label space (a dataset's or a list of ids)."""
     if isinstance(body.label_space, str):
         classes = store.dataset_classes(body.label_space)
-        size = max((c["index"] for c in classes), default=-1) + 1
+        size = max((c.index for c in classes), default=-1) + 1
         # Dataset indices may have gaps (unmapped classes); map positions back to class indices.
-        space = [c["concept"] for c in classes]
-        index_of = [c["index"] for c in classes]
+        space = [c.concept for c in classes]
+        index_of = [c.index for c in classes]
     else:
         space, index_of, size = body.label_space, list(range(len(body.label_space))), len(body.label_space)
     sets = related_sets(view.taxonomy, body.queries, space, levels=body.levels)

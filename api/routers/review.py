@@ -10,6 +10,7 @@ views show it within a second.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -73,8 +74,13 @@ def get_review(
     store: Store,
     dataset: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-) -> dict[str, list[dict[str, Any]]]:
-    return store.review_items(dataset=dataset, limit=limit)
+) -> ReviewOut:
+    """The placements and class mappings flagged for review, least sure first."""
+    items = store.review_items(dataset=dataset, limit=limit)
+    return ReviewOut(
+        placements=[PlacementItem(**dataclasses.asdict(p)) for p in items.placements],
+        classes=[ClassItem(**dataclasses.asdict(c)) for c in items.classes],
+    )
 
 
 @router.post(

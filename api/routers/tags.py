@@ -1,8 +1,10 @@
 """``/tags``: annotators' visual/common votes (paper §3.3) and the queue of concepts to vote on.
 
-Queue order: concepts that already have some votes on the tag first (finish what was started),
-then by the lexicographer-file prior of being visual (likely-visual concepts first, so that they
-become crawl queries soonest), then deeper (more specific) concepts first, then by id.
+Queue order (:func:`bamboo.graph.tags.tag_queue`): concepts that already have some votes on the
+tag first (finish what was started), then by the lexicographer-file prior of being visual
+(likely-visual concepts first, so that they become crawl queries soonest), then deeper (more
+specific) concepts first, then by id. The vote-free part of that order is ranked once per graph
+version.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from bamboo.api.deps import Cache, Store, Tags, View, require_api_key
-from bamboo.graph.tags import MAX_VOTES, Tag, visual_prior
+from bamboo.graph.tags import MAX_VOTES, Tag, tag_queue, visual_prior
+
+__all__ = ["DecisionOut", "QueueItem", "VoteIn", "get_queue", "post_vote", "router"]
 
 router = APIRouter(prefix="/tags", tags=["tags"])
 
 
 class VoteIn(BaseModel):
+    """One annotator's vote on one tag of one concept."""
+
     annotator: str = Field(min_length=1, max_length=100, pattern=r"^[\w.@+-]+$", examples=["ann-1"])
     concept: str = Field(min_length=1, max_length=200, examples=["wn:n02084071"])
     tag: Tag = Field(examples=["visual"])
@@ -27,6 +33,8 @@ class VoteIn(BaseModel):
 
 
 class DecisionOut(BaseModel):
+    """The votes on the tag after a vote, and the 3-of-5 decision."""
+
     concept: str
     tag: str
     yes: int
@@ -35,6 +43,8 @@ class DecisionOut(BaseModel):
 
 
 class QueueItem(BaseModel):
+    """A concept waiting for votes on the tag."""
+
     id: str
     name: str
     gloss: str | None
@@ -51,6 +61,7 @@ class QueueItem(BaseModel):
     summary="Cast (or replace) one annotator's vote; returns the tag decision",
 )
 def post_vote(vote: VoteIn, store: Store, cache: Cache) -> DecisionOut:
+    """Record the vote, reload this process's tag view at once, and return the decision."""
     at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
     d = store.cast_vote(annotator=vote.annotator, concept=vote.concept, tag=vote.tag, value=vote.value, at=at)
     cache.invalidate_tags()
@@ -69,34 +80,9 @@ def get_queue(
         str | None, Query(max_length=100, description="skip concepts this annotator voted on")
     ] = None,
 ) -> list[QueueItem]:
-    progress = {cid: n for cid, votes in tags.votes_of.items() if (n := sum(v["tag"] == tag for v in votes))}
-    done_by_me = (
-        {
-            cid
-            for cid, votes in tags.votes_of.items()
-            if any(v["annotator"] == annotator and v["tag"] == tag for v in votes)
-        }
-        if annotator
-        else set()
-    )
-    depth = view.taxonomy.root_depths()
-    tax = view.taxonomy
-
-    def open_(cid: str) -> bool:
-        visual, common = tags.decided(cid) if cid in tags.votes_of else (None, None)
-        if tag == "visual":
-            return visual is None
-        return visual is True and common is None
-
-    candidates = [cid for cid in (str(i) for i in tax.ids) if open_(cid) and cid not in done_by_me]
-    candidates = [cid for cid in candidates if progress.get(cid, 0) < MAX_VOTES]
-
-    def key(cid: str) -> tuple[int, float, int, str]:
-        lex = view.props[cid].get("lexname")
-        return (-progress.get(cid, 0), -visual_prior(lex), -int(depth[tax.index(cid)]), cid)
-
+    """The next concepts to vote on for ``tag``, most useful first."""
     out = []
-    for cid in sorted(candidates, key=key)[:limit]:
+    for cid, votes in tag_queue(view.queue_order, tags.votes_of, tag, limit=limit, annotator=annotator):
         props = view.props[cid]
         out.append(
             QueueItem(
@@ -104,8 +90,8 @@ def get_queue(
                 name=props.get("name") or cid,
                 gloss=props.get("gloss"),
                 lexname=props.get("lexname"),
-                votes=progress.get(cid, 0),
-                votes_left=MAX_VOTES - progress.get(cid, 0),
+                votes=votes,
+                votes_left=MAX_VOTES - votes,
                 prior_visual=visual_prior(props.get("lexname")),
             )
         )

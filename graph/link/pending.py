@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +64,9 @@ def link_pending(
     """
     started = time.perf_counter()
     rows = [
-        r
-        for r in store.review_items(limit=10_000_000)["placements"]
-        if datasets is None or set(r["datasets"] or ()) & datasets
+        asdict(r)
+        for r in store.review_items(limit=10_000_000).placements
+        if datasets is None or set(r.datasets or ()) & datasets
     ]
     concepts, edges = store.all_concepts(), store.all_is_a()
     lex = Lexicon(concepts, edges)
