@@ -19,10 +19,13 @@ from bamboo.errors import (
     GraphBusy,
     GraphUnavailable,
     InvariantViolation,
+    MalformedFile,
     QueryError,
     QueryTimeout,
+    SnapshotError,
     TaskNotFound,
     VoteRejected,
+    WikidataError,
 )
 
 __all__ = ["SafeJSONResponse", "install_error_handlers"]
@@ -43,10 +46,13 @@ _STATUS: list[tuple[type[BambooError], int]] = [
     (TaskNotFound, 404),
     (VoteRejected, 409),
     (InvariantViolation, 409),
+    (MalformedFile, 422),
     (QueryTimeout, 504),
     (QueryError, 400),
     (ConfigurationError, 422),
     (GraphUnavailable, 503),
+    (SnapshotError, 503),  # the service's taxonomy view cannot be built or read
+    (WikidataError, 503),  # the upstream SPARQL endpoint failed
 ]
 
 

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bamboo.atomic import write_text_atomic
-from bamboo.errors import BambooError
-from bamboo.loaders.base import MalformedFile
+from bamboo.errors import BambooError, MalformedFile
 
 __all__ = [
     "LABEL_CONFIG",

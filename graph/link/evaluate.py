@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bamboo.errors import ConceptNotFound
+from bamboo.errors import ConceptNotFound, MalformedFile
 from bamboo.graph.link.embed import Embedder, SynsetIndex
 from bamboo.graph.link.head import HeadLinker
 from bamboo.graph.link.lexicon import Lexicon, Link
 from bamboo.graph.link.policy import LinkPolicy, Query
-from bamboo.loaders.base import MalformedFile, read_lines
+from bamboo.loaders.base import read_lines
 
 __all__ = ["StrategyScore", "evaluate_gold", "evaluate_leaves", "read_gold"]
 
