@@ -29,11 +29,25 @@ from bamboo.graph.store import GraphStore
 from bamboo.graph.wordnet import read_member_meronyms, read_nouns, read_sense_index
 from bamboo.loaders import LabelSet, create_loader, find_available, package_folders
 
+__all__ = [
+    "ancestors",
+    "build",
+    "concept",
+    "console",
+    "dataset_mapper",
+    "descendants",
+    "export_cmd",
+    "open_store",
+    "snapshot",
+    "stats",
+]
+
 console = Console(soft_wrap=True)
 
 
 @contextmanager
 def open_store(ctx: typer.Context) -> Iterator[GraphStore]:
+    """A graph store over the settings of the running command; the driver is closed after."""
     settings = state(ctx).settings()
     driver = open_driver(settings)
     try:

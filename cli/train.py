@@ -14,6 +14,8 @@ from rich.table import Table
 from bamboo.cli._app import app
 from bamboo.errors import ConfigurationError
 
+__all__ = ["console", "probe", "train_app", "train_cls", "train_det_cmd"]
+
 console = Console(soft_wrap=True)
 train_app = typer.Typer(help="Train models on the label system.", no_args_is_help=True)
 app.add_typer(train_app, name="train")

@@ -14,6 +14,17 @@ from rich.table import Table
 from bamboo.cli._app import app, cache_dir, state
 from bamboo.cli.graph import open_store
 
+__all__ = [
+    "console",
+    "eval_app",
+    "eval_linking",
+    "eval_mapping",
+    "link_app",
+    "link_datasets",
+    "sync_app",
+    "sync_wikidata_cmd",
+]
+
 console = Console(soft_wrap=True)
 sync_app = typer.Typer(help="Grow the label system from external sources.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure the label system's machinery.", no_args_is_help=True)

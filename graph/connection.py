@@ -66,9 +66,11 @@ class GraphSettings(BaseSettings):
 
     @property
     def embedded(self) -> bool:
+        """Whether the embedded store is used (no ``uri``)."""
         return not self.uri
 
     def embedded_server(self) -> EmbeddedServer:
+        """The embedded ArcadeDB server these settings describe (not started)."""
         return EmbeddedServer(
             data_dir=self.data_dir,
             bolt_port=self.bolt_port,

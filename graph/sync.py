@@ -55,6 +55,27 @@ AUDIT = "wikidata-audit.jsonl"
 
 @dataclass
 class SyncReport:
+    """What one sync did.
+
+    Attributes:
+        run_id: This run's id (also on every link it wrote).
+        endpoint: The SPARQL endpoint read.
+        started: When the run started (ISO, UTC).
+        finished: When it finished (empty while running).
+        resumed: Whether it went on from a checkpoint.
+        anchors: Wikidata items anchored to WordNet synsets.
+        items: Items read.
+        added: Concepts added.
+        changed: Concepts whose properties changed.
+        unchanged: Concepts left as they were.
+        skipped_since: Items skipped as not modified since ``since``.
+        links: New parent links per method.
+        review: Links flagged for a person to review.
+        repaired: What was repaired to keep the graph's invariants.
+        requests: SPARQL requests sent.
+        waited_s: Seconds spent waiting on the endpoint's rate limits.
+    """
+
     run_id: str
     endpoint: str
     started: str

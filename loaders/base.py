@@ -54,6 +54,7 @@ class RawClass:
 
     @property
     def display_name(self) -> str:
+        """The clean name, else the raw name with underscores as spaces."""
         return self.name or self.raw_name.replace("_", " ")
 
 
@@ -84,9 +85,17 @@ class Loader(Protocol):
     urls: tuple[str, ...]
     filename: str
 
-    def find(self, folders: Sequence[Path]) -> Path | None: ...
+    def find(self, folders: Sequence[Path]) -> Path | None:
+        """The dataset's label file in the first of ``folders`` that holds it, else ``None``."""
+        ...
 
-    def load(self, path: Path) -> LabelSet: ...
+    def load(self, path: Path) -> LabelSet:
+        """The label set read from ``path``.
+
+        Raises:
+            MalformedFile: the file breaks its format.
+        """
+        ...
 
 
 def download(url: str, dest: Path, *, timeout: float = 60.0) -> Path:

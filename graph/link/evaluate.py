@@ -29,6 +29,17 @@ __all__ = ["StrategyScore", "evaluate_gold", "evaluate_leaves", "read_gold"]
 
 @dataclass(frozen=True)
 class StrategyScore:
+    """How one strategy did on the evaluation queries.
+
+    Attributes:
+        strategy: The strategy's name.
+        n: Queries scored.
+        hit1: Share whose first candidate is a true parent.
+        hit5: Share with a true parent among the first five (``None`` when not ranked).
+        wu_palmer: Mean Wu-Palmer similarity of the first candidate to the truth.
+        coverage: Share of queries given any candidate.
+    """
+
     strategy: str
     n: int
     hit1: float
