@@ -13,14 +13,18 @@ derive from the built-in that fits, so ``except KeyError`` still catches an unkn
     ├── ConceptNotFound (KeyError)           an id that is not in the label system
     ├── DatasetNotFound (KeyError)           a dataset name that is not in the label system
     ├── VoteRejected                         a tag vote that the rules do not allow
-    ├── InvariantViolation                   the graph broke acyclicity / rootedness / uniqueness
+    ├── InvariantViolation (ValueError)      the graph would break acyclicity / rootedness / uniqueness
     ├── SnapshotError (ValueError)           a snapshot file is missing, truncated or of another version
+    ├── MalformedFile (ValueError)           a dataset or gold file breaks its format (file and line named)
+    ├── WikidataError (ConnectionError)      the Wikidata endpoint failed in a way waiting does not fix
     └── ServiceError                         the Bamboo API refused a request or stayed unreachable (SDK)
 
 HTTP status codes are chosen from these only in ``bamboo.api``.
 """
 
 from __future__ import annotations
+
+import os
 
 __all__ = [
     "BambooError",
@@ -30,12 +34,14 @@ __all__ = [
     "GraphBusy",
     "GraphUnavailable",
     "InvariantViolation",
+    "MalformedFile",
     "QueryError",
     "QueryTimeout",
     "ServiceError",
     "SnapshotError",
     "TaskNotFound",
     "VoteRejected",
+    "WikidataError",
     "WordNetNotFound",
 ]
 
@@ -79,12 +85,32 @@ class ConceptNotFound(BambooError, KeyError):
         return f"unknown concept id {self.concept_id!r}"
 
 
-class InvariantViolation(BambooError):
+class InvariantViolation(BambooError, ValueError):
     """The graph violates one of its invariants (acyclic, rooted at entity, unique ids)."""
 
 
 class SnapshotError(BambooError, ValueError):
     """A taxonomy snapshot is missing, malformed, or written by an incompatible version."""
+
+
+class MalformedFile(BambooError, ValueError):
+    """A dataset file that does not follow its official format; the message names the file and line.
+
+    Args:
+        path: The file.
+        line: The 1-based line of the problem, or ``None`` when it concerns the whole file.
+        problem: What is wrong, said so the user can fix it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], line: int | None, problem: str) -> None:
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {problem}")
+        self.path = str(path)
+        self.line = line
+
+
+class WikidataError(BambooError, ConnectionError):
+    """The Wikidata endpoint failed in a way waiting does not fix (bad query, too many retries)."""
 
 
 class DatasetNotFound(BambooError, KeyError):

@@ -30,8 +30,8 @@ from bamboo.api.routers.cypher import CypherGate
 from bamboo.api.settings import ServiceSettings
 from bamboo.graph.connection import open_driver, reader_credentials
 from bamboo.graph.store import GraphStore
+from bamboo.graph.tasks import TaskStore
 from bamboo.graph.usercypher import CypherLimits, UserCypher
-from bamboo.sdk.tasks import TaskStore
 
 __all__ = ["create_app"]
 

@@ -19,10 +19,13 @@ from bamboo.errors import (
     GraphBusy,
     GraphUnavailable,
     InvariantViolation,
+    MalformedFile,
     QueryError,
     QueryTimeout,
+    SnapshotError,
     TaskNotFound,
     VoteRejected,
+    WikidataError,
 )
 
 __all__ = ["SafeJSONResponse", "install_error_handlers"]
@@ -34,6 +37,7 @@ class SafeJSONResponse(JSONResponse):
     """JSON that always encodes: ASCII escapes (a lone surrogate too), non-finite numbers as strings."""
 
     def render(self, content: Any) -> bytes:
+        """The body as compact ASCII JSON; what JSON cannot carry is written as its ``str``."""
         return json.dumps(content, ensure_ascii=True, separators=(",", ":"), default=str).encode("ascii")
 
 
@@ -43,10 +47,13 @@ _STATUS: list[tuple[type[BambooError], int]] = [
     (TaskNotFound, 404),
     (VoteRejected, 409),
     (InvariantViolation, 409),
+    (MalformedFile, 422),
     (QueryTimeout, 504),
     (QueryError, 400),
     (ConfigurationError, 422),
     (GraphUnavailable, 503),
+    (SnapshotError, 503),  # the service's taxonomy view cannot be built or read
+    (WikidataError, 503),  # the upstream SPARQL endpoint failed
 ]
 
 
@@ -55,6 +62,12 @@ def _error(status: int, kind: str, detail: str, **extra: Any) -> SafeJSONRespons
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error on ``app`` as ``{"error", "detail"}`` JSON with the status chosen here.
+
+    Bamboo errors get the status of their first matching kind in ``_STATUS`` (500 otherwise, as
+    for any unexpected exception, which is logged and never echoed).
+    """
+
     async def bamboo_error(_: Request, exc: Exception) -> JSONResponse:
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
         headers = {"Retry-After": "1"} if isinstance(exc, GraphBusy) else None

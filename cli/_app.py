@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,7 +11,7 @@ import typer
 
 from bamboo.graph.connection import GraphSettings
 
-__all__ = ["State", "app", "state"]
+__all__ = ["State", "app", "cache_dir", "state"]
 
 app = typer.Typer(
     name="bamboo",
@@ -21,15 +22,34 @@ app = typer.Typer(
 )
 
 
+def cache_dir() -> Path:
+    """The folder for caches the commands hand to the library (synset vectors, a prepared WordNet).
+
+    ``$BAMBOO_CACHE_DIR``, else ``$XDG_CACHE_HOME/bamboo``, else ``~/.cache/bamboo``: the environment is
+    read here, at the command line, so that library code takes the folder as an argument.
+    """
+    if os.environ.get("BAMBOO_CACHE_DIR"):
+        return Path(os.environ["BAMBOO_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bamboo"
+
+
 @dataclass
 class State:
+    """What the root callback parsed, shared by every command.
+
+    Attributes:
+        overrides: Connection flags given on the command line (``None`` when not given).
+    """
+
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def settings(self) -> GraphSettings:
+        """The graph settings: the environment, overridden by the flags given."""
         return GraphSettings(**{k: v for k, v in self.overrides.items() if v is not None})
 
 
 def state(ctx: typer.Context) -> State:
+    """The :class:`State` of the running command."""
     obj = ctx.find_root().obj
     assert isinstance(obj, State)
     return obj

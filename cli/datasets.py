@@ -20,6 +20,17 @@ from bamboo.errors import ConfigurationError
 from bamboo.loaders import create_loader, list_loaders
 from bamboo.loaders.base import LabelSet, MalformedFile, RawClass, read_lines
 
+__all__ = [
+    "console",
+    "datasets",
+    "import_classes",
+    "read_class_file",
+    "review_accept",
+    "review_app",
+    "review_list",
+    "review_move",
+]
+
 console = Console(soft_wrap=True)
 
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bamboo.cli._app import app, state
+from bamboo.cli._app import app, cache_dir, state
 from bamboo.errors import ConfigurationError, InvariantViolation
 from bamboo.graph.build import build_wordnet
 from bamboo.graph.connection import open_driver
@@ -29,11 +29,25 @@ from bamboo.graph.store import GraphStore
 from bamboo.graph.wordnet import read_member_meronyms, read_nouns, read_sense_index
 from bamboo.loaders import LabelSet, create_loader, find_available, package_folders
 
+__all__ = [
+    "ancestors",
+    "build",
+    "concept",
+    "console",
+    "dataset_mapper",
+    "descendants",
+    "export_cmd",
+    "open_store",
+    "snapshot",
+    "stats",
+]
+
 console = Console(soft_wrap=True)
 
 
 @contextmanager
 def open_store(ctx: typer.Context) -> Iterator[GraphStore]:
+    """A graph store over the settings of the running command; the driver is closed after."""
     settings = state(ctx).settings()
     driver = open_driver(settings)
     try:
@@ -91,7 +105,7 @@ def build(
 ) -> None:
     """Build the label system (WordNet 3.0 nouns, then datasets) into the graph store; safe to re-run."""
     label_sets = _read_datasets(datasets, datasets_dir)  # parse first: a bad file stops before any write
-    nouns = read_nouns(wordnet)
+    nouns = read_nouns(wordnet, cache_dir=cache_dir())
     with open_store(ctx) as store, _progress() as bar:
         tasks = {
             "concepts": bar.add_task("concepts", total=len(nouns.concepts)),

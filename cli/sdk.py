@@ -12,6 +12,8 @@ from rich.console import Console
 
 from bamboo.cli._app import app
 
+__all__ = ["console", "dedup"]
+
 console = Console(soft_wrap=True)
 
 

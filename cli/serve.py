@@ -9,6 +9,8 @@ import typer
 
 from bamboo.cli._app import app, state
 
+__all__ = ["serve"]
+
 
 @app.command()
 def serve(

@@ -12,6 +12,8 @@ from rich.markdown import Markdown
 from bamboo.cli._app import app
 from bamboo.cli.train import SHARED_IMAGES
 
+__all__ = ["console", "study_al", "study_app"]
+
 console = Console(soft_wrap=True, stderr=False)
 study_app = typer.Typer(help="Reproducible studies.", no_args_is_help=True)
 app.add_typer(study_app, name="study")

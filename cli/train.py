@@ -14,6 +14,8 @@ from rich.table import Table
 from bamboo.cli._app import app
 from bamboo.errors import ConfigurationError
 
+__all__ = ["console", "probe", "train_app", "train_cls", "train_det_cmd"]
+
 console = Console(soft_wrap=True)
 #: Where CIFAR-10 (``cifar10_*.npz``) is looked for unless ``--data-dir`` says otherwise.
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "images"

@@ -11,8 +11,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bamboo.cli._app import app, state
+from bamboo.cli._app import app, cache_dir, state
 from bamboo.cli.graph import open_store
+
+__all__ = [
+    "console",
+    "eval_app",
+    "eval_linking",
+    "eval_mapping",
+    "link_app",
+    "link_datasets",
+    "sync_app",
+    "sync_wikidata_cmd",
+]
 
 console = Console(soft_wrap=True)
 sync_app = typer.Typer(help="Grow the label system from external sources.", no_args_is_help=True)
@@ -36,7 +47,6 @@ def link_datasets(
     """Re-place the new concepts import flagged for review: sure links move them, the rest are
     proposed (``bamboo review`` lists both)."""
     from bamboo.graph.link.pending import link_pending
-    from bamboo.graph.sync import _cache_dir
 
     wanted = {n.strip() for n in datasets.split(",") if n.strip()} if datasets else None
     with open_store(ctx) as store:
@@ -44,7 +54,7 @@ def link_datasets(
             store,
             datasets=wanted,
             embed=embed,
-            cache_dir=_cache_dir(),
+            cache_dir=cache_dir(),
             log=lambda m: console.print(m, highlight=False),
         )
     console.print(json.dumps(dataclasses.asdict(report)), highlight=False)
@@ -92,6 +102,7 @@ def sync_wikidata_cmd(
             max_depth=max_depth,
             since=since,
             wn31_map=read_wn31_map(wn31_map) if wn31_map else None,
+            cache_dir=cache_dir(),
             log=lambda m: console.print(m, highlight=False),
         )
     console.print(json.dumps(dataclasses.asdict(report)), highlight=False)
@@ -113,15 +124,14 @@ def eval_linking(
 ) -> None:
     """(a) WordNet leaf re-attachment, and (b) a gold file: Hit@1/Hit@5/Wu-Palmer per strategy."""
     from bamboo.graph.link.evaluate import evaluate_gold, evaluate_leaves, read_gold
-    from bamboo.graph.sync import _cache_dir
     from bamboo.graph.wordnet import read_nouns
 
-    nouns = read_nouns(wordnet)
+    nouns = read_nouns(wordnet, cache_dir=cache_dir())
     concepts = [{"id": c["id"], **c["props"]} for c in nouns.concepts]
-    results = [evaluate_leaves(concepts, nouns.edges, n=hidden, seed=seed, cache_dir=_cache_dir())]
+    results = [evaluate_leaves(concepts, nouns.edges, n=hidden, seed=seed, cache_dir=cache_dir())]
     if gold:
         results.append(
-            evaluate_gold(concepts, nouns.edges, read_gold(gold), hide=hide_gold, cache_dir=_cache_dir())
+            evaluate_gold(concepts, nouns.edges, read_gold(gold), hide=hide_gold, cache_dir=cache_dir())
         )
     for result in results:
         table = Table("strategy", "n", "Hit@1", "Hit@5", "Wu-Palmer", "coverage", title=result["evaluation"])
@@ -157,7 +167,7 @@ def eval_mapping(
 
     rows = read_gold(gold)  # a bad file stops here, before WordNet is read
     with_images = {f"wn:{line.strip()}" for _, line in read_lines(imaged)} if imaged else set()
-    nouns = read_nouns(wordnet)
+    nouns = read_nouns(wordnet, cache_dir=cache_dir())
     mapper = ClassMapper(
         [{"id": c["id"], **c["props"]} for c in nouns.concepts],
         nouns.edges,

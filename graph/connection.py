@@ -12,7 +12,7 @@ from pathlib import Path
 
 import neo4j
 from neo4j.exceptions import AuthError, ServiceUnavailable
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bamboo.errors import ConfigurationError, GraphUnavailable
@@ -22,6 +22,10 @@ __all__ = ["GraphSettings", "default_data_dir", "open_driver", "reader_credentia
 
 
 def default_data_dir() -> Path:
+    """The embedded store's default folder, ``$XDG_DATA_HOME/bamboo`` (``~/.local/share/bamboo``).
+
+    Read when :class:`GraphSettings` is built, not when this module is imported.
+    """
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "bamboo"
 
@@ -51,7 +55,7 @@ class GraphSettings(BaseSettings):
     user: str = "neo4j"
     password: SecretStr | None = None
     database: str = "bamboo"
-    data_dir: Path = default_data_dir()
+    data_dir: Path = Field(default_factory=default_data_dir)
     bolt_port: int = 7687
     http_port: int = 2480
     heap: str = "2g"
@@ -62,9 +66,11 @@ class GraphSettings(BaseSettings):
 
     @property
     def embedded(self) -> bool:
+        """Whether the embedded store is used (no ``uri``)."""
         return not self.uri
 
     def embedded_server(self) -> EmbeddedServer:
+        """The embedded ArcadeDB server these settings describe (not started)."""
         return EmbeddedServer(
             data_dir=self.data_dir,
             bolt_port=self.bolt_port,

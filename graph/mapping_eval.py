@@ -20,8 +20,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bamboo.errors import MalformedFile
 from bamboo.graph.datasets import ClassMapper, MappedClass
-from bamboo.loaders.base import MalformedFile, RawClass, read_lines
+from bamboo.loaders.base import RawClass, read_lines
 
 __all__ = [
     "GoldClass",

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -38,7 +37,7 @@ from typing import Any
 import networkx as nx
 
 from bamboo.atomic import write_text_atomic
-from bamboo.errors import InvariantViolation
+from bamboo.errors import InvariantViolation, MalformedFile
 from bamboo.graph.invariants import GraphContents, check_invariants, read_contents
 from bamboo.graph.link.chain import chain_links
 from bamboo.graph.link.lexicon import Lexicon
@@ -46,7 +45,7 @@ from bamboo.graph.link.policy import Decision, LinkPolicy, Query
 from bamboo.graph.model import ENTITY_ID
 from bamboo.graph.store import GraphStore
 from bamboo.graph.wikidata import LANGUAGES, WikidataClient, WikidataItem
-from bamboo.loaders.base import MalformedFile, read_lines
+from bamboo.loaders.base import read_lines
 
 __all__ = ["SyncReport", "read_wn31_map", "sync_wikidata"]
 
@@ -56,6 +55,27 @@ AUDIT = "wikidata-audit.jsonl"
 
 @dataclass
 class SyncReport:
+    """What one sync did.
+
+    Attributes:
+        run_id: This run's id (also on every link it wrote).
+        endpoint: The SPARQL endpoint read.
+        started: When the run started (ISO, UTC).
+        finished: When it finished (empty while running).
+        resumed: Whether it went on from a checkpoint.
+        anchors: Wikidata items anchored to WordNet synsets.
+        items: Items read.
+        added: Concepts added.
+        changed: Concepts whose properties changed.
+        unchanged: Concepts left as they were.
+        skipped_since: Items skipped as not modified since ``since``.
+        links: New parent links per method.
+        review: Links flagged for a person to review.
+        repaired: What was repaired to keep the graph's invariants.
+        requests: SPARQL requests sent.
+        waited_s: Seconds spent waiting on the endpoint's rate limits.
+    """
+
     run_id: str
     endpoint: str
     started: str
@@ -97,9 +117,28 @@ def sync_wikidata(
     since: str | None = None,
     wn31_map: dict[str, str] | None = None,
     policy: Callable[[Lexicon], LinkPolicy] | None = None,
+    cache_dir: Path | None = None,
     log: Callable[[str], None] = lambda _m: None,
 ) -> SyncReport:
-    """Run one sync (see the module docstring); returns what it did."""
+    """Run one sync (see the module docstring).
+
+    Args:
+        store: The label system written to.
+        client: The Wikidata endpoint read from.
+        state_dir: Folder of the checkpoint that lets an interrupted sync resume.
+        roots: Wikidata items whose subtrees are synced (the WordNet anchors when ``None``).
+        max_depth: Levels of subclasses paged below each root.
+        since: Only items modified after this ISO date are re-read.
+        wn31_map: WordNet 3.1 to 3.0 synset ids (:func:`read_wn31_map`), for ``P8814`` anchors.
+        policy: Builds the linking policy for items without a parent in the graph (heads and
+            embeddings when ``None``).
+        cache_dir: Where the default policy caches synset vectors (``~/.cache/bamboo`` when
+            ``None``; the CLI passes ``$BAMBOO_CACHE_DIR``).
+        log: Receives progress lines.
+
+    Returns:
+        What the sync did.
+    """
     state_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = state_dir / CHECKPOINT
     config = {"endpoint": client.endpoint, "roots": roots, "max_depth": max_depth}
@@ -193,7 +232,7 @@ def sync_wikidata(
     decisions: dict[str, Decision] = {}
     if needs_policy:
         lexicon = Lexicon(lexicon_rows, contents.edges)
-        chooser = policy(lexicon) if policy else _default_policy(lexicon)
+        chooser = policy(lexicon) if policy else _default_policy(lexicon, cache_dir)
         queries = [
             Query(
                 items[q].label or q,
@@ -254,16 +293,18 @@ def sync_wikidata(
     return report
 
 
-def _default_policy(lexicon: Lexicon) -> LinkPolicy:
+def _default_policy(lexicon: Lexicon, cache_dir: Path | None) -> LinkPolicy:
     from bamboo.graph.link.embed import Embedder, SynsetIndex
     from bamboo.graph.link.head import HeadLinker
 
     internal = [c for c in lexicon.concepts if lexicon.children.get(c)]
-    return LinkPolicy(HeadLinker(lexicon), SynsetIndex(lexicon, Embedder(), internal, _cache_dir()))
+    return LinkPolicy(
+        HeadLinker(lexicon), SynsetIndex(lexicon, Embedder(), internal, cache_dir or _home_cache())
+    )
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("BAMBOO_CACHE_DIR", Path.home() / ".cache" / "bamboo"))
+def _home_cache() -> Path:
+    return Path.home() / ".cache" / "bamboo"
 
 
 def _now() -> str:

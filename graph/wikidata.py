@@ -25,7 +25,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from bamboo.errors import BambooError, GraphUnavailable
+from bamboo.errors import GraphUnavailable, MalformedFile, WikidataError
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -49,10 +49,6 @@ _PROPS = {
     "P2888": "exact_match",
 }
 _ENTITY = "http://www.wikidata.org/entity/"
-
-
-class WikidataError(BambooError):
-    """The endpoint failed in a way waiting does not fix (bad query, too many retries)."""
 
 
 @dataclass(frozen=True)
@@ -283,8 +279,6 @@ def read_dump(path: str | os.PathLike[str]) -> Iterator[WikidataItem]:
     Raises:
         MalformedFile: a line that is not an entity (the message names file and line).
     """
-    from bamboo.loaders.base import MalformedFile
-
     path = Path(path)
     openers: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open}
     opener = openers.get(path.suffix, open)

@@ -88,7 +88,7 @@ def _prepared_dir(dict_dir: Path, cache_dir: Path | None) -> Path:
     if (dict_dir / "lexnames").is_file():
         return dict_dir
     stamp = hashlib.sha256(str(dict_dir.resolve()).encode()).hexdigest()[:12]
-    root = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bamboo"
+    root = cache_dir or Path.home() / ".cache" / "bamboo"
     target = root / f"wordnet-{stamp}"
     if not (target / "lexnames").is_file():
         tmp = target.with_name(target.name + f".tmp{os.getpid()}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,21 +9,11 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from bamboo.atomic import atomic_path
-from bamboo.errors import BambooError
+from bamboo.errors import MalformedFile  # re-exported: its home was here
 
 __all__ = ["TAXON_RANKS", "LabelSet", "Loader", "MalformedFile", "RawClass", "Task", "download", "read_lines"]
 
 Task = Literal["classification", "detection"]
-
-
-class MalformedFile(BambooError, ValueError):
-    """A dataset file that does not follow its official format; the message names the file and line."""
-
-    def __init__(self, path: str | os.PathLike[str], line: int | None, problem: str) -> None:
-        where = f"{path}:{line}" if line is not None else str(path)
-        super().__init__(f"{where}: {problem}")
-        self.path = str(path)
-        self.line = line
 
 
 #: Taxonomic ranks from the most specific, as datasets name them.
@@ -65,6 +54,7 @@ class RawClass:
 
     @property
     def display_name(self) -> str:
+        """The clean name, else the raw name with underscores as spaces."""
         return self.name or self.raw_name.replace("_", " ")
 
 
@@ -95,9 +85,17 @@ class Loader(Protocol):
     urls: tuple[str, ...]
     filename: str
 
-    def find(self, folders: Sequence[Path]) -> Path | None: ...
+    def find(self, folders: Sequence[Path]) -> Path | None:
+        """The dataset's label file in the first of ``folders`` that holds it, else ``None``."""
+        ...
 
-    def load(self, path: Path) -> LabelSet: ...
+    def load(self, path: Path) -> LabelSet:
+        """The label set read from ``path``.
+
+        Raises:
+            MalformedFile: the file breaks its format.
+        """
+        ...
 
 
 def download(url: str, dest: Path, *, timeout: float = 60.0) -> Path:

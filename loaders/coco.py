@@ -40,6 +40,7 @@ class CocoCategoriesLoader(FileLoader):
     task: Task = "detection"
 
     def parse(self, path: Path) -> list[RawClass]:
+        """The classes of a COCO annotation file's ``categories`` (or a bare list)."""
         doc = read_json(path)
         # An annotation file, or a bare categories list (iNaturalist 2018's ``categories.json``).
         cats = doc.get("categories") if isinstance(doc, dict) else doc if isinstance(doc, list) else None

@@ -96,6 +96,7 @@ def _folder_class(index: int, folder: str) -> RawClass:
 
 
 def parse_pets(path: Path) -> list[RawClass]:
+    """Oxford-IIIT Pets classes from ``list.txt``."""
     found: dict[int, tuple[str, str]] = {}
     for number, line in read_lines(path):
         if line.startswith("#"):
@@ -122,6 +123,7 @@ def parse_pets(path: Path) -> list[RawClass]:
 
 
 def parse_flowers(path: Path) -> list[RawClass]:
+    """Flowers-102 classes from ``cat_to_name.json``."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -135,6 +137,7 @@ def parse_flowers(path: Path) -> list[RawClass]:
 
 
 def parse_cars(path: Path) -> list[RawClass]:
+    """Stanford Cars classes from ``cars_meta.mat``."""
     (names,) = read_mat(path, "class_names")
     if not all(names):
         raise MalformedFile(path, None, f"class {names.index('') + 1} has no name")
@@ -142,6 +145,7 @@ def parse_cars(path: Path) -> list[RawClass]:
 
 
 def parse_compcars(path: Path) -> list[RawClass]:
+    """CompCars model names."""
     makes, models = read_mat(path, "make_names", "model_names")
     if not any(models):
         raise MalformedFile(path, None, "no model names")
@@ -150,6 +154,7 @@ def parse_compcars(path: Path) -> list[RawClass]:
 
 
 def parse_dtd(path: Path) -> list[RawClass]:
+    """DTD texture classes from a ``category/image.jpg`` split list."""
     folders = set()
     for number, line in read_lines(path):
         folder, sep, image = line.strip().partition("/")
@@ -160,6 +165,7 @@ def parse_dtd(path: Path) -> list[RawClass]:
 
 
 def parse_caltech(path: Path) -> list[RawClass]:
+    """Caltech-101 classes from the ``101_ObjectCategories`` folders."""
     if not path.is_dir():
         raise MalformedFile(path, None, "expected the 101_ObjectCategories folder (one folder per class)")
     folders = sorted(p.name for p in path.iterdir() if p.is_dir())
@@ -167,6 +173,7 @@ def parse_caltech(path: Path) -> list[RawClass]:
 
 
 def parse_stanford_dogs(path: Path) -> list[RawClass]:
+    """Stanford Dogs breeds from ``file_list.mat``."""
     files, labels = _mat_files_labels(path)
     by_label: dict[int, str] = {}
     for n, (file, label) in enumerate(zip(files, labels, strict=True)):
@@ -190,6 +197,7 @@ def _mat_files_labels(path: Path) -> tuple[list[str], list[int]]:
 
 
 def parse_cub(path: Path) -> list[RawClass]:
+    """CUB-200 bird species from ``classes.txt``."""
     pairs = []
     for number, line in read_lines(path):
         index, name = _indexed(path, number, line)
@@ -207,6 +215,7 @@ def parse_cub(path: Path) -> list[RawClass]:
 
 
 def parse_tsinghua_dogs(path: Path) -> list[RawClass]:
+    """Tsinghua Dogs breeds from ``train.lst``."""
     folders = set()
     for number, line in read_lines(path):
         parts = [p for p in line.strip().split("/") if p not in ("", ".")]
@@ -217,6 +226,7 @@ def parse_tsinghua_dogs(path: Path) -> list[RawClass]:
 
 
 def parse_fungi(path: Path) -> list[RawClass]:
+    """Danish Fungi species from the training metadata CSV."""
     by_id: dict[int, tuple[str, str | None]] = {}
     try:
         with open(path, encoding="utf-8", newline="") as fh:
@@ -241,6 +251,7 @@ def parse_fungi(path: Path) -> list[RawClass]:
 
 
 def parse_foodx(path: Path) -> list[RawClass]:
+    """FoodX-251 classes from ``class_list.txt``."""
     pairs = [(number, *_indexed(path, number, line)) for number, line in read_lines(path)]
     return _in_order(path, pairs, base=0)
 
@@ -252,6 +263,7 @@ class FineGrainedLoader(FileLoader):
     parser: Callable[[Path], list[RawClass]] = parse_names
 
     def parse(self, path: Path) -> list[RawClass]:
+        """The classes, read by this dataset's parser."""
         return self.parser(path)
 
 

@@ -25,6 +25,7 @@ class WnidListLoader(FileLoader):
     """A dataset whose classes are WordNet ids, one per line, optionally followed by names."""
 
     def parse(self, path: Path) -> list[RawClass]:
+        """The classes of a WordNet-id-per-line file."""
         return parse_wnids(path)
 
 

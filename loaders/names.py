@@ -22,6 +22,7 @@ class NameListLoader(FileLoader):
     """One class name per line."""
 
     def parse(self, path: Path) -> list[RawClass]:
+        """The classes of a one-name-per-line file."""
         return parse_names(path)
 
 

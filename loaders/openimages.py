@@ -65,6 +65,7 @@ class OpenImagesLoader(FileLoader):
     hierarchy: str | None = None
 
     def load(self, path: Path) -> LabelSet:
+        """The label set, with parents and parts from the hierarchy file beside it when present."""
         label_set = super().load(path)
         source = Path(label_set.source)
         if not self.hierarchy or not (source.parent / self.hierarchy).exists():
@@ -77,6 +78,7 @@ class OpenImagesLoader(FileLoader):
         return replace(label_set, classes=classes)
 
     def parse(self, path: Path) -> list[RawClass]:
+        """The classes of a ``MID,name`` class-descriptions CSV."""
         classes: list[RawClass] = []
         seen: set[str] = set()
         try:

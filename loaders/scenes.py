@@ -27,6 +27,7 @@ class ScenePathLoader(FileLoader):
     indexed: bool = False
 
     def parse(self, path: Path) -> list[RawClass]:
+        """The classes of a ``/x/scene [INDEX]`` list."""
         classes: list[RawClass] = []
         for number, line in read_lines(path):
             parts = line.split()

@@ -32,7 +32,7 @@ import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
 from bamboo.atomic import atomic_path
-from bamboo.loaders.base import MalformedFile
+from bamboo.errors import MalformedFile
 
 __all__ = [
     "IMAGE_SUFFIXES",

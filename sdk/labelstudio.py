@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bamboo.atomic import write_text_atomic
-from bamboo.loaders.base import MalformedFile
+from bamboo.errors import MalformedFile
 from bamboo.sdk.annotate import Awaiting
 
 __all__ = [

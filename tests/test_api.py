@@ -7,11 +7,13 @@ import json
 import httpx
 import pytest
 
-from bamboo.api import ServiceSettings
+from bamboo.api import ServiceSettings, create_app
+from bamboo.errors import InvariantViolation, MalformedFile, SnapshotError, WikidataError
+from bamboo.graph.embedded import ServerInfo
 from bamboo.graph.related import related_sets
 from bamboo.graph.store import GraphStore
 from bamboo.graph.taxonomy import Taxonomy
-from conftest import API_KEY
+from conftest import API_KEY, serve_app, service_settings
 
 DOG, CANINE, CAT, SHIP, GOLDEN, ENTITY = (
     "wn:n02084071",
@@ -121,6 +123,29 @@ def test_related_errors(api_url: str) -> None:
     assert r.status_code == 404 and "no-such-dataset" in r.json()["detail"]
     r = httpx.post(f"{api_url}/related", json={"queries": [], "label_space": [DOG]})
     assert r.status_code == 422 and r.json()["error"] == "ValidationError"
+
+
+@pytest.mark.usefixtures("wordnet_build")
+def test_library_errors_map_to_clear_status_codes(server: ServerInfo) -> None:
+    """Each library error reaching the real app becomes its 4xx/503 answer, never a bare 500."""
+    raised: dict[str, Exception] = {
+        "invariant": InvariantViolation("moving it there makes a cycle"),
+        "malformed": MalformedFile("classes.txt", 3, "expected one class name per line"),
+        "snapshot": SnapshotError("snapshot cut.npz is unreadable or truncated"),
+        "wikidata": WikidataError("https://query.wikidata.org/sparql answered HTTP 400: Bad Request"),
+    }
+    app = create_app(service_settings(server, server.database))
+
+    def fail(kind: str) -> None:
+        raise raised[kind]
+
+    app.add_api_route("/_raise/{kind}", fail)
+    expected = {"invariant": 409, "malformed": 422, "snapshot": 503, "wikidata": 503}
+    with serve_app(app) as url:
+        for kind, status in expected.items():
+            r = httpx.get(f"{url}/_raise/{kind}")
+            assert r.status_code == status, kind
+            assert r.json() == {"error": type(raised[kind]).__name__, "detail": str(raised[kind])}
 
 
 def test_write_endpoints_disabled_without_key(api_url: str) -> None:

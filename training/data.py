@@ -14,8 +14,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from bamboo.errors import ConfigurationError
-from bamboo.loaders.base import MalformedFile
+from bamboo.errors import ConfigurationError, MalformedFile
 from bamboo.sdk.dedup import IMAGE_SUFFIXES, iter_source
 
 __all__ = ["ImageList", "read_entries"]

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bamboo.atomic import write_text_atomic
-from bamboo.errors import ConfigurationError
-from bamboo.loaders.base import MalformedFile
+from bamboo.errors import ConfigurationError, MalformedFile
 
 __all__ = [
     "Box",

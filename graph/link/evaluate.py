@@ -17,18 +17,29 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bamboo.errors import ConceptNotFound
+from bamboo.errors import ConceptNotFound, MalformedFile
 from bamboo.graph.link.embed import Embedder, SynsetIndex
 from bamboo.graph.link.head import HeadLinker
 from bamboo.graph.link.lexicon import Lexicon, Link
 from bamboo.graph.link.policy import LinkPolicy, Query
-from bamboo.loaders.base import MalformedFile, read_lines
+from bamboo.loaders.base import read_lines
 
 __all__ = ["StrategyScore", "evaluate_gold", "evaluate_leaves", "read_gold"]
 
 
 @dataclass(frozen=True)
 class StrategyScore:
+    """How one strategy did on the evaluation queries.
+
+    Attributes:
+        strategy: The strategy's name.
+        n: Queries scored.
+        hit1: Share whose first candidate is a true parent.
+        hit5: Share with a true parent among the first five (``None`` when not ranked).
+        wu_palmer: Mean Wu-Palmer similarity of the first candidate to the truth.
+        coverage: Share of queries given any candidate.
+    """
+
     strategy: str
     n: int
     hit1: float

@@ -52,6 +52,7 @@ class HeadLinker:
         self._congeners = dict(congeners)
 
     def link(self, name: str, k: int = 5) -> list[Link]:
+        """Top-``k`` synsets for one name (see :meth:`link_many`)."""
         return self.link_many([name], k)[0]
 
     def link_many(self, names: list[str], k: int = 5) -> list[list[Link]]:

@@ -62,9 +62,11 @@ class Lexicon:
         return self._senses.get(normalize(text), [])
 
     def gloss(self, concept: str) -> str:
+        """The concept's gloss (empty when it has none)."""
         return str(self.concepts[concept].get("gloss") or "")
 
     def name(self, concept: str) -> str:
+        """The concept's name (its id when it has none)."""
         return str(self.concepts[concept].get("name") or concept)
 
     def ancestors(self, concept: str) -> frozenset[str]:

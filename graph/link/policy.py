@@ -42,6 +42,15 @@ __all__ = ["Decision", "LinkPolicy", "Query"]
 
 @dataclass(frozen=True)
 class Query:
+    """One name to place under a synset.
+
+    Attributes:
+        name: The name (a dataset class or a Wikidata label).
+        description: Its description, compared with the glosses.
+        chain: Links found by walking the source's own hierarchy to an anchor, best first.
+        scope: A concept every candidate must lie under (a dataset's domain or parent class).
+    """
+
     name: str
     description: str = ""
     chain: tuple[Link, ...] = ()
@@ -59,6 +68,18 @@ class Decision:
 
 
 class LinkPolicy:
+    """Chooses one link per query from the chain, head-noun and embedding strategies.
+
+    Args:
+        head: The head-noun linker.
+        embed: The embedding index (head nouns and chains only when ``None``).
+        chain_threshold: A chain link at least this good is taken as sure.
+        embed_threshold: Least cosine for an embedding candidate to be proposed.
+        k: Candidates kept per strategy.
+        pool: Embedding neighbours searched before filtering.
+        head_margin: How far a sense must lead the next to be chosen without review.
+    """
+
     def __init__(
         self,
         head: HeadLinker,
@@ -75,6 +96,7 @@ class LinkPolicy:
         self.pool, self.head_margin = pool, head_margin
 
     def decide_many(self, queries: Sequence[Query]) -> list[Decision]:
+        """One decision per query, in order: the link, whether to review it, and the candidates."""
         lex = self.head.lexicon
         heads = self.head.link_many([q.name for q in queries], self.k)
         texts = [f"{q.name}: {q.description}".strip(": ") for q in queries]
