@@ -78,7 +78,8 @@ class Crowd:
         # Not sdk.votes.SimulatedWorkers: its random draws differ, and these votes are the study's
         # published numbers; not sdk.loop.SimulatedOracle either: that is one exact (or flipping) oracle.
         rng = np.random.default_rng([seed, 77])
-        self.accuracy = rng.uniform(*cfg.worker_accuracy, cfg.workers)
+        low, high = cfg.worker_accuracy
+        self.accuracy = rng.uniform(low, high, cfg.workers)
         self.cfg, self.valid, self.query_label, self.seed = cfg, valid, query_label, seed
 
     def __call__(self, round_no: int, keys: list[str], queries: list[str]) -> list[int | None]:
