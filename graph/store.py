@@ -221,10 +221,16 @@ class GraphStore:
         concepts: Sequence[dict[str, Any]],
         links: Sequence[dict[str, Any]],
         meta: dict[str, str],
+        changed: str | None = None,
         batch_size: int = 5000,
     ) -> None:
         """Write a sync's concepts (``{id, props}``) and links (``{child, parent, kind, source,
-        method, score, evidence}``) and its meta values in one transaction."""
+        method, score, evidence}``) and its meta values in one transaction.
+
+        Args:
+            changed: When the sync added or changed concepts, why (e.g. ``"sync:<run id>"``):
+                ``graph.version`` is bumped in the same transaction, as every graph write does.
+        """
 
         def work(tx: neo4j.ManagedTransaction) -> None:
             for chunk in _batches(concepts, batch_size):
@@ -233,6 +239,8 @@ class GraphStore:
                 tx.run(cypher.UPSERT_LINKS, rows=list(chunk)).consume()
             for key, value in meta.items():
                 tx.run(cypher.SET_META, key=key, value=value).consume()
+            if changed:
+                _bump_graph_version(tx, changed)
 
         self._write_tx(work)
 

@@ -280,12 +280,8 @@ def sync_wikidata(
     store.apply_sync(
         concepts=rows,
         links=links,
-        meta={"sync.wikidata.last": report.finished}
-        | (
-            {"graph.version": f"sync:{report.run_id}:{uuid.uuid4().hex}"}
-            if report.added or report.changed
-            else {}
-        ),
+        meta={"sync.wikidata.last": report.finished},
+        changed=f"sync:{report.run_id}" if report.added or report.changed else None,
     )
     with open(state_dir / AUDIT, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(dataclasses.asdict(report)) + "\n")
