@@ -42,12 +42,22 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = ".part") -> Iterat
 
 
 def write_text_atomic(target: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` as UTF-8 to ``target`` atomically (see :func:`atomic_path`).
+
+    Returns:
+        ``target`` as a path.
+    """
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(target)
 
 
 def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``target`` atomically (see :func:`atomic_path`).
+
+    Returns:
+        ``target`` as a path.
+    """
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
     return Path(target)

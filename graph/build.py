@@ -25,6 +25,8 @@ BuildProgress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class BuildReport:
+    """What :func:`build_wordnet` wrote, how long it took, and the invariant check of the result."""
+
     concepts: int
     edges: int
     seconds: float

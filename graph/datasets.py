@@ -105,6 +105,8 @@ def new_concept_id(name: str, *, latin: bool = False) -> str:
 
 @dataclass(frozen=True)
 class MappedClass:
+    """A dataset class mapped to a concept: how, how surely, and whether a person should review it."""
+
     index: int
     raw_name: str
     concept: str
@@ -184,6 +186,7 @@ class ClassMapper:
         return {"genus": genus} if self._taxa.organism(genus, "genus") else {}
 
     def concept_of_synset(self, synset: str) -> str | None:
+        """The concept for a WordNet synset name, or ``None`` when it has none."""
         return self._by_synset.get(synset)
 
     def wu_palmer(self, a: str, b: str) -> float:

@@ -87,6 +87,7 @@ class ServerInfo:
 
     @property
     def uri(self) -> str:
+        """Bolt URI of the server on localhost."""
         return f"bolt://127.0.0.1:{self.bolt_port}"
 
 

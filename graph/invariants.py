@@ -43,9 +43,11 @@ class InvariantReport:
 
     @property
     def ok(self) -> bool:
+        """Whether the graph is acyclic, rooted and free of duplicate ids."""
         return self.acyclic and self.rooted and self.unique_ids
 
     def describe(self) -> str:
+        """The violated invariants, one phrase each, or ``"all invariants hold"``."""
         problems = []
         if not self.acyclic:
             problems.append(f"IS_A cycle through {' -> '.join(self.cycle)}")
@@ -59,6 +61,7 @@ class InvariantReport:
 
 
 def read_contents(store: GraphStore) -> GraphContents:
+    """Read every concept and IS_A edge from ``store`` for :func:`check_invariants`."""
     return GraphContents(concepts=store.all_concepts(), edges=store.all_is_a())
 
 

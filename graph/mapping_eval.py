@@ -37,6 +37,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class GoldClass:
+    """A gold mapping of one dataset class: its exact concept, or (``kind`` "parent") its parent."""
+
     dataset: str
     name: str
     concept: str
@@ -45,6 +47,8 @@ class GoldClass:
 
 @dataclass
 class MappingScore:
+    """How one dataset's class mapping compares with the gold classes."""
+
     dataset: str
     exact_total: int = 0
     exact_correct: int = 0
@@ -56,17 +60,21 @@ class MappingScore:
 
     @property
     def accuracy(self) -> float:
+        """Share of exact gold classes mapped to the gold concept (0 without any)."""
         return self.exact_correct / self.exact_total if self.exact_total else 0.0
 
     @property
     def coverage(self) -> float:
+        """Share of exact gold classes mapped to an existing concept, not a new one (0 without any)."""
         return self.covered / self.exact_total if self.exact_total else 0.0
 
     @property
     def placement(self) -> float:
+        """Mean Wu-Palmer similarity over the parent gold rows (0 without any)."""
         return self.parent_wup / self.parent_total if self.parent_total else 0.0
 
     def as_dict(self) -> dict[str, object]:
+        """The score as JSON-able data, ratios rounded to 4 places."""
         return {
             "dataset": self.dataset,
             "exact": self.exact_total,
@@ -153,6 +161,7 @@ class TaxonomyScore:
     misplaced: list[tuple[str, str, str]] = field(default_factory=list)  # (species, gold, placed)
 
     def as_dict(self) -> dict[str, object]:
+        """The score as JSON-able data, ratios rounded to 4 places (``None`` without gold rows)."""
         return {
             "dataset": self.dataset,
             "species": self.species,

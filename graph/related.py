@@ -46,6 +46,7 @@ class RelatedSets:
         return self.indices[self.indptr[i] : self.indptr[i + 1]]
 
     def as_dict(self) -> dict[str, list[int]]:
+        """Each query's related positions as a list."""
         return {q: self[i].tolist() for i, q in enumerate(self.queries)}
 
     def mask(self) -> sp.csr_matrix:

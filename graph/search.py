@@ -37,6 +37,8 @@ def labels_of(props: dict[str, Any]) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class SearchHit:
+    """One concept matched by a search, with the text, language and kind of match."""
+
     id: str
     name: str
     matched: str

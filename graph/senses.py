@@ -74,6 +74,11 @@ class SenseContext:
         mix: tuple[tuple[str, float], ...] = (),
         objects: bool = False,
     ) -> SenseContext:
+        """The context of the class at ``position`` among the ``settled`` concepts.
+
+        Its nearest settled neighbours (up to three either side, only when the classes are ``ordered``),
+        with ``mix`` and ``objects`` as given.
+        """
         near: list[str] = []
         if ordered:
             for offset in (-1, 1, -2, 2, -3, 3):
@@ -85,6 +90,8 @@ class SenseContext:
 
 @dataclass(frozen=True)
 class SenseChoice:
+    """The sense chosen for a class name, the evidence and confidence, and the alternatives."""
+
     concept: str
     confidence: float
     evidence: str

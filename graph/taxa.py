@@ -46,6 +46,8 @@ _CONFIDENCE = {"genus": 0.9, "family": 0.85, "order": 0.8, "class": 0.75, "phylu
 
 @dataclass(frozen=True)
 class TaxonPlacement:
+    """Where a lineage places a species: the organism concept, the taxon and rank that chose it."""
+
     concept: str
     rank: str
     taxon: str
@@ -62,6 +64,7 @@ class TaxonIndex:
         self._by_name: dict[tuple[str, str], str | None] = {}
 
     def is_taxon(self, concept: str) -> bool:
+        """Whether ``concept`` lies under WordNet's taxonomic group (and is not that group itself)."""
         return TAXONOMIC_GROUP in self._lex.ancestors(concept) and concept != TAXONOMIC_GROUP
 
     def _grouped(self, taxon: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
@@ -76,6 +79,7 @@ class TaxonIndex:
         return self._organisms[taxon]
 
     def organism_of_taxon(self, taxon: str, rank: str = "") -> str | None:
+        """The organism concept covering the organisms ``taxon`` groups, or ``None`` when it groups none."""
         grouped = self._grouped(taxon)
         if not grouped:
             return None

@@ -135,21 +135,27 @@ class Taxonomy:
             raise ConceptNotFound(concept_id) from None
 
     def indices(self, concept_ids: Iterable[str]) -> npt.NDArray[np.int64]:
+        """Positions of ``concept_ids``; raises :class:`ConceptNotFound` for an unknown one."""
         return np.fromiter((self.index(c) for c in concept_ids), dtype=np.int64)
 
     def name(self, concept_id: str) -> str:
+        """Name of ``concept_id``."""
         return str(self.names[self.index(concept_id)])
 
     def parent_positions(self, pos: int) -> npt.NDArray[np.int32]:
+        """Positions of the direct parents of the concept at ``pos``."""
         return self.parent_indices[self.parent_indptr[pos] : self.parent_indptr[pos + 1]]
 
     def child_positions(self, pos: int) -> npt.NDArray[np.int32]:
+        """Positions of the direct children of the concept at ``pos``."""
         return self.child_indices[self.child_indptr[pos] : self.child_indptr[pos + 1]]
 
     def parents(self, concept_id: str) -> list[str]:
+        """Ids of the direct parents of ``concept_id``."""
         return [str(self.ids[p]) for p in self.parent_positions(self.index(concept_id))]
 
     def children(self, concept_id: str) -> list[str]:
+        """Ids of the direct children of ``concept_id``."""
         return [str(self.ids[c]) for c in self.child_positions(self.index(concept_id))]
 
     def _bfs(self, start: int, up: bool) -> Iterator[tuple[int, int]]:
@@ -170,9 +176,11 @@ class Taxonomy:
         return {str(self.ids[p]): d for p, d in self._bfs(self.index(concept_id), up=True)}
 
     def ancestors(self, concept_id: str) -> set[str]:
+        """Ids of everything above ``concept_id`` (not itself)."""
         return set(self.ancestor_depths(concept_id))
 
     def descendants(self, concept_id: str) -> set[str]:
+        """Ids of everything below ``concept_id`` (not itself)."""
         return {str(self.ids[p]) for p, _ in self._bfs(self.index(concept_id), up=False)}
 
     # --- hierarchy queries over the whole DAG -------------------------------------------------

@@ -48,6 +48,8 @@ class CypherLimits:
 
 @dataclass(frozen=True)
 class CypherResult:
+    """A user statement's columns and rows, and whether (and by which cap) they were cut short."""
+
     columns: list[str]
     rows: list[dict[str, Any]]
     truncated: bool
@@ -105,6 +107,7 @@ class RunningStatement:
         self.cancelled = False
 
     def close(self) -> None:
+        """Close the statement's connection."""
         self._driver.close()
 
 

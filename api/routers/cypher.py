@@ -26,6 +26,8 @@ router = APIRouter(tags=["cypher"])
 
 
 class CypherIn(BaseModel):
+    """A read-only Cypher statement and its parameters."""
+
     query: str = Field(
         min_length=1,
         max_length=20_000,
@@ -35,6 +37,8 @@ class CypherIn(BaseModel):
 
 
 class CypherOut(BaseModel):
+    """The statement's columns and rows, and whether a cap cut them short."""
+
     columns: list[str]
     rows: list[dict[str, Any]]
     truncated: bool = Field(description="true when more rows existed than the row or byte cap")
@@ -51,6 +55,7 @@ class CypherGate:
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bamboo-cypher")
 
     def close(self) -> None:
+        """Shut the pool down without waiting; queued statements are cancelled."""
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -68,6 +73,13 @@ class CypherGate:
 async def post_cypher(
     body: CypherIn, request: Request, settings: Annotated[ServiceSettings, Depends(get_settings)]
 ) -> CypherOut:
+    """Run one read-only Cypher statement and answer its columns and rows.
+
+    The statement must pass the read-only allowlist (400 otherwise) and runs as the read-only
+    database user; rows are capped by count and size (``truncated`` says when). 503 when all
+    statement slots are busy (retry after ``Retry-After``) or user Cypher is off; 504 when the
+    time limit passes and the statement is cancelled in the database.
+    """
     gate: CypherGate = request.app.state.cypher
     if gate.runner is None:
         raise GraphUnavailable(f"user Cypher is off: {gate.why_off}")

@@ -13,6 +13,8 @@ router = APIRouter(tags=["hierarchy"])
 
 
 class PathOut(BaseModel):
+    """A path between two concepts through their lowest common ancestor, with the names on it."""
+
     source: str
     target: str
     lca: str
@@ -21,6 +23,8 @@ class PathOut(BaseModel):
 
 
 class LcaOut(BaseModel):
+    """The lowest common ancestor of the given concepts, if they have one."""
+
     ids: list[str]
     lca: str | None
     name: str | None
@@ -34,6 +38,11 @@ def get_path(
     source: Annotated[str, Query(alias="from", examples=["wn:n02084071"])],
     target: Annotated[str, Query(alias="to", examples=["wn:n02121620"])],
 ) -> PathOut:
+    """The IS_A path from ``from`` up to the lowest common ancestor and down to ``to``.
+
+    ``path`` lists concept ids in order and ``names`` their names. 404 when either id is unknown;
+    422 when the two share no ancestor.
+    """
     tax = view.taxonomy
     tax.index(source), tax.index(target)  # unknown ids -> 404
     try:
@@ -52,6 +61,11 @@ def get_lca(
         str, Query(description="comma-separated concept ids", examples=["wn:n02084071,wn:n02121620"])
     ],
 ) -> LcaOut:
+    """The lowest common ancestor of the comma-separated concept ids.
+
+    ``lca`` and ``name`` are null when the concepts share no ancestor. 404 when an id is unknown;
+    422 when no id, or more than 1000, is given.
+    """
     wanted = [i.strip() for i in ids.split(",") if i.strip()]
     if not wanted:
         raise HTTPException(422, "ids: give at least one concept id")

@@ -25,6 +25,8 @@ _REVIEWER = Field(min_length=1, max_length=100, pattern=r"^[\w.@+-]+$", examples
 
 
 class PlacementItem(BaseModel):
+    """A new concept placed under a parent on weak evidence, with its alternatives."""
+
     id: str
     name: str | None
     parent: str
@@ -37,6 +39,8 @@ class PlacementItem(BaseModel):
 
 
 class ClassItem(BaseModel):
+    """A dataset class whose concept was chosen on a narrow margin, with its alternatives."""
+
     dataset: str
     index: int
     raw_name: str | None
@@ -48,11 +52,15 @@ class ClassItem(BaseModel):
 
 
 class ReviewOut(BaseModel):
+    """The placements and class mappings flagged for review."""
+
     placements: list[PlacementItem]
     classes: list[ClassItem]
 
 
 class PlacementDecision(BaseModel):
+    """A reviewer's decision on a placement: accept it, or move the concept under ``parent``."""
+
     concept: str = Field(min_length=1, max_length=200, pattern=_ID, examples=["bamboo:stop-sign"])
     parent: str | None = Field(
         default=None, max_length=200, pattern=_ID, description="move under this concept; omit to accept"
@@ -61,6 +69,8 @@ class PlacementDecision(BaseModel):
 
 
 class ClassDecision(BaseModel):
+    """A reviewer's decision on a dataset class: accept its concept, or re-point it to ``concept``."""
+
     dataset: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     index: int = Field(ge=0, le=10_000_000)
     concept: str | None = Field(
@@ -89,6 +99,11 @@ def get_review(
     summary="Accept a new concept's placement, or move it under another parent",
 )
 def post_placement(decision: PlacementDecision, store: Store) -> dict[str, str | None]:
+    """Accept a new concept's placement, or move it under ``parent``; recorded as the reviewer's.
+
+    Needs the API key (401/403). 404 when the concept or parent is unknown; 422 when the concept
+    was not brought by the datasets or Wikidata; 409 when the move would make an IS_A cycle.
+    """
     store.review_placement(decision.concept, by=decision.reviewer, parent=decision.parent)
     return {"concept": decision.concept, "parent": decision.parent, "review": "accepted"}
 
@@ -99,6 +114,10 @@ def post_placement(decision: PlacementDecision, store: Store) -> dict[str, str |
     summary="Accept a dataset class's concept, or re-point the class to another concept",
 )
 def post_class(decision: ClassDecision, store: Store) -> dict[str, Any]:
+    """Accept a dataset class's concept, or re-point the class to ``concept``; recorded as the reviewer's.
+
+    Needs the API key (401/403). 404 when the concept, the dataset or the class index is unknown.
+    """
     store.review_class(decision.dataset, decision.index, by=decision.reviewer, concept=decision.concept)
     return {
         "dataset": decision.dataset,

@@ -13,6 +13,8 @@ router = APIRouter(tags=["search"])
 
 
 class SearchHitOut(BaseModel):
+    """One concept found by a search, with the text and language it matched on."""
+
     id: str
     name: str
     matched: str
@@ -31,4 +33,9 @@ def search(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     fuzzy: bool = True,
 ) -> list[SearchHitOut]:
+    """Concepts whose name, lemma or label matches ``q``, best first.
+
+    Matches exactly, by prefix, or (when ``fuzzy``) approximately; ``lang`` keeps only labels in that
+    language. At most ``limit`` hits.
+    """
     return [SearchHitOut(**vars(h)) for h in view.search.search(q, lang=lang, limit=limit, fuzzy=fuzzy)]

@@ -18,6 +18,7 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 
 async def get_task_store(request: Request) -> TaskStore:
+    """The app's verification task store; 503 when the service runs without one."""
     store: TaskStore | None = getattr(request.app.state, "tasks", None)
     if store is None:
         raise HTTPException(503, "no verification task store: start the service with BAMBOO_TASKS_DB")
@@ -30,6 +31,8 @@ Round = Annotated[int | None, Query(ge=0, le=2**31)]
 
 
 class TaskOut(BaseModel):
+    """A verification task: its query concept, image and the votes so far."""
+
     id: int
     round: int
     query: str = Field(examples=["wn:n02084071"])
@@ -42,11 +45,15 @@ class TaskOut(BaseModel):
 
 
 class AnswerIn(BaseModel):
+    """One annotator's Yes/No answer to a task."""
+
     annotator: str = Field(min_length=1, max_length=100, pattern=r"^[\w.@+-]+$", examples=["ann-1"])
     value: bool = Field(description="Yes: the image shows the query concept, usable for training")
 
 
 class DecisionOut(BaseModel):
+    """A task's votes and its decision so far (null while undecided)."""
+
     task: int
     yes: int
     no: int
@@ -54,6 +61,8 @@ class DecisionOut(BaseModel):
 
 
 class ProgressOut(BaseModel):
+    """Counts of tasks, decided tasks, valid (Yes-decided) tasks and votes."""
+
     tasks: int
     decided: int
     valid: int
@@ -80,11 +89,16 @@ def next_tasks(
     annotator: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 1,
 ) -> list[TaskOut]:
+    """Up to ``limit`` undecided tasks that ``annotator`` has not answered yet."""
     return [_out(t) for t in tasks.next(annotator, limit)]
 
 
 @router.get("/progress", response_model=ProgressOut, summary="Tasks, decided, valid and votes so far")
 def progress(tasks: Tasks, round: Round = None) -> ProgressOut:  # noqa: A002
+    """How many tasks there are, how many are decided and valid, and how many votes were cast.
+
+    ``round`` restricts the counts to one active-learning round.
+    """
     return ProgressOut(**tasks.progress(round))
 
 
@@ -92,16 +106,22 @@ def progress(tasks: Tasks, round: Round = None) -> ProgressOut:  # noqa: A002
 def references(
     tasks: Tasks, concept: Annotated[str, Query(min_length=1)], limit: Annotated[int, Query(ge=1, le=20)] = 4
 ) -> list[TaskOut]:
+    """Up to ``limit`` tasks whose image was verified as showing ``concept``."""
     return [_out(t) for t in tasks.references(concept, limit)]
 
 
 @router.get("/{task_id}", response_model=TaskOut, summary="One task")
 def get_task(task_id: TaskId, tasks: Tasks) -> TaskOut:
+    """One task by id; 404 when there is none."""
     return _out(tasks.task(task_id))
 
 
 @router.get("/{task_id}/image", summary="The task's image (a local file, or a redirect to its URL)")
 def task_image(task_id: TaskId, tasks: Tasks) -> Response:
+    """The task's image: the file itself, or a redirect when it is a URL.
+
+    404 when the task is unknown or its image is not a readable image file.
+    """
     image = tasks.task(task_id).image
     if image.startswith(("http://", "https://")):
         return RedirectResponse(image)
@@ -119,5 +139,10 @@ def task_image(task_id: TaskId, tasks: Tasks) -> Response:
     summary="Answer a task Yes/No (a re-answer replaces); returns the decision so far",
 )
 def vote(task_id: TaskId, answer: AnswerIn, tasks: Tasks) -> DecisionOut:
+    """Record an annotator's Yes/No answer and answer the task's decision so far.
+
+    A second answer by the same annotator replaces the first. Needs the API key (401/403). 404 when
+    the task is unknown; 409 when it is already decided.
+    """
     d = tasks.vote(task_id, answer.annotator, answer.value)
     return DecisionOut(task=d.task, yes=d.yes, no=d.no, decision=d.decision)

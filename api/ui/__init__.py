@@ -17,6 +17,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def install(app: FastAPI) -> None:
+    """Mount the UI on ``app``: static files under ``/ui/static``, the page shell elsewhere in ``/ui``."""
     shell = (STATIC / "index.html").read_text(encoding="utf-8")
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 
