@@ -183,7 +183,7 @@ def concept(
     doc = dataclasses.asdict(c) | {
         "parents": [dataclasses.asdict(p) for p in parents],
         "children": [dataclasses.asdict(p) for p in children],
-        "datasets": in_datasets,
+        "datasets": [m.without_concept() for m in in_datasets],
     }
     if as_json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
@@ -198,7 +198,7 @@ def concept(
     console.print(f"  in datasets ({len(in_datasets)}):", highlight=False)
     for d in in_datasets:
         console.print(
-            f"    {d['dataset']} class {d['index']} {d['raw_name']!r} ({d['method']}, {d['confidence']})",
+            f"    {d.dataset} class {d.index} {d.raw_name!r} ({d.method}, {d.confidence})",
             highlight=False,
         )
 

@@ -405,10 +405,11 @@ class GraphStore:
             out.setdefault(r["dataset"], {})[str(r["method"])] = int(r["n"])
         return out
 
-    def concept_datasets(self, concept_id: str) -> list[dict[str, Any]]:
-        """Datasets with a class for this concept: ``{"dataset", "index", "raw_name", "method",
-        "confidence"}``."""
-        return self._read(cypher.CONCEPT_DATASETS, id=concept_id)
+    def concept_datasets(self, concept_id: str) -> list[ClassMapping]:
+        """The dataset classes mapped to this concept, by dataset and index."""
+        return [
+            ClassMapping(concept=concept_id, **r) for r in self._read(cypher.CONCEPT_DATASETS, id=concept_id)
+        ]
 
     def concept(self, concept_id: str) -> Concept:
         """The concept with ``concept_id``.

@@ -269,7 +269,7 @@ def test_one_concept_per_meaning_whatever_the_import_order(
             (
                 [p.id for p in store.parents("bamboo:stop-sign")],
                 sorted(stop.lemmas),
-                sorted((d["dataset"], d["index"]) for d in store.concept_datasets("bamboo:stop-sign")),
+                sorted((d.dataset, d.index) for d in store.concept_datasets("bamboo:stop-sign")),
             )
         )
     assert results[0] == results[1]
