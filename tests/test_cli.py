@@ -206,3 +206,20 @@ def test_import_own_class_list(
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert rows[0]["concept"] == "wn:n03793489"  # the description chose the device, not the rodent
+
+
+def test_concept_lists_its_dataset_classes(server: ServerInfo, rw_database: str) -> None:
+    out = run_cli(server, "concept", "wn:n02084071", "--json", BAMBOO_GRAPH_DATABASE=rw_database)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["id"] == "wn:n02084071" and "wn:n02083346" in {p["id"] for p in doc["parents"]}
+    assert {
+        "dataset": "toy-det",
+        "index": 0,
+        "raw_name": "wn:n02084071",
+        "method": "lemma",
+        "confidence": 0.9,
+    } in doc["datasets"]
+    text = run_cli(server, "concept", "wn:n02084071", BAMBOO_GRAPH_DATABASE=rw_database)
+    assert text.returncode == 0, text.stderr
+    assert "toy-det class 0 'wn:n02084071' (lemma, 0.9)" in text.stdout
