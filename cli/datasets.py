@@ -205,6 +205,17 @@ def _review_target(item: str) -> tuple[str, int] | None:
     return dataset, int(index)
 
 
+def _decide(ctx: typer.Context, item: str, by: str, to: str | None = None) -> None:
+    """Record a person's decision on a class (dataset#index) or a placement (concept id); ``to``
+    None keeps what was decided."""
+    target = _review_target(item)
+    with open_store(ctx) as store:
+        if target:
+            store.review_class(*target, by=by, concept=to)
+        else:
+            store.review_placement(item, by=by, parent=to)
+
+
 @review_app.command("accept")
 def review_accept(
     ctx: typer.Context,
@@ -212,12 +223,7 @@ def review_accept(
     by: Annotated[str, typer.Option(envvar="USER", help="Who decides.")] = "cli",
 ) -> None:
     """Accept a flagged decision as it is."""
-    target = _review_target(item)
-    with open_store(ctx) as store:
-        if target:
-            store.review_class(*target, by=by)
-        else:
-            store.review_placement(item, by=by)
+    _decide(ctx, item, by)
     console.print(f"{item}: accepted", highlight=False)
 
 
@@ -229,10 +235,5 @@ def review_move(
     by: Annotated[str, typer.Option(envvar="USER", help="Who decides.")] = "cli",
 ) -> None:
     """Move a new concept under another parent, or re-point a dataset class to another concept."""
-    target = _review_target(item)
-    with open_store(ctx) as store:
-        if target:
-            store.review_class(*target, by=by, concept=to)
-        else:
-            store.review_placement(item, by=by, parent=to)
+    _decide(ctx, item, by, to)
     console.print(f"{item}: now {to}", highlight=False)

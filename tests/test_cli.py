@@ -223,3 +223,20 @@ def test_concept_lists_its_dataset_classes(server: ServerInfo, rw_database: str)
     text = run_cli(server, "concept", "wn:n02084071", BAMBOO_GRAPH_DATABASE=rw_database)
     assert text.returncode == 0, text.stderr
     assert "toy-det class 0 'wn:n02084071' (lemma, 0.9)" in text.stdout
+
+
+def test_review_decisions_refuse_bad_items_in_one_line(server: ServerInfo, rw_database: str) -> None:
+    db = {"BAMBOO_GRAPH_DATABASE": rw_database}
+    for args, message in (
+        (("review", "accept", "toy-det#x"), "dataset#index"),
+        (("review", "accept", "no-such-set#3"), "no-such-set has no class 3"),
+        (("review", "move", "toy-det#0", "wn:n99999999"), "wn:n99999999"),
+    ):
+        out = run_cli(server, *args, **db)
+        assert out.returncode != 0 and message in out.stderr, (args, out.stderr)
+        assert "Traceback" not in out.stderr
+    # Nothing was written: dog's class in toy-det is still the lemma mapping.
+    dog = json.loads(run_cli(server, "concept", "wn:n02084071", "--json", **db).stdout)
+    assert {"dataset": "toy-det", "index": 0, "method": "lemma"}.items() <= next(
+        d for d in dog["datasets"] if d["dataset"] == "toy-det"
+    ).items()

@@ -17,14 +17,8 @@ from bamboo.graph.store import GraphStore
 from bamboo.sdk.client import BambooClient
 from bamboo.sdk.labels import LabelSpace, LabelSystem, OfflineLabels
 from bamboo.sdk.ood import ClassificationRectifier
+from tests.test_sdk import CANINE, CAT, DOG, RETRIEVER, SHIP
 
-DOG, CAT, SHIP, CANINE, RETRIEVER = (
-    "wn:n02084071",
-    "wn:n02121620",
-    "wn:n04194289",
-    "wn:n02083346",
-    "wn:n02099601",
-)
 UNKNOWN = "wn:n99999999"
 
 
