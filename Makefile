@@ -84,6 +84,7 @@ bench: install wordnet
 	$(PY) benchmarks/cypher_isolation.py
 	$(PY) benchmarks/mapping.py
 	$(PY) benchmarks/label_system.py
+	$(PY) benchmarks/crawl.py
 
 lint: install
 	$(PY) -m pip install -q ruff mypy

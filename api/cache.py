@@ -20,8 +20,9 @@ from functools import cached_property
 from typing import Any
 
 from bamboo.errors import GraphUnavailable
+from bamboo.graph.crawl import CrawlPlan, DatasetInfo, signals
 from bamboo.graph.invariants import InvariantReport, check_invariants, read_contents
-from bamboo.graph.model import ClassMapping, Vote
+from bamboo.graph.model import ClassMapping, Dataset, Vote
 from bamboo.graph.search import SearchIndex
 from bamboo.graph.snapshot import taxonomy_from_contents
 from bamboo.graph.store import GraphStore
@@ -45,6 +46,7 @@ class GraphView:
         edge_kind: ``(child, parent)`` -> the IS_A edge's kind.
         edge_info: ``(child, parent)`` -> the edge's ``source``, ``method`` and ``confidence``.
         datasets_of: Concept id -> the dataset classes mapped to it.
+        datasets: Every dataset, by name.
         invariants: The graph's invariant check.
         edges: Number of IS_A edges.
     """
@@ -56,17 +58,42 @@ class GraphView:
     edge_kind: dict[tuple[str, str], str]
     edge_info: dict[tuple[str, str], dict[str, Any]]  # (child, parent) -> source, method, score
     datasets_of: dict[str, list[ClassMapping]]
+    datasets: dict[str, Dataset]
     invariants: InvariantReport
     edges: int
+
+    def dataset_classes(self, name: str) -> list[ClassMapping]:
+        """The classes of one dataset (in no particular order; empty for an unknown name)."""
+        return [c for classes in self.datasets_of.values() for c in classes if c.dataset == name]
+
+    @cached_property
+    def crawl(self) -> CrawlPlan:
+        """Crawl evidence (visual probabilities, commonness, query words, pairs), once per view."""
+        kinds: dict[str, set[str]] = defaultdict(set)
+        for (child, _), kind in self.edge_kind.items():
+            kinds[child].add(kind)
+        infos = [
+            DatasetInfo(
+                name=d.name,
+                task=str(d.props.get("task") or "classification"),
+                classes=d.classes,
+                domain=bool(d.props.get("domain")),
+                scene=bool(d.props.get("scenes")),
+            )
+            for d in self.datasets.values()
+        ]
+        instances = [c for c, k in kinds.items() if k == {"instance"}]
+        return CrawlPlan(signals(self.taxonomy, self.props, self.datasets_of, infos, instances), self.props)
 
     @cached_property
     def queue_order(self) -> QueueOrder:
         """Every concept ranked for the tag queue, computed once per view (per graph version)."""
         tax = self.taxonomy
         depth = tax.root_depths()
+        plan = self.crawl
         return queue_order(
             (str(i) for i in tax.ids),
-            lexname=lambda cid: self.props[cid].get("lexname"),
+            prior=plan.visual_p,
             depth=lambda cid: int(depth[tax.index(cid)]),
         )
 
@@ -155,6 +182,7 @@ class GraphCache:
                 for e in contents.edges
             },
             datasets_of=dict(datasets),
+            datasets={d.name: d for d in self._store.datasets()},
             invariants=check_invariants(contents),
             edges=len(contents.edges),
         )

@@ -554,6 +554,7 @@ def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper
             "source": label_set.source,
             "num_classes": len(label_set.classes),
             "domain": [*label_set.domain],
+            "scenes": label_set.scenes,
         },
         concepts=concepts,
         placements=placements,

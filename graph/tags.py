@@ -147,17 +147,16 @@ class QueueOrder:
     rank: Mapping[str, int]
 
 
-def queue_order(
-    ids: Iterable[str], lexname: Callable[[str], str | None], depth: Callable[[str], int]
-) -> QueueOrder:
+def queue_order(ids: Iterable[str], prior: Callable[[str], float], depth: Callable[[str], int]) -> QueueOrder:
     """Rank every concept once for the tag queue: likely visual first, then deeper, then by id.
 
     Args:
         ids: Every concept id.
-        lexname: A concept's lexicographer file.
+        prior: A concept's probability of *visual* before votes
+            (:meth:`bamboo.graph.crawl.CrawlPlan.visual_p`).
         depth: A concept's depth below the root.
     """
-    ordered = tuple(sorted(ids, key=lambda cid: (-visual_prior(lexname(cid)), -depth(cid), cid)))
+    ordered = tuple(sorted(ids, key=lambda cid: (-round(prior(cid), 6), -depth(cid), cid)))
     return QueueOrder(ids=ordered, rank={cid: i for i, cid in enumerate(ordered)})
 
 

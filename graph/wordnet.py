@@ -148,7 +148,9 @@ class WordNetNouns:
     edges: list[dict[str, Any]]
 
 
-def _concept_rows(reader: Any) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+def _concept_rows(
+    reader: Any, tag_counts: dict[str, int]
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     for synset in reader.all_synsets("n"):
         cid = concept_id_for_offset(synset.offset())
         lemmas = [name.replace("_", " ") for name in synset.lemma_names()]
@@ -159,6 +161,7 @@ def _concept_rows(reader: Any) -> Iterator[tuple[dict[str, Any], list[dict[str, 
             "lexname": synset.lexname(),
             "synset": synset.name(),
             "wnid": cid[3:],
+            "tag_count": tag_counts.get(cid, 0),
             "source": "wordnet",
         }
         edges = [
@@ -182,12 +185,20 @@ def _concept_rows(reader: Any) -> Iterator[tuple[dict[str, Any], list[dict[str, 
 
 
 def read_nouns(path: str | os.PathLike[str] | None = None, *, cache_dir: Path | None = None) -> WordNetNouns:
-    """All WordNet 3.0 noun synsets and their hypernym / instance-hypernym edges, sorted by id."""
+    """All WordNet 3.0 noun synsets and their hypernym / instance-hypernym edges, sorted by id.
+
+    Each concept's ``tag_count`` is how often its lemmas were tagged with this sense in the
+    semantic concordances (``cntlist.rev``): a word-frequency signal for entry-level concepts.
+    """
+    tag_counts: dict[str, int] = {}
+    for senses in read_sense_index(path).values():
+        for cid, count in senses:
+            tag_counts[cid] = tag_counts.get(cid, 0) + count
     reader = open_wordnet(path, cache_dir=cache_dir)
     concepts: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
     try:
-        for concept, out in _concept_rows(reader):
+        for concept, out in _concept_rows(reader, tag_counts):
             concepts.append(concept)
             edges.extend(out)
     finally:

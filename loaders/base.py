@@ -66,6 +66,8 @@ class LabelSet:
         domain: WordNet synset names every class of the dataset falls under (``("dog.n.01",)`` for
             Stanford Dogs), used to choose among a name's senses and to suggest a parent (the
             first) for a class that stays pending.
+        scenes: The classes are scene categories (Places, SUN), the scene words of detection
+            crawl queries rather than objects.
     """
 
     name: str
@@ -73,6 +75,7 @@ class LabelSet:
     classes: list[RawClass]
     source: str = ""
     domain: tuple[str, ...] = ()
+    scenes: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
 

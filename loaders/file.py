@@ -25,6 +25,7 @@ class FileLoader:
             lists that tensorflow-datasets, mmdet or mmpretrain ship, saved as ``<package>__<file>``;
             the format is a key of :data:`bamboo.loaders.formats.FORMATS`, or ``"official"``.
         domain: WordNet synset names every class falls under (see :class:`LabelSet`).
+        scenes: The classes are scene categories (see :class:`LabelSet`).
     """
 
     name: str
@@ -33,6 +34,7 @@ class FileLoader:
     task: Task = "classification"
     mirrors: tuple[tuple[str, str], ...] = ()
     domain: tuple[str, ...] = ()
+    scenes: bool = False
 
     def find(self, folders: Sequence[Path]) -> Path | None:
         """The first of the official file, then the mirrors, found in ``folders``, or ``None``."""
@@ -60,7 +62,10 @@ class FileLoader:
         classes = self.parse(path) if fmt == "official" else FORMATS[fmt](path)
         if not classes:
             raise MalformedFile(path, None, "no classes in file")
-        return LabelSet(name=self.name, task=self.task, classes=classes, source=str(path), domain=self.domain)
+        return LabelSet(
+            name=self.name, task=self.task, classes=classes, source=str(path), domain=self.domain,
+            scenes=self.scenes,
+        )
 
     def parse(self, path: Path) -> list[RawClass]:
         """Classes from the official file; each loader implements it."""

@@ -25,6 +25,7 @@ class ScenePathLoader(FileLoader):
     """Scene paths, with (Places365) or without (SUN397) an index column."""
 
     indexed: bool = False
+    scenes: bool = True
 
     def parse(self, path: Path) -> list[RawClass]:
         """The classes of a ``/x/scene [INDEX]`` list."""

@@ -8,7 +8,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bamboo.graph.model import Vote, keyset_page
-from bamboo.graph.tags import MAX_VOTES, VOTES_TO_DECIDE, Tag, decide, queue_order, tag_queue, tally
+from bamboo.graph.tags import (
+    MAX_VOTES,
+    VOTES_TO_DECIDE,
+    Tag,
+    decide,
+    queue_order,
+    tag_queue,
+    tally,
+    visual_prior,
+)
 
 votes_strategy = st.lists(st.booleans(), max_size=MAX_VOTES)
 
@@ -100,7 +109,7 @@ def test_tag_queue_matches_full_ranking(
     lex = {c: lex.get(c) for c in IDS}  # type: ignore[misc]
     depth = {c: depth.get(c, 0) for c in IDS}
     votes_of = {c: list({v["annotator"] + v["tag"]: v for v in vs}.values()) for c, vs in raw.items() if vs}
-    order = queue_order(IDS, lexname=lex.__getitem__, depth=depth.__getitem__)
+    order = queue_order(IDS, prior=lambda c: visual_prior(lex[c]), depth=depth.__getitem__)
     typed = {c: [Vote(concept=c, at=None, **v) for v in vs] for c, vs in votes_of.items()}
     got = tag_queue(order, typed, tag, limit=limit, annotator=annotator)
     assert got == _reference_queue(IDS, lex, depth, votes_of, tag, limit, annotator)

@@ -1,21 +1,25 @@
 """``/crawl``: query strings for crawling images (paper §4.1.1), streamed as NDJSON.
 
-* Classification: one line per visual concept with its name, synonyms and translations.
-  A concept counts as visual when its *visual* tag is decided true, or, with ``untagged=true``
-  (default), when it has no decision yet and its lexicographer-file prior is at least 0.5.
-* Detection: "common concept + scene word" (scene words: the classes of a scene dataset, Places365
-  by default) and "common + common" pairs, ``per_concept`` of each, chosen by a fixed hash order so
-  the output is deterministic. Common concepts: *common* decided true, or, with ``untagged=true``,
-  undecided classes of the detection datasets in the graph.
+* Classification: one line per visual concept with its name, synonyms and translations. A concept
+  counts as visual when its *visual* tag is decided true, or, with ``untagged=true`` (default),
+  when it has no decision yet and its prior P(visual) is at least 0.5 (a logistic model over the
+  graph's evidence, :func:`bamboo.graph.crawl.visual_probability`). A word that several visual
+  concepts carry never goes out bare: it carries a distinguishing hypernym (``crane bird``), and the
+  query says which part is the bare word.
+* Detection: over the common vocabulary (decided *common*, or with ``untagged=true`` undecided
+  concepts whose commonness reaches ``min_score``; ``/crawl/vocabulary`` lists it with evidence),
+  "common + scene word" (the classes of a scene dataset, Places365 by default) and "common +
+  common" pairs, ``per_concept`` of each, ranked best first by relatedness and scene frequency,
+  each with its score and evidence (:mod:`bamboo.graph.pairs`). Deterministic for a graph version.
 
-Both page by concept id: ``after`` (exclusive) and ``limit``; the ``X-Next-Cursor`` response header
+All page by concept id: ``after`` (exclusive) and ``limit``; the ``X-Next-Cursor`` response header
 gives the next ``after`` (absent at the end). ``limit=0`` streams everything in one response.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -23,11 +27,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from bamboo.api.deps import Store, Tags, View
+from bamboo.graph.crawl import COMMON_MIN_SCORE
 from bamboo.graph.model import keyset_page
-from bamboo.graph.search import labels_of
-from bamboo.graph.tags import visual_prior
 
-__all__ = ["crawl_classification", "crawl_detection", "router"]
+__all__ = ["crawl_classification", "crawl_detection", "crawl_vocabulary", "router"]
 
 router = APIRouter(prefix="/crawl", tags=["crawl"])
 
@@ -47,6 +50,10 @@ def _langs(langs: str) -> list[str]:
     return [code.strip() for code in langs.split(",") if code.strip()]
 
 
+def _decided(tags: Any) -> dict[str, tuple[bool | None, bool | None]]:
+    return {cid: tags.decided(cid) for cid in tags.votes_of}
+
+
 @router.get(
     "/classification",
     response_class=StreamingResponse,
@@ -61,45 +68,61 @@ def crawl_classification(
     after: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=0, le=1_000_000)] = 1000,
 ) -> StreamingResponse:
-    """Stream one line per visual concept with its names, synonyms and translations."""
+    """Stream one line per visual concept with its names, synonyms and translations; a word
+    other visual concepts share carries a distinguishing qualifier."""
     wanted = _langs(langs)
-
-    def visual(cid: str) -> bool:
-        decided = tags.decided(cid)[0] if cid in tags.votes_of else None
-        if decided is not None:
-            return decided
-        return untagged and visual_prior(view.props[cid].get("lexname")) >= 0.5
-
-    ids = [str(i) for i in view.taxonomy.ids if visual(str(i))]
-    chunk, cursor = keyset_page(ids, after, limit)
+    plan = view.crawl
+    decided = _decided(tags)
+    chunk, cursor = keyset_page(plan.visual_ids(decided, untagged=untagged), after, limit)
+    words = plan.words(decided)
 
     def lines() -> Iterator[dict[str, Any]]:
         for cid in chunk:
-            props = view.props[cid]
-            labels = labels_of(props)
-            queries: list[dict[str, str]] = []
-            seen: set[tuple[str, str]] = set()
-            for lang in wanted:
-                for n, text in enumerate(labels.get(lang, [])):
-                    if (text.casefold(), lang) in seen:
-                        continue
-                    seen.add((text.casefold(), lang))
-                    kind = ("name" if n == 0 else "synonym") if lang == "en" else "translation"
-                    queries.append({"text": text, "kind": kind, "lang": lang})
-            yield {"concept": cid, "name": props.get("name"), "queries": queries}
+            value = decided.get(cid, (None, None))[0]
+            yield {
+                "concept": cid,
+                "name": view.props[cid].get("name"),
+                "visual": {"decided": value, "p": round(plan.visual_p(cid), 4)},
+                "queries": [form.to_dict() for form in words.forms(cid, wanted)],
+            }
 
     return _stream(lines(), cursor)
 
 
-def _ring(ids: list[str]) -> list[str]:
-    return sorted(ids, key=lambda c: hashlib.sha1(c.encode()).hexdigest())
+@router.get(
+    "/vocabulary",
+    response_class=StreamingResponse,
+    responses=_NDJSON_DOC,
+    summary="The common (entry-level object) vocabulary with its evidence (NDJSON)",
+)
+def crawl_vocabulary(
+    view: View,
+    tags: Tags,
+    min_score: Annotated[float, Query(ge=0, le=100)] = COMMON_MIN_SCORE,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=0, le=1_000_000)] = 1000,
+) -> StreamingResponse:
+    """Stream the concepts detection queries are built from, with why each is common."""
+    plan = view.crawl
+    decided = _decided(tags)
+    chunk, cursor = keyset_page(plan.vocabulary(decided, min_score=min_score), after, limit)
+
+    def lines() -> Iterator[dict[str, Any]]:
+        for cid in chunk:
+            yield {
+                "concept": cid,
+                "name": view.props[cid].get("name"),
+                "common": {"decided": decided.get(cid, (None, None))[1]} | plan.common_evidence(cid),
+            }
+
+    return _stream(lines(), cursor)
 
 
 @router.get(
     "/detection",
     response_class=StreamingResponse,
     responses=_NDJSON_DOC,
-    summary="Detection queries: common + scene word, common + common (NDJSON)",
+    summary="Detection queries: common + scene word, common + common, ranked (NDJSON)",
 )
 def crawl_detection(
     store: Store,
@@ -108,38 +131,36 @@ def crawl_detection(
     scene_dataset: Annotated[str, Query(max_length=100)] = "places365",
     per_concept: Annotated[int, Query(ge=0, le=100)] = 5,
     untagged: bool = True,
+    min_score: Annotated[float, Query(ge=0, le=100)] = COMMON_MIN_SCORE,
     after: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=0, le=1_000_000)] = 1000,
 ) -> StreamingResponse:
-    """Stream detection queries for common concepts: with scene words and with each other."""
+    """Stream, per common concept, its best scenes and its best partner concepts, best first."""
     scenes = sorted({c.concept for c in store.dataset_classes(scene_dataset)})
-    state = {cid: tags.decided(cid) for cid in tags.votes_of}
-    common = {cid for cid, (_, c) in state.items() if c}
-    if untagged:
-        for d in store.datasets():
-            if d.task == "detection":
-                common |= {
-                    c.concept
-                    for c in store.dataset_classes(d.name)
-                    if state.get(c.concept, (None, None))[1] is None
-                }
-    ids = sorted(common)
-    chunk, cursor = keyset_page(ids, after, limit)
-    scene_ring, common_ring = _ring(scenes), _ring(ids)
-    common_pos = {cid: i for i, cid in enumerate(common_ring)}
+    plan = view.crawl
+    decided = _decided(tags)
+    vocab = plan.vocabulary(decided, min_score=min_score if untagged else math.inf)
+    chunk, cursor = keyset_page(vocab, after, limit)
+    planner = plan.planner(vocab, scenes) if chunk and per_concept else None
+    words = plan.words(decided)
 
-    def name(cid: str) -> str:
-        return str(view.props.get(cid, {}).get("name") or cid)
+    def word(cid: str) -> str:
+        forms = words.forms(cid, ["en"])
+        return forms[0].text if forms else str(view.props.get(cid, {}).get("name") or cid)
 
     def lines() -> Iterator[dict[str, Any]]:
+        if planner is None:
+            return
         for cid in chunk:
-            start = int(hashlib.sha1(cid.encode()).hexdigest(), 16)
-            for t in range(min(per_concept, len(scene_ring))):
-                scene = scene_ring[(start + t) % len(scene_ring)]
-                yield {"concept": cid, "kind": "scene", "with": scene, "query": f"{name(cid)} {name(scene)}"}
-            others = len(common_ring) - 1
-            for t in range(min(per_concept, others)):
-                other = common_ring[(common_pos[cid] + 1 + t) % len(common_ring)]
-                yield {"concept": cid, "kind": "pair", "with": other, "query": f"{name(cid)} {name(other)}"}
+            pairs = planner.scene_pairs(cid, per_concept) + planner.object_pairs(cid, per_concept)
+            for rank, pair in enumerate(pairs):
+                yield {
+                    "concept": cid,
+                    "kind": pair.kind,
+                    "with": pair.other,
+                    "rank": rank if pair.kind == "scene" else rank - min(per_concept, len(scenes)),
+                    "query": f"{word(cid)} {word(pair.other)}",
+                    "evidence": planner.evidence(pair),
+                }
 
     return _stream(lines(), cursor)

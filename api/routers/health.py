@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from bamboo import __version__
 from bamboo.api.deps import Cache, Store, Tags, View
+from bamboo.graph.crawl import prior_agreement
 from bamboo.graph.stats import by_key, invariants_summary
 from bamboo.graph.tags import Tag
 
@@ -35,6 +38,15 @@ class Invariants(BaseModel):
     detail: str
 
 
+class PriorAgreementOut(BaseModel):
+    """The visual prior scored against the *visual* decisions so far."""
+
+    decided: int = Field(description="concepts with a decided visual tag")
+    agree: int = Field(description="of those, on the same side of 0.5 as the prior")
+    accuracy: float | None
+    brier: float | None = Field(description="mean squared error of P(visual)")
+
+
 class Stats(BaseModel):
     """Counts, tag decisions and invariants of the label system."""
 
@@ -46,6 +58,7 @@ class Stats(BaseModel):
     votes: int
     visual: dict[str, int]
     common: dict[str, int]
+    visual_prior: PriorAgreementOut
     build_status: str | None
     graph_version: str | None
     invariants: Invariants
@@ -82,6 +95,9 @@ def stats(store: Store, cache: Cache, view: View, tags: Tags) -> Stats:
         votes=sum(len(v) for v in tags.votes_of.values()),
         visual=decisions("visual"),
         common=decisions("common"),
+        visual_prior=PriorAgreementOut(
+            **dataclasses.asdict(prior_agreement(view.crawl, {c: tags.decided(c) for c in tags.votes_of}))
+        ),
         build_status=cache.meta("build.status"),
         graph_version=view.version,
         invariants=Invariants(**invariants_summary(view.invariants)),

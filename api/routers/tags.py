@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from bamboo.api.deps import Cache, Store, Tags, View, require_api_key
-from bamboo.graph.tags import MAX_VOTES, Tag, tag_queue, visual_prior
+from bamboo.graph.tags import MAX_VOTES, Tag, tag_queue
 
 __all__ = ["DecisionOut", "QueueItem", "VoteIn", "get_queue", "post_vote", "router"]
 
@@ -92,7 +92,7 @@ def get_queue(
                 lexname=props.get("lexname"),
                 votes=votes,
                 votes_left=MAX_VOTES - votes,
-                prior_visual=visual_prior(props.get("lexname")),
+                prior_visual=round(view.crawl.visual_p(cid), 4),
             )
         )
     return out

@@ -1,0 +1,591 @@
+"""Crawl planning (paper §4.1.1): which concepts to query, with which words, in which pairs.
+
+Everything here is computed from the graph alone (no votes), once per graph version:
+
+* :class:`Signals`: per-concept evidence aligned with the taxonomy's positions: the WordNet
+  lexicographer file, the sense's tag count in the semantic concordances (word frequency), depth,
+  the datasets that name the concept (weighted by how small and general their vocabulary is), the
+  named concepts below it, whether it is a WordNet instance (a named person, place...).
+* :func:`visual_probability`: P(visual) from those signals, a logistic model whose weights
+  (:data:`VISUAL_WEIGHTS`) were fitted on a hand-labelled gold set (``benchmarks/visual_prior.py``
+  refits them and reports cross-validated accuracy); before this, the prior was the lexicographer
+  file alone.
+* :func:`commonness`: how much evidence says a concept is an entry-level object (COCO's notion of
+  a *common* concept): detection vocabularies naming it, small general classification
+  vocabularies, word frequency; species-level and scene classes are not objects.
+* :func:`query_forms`: the words to crawl a concept with, where a name several visual concepts
+  share never goes out bare but with a distinguishing hypernym (``crane bird``, ``crane device``).
+
+Votes override all of it at request time (a decided *visual* or *common* tag wins).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bamboo.graph.pairs import PairPlanner, scene_prior
+from bamboo.graph.search import labels_of
+from bamboo.graph.tags import visual_prior
+from bamboo.graph.taxonomy import Taxonomy
+
+__all__ = [
+    "COMMON_MIN_SCORE",
+    "CachingEncoder",
+    "CrawlPlan",
+    "QueryWords",
+    "default_encoder",
+    "prior_agreement",
+    "ENTRY_LEVEL_VOCABULARY",
+    "VISUAL_WEIGHTS",
+    "DatasetInfo",
+    "PriorAgreement",
+    "QueryForm",
+    "Signals",
+    "commonness",
+    "query_forms",
+    "signals",
+    "visual_features",
+    "visual_probability",
+]
+
+#: A detection vocabulary this small was designed as entry-level categories (VOC's 20, COCO's 80,
+#: Cityscapes' 8): every class of one is common by that evidence alone.
+ENTRY_LEVEL_VOCABULARY = 100
+#: Commonness score from which a concept is in the common vocabulary (about as much evidence as
+#: two mid-size detection vocabularies naming it, or one and a frequent word); see :func:`commonness`.
+COMMON_MIN_SCORE = 1.0
+
+#: Logistic weights of :func:`visual_probability` over :func:`visual_features`' columns, fitted by
+#: ``benchmarks/visual_prior.py`` on ``benchmarks/gold/visual-300.tsv`` (see the README).
+VISUAL_WEIGHTS: dict[str, float] = {
+    "bias": -0.956,
+    "lexname_logit": 0.498,
+    "own_datasets": 1.681,
+    "named_below": 0.073,
+    "depth": 0.432,
+    "tag_count": -0.459,
+    "instance": -1.464,
+    "children": -0.419,
+}
+
+log = logging.getLogger(__name__)
+
+_BINOMIAL = re.compile(r"^[A-Z]?[a-z]+ [a-z]+( [a-z]+)?$")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What crawl planning needs to know about a dataset.
+
+    Attributes:
+        name: Dataset name.
+        task: ``classification`` or ``detection``.
+        classes: Number of classes.
+        domain: The dataset covers one domain (birds, cars, organisms...): fine-grained.
+        scene: Its classes are scenes (Places, SUN).
+    """
+
+    name: str
+    task: str
+    classes: int
+    domain: bool = False
+    scene: bool = False
+
+    @property
+    def weight(self) -> float:
+        """Evidence that a class of this dataset is entry-level: smaller general vocabularies weigh
+        more (``1 / log10(classes)``), classification half of detection, domain and scene lists 0."""
+        if self.domain or self.scene:
+            return 0.0
+        base = 1.0 / math.log10(max(self.classes, 10))
+        return base if self.task == "detection" else base / 2
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Per-concept evidence, each array aligned with ``taxonomy.ids``.
+
+    Attributes:
+        taxonomy: The IS_A hierarchy.
+        lexname: Lexicographer file per concept (None for dataset-only concepts).
+        lex_prior: The lexicographer file's prior of *visual* (:func:`bamboo.graph.tags.visual_prior`).
+        tag_count: Sense tag count in the semantic concordances (0 when absent).
+        depth: Shortest IS_A distance to the root.
+        own_datasets: Number of datasets with a class mapped to the concept.
+        support: Sum of :attr:`DatasetInfo.weight` over those datasets.
+        detection: Number of detection datasets naming the concept.
+        entry_level: Named by a detection vocabulary of at most :data:`ENTRY_LEVEL_VOCABULARY` classes.
+        named_below: Concepts with a dataset class in the subtree (the concept included; counted
+            along every path, so multi-parent subtrees count twice).
+        children: Number of direct children.
+        instance: A WordNet instance (a named person, place or work).
+        scene: Named by a scene dataset.
+        fine: Named only by domain (fine-grained) datasets, or a Latin binomial placed by a taxonomy.
+        datasets: Concept position -> names of the datasets naming it.
+    """
+
+    taxonomy: Taxonomy
+    lexname: list[str | None]
+    lex_prior: npt.NDArray[np.float64]
+    tag_count: npt.NDArray[np.int64]
+    depth: npt.NDArray[np.int32]
+    own_datasets: npt.NDArray[np.int32]
+    support: npt.NDArray[np.float64]
+    detection: npt.NDArray[np.int32]
+    entry_level: npt.NDArray[np.bool_]
+    named_below: npt.NDArray[np.float64]
+    children: npt.NDArray[np.int64]
+    instance: npt.NDArray[np.bool_]
+    scene: npt.NDArray[np.bool_]
+    fine: npt.NDArray[np.bool_]
+    datasets: dict[int, list[str]] = field(repr=False)
+
+    def evidence(self, pos: int) -> dict[str, Any]:
+        """The signals of one concept as a JSON-ready map."""
+        return {
+            "lexname": self.lexname[pos],
+            "tag_count": int(self.tag_count[pos]),
+            "depth": int(self.depth[pos]),
+            "datasets": self.datasets.get(pos, []),
+            "detection_datasets": int(self.detection[pos]),
+            "named_below": int(self.named_below[pos]),
+            "instance": bool(self.instance[pos]),
+        }
+
+
+def _subtree_sums(tax: Taxonomy, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``values`` summed over each concept's subtree (Kahn's order from the leaves up)."""
+    total = values.astype(np.float64).copy()
+    pending = np.diff(tax.child_indptr).astype(np.int64)
+    ready: list[int] = [int(i) for i in np.flatnonzero(pending == 0)]
+    while ready:
+        pos = ready.pop()
+        for parent in tax.parent_positions(pos):
+            total[parent] += total[pos]
+            pending[parent] -= 1
+            if pending[parent] == 0:
+                ready.append(int(parent))
+    return total
+
+
+def signals(
+    taxonomy: Taxonomy,
+    props: Mapping[str, Mapping[str, Any]],
+    datasets_of: Mapping[str, Iterable[Any]],
+    datasets: Iterable[DatasetInfo],
+    instances: Iterable[str] = (),
+) -> Signals:
+    """Gather every concept's crawl evidence.
+
+    Args:
+        taxonomy: The IS_A hierarchy.
+        props: Concept id -> its property map (``lexname``, ``tag_count``, ``name``...).
+        datasets_of: Concept id -> its dataset classes (anything with a ``dataset`` attribute).
+        datasets: Every dataset the classes may name.
+        instances: Ids of concepts whose only IS_A edges are WordNet instance edges.
+    """
+    info = {d.name: d for d in datasets}
+    n = len(taxonomy)
+    ids = [str(i) for i in taxonomy.ids]
+    lexname = [props.get(cid, {}).get("lexname") for cid in ids]
+    own = np.zeros(n, dtype=np.int32)
+    support = np.zeros(n, dtype=np.float64)
+    detection = np.zeros(n, dtype=np.int32)
+    entry = np.zeros(n, dtype=bool)
+    scene = np.zeros(n, dtype=bool)
+    fine = np.zeros(n, dtype=bool)
+    named: dict[int, list[str]] = {}
+    for cid, classes in datasets_of.items():
+        if cid not in taxonomy:
+            continue
+        pos = taxonomy.index(cid)
+        names = sorted({c.dataset for c in classes if c.dataset in info})
+        if not names:
+            continue
+        named[pos] = names
+        ds = [info[d] for d in names]
+        own[pos] = len(ds)
+        support[pos] = sum(d.weight for d in ds)
+        detection[pos] = sum(d.task == "detection" for d in ds)
+        entry[pos] = any(d.task == "detection" and d.classes <= ENTRY_LEVEL_VOCABULARY for d in ds)
+        scene[pos] = any(d.scene for d in ds)
+        fine[pos] = all(d.domain for d in ds)
+    for pos, cid in enumerate(ids):
+        if lexname[pos] is None and _BINOMIAL.match(str(props.get(cid, {}).get("name") or "")):
+            fine[pos] |= bool(named.get(pos)) and all(info[d].domain for d in named[pos])
+    instance_set = set(instances)
+    return Signals(
+        taxonomy=taxonomy,
+        lexname=lexname,
+        lex_prior=np.array([visual_prior(x) for x in lexname], dtype=np.float64),
+        tag_count=np.array([int(props.get(c, {}).get("tag_count") or 0) for c in ids], dtype=np.int64),
+        depth=taxonomy.root_depths().copy(),
+        own_datasets=own,
+        support=support,
+        detection=detection,
+        entry_level=entry,
+        named_below=_subtree_sums(taxonomy, (own > 0).astype(np.float64)),
+        children=np.diff(taxonomy.child_indptr),
+        instance=np.array([c in instance_set for c in ids], dtype=bool),
+        scene=scene,
+        fine=fine,
+        datasets=named,
+    )
+
+
+def visual_features(sig: Signals) -> dict[str, npt.NDArray[np.float64]]:
+    """The columns :data:`VISUAL_WEIGHTS` weighs, one value per concept."""
+    prior = np.clip(sig.lex_prior, 0.01, 0.99)
+    return {
+        "lexname_logit": np.log(prior / (1 - prior)),
+        "own_datasets": np.log1p(sig.own_datasets.astype(np.float64)),
+        "named_below": np.log1p(sig.named_below),
+        "depth": np.maximum(sig.depth, 0).astype(np.float64) / 10,
+        "tag_count": np.log1p(sig.tag_count.astype(np.float64)),
+        "instance": sig.instance.astype(np.float64),
+        "children": np.log1p(sig.children.astype(np.float64)),
+    }
+
+
+def visual_probability(sig: Signals, weights: Mapping[str, float] | None = None) -> npt.NDArray[np.float64]:
+    """P(visual) per concept: the logistic model of :data:`VISUAL_WEIGHTS` over the signals."""
+    w = VISUAL_WEIGHTS if weights is None else weights
+    z = np.full(len(sig.taxonomy), float(w.get("bias", 0.0)))
+    for name, column in visual_features(sig).items():
+        z += float(w.get(name, 0.0)) * column
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def commonness(sig: Signals) -> npt.NDArray[np.float64]:
+    """Evidence that each concept is an entry-level object, for the detection vocabulary.
+
+    The weighted dataset support (:attr:`DatasetInfo.weight`: a class of COCO adds 0.53, of
+    Objects365 0.39, of LVIS 0.32, of V3Det 0.24; classification lists half) plus
+    ``0.15 * log(1 + tag count)`` (word frequency: *dog* 42 adds 0.56). Scene classes that no
+    detection dataset names, fine-grained-only classes and WordNet instances score 0; classes of an
+    entry-level vocabulary (:data:`ENTRY_LEVEL_VOCABULARY`) score at least :data:`COMMON_MIN_SCORE`.
+    """
+    score = sig.support + 0.15 * np.log1p(sig.tag_count.astype(np.float64))
+    score = np.where(sig.entry_level, np.maximum(score, COMMON_MIN_SCORE), score)
+    excluded = (sig.scene & (sig.detection == 0)) | sig.fine | sig.instance
+    return np.where(excluded, 0.0, score)
+
+
+# --- query words ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryForm:
+    """One query string for a concept.
+
+    Attributes:
+        text: What to send to the search engine.
+        kind: ``name``, ``synonym`` or ``translation``.
+        lang: Language code.
+        bare: The concept's word itself (``crane``), also when ``text`` carries a qualifier.
+        qualifier: The distinguishing word added because ``bare`` names other visual concepts too
+            (``bird`` in ``crane bird``); None when the word is unambiguous.
+    """
+
+    text: str
+    kind: str
+    lang: str
+    bare: str
+    qualifier: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The form as a JSON-ready map (``qualifier`` only when there is one)."""
+        out: dict[str, Any] = {"text": self.text, "kind": self.kind, "lang": self.lang, "bare": self.bare}
+        if self.qualifier:
+            out["qualifier"] = self.qualifier
+        return out
+
+
+def _word_key(text: str) -> str:
+    return " ".join(text.casefold().replace("_", " ").split())
+
+
+class QueryWords:
+    """Query strings for the visual concepts of one graph, with ambiguous words qualified.
+
+    A word (name, synonym or translation, compared case-insensitively) is ambiguous when two or
+    more of ``visual`` carry it. Such a word goes out as ``"<word> <qualifier>"``: the qualifier is
+    the nearest ancestor name (up to four levels up) that is not also an ancestor of the word's
+    other senses, preferring near, single, frequent words (``crane bird`` / ``crane device``:
+    ``min(log(1 + tag count), 3) - levels up - (words - 1)``); with no
+    distinguishing ancestor, the concept's own parent. An ambiguous translation is qualified only
+    with a translation of the qualifier in the same language, and dropped when there is none.
+
+    Args:
+        taxonomy: The IS_A hierarchy.
+        props: Concept id -> its property map.
+        visual: Concept ids considered visual (the senses that compete for a word).
+    """
+
+    def __init__(
+        self, taxonomy: Taxonomy, props: Mapping[str, Mapping[str, Any]], visual: Iterable[str]
+    ) -> None:
+        self._tax = taxonomy
+        self._props = props
+        self._senses: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for cid in sorted(set(visual)):
+            for lang, texts in labels_of(dict(props.get(cid, {}))).items():
+                for text in dict.fromkeys(_word_key(t) for t in texts):
+                    self._senses[(lang, text)].append(cid)
+
+    def senses(self, word: str, lang: str = "en") -> list[str]:
+        """The visual concepts that carry ``word`` in ``lang``."""
+        return list(self._senses.get((lang, _word_key(word)), []))
+
+    def ambiguous(self) -> int:
+        """Number of English words carried by several visual concepts."""
+        return sum(1 for (lang, _), ids in self._senses.items() if lang == "en" and len(ids) > 1)
+
+    def _qualifier(self, cid: str, others: Sequence[str]) -> str | None:
+        """The ancestor whose name tells ``cid`` from ``others`` (its id), or the first parent."""
+        tax = self._tax
+        other_up: set[str] = set(others)
+        for o in others:
+            other_up |= tax.ancestors(o)
+        own = _word_key(str(self._props.get(cid, {}).get("name") or ""))
+        best: tuple[float, str] | None = None
+        for anc, dist in sorted(tax.ancestor_depths(cid).items()):
+            key = _word_key(str(self._props.get(anc, {}).get("name") or ""))
+            if dist == 0 or dist > 4 or anc in other_up or not key or key == own or len(key.split()) > 2:
+                continue
+            freq = float(self._props.get(anc, {}).get("tag_count") or 0)
+            score = min(math.log1p(freq), 3.0) - dist - (len(key.split()) - 1)
+            if best is None or score > best[0]:
+                best = (score, anc)
+        if best is not None:
+            return best[1]
+        parents = tax.parents(cid)
+        return parents[0] if parents else None
+
+    def _qualifier_text(self, qualifier: str, lang: str) -> str | None:
+        labels = labels_of(dict(self._props.get(qualifier, {}))).get(lang)
+        return labels[0] if labels else None
+
+    def forms(self, cid: str, langs: Sequence[str]) -> list[QueryForm]:
+        """The query strings of one concept in ``langs``, ambiguous words qualified."""
+        labels = labels_of(dict(self._props.get(cid, {})))
+        out: list[QueryForm] = []
+        seen: set[tuple[str, str]] = set()
+        for lang in langs:
+            for n, text in enumerate(labels.get(lang, [])):
+                key = _word_key(text)
+                if not key or (lang, key) in seen:
+                    continue
+                seen.add((lang, key))
+                kind = ("name" if n == 0 else "synonym") if lang == "en" else "translation"
+                others = [o for o in self._senses.get((lang, key), []) if o != cid]
+                if not others:
+                    out.append(QueryForm(text=text, kind=kind, lang=lang, bare=text))
+                    continue
+                anc = self._qualifier(cid, others)
+                word = self._qualifier_text(anc, lang) if anc is not None else None
+                if word is None:
+                    continue  # an ambiguous word never goes out bare
+                out.append(QueryForm(text=f"{text} {word}", kind=kind, lang=lang, bare=text, qualifier=word))
+        return out
+
+
+def query_forms(
+    taxonomy: Taxonomy, props: Mapping[str, Mapping[str, Any]], visual: Iterable[str]
+) -> QueryWords:
+    """The :class:`QueryWords` of a graph over its ``visual`` concepts."""
+    return QueryWords(taxonomy, props, visual)
+
+
+# --- the plan of one graph version -----------------------------------------------------------------
+
+
+class CachingEncoder:
+    """Wraps an encoder so each distinct text is encoded once per process (the vocabulary changes
+    with votes; its texts mostly do not)."""
+
+    def __init__(self, encode: Callable[[Sequence[str]], npt.NDArray[np.float32]]) -> None:
+        self._encode = encode
+        self._cache: dict[str, npt.NDArray[np.float32]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Unit vectors for ``texts``, in order."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+            if missing:
+                for text, vector in zip(missing, self._encode(missing), strict=True):
+                    self._cache[text] = vector
+            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+
+
+def default_encoder() -> tuple[Callable[[Sequence[str]], npt.NDArray[np.float32]] | None, str]:
+    """all-MiniLM-L6-v2 when sentence-transformers and its weights are installed, else None."""
+    try:
+        from bamboo.graph.link.embed import Embedder
+
+        embedder = Embedder()
+    except Exception as exc:  # noqa: BLE001 - any failure to load means: no model here
+        log.warning("crawl pairs fall back to gloss overlap: no sentence-embedding model (%s)", exc)
+        return None, "gloss-overlap"
+    return embedder.encode, Embedder.name
+
+
+class CrawlPlan:
+    """The crawl evidence of one graph version: visual probabilities, commonness, query words and
+    pair scores. Votes are applied per call (``decided``: concept id -> ``(visual, common)``).
+
+    Args:
+        signals: The graph's :class:`Signals`.
+        props: Concept id -> its property map.
+        encoder: Text encoder for pair relatedness (see :func:`default_encoder`); loaded on first
+            use when None.
+    """
+
+    def __init__(
+        self,
+        sig: Signals,
+        props: Mapping[str, Mapping[str, Any]],
+        encoder: tuple[Callable[[Sequence[str]], npt.NDArray[np.float32]] | None, str] | None = None,
+    ) -> None:
+        self.signals = sig
+        self.props = props
+        self.ids = [str(i) for i in sig.taxonomy.ids]
+        self.visual = visual_probability(sig)
+        self.common = commonness(sig)
+        self._encoder = encoder
+        self._lock = threading.Lock()
+        self._words: tuple[tuple[Any, ...], QueryWords] | None = None
+        self._planners: dict[tuple[Any, ...], PairPlanner] = {}
+
+    def visual_p(self, cid: str) -> float:
+        """P(visual) of a concept before votes (0.3 for an unknown id)."""
+        tax = self.signals.taxonomy
+        return float(self.visual[tax.index(cid)]) if cid in tax else 0.3
+
+    def is_visual(self, cid: str, decided: Mapping[str, tuple[bool | None, bool | None]]) -> bool:
+        """Decided *visual*, or undecided with P(visual) at least 0.5."""
+        value = decided.get(cid, (None, None))[0]
+        return value if value is not None else self.visual_p(cid) >= 0.5
+
+    def visual_ids(
+        self, decided: Mapping[str, tuple[bool | None, bool | None]], *, untagged: bool
+    ) -> list[str]:
+        """Concept ids to crawl for classification, in id order."""
+        prior = self.visual >= 0.5
+        out = []
+        for pos, cid in enumerate(self.ids):
+            value = decided.get(cid, (None, None))[0]
+            if value is True or (value is None and untagged and prior[pos]):
+                out.append(cid)
+        return out
+
+    def words(self, decided: Mapping[str, tuple[bool | None, bool | None]]) -> QueryWords:
+        """Query words over the concepts visual now (rebuilt when a *visual* decision changes)."""
+        key = tuple(sorted((c, v[0]) for c, v in decided.items() if v[0] is not None))
+        with self._lock:
+            if self._words is None or self._words[0] != key:
+                visual = self.visual_ids(decided, untagged=True)
+                self._words = (key, QueryWords(self.signals.taxonomy, self.props, visual))
+            return self._words[1]
+
+    def vocabulary(
+        self, decided: Mapping[str, tuple[bool | None, bool | None]], *, min_score: float = COMMON_MIN_SCORE
+    ) -> list[str]:
+        """The common vocabulary in id order: decided *common*, or undecided with commonness at
+        least ``min_score`` and not decided non-visual."""
+        out = []
+        for pos, cid in enumerate(self.ids):
+            visual, common = decided.get(cid, (None, None))
+            if common is True or (common is None and visual is not False and self.common[pos] >= min_score):
+                out.append(cid)
+        return out
+
+    def common_evidence(self, cid: str) -> dict[str, Any]:
+        """Why a concept is (or is not) common: its commonness score and signals."""
+        pos = self.signals.taxonomy.index(cid)
+        return {"commonness": round(float(self.common[pos]), 4)} | self.signals.evidence(pos)
+
+    def planner(self, objects: Sequence[str], scenes: Sequence[str]) -> PairPlanner:
+        """The pair scorer for a vocabulary and a scene set (kept while they stay the same)."""
+        key = (tuple(objects), tuple(scenes))
+        with self._lock:
+            if key in self._planners:
+                return self._planners[key]
+            if self._encoder is None:
+                encode, name = default_encoder()
+                self._encoder = (CachingEncoder(encode) if encode else None, name)
+            encode, name = self._encoder
+            tax = self.signals.taxonomy
+            vocab = set(objects)
+            lineage: dict[str, set[str]] = defaultdict(set)
+            for c in objects:
+                for a in tax.ancestors(c) & vocab:
+                    lineage[c].add(a)
+                    lineage[a].add(c)
+            texts = {
+                c: (
+                    str(self.props.get(c, {}).get("name") or c),
+                    str(self.props.get(c, {}).get("gloss") or ""),
+                )
+                for c in {*objects, *scenes}
+            }
+            priors = {s: scene_prior(int(self.props.get(s, {}).get("tag_count") or 0)) for s in scenes}
+            depth = self.signals.depth
+            up = {c: tax.ancestor_depths(c) for c in objects}
+
+            def kinship(a: str, b: str) -> float:
+                """Wu-Palmer similarity: 2 depth(lowest common ancestor) / (depth(a) + depth(b))."""
+                common = up[a].keys() & up[b].keys()
+                if not common:
+                    return 0.0
+                lca = max(int(depth[tax.index(c)]) for c in common)
+                da, db = int(depth[tax.index(a)]), int(depth[tax.index(b)])
+                return 2 * lca / max(da + db, 1)
+
+            planner = PairPlanner(texts, objects, scenes, priors, lineage, encode, name, kinship)
+            self._planners = {key: planner}  # one vocabulary at a time
+            return planner
+
+
+@dataclass(frozen=True)
+class PriorAgreement:
+    """How the visual prior did on the concepts whose *visual* tag votes decided.
+
+    Attributes:
+        decided: Concepts with a decided *visual* tag that the graph has.
+        agree: Of those, how many the prior put on the same side of 0.5.
+        accuracy: ``agree / decided`` (None before any decision).
+        brier: Mean squared error of P(visual) against the decisions (None before any decision).
+    """
+
+    decided: int
+    agree: int
+    accuracy: float | None
+    brier: float | None
+
+
+def prior_agreement(
+    plan: CrawlPlan, decided: Mapping[str, tuple[bool | None, bool | None]]
+) -> PriorAgreement:
+    """Score the visual prior against the decided *visual* tags, as they arrive."""
+    pairs = [
+        (plan.visual_p(c), v[0])
+        for c, v in decided.items()
+        if v[0] is not None and c in plan.signals.taxonomy
+    ]
+    if not pairs:
+        return PriorAgreement(decided=0, agree=0, accuracy=None, brier=None)
+    agree = sum((p >= 0.5) == value for p, value in pairs)
+    brier = sum((p - float(value)) ** 2 for p, value in pairs) / len(pairs)
+    return PriorAgreement(len(pairs), agree, round(agree / len(pairs), 4), round(brier, 4))

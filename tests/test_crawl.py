@@ -1,0 +1,179 @@
+"""Crawl queries over a fixed real graph (issue #19): WordNet 3.0 plus the real class lists of COCO,
+Pascal VOC, Objects365, LVIS, Open Images (boxable), Places365, CIFAR-100 and iNaturalist 2018,
+built into their own database and served by a real uvicorn server."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import neo4j
+import pytest
+
+from bamboo.graph.build import build_wordnet
+from bamboo.graph.embedded import ServerInfo, create_database, drop_database
+from bamboo.graph.store import GraphStore
+from bamboo.graph.wordnet import WordNetNouns
+from tests.conftest import API_KEY, SHARED_DATA, serve_app, service_settings
+
+pytestmark = pytest.mark.shared_data("labelsets")
+
+DATASETS = "coco,pascal-voc,objects365,lvis,openimages-boxable,places365,cifar-100,inaturalist-2018"
+DOG, CONSPECIFIC = "wn:n02084071", "wn:n01314026"
+
+
+@pytest.fixture(scope="module")
+def crawl_url(server: ServerInfo, driver: neo4j.Driver, wordnet_nouns: WordNetNouns) -> Iterator[str]:
+    from bamboo.api import create_app
+    from bamboo.cli.graph import _read_datasets, dataset_mapper
+    from bamboo.graph.datasets import import_label_set
+
+    drop_database(server, "crawl")
+    create_database(server, "crawl")
+    store = GraphStore(driver, "crawl")
+    build_wordnet(store, wordnet_nouns)
+    label_sets = _read_datasets(DATASETS, SHARED_DATA / "labelsets")
+    mapper = dataset_mapper(store, label_sets, None)
+    for ls in label_sets:
+        import_label_set(store, ls, mapper)
+    with serve_app(create_app(service_settings(server, "crawl", api_key=API_KEY))) as url:
+        yield url
+
+
+def _lines(url: str, path: str, **params: Any) -> tuple[list[dict[str, Any]], httpx.Response]:
+    r = httpx.get(f"{url}{path}", params=params, timeout=300)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    return [json.loads(line) for line in r.text.splitlines()], r
+
+
+def _coco_concepts(url: str) -> set[str]:
+    r = httpx.get(f"{url}/datasets/coco/classes", params={"limit": 1000}, timeout=30)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    rows = body["items"] if isinstance(body, dict) else body
+    return {row["concept"] for row in rows}
+
+
+def test_vocabulary_is_entry_level(crawl_url: str) -> None:
+    vocab, _ = _lines(crawl_url, "/crawl/vocabulary", limit=0)
+    ids = {line["concept"] for line in vocab}
+    assert 150 <= len(ids) <= 2000  # 223 on these eight lists; 1,353 on make run's 27
+    coco = _coco_concepts(crawl_url)
+    assert len(coco) == 80 and coco <= ids
+    r = httpx.get(f"{crawl_url}/datasets/inaturalist-2018/classes", params={"limit": 10000}, timeout=60)
+    body = r.json()
+    species = {
+        row["concept"]
+        for row in (body["items"] if isinstance(body, dict) else body)
+        if re.fullmatch(r"[A-Z][a-z]+ [a-z]+", row["raw_name"])
+    }
+    assert len(species) > 5000
+    # Species an entry-level name covers stay (lion is Panthera leo); none goes in by its binomial.
+    binomial = re.compile(r"[A-Z][a-z]+ [a-z]+")
+    assert not [line["name"] for line in vocab if binomial.fullmatch(line["name"])]
+    assert len(species & ids) < 10
+    dog = next(line for line in vocab if line["concept"] == DOG)
+    assert dog["common"]["commonness"] >= 1.0 and "coco" in dog["common"]["datasets"]
+
+
+def test_dog_pairs_are_ranked_with_evidence(crawl_url: str) -> None:
+    lines, _ = _lines(crawl_url, "/crawl/detection", after="wn:n02084070", limit=1, per_concept=5)
+    assert {line["concept"] for line in lines} == {DOG}
+    scenes = [line for line in lines if line["kind"] == "scene"]
+    pairs = [line for line in lines if line["kind"] == "pair"]
+    assert [s["rank"] for s in scenes] == list(range(5)) and [p["rank"] for p in pairs] == list(range(5))
+    assert all(
+        s["query"].startswith("dog ") and s["evidence"]["encoder"] == "all-MiniLM-L6-v2" for s in scenes
+    )
+    assert scenes[0]["evidence"]["score"] >= scenes[-1]["evidence"]["score"]
+    # "street/park-like": at least two of the five are outdoor scenes by Places365's own split.
+    io = {}
+    for line in (SHARED_DATA / "labelsets" / "IO_places365.txt").read_text().splitlines():
+        path, flag = line.split()
+        io[path] = flag == "2"
+    r = httpx.get(f"{crawl_url}/datasets/places365/classes", params={"limit": 1000}, timeout=30)
+    body = r.json()
+    outdoor = {
+        row["concept"] for row in (body["items"] if isinstance(body, dict) else body) if io[row["raw_name"]]
+    }
+    assert sum(s["with"] in outdoor for s in scenes) >= 2
+    # Never the dog with its own kind or lineage (animal, canine...).
+    r = httpx.get(f"{crawl_url}/concepts/{DOG}/ancestors", timeout=30)
+    assert r.status_code == 200
+    body = r.json()
+    ancestors = {a["id"] for a in (body["items"] if isinstance(body, dict) and "items" in body else body)}
+    assert not {p["with"] for p in pairs} & (ancestors | {DOG})
+
+
+def test_detection_is_deterministic_and_pages(crawl_url: str) -> None:
+    first, r1 = _lines(crawl_url, "/crawl/detection", limit=20, per_concept=2)
+    again, _ = _lines(crawl_url, "/crawl/detection", limit=20, per_concept=2)
+    assert first == again
+    cursor = r1.headers["x-next-cursor"]
+    second, _ = _lines(crawl_url, "/crawl/detection", limit=20, per_concept=2, after=cursor)
+    assert max(line["concept"] for line in first) == cursor < min(line["concept"] for line in second)
+    assert len({line["concept"] for line in first}) == 20
+
+
+def test_ambiguous_words_never_go_out_bare(crawl_url: str) -> None:
+    lines, r = _lines(crawl_url, "/crawl/classification", limit=0, langs="en")
+    assert "x-next-cursor" not in r.headers and len(lines) > 20_000
+    bare: dict[str, set[str]] = defaultdict(set)
+    forms: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        forms[line["concept"]] = line["queries"]
+        for q in line["queries"]:
+            if "qualifier" not in q:
+                bare[q["text"].casefold()].add(line["concept"])
+            else:
+                assert q["text"] == f"{q['bare']} {q['qualifier']}"
+    shared = {word: ids for word, ids in bare.items() if len(ids) > 1}
+    assert not shared, list(shared.items())[:5]
+    # crane the bird and crane the machine: both crawled, each with its own qualifier
+    bird, machine = forms["wn:n02012849"], forms["wn:n03126707"]
+    assert bird[0]["bare"] == machine[0]["bare"] == "crane"
+    assert bird[0]["text"] == "crane bird" and machine[0]["qualifier"] not in ("bird", None)
+
+
+def test_visual_prior_uses_evidence(crawl_url: str) -> None:
+    lines, _ = _lines(crawl_url, "/crawl/classification", after="wn:n02084070", limit=1, langs="en")
+    dog = lines[0]["visual"]["p"]
+    assert lines[0]["concept"] == DOG and dog > 0.5
+    # conspecific: an animal by its lexicographer file (0.95 from the file alone), but no dataset
+    # names it and it sits just under *organism*: the evidence lowers it (not below 0.5 yet: see
+    # the README's visual prior figures)
+    lines, _ = _lines(crawl_url, "/crawl/classification", after="wn:n01314025", limit=1, langs="en")
+    assert lines[0]["concept"] == CONSPECIFIC and lines[0]["visual"]["p"] < 0.8
+    queue = httpx.get(f"{crawl_url}/tags/queue", params={"limit": 20}, timeout=30).json()
+    priors = [item["prior_visual"] for item in queue]
+    assert priors == sorted(priors, reverse=True) and priors[0] > 0.9
+
+
+def test_votes_override_and_prior_agreement_is_reported(crawl_url: str) -> None:
+    headers = {"X-API-Key": API_KEY}
+    votes = [(DOG, "visual", True), (CONSPECIFIC, "visual", False), (DOG, "common", False)]
+    for concept, tag, value in votes:  # dog: visual, but not common; conspecific: not visual
+        for n in range(3):
+            r = httpx.post(
+                f"{crawl_url}/tags/votes",
+                json={"annotator": f"a{n}", "concept": concept, "tag": tag, "value": value},
+                headers=headers,
+                timeout=30,
+            )
+            assert r.status_code == 200, r.text
+    vocab, _ = _lines(crawl_url, "/crawl/vocabulary", limit=0)
+    assert DOG not in {line["concept"] for line in vocab}
+    lines, _ = _lines(crawl_url, "/crawl/classification", after="wn:n01314025", limit=1, langs="en")
+    assert lines[0]["concept"] != CONSPECIFIC
+    stats = httpx.get(f"{crawl_url}/stats", timeout=30).json()["visual_prior"]
+    assert stats["decided"] == 2 and stats["agree"] == 1 and stats["accuracy"] == 0.5
+
+
+def test_unknown_scene_dataset_is_404(crawl_url: str) -> None:
+    r = httpx.get(f"{crawl_url}/crawl/detection", params={"scene_dataset": "no-such-set"}, timeout=30)
+    assert r.status_code == 404 and "no-such-set" in r.text
