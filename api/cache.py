@@ -29,7 +29,10 @@ from bamboo.graph.store import GraphStore
 from bamboo.graph.tags import QueueOrder, Tag, Tally, queue_order, tally
 from bamboo.graph.taxonomy import Taxonomy
 
-__all__ = ["GraphCache", "GraphView", "TagView"]
+__all__ = ["DEFAULT_SCENES", "GraphCache", "GraphView", "TagView"]
+
+#: The scene dataset of detection crawl queries unless a request names another.
+DEFAULT_SCENES = "places365"
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +202,7 @@ class GraphCache:
             view = self._load_graph(metas["graph.version"])
             with self._lock:
                 self._view = view
+            threading.Thread(target=self._warm, args=(view,), name="bamboo-crawl-warm", daemon=True).start()
         if force or self._tags is None or metas["tags.version"] != self._tags.version:
             tags = self._load_tags(metas["tags.version"])
             with self._lock:
@@ -206,6 +210,20 @@ class GraphCache:
         with self._lock:
             self._metas = metas
             self._last_ok = time.monotonic()
+
+    def _warm(self, view: GraphView) -> None:
+        """Compute a new view's crawl plan, tag-queue order and default pair scorer off the request
+        path (the first ``/crawl/detection`` would otherwise load the sentence-embedding model)."""
+        try:
+            plan = view.crawl
+            _ = view.queue_order
+            if DEFAULT_SCENES in view.datasets and not self._stop.is_set():
+                tags = self._tags
+                decided = {c: tags.decided(c) for c in tags.votes_of} if tags else {}
+                scenes = sorted({c.concept for c in view.dataset_classes(DEFAULT_SCENES)})
+                plan.planner(plan.vocabulary(decided), scenes)
+        except Exception as exc:  # noqa: BLE001 - a request computes it again and reports the error
+            log.warning("warming the crawl plan failed: %s", exc)
 
     def get(self) -> GraphView:
         """The current graph view.

@@ -7,7 +7,7 @@ Everything here is computed from the graph alone (no votes), once per graph vers
   the datasets that name the concept (weighted by how small and general their vocabulary is), the
   named concepts below it, whether it is a WordNet instance (a named person, place...).
 * :func:`visual_probability`: P(visual) from those signals, a logistic model whose weights
-  (:data:`VISUAL_WEIGHTS`) were fitted on a hand-labelled gold set (``benchmarks/visual_prior.py``
+  (:data:`VISUAL_WEIGHTS`) were fitted on a hand-labelled gold set (``benchmarks/crawl.py``
   refits them and reports cross-validated accuracy); before this, the prior was the lexicographer
   file alone.
 * :func:`commonness`: how much evidence says a concept is an entry-level object (COCO's notion of
@@ -33,13 +33,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bamboo.graph.pairs import PairPlanner, scene_prior
+from bamboo.graph.pairs import PairPlanner, gloss_mentions, scene_prior
 from bamboo.graph.search import labels_of
 from bamboo.graph.tags import visual_prior
 from bamboo.graph.taxonomy import Taxonomy
 
 __all__ = [
     "COMMON_MIN_SCORE",
+    "DOMINANCE",
     "CachingEncoder",
     "CrawlPlan",
     "QueryWords",
@@ -65,17 +66,21 @@ ENTRY_LEVEL_VOCABULARY = 100
 #: two mid-size detection vocabularies naming it, or one and a frequent word); see :func:`commonness`.
 COMMON_MIN_SCORE = 1.0
 
+#: A word several visual concepts carry goes out bare for its dominant sense when that sense's tag
+#: count is at least this many times every other sense's (see :meth:`QueryWords.forms`).
+DOMINANCE = 3.0
+
 #: Logistic weights of :func:`visual_probability` over :func:`visual_features`' columns, fitted by
-#: ``benchmarks/visual_prior.py`` on ``benchmarks/gold/visual-300.tsv`` (see the README).
+#: ``benchmarks/crawl.py`` on ``benchmarks/gold/visual-300.tsv`` and ``visual-300b.tsv`` (see the README).
 VISUAL_WEIGHTS: dict[str, float] = {
-    "bias": -0.956,
-    "lexname_logit": 0.498,
-    "own_datasets": 1.681,
-    "named_below": 0.073,
-    "depth": 0.432,
-    "tag_count": -0.459,
-    "instance": -1.464,
-    "children": -0.419,
+    "bias": -1.182,
+    "lexname_logit": 0.453,
+    "own_datasets": 1.159,
+    "named_below": 0.279,
+    "depth": 0.914,
+    "tag_count": -0.155,
+    "instance": -1.527,
+    "children": -0.636,
 }
 
 log = logging.getLogger(__name__)
@@ -319,7 +324,8 @@ class QueryWords:
     """Query strings for the visual concepts of one graph, with ambiguous words qualified.
 
     A word (name, synonym or translation, compared case-insensitively) is ambiguous when two or
-    more of ``visual`` carry it. Such a word goes out as ``"<word> <qualifier>"``: the qualifier is
+    more of ``visual`` carry it. Its dominant sense, when it has one (:meth:`_dominant`: *dog* the
+    animal), keeps the bare word; every other sense goes out as ``"<word> <qualifier>"``: the qualifier is
     the nearest ancestor name (up to four levels up) that is not also an ancestor of the word's
     other senses, preferring near, single, frequent words (``crane bird`` / ``crane device``:
     ``min(log(1 + tag count), 3) - levels up - (words - 1)``); with no
@@ -372,6 +378,22 @@ class QueryWords:
         parents = tax.parents(cid)
         return parents[0] if parents else None
 
+    def _dominant(self, lang: str, key: str) -> str | None:
+        """The sense a bare word means to everyone, if one: its tag count at least
+        :data:`DOMINANCE` times every other sense's and at least 5 (*dog* the animal, 42, against
+        the andiron's 0); None when the word is truly ambiguous (*crane*: bird 0, machine 0)."""
+        counts = sorted(
+            (
+                (int(self._props.get(c, {}).get("tag_count") or 0), c)
+                for c in self._senses.get((lang, key), [])
+            ),
+            reverse=True,
+        )
+        if len(counts) < 2:
+            return counts[0][1] if counts else None
+        (top, cid), (second, _) = counts[0], counts[1]
+        return cid if top >= 5 and top >= DOMINANCE * second else None
+
     def _qualifier_text(self, qualifier: str, lang: str) -> str | None:
         labels = labels_of(dict(self._props.get(qualifier, {}))).get(lang)
         return labels[0] if labels else None
@@ -389,7 +411,7 @@ class QueryWords:
                 seen.add((lang, key))
                 kind = ("name" if n == 0 else "synonym") if lang == "en" else "translation"
                 others = [o for o in self._senses.get((lang, key), []) if o != cid]
-                if not others:
+                if not others or self._dominant(lang, key) == cid:
                     out.append(QueryForm(text=text, kind=kind, lang=lang, bare=text))
                     continue
                 anc = self._qualifier(cid, others)
@@ -553,7 +575,17 @@ class CrawlPlan:
                 da, db = int(depth[tax.index(a)]), int(depth[tax.index(b)])
                 return 2 * lca / max(da + db, 1)
 
-            planner = PairPlanner(texts, objects, scenes, priors, lineage, encode, name, kinship)
+            nodes = {*objects, *scenes}
+            below: dict[str, set[str]] = defaultdict(set)
+            for c in nodes:
+                for a in tax.ancestors(c) & nodes:
+                    below[a].add(c)
+            mentions = gloss_mentions(
+                {c: labels_of(dict(self.props.get(c, {}))).get("en", []) for c in nodes},
+                {c: texts[c][1] for c in nodes},
+                below,
+            )
+            planner = PairPlanner(texts, objects, scenes, priors, lineage, encode, name, kinship, mentions)
             self._planners = {key: planner}  # one vocabulary at a time
             return planner
 

@@ -27,9 +27,11 @@ import numpy.typing as npt
 __all__ = [
     "DIVERSITY",
     "KIND_PENALTY",
+    "MENTION_BONUS",
     "SCENE_PRIOR_WEIGHT",
     "Pair",
     "PairPlanner",
+    "gloss_mentions",
     "lexical_encoder",
     "scene_prior",
 ]
@@ -39,6 +41,10 @@ SCENE_PRIOR_WEIGHT = 0.05
 #: Maximal-marginal-relevance penalty: a candidate loses this times its similarity to the most
 #: similar pair already chosen.
 DIVERSITY = 0.1
+#: Added when one concept's gloss names the other (or the other's parent): *kennel*, "outbuilding
+#: that serves as a shelter for a dog"; *saddle*, "a seat for the rider of a horse". A gloss saying
+#: what a thing is for or where it is found is the nearest thing to co-occurrence WordNet has.
+MENTION_BONUS = 0.2
 #: Object pairs lose this times the two concepts' Wu-Palmer similarity in the taxonomy: two kinds
 #: of the same thing (*dog + wolf*) are related but rarely photographed together, and confusable.
 KIND_PENALTY = 0.4
@@ -66,6 +72,58 @@ def lexical_encoder(dim: int = 4096) -> Encoder:
     return encode
 
 
+def _plural(word: str) -> str:
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def gloss_mentions(
+    lemmas: Mapping[str, Sequence[str]],
+    glosses: Mapping[str, str],
+    below: Mapping[str, set[str]],
+    *,
+    max_below: int = 30,
+) -> dict[str, set[str]]:
+    """Which concepts' glosses name which others, symmetrically.
+
+    Args:
+        lemmas: Concept id -> its names (a gloss mentions the concept when it contains one of them,
+            singular or plural, as whole words).
+        glosses: Concept id -> its gloss.
+        below: Concept id -> its descendants among the same concepts; a mention of a concept also
+            links its descendants when there are at most ``max_below`` of them (*kennel* names
+            *dog*, so it goes with *cocker spaniel* too).
+
+    Returns:
+        Concept id -> the concepts linked to it by a mention either way.
+    """
+    index: dict[tuple[str, ...], set[str]] = {}
+    for cid, names in lemmas.items():
+        for name in names:
+            words = tuple(_WORD.findall(name.casefold()))
+            if not words or (len(words) == 1 and words[0] in _STOP):
+                continue
+            for form in (words, (*words[:-1], _plural(words[-1]))):
+                index.setdefault(form, set()).add(cid)
+    links: dict[str, set[str]] = {}
+    for cid, gloss in glosses.items():
+        tokens = _WORD.findall(gloss.casefold())
+        named: set[str] = set()
+        for n in (1, 2, 3):
+            for i in range(len(tokens) - n + 1):
+                named |= index.get(tuple(tokens[i : i + n]), set())
+        named.discard(cid)
+        for m in named:
+            group = {m} | (below.get(m, set()) if len(below.get(m, set())) <= max_below else set())
+            for other in group - {cid}:
+                links.setdefault(cid, set()).add(other)
+                links.setdefault(other, set()).add(cid)
+    return links
+
+
 def scene_prior(tag_count: int) -> float:
     """How often people name the scene word, in [0, 1]: ``log(1 + tag count) / log(21)``, capped."""
     return min(1.0, math.log1p(max(tag_count, 0)) / math.log1p(20))
@@ -82,6 +140,7 @@ class Pair:
         score: Relatedness (+ the scene prior), the ranking key before diversification.
         relatedness: Cosine of the two texts.
         prior: The scene word's prior (0 for pairs).
+        mentioned: One's gloss names the other (:func:`gloss_mentions`).
     """
 
     concept: str
@@ -90,6 +149,7 @@ class Pair:
     score: float
     relatedness: float
     prior: float
+    mentioned: bool = False
 
 
 class PairPlanner:
@@ -102,6 +162,8 @@ class PairPlanner:
         scene_priors: Scene id -> :func:`scene_prior`.
         lineage: Concept id -> its ancestors and descendants among ``objects`` (never paired).
         kinship: ``(a, b)`` -> Wu-Palmer similarity of two objects in the taxonomy (0 when None).
+        mentions: Concept id -> the concepts its gloss names or whose glosses name it
+            (:func:`gloss_mentions`).
         encoder: Texts -> unit vectors; :func:`lexical_encoder` when None.
         encoder_name: Named in each pair's evidence.
     """
@@ -116,6 +178,7 @@ class PairPlanner:
         encoder: Encoder | None = None,
         encoder_name: str = "gloss-overlap",
         kinship: Callable[[str, str], float] | None = None,
+        mentions: Mapping[str, set[str]] | None = None,
     ) -> None:
         self.objects = list(objects)
         self.scenes = list(scenes)
@@ -132,6 +195,7 @@ class PairPlanner:
         self._prior = np.array([scene_priors.get(s, 0.0) for s in self.scenes], dtype=np.float64)
         self._lineage = lineage
         self._kinship = kinship or (lambda a, b: 0.0)
+        self._mentions = mentions or {}
 
     def _related(self, cid: str, rows: npt.NDArray[np.int64], *, photo: bool) -> npt.NDArray[np.float64]:
         i = self._row[cid]
@@ -161,15 +225,28 @@ class PairPlanner:
             chosen.append(pool.pop(best))
         return chosen
 
+    def _mentioned(self, cid: str, ids: Sequence[str]) -> npt.NDArray[np.float64]:
+        linked = self._mentions.get(cid, set())
+        return np.array([o in linked for o in ids], dtype=np.float64)
+
     def scene_pairs(self, cid: str, k: int) -> list[Pair]:
         """The ``k`` best scenes for ``cid``, best first."""
         if cid not in self._row or not self.scenes or k <= 0:
             return []
         rel = self._related(cid, self._scn, photo=True)
-        score = rel + SCENE_PRIOR_WEIGHT * self._prior
+        mention = self._mentioned(cid, self.scenes)
+        score = rel + SCENE_PRIOR_WEIGHT * self._prior + MENTION_BONUS * mention
         picked = self._pick(cid, self._scn, self.scenes, score, k)
         return [
-            Pair(cid, self.scenes[i], "scene", float(score[i]), float(rel[i]), float(self._prior[i]))
+            Pair(
+                cid,
+                self.scenes[i],
+                "scene",
+                float(score[i]),
+                float(rel[i]),
+                float(self._prior[i]),
+                bool(mention[i]),
+            )
             for i in picked
         ]
 
@@ -178,15 +255,19 @@ class PairPlanner:
         if cid not in self._row or k <= 0:
             return []
         rel = self._related(cid, self._obj, photo=False)
+        mention = self._mentioned(cid, self.objects)
         banned = self._lineage.get(cid, set()) | {cid}
-        score = np.where([o in banned for o in self.objects], -np.inf, rel)
+        score = np.where([o in banned for o in self.objects], -np.inf, rel + MENTION_BONUS * mention)
         pool = np.lexsort((np.array(self.objects), -score))[: max(8 * k, 40)]
         for i in pool:  # only the candidates near the top pay for a taxonomy lookup
             score[i] -= KIND_PENALTY * self._kinship(cid, self.objects[i])
         keep = np.full(len(score), -np.inf)
         keep[pool] = score[pool]
         picked = [i for i in self._pick(cid, self._obj, self.objects, keep, k) if np.isfinite(keep[i])]
-        return [Pair(cid, self.objects[i], "pair", float(keep[i]), float(rel[i]), 0.0) for i in picked]
+        return [
+            Pair(cid, self.objects[i], "pair", float(keep[i]), float(rel[i]), 0.0, bool(mention[i]))
+            for i in picked
+        ]
 
     def evidence(self, pair: Pair) -> dict[str, Any]:
         """A pair's score and what it is made of, JSON-ready."""
@@ -197,4 +278,6 @@ class PairPlanner:
         }
         if pair.kind == "scene":
             out["scene_prior"] = round(pair.prior, 4)
+        if pair.mentioned:
+            out["gloss_mention"] = True
         return out

@@ -26,6 +26,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from bamboo.api.cache import DEFAULT_SCENES
 from bamboo.api.deps import Store, Tags, View
 from bamboo.graph.crawl import COMMON_MIN_SCORE
 from bamboo.graph.model import keyset_page
@@ -128,7 +129,7 @@ def crawl_detection(
     store: Store,
     view: View,
     tags: Tags,
-    scene_dataset: Annotated[str, Query(max_length=100)] = "places365",
+    scene_dataset: Annotated[str, Query(max_length=100)] = DEFAULT_SCENES,
     per_concept: Annotated[int, Query(ge=0, le=100)] = 5,
     untagged: bool = True,
     min_score: Annotated[float, Query(ge=0, le=100)] = COMMON_MIN_SCORE,
