@@ -252,13 +252,13 @@ def sync_wikidata(
 
     # 6. write
     rows: list[dict[str, Any]] = []
+    linked = {e["child"] for e in links}
     for q in new_items:
         props = _props(items[q])
         if q in decisions:
             d = decisions[q]
             props["review"] = "check" if (d.review or d.link is None) else None
-        parent_ids = {e["parent"] for e in links if e["child"] == f"wd:{q}"}
-        if not parent_ids:  # nothing to hang it on: at the root, flagged for review
+        if f"wd:{q}" not in linked:  # nothing to hang it on: at the root, flagged for review
             props["review"] = "check"
             links.append(_link(q, ENTITY_ID, "review", 0.0, "no parent found"))
         rows.append({"id": f"wd:{q}", "props": props})
@@ -350,29 +350,35 @@ def _anchor_props(item: WikidataItem) -> dict[str, Any]:
 def _repair(
     links: list[dict[str, Any]], graph_edges: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Drop new links that close a cycle (with each other or with the graph's edges) and new links
+    to a parent that another parent already reaches (shortcuts); the graph's own edges stay."""
     repaired: list[str] = []
     g = nx.DiGraph()
     for e in links:
         g.add_edge(e["child"], e["parent"])
-    while True:
-        try:
-            cycle = nx.find_cycle(g)
-        except nx.NetworkXNoCycle:
-            break
-        # drop the cycle edge whose child keeps the most other parents, so no item is orphaned
-        child, parent = max(reversed(cycle), key=lambda e: g.out_degree(e[0]))[:2]
-        g.remove_edge(child, parent)
-        repaired.append(f"cycle: dropped {child} -> {parent}")
-    # shortcuts: a parent that is an ancestor of another parent of the same child
     existing = nx.DiGraph()
     existing.add_edges_from((e["child"], e["parent"]) for e in graph_edges)
     combined = nx.compose(existing, g)
+    while True:
+        try:
+            cycle = nx.find_cycle(combined, source=[n for n in g.nodes if g.out_degree(n)])
+        except nx.NetworkXNoCycle:
+            break
+        new = [e for e in cycle if g.has_edge(e[0], e[1])]
+        if not new:  # the graph itself has a cycle: the invariant check reports it
+            break
+        # drop the new cycle edge whose child keeps the most other parents, so no item is orphaned
+        child, parent = max(reversed(new), key=lambda e: combined.out_degree(e[0]))[:2]
+        g.remove_edge(child, parent)
+        combined.remove_edge(child, parent)
+        repaired.append(f"cycle: dropped {child} -> {parent}")
     for child in [n for n in g.nodes if str(n).startswith("wd:")]:
-        parents = list(g.successors(child))
-        for p in parents:
+        parents = list(combined.successors(child))
+        for p in list(g.successors(child)):
             if any(q != p and p in nx.descendants(combined, q) for q in parents):
                 g.remove_edge(child, p)
                 combined.remove_edge(child, p)
+                parents.remove(p)
                 repaired.append(f"shortcut: dropped {child} -> {p}")
     kept = {(u, v) for u, v in g.edges}
     return [e for e in links if (e["child"], e["parent"]) in kept], repaired
