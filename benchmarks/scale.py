@@ -196,6 +196,258 @@ def sync_part(
     return {"concepts": n}
 
 
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def serve_part(info: ServerInfo, work: Path, store: GraphStore) -> None:
+    """Part 3 (see the module docstring): the API and the snapshot over the graph in ``store``."""
+    import os
+    import random
+
+    from api import _imagenet_ids, _pct, _wrk
+    from bamboo.sdk.labels import OfflineLabels
+
+    env = os.environ | {
+        "BAMBOO_GRAPH_DATA_DIR": str(work / "db"),
+        "BAMBOO_GRAPH_BOLT_PORT": str(info.bolt_port),
+        "BAMBOO_GRAPH_HTTP_PORT": str(info.http_port),
+        "BAMBOO_GRAPH_DATABASE": info.database,
+    }
+    bamboo = str(Path(sys.executable).parent / "bamboo")
+    port = _port()
+    url = f"http://127.0.0.1:{port}"
+    n = store.count_concepts()
+    print(f"\n## Serving {n:,} concepts\n")
+    print("| figure | measured | goal | baseline / note |\n|---|---|---|---|")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([bamboo, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env)
+    try:
+        ready = None
+        while time.perf_counter() - t0 < 300 and proc.poll() is None:
+            try:
+                if httpx.get(f"{url}/stats", timeout=5).status_code == 200:
+                    ready = time.perf_counter() - t0
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        _line(
+            "`bamboo serve` until /stats answers",
+            f"{ready:.1f} s" if ready else "did not start",
+            "< 15 s",
+            "",
+        )
+        time.sleep(20)  # the crawl plan is computed in the background after the load
+        _line("service RSS (graph loaded, crawl plan warm)", f"{_rss_mb(proc.pid):,.0f} MB", "< 1,024 MB", "")
+        rng = random.Random(0)
+        ids = [c for c in rng.sample([c["id"] for c in store.all_concepts()], 2000)]
+        for name, paths in (
+            ("GET /concepts/{id}", [f"/concepts/{i}" for i in ids]),
+            ("GET /concepts/{id}/ancestors", [f"/concepts/{i}/ancestors" for i in ids]),
+        ):
+            if shutil.which("wrk"):
+                _wrk(url, paths, 2, 32)
+                rps, p50, p99, bad = _wrk(url, paths, 10, 32)
+                _line(
+                    f"{name} under wrk (32 connections)",
+                    f"p50 {p50:.1f} ms, p99 {p99:.1f} ms",
+                    "p99 < 20 ms",
+                    f"{rps:,.0f} req/s, {bad} non-2xx",
+                )
+            else:
+                times = []
+                for path in paths[:500]:
+                    t = time.perf_counter()
+                    httpx.get(url + path)
+                    times.append((time.perf_counter() - t) * 1000)
+                _line(
+                    f"{name} sequential (no wrk)",
+                    f"p50 {_pct(times, 50):.1f} ms, p99 {_pct(times, 99):.1f} ms",
+                    "p99 < 20 ms",
+                    "install wrk for the load figure",
+                )
+        lists = _imagenet_ids()
+        if lists:
+            in1k, in22k = lists
+            t = time.perf_counter()
+            r = httpx.post(
+                f"{url}/related", json={"queries": in22k, "label_space": in1k, "levels": 1}, timeout=300
+            )
+            related_s = time.perf_counter() - t
+            _line(
+                f"POST /related, {len(in22k):,} classes vs {len(in1k):,}",
+                f"{related_s:.2f} s",
+                "< 2 s",
+                f"HTTP {r.status_code}",
+            )
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    snap = work / "taxonomy.npz"
+    t = time.perf_counter()
+    done = subprocess.run([bamboo, "snapshot", str(snap)], env=env, capture_output=True, text=True)
+    snap_s = time.perf_counter() - t
+    if done.returncode != 0:
+        _line("`bamboo snapshot`", "failed", "< 20 s, < 15 MB", done.stderr.strip()[-200:])
+        return
+    _line("`bamboo snapshot`", f"{snap_s:.1f} s, {snap.stat().st_size / 2**20:.1f} MB", "< 20 s, < 15 MB", "")
+    t = time.perf_counter()
+    labels = OfflineLabels.load(snap)
+    _line(
+        "SDK loads the snapshot",
+        f"{time.perf_counter() - t:.2f} s",
+        "< 1 s",
+        f"{len(labels.taxonomy):,} concepts",
+    )
+
+
+def make_pool(
+    folder: Path, n: int, *, concepts: int = 1000, classes: int = 1000, seed: int = 0
+) -> dict[str, Any]:
+    """A simulated pool of ``n`` images as memory-mapped arrays, written in chunks: a query concept
+    each, a synthetic model's top-5 classes (70 % of images show a class related to their query,
+    the rest are out of distribution) with probabilities, and 128-d float16 embeddings near a
+    per-class centre. ``related[q]``: 20 model classes per query concept."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    related = np.zeros((concepts, classes), dtype=bool)
+    members = np.stack([rng.choice(classes, 20, replace=False) for _ in range(concepts)])
+    related[np.arange(concepts)[:, None], members] = True
+    centres = rng.standard_normal((classes, 128)).astype(np.float32)
+    queries = np.lib.format.open_memmap(folder / "queries.npy", "w+", np.int32, (n,))
+    top5 = np.lib.format.open_memmap(folder / "top5.npy", "w+", np.int32, (n, 5))
+    probs = np.lib.format.open_memmap(folder / "top5_probs.npy", "w+", np.float16, (n, 5))
+    emb = np.lib.format.open_memmap(folder / "embeddings.npy", "w+", np.float16, (n, 128))
+    step = 500_000
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        q = rng.integers(0, concepts, m).astype(np.int32)
+        first = np.where(rng.random(m) < 0.7, members[q, rng.integers(0, 20, m)], rng.integers(0, classes, m))
+        t5 = np.concatenate([first[:, None], rng.integers(0, classes, (m, 4))], axis=1).astype(np.int32)
+        p = np.sort(rng.dirichlet(np.ones(5) * 0.5, m).astype(np.float32), axis=1)[:, ::-1]
+        e = centres[first] + 0.5 * rng.standard_normal((m, 128)).astype(np.float32)
+        queries[start : start + m], top5[start : start + m] = q, t5
+        probs[start : start + m], emb[start : start + m] = p, e
+    for a in (queries, top5, probs, emb):
+        a.flush()
+    np.save(folder / "related.npy", related)
+    return {"concepts": [f"concept-{i}" for i in range(concepts)]}
+
+
+def pool_child(folder: Path, budget: int, crash: str | None) -> None:
+    """Runs in its own process (``--pool-child``): one round over the pool in ``folder``, printing
+    the report, the time and the process's peak RSS as JSON; ``crash`` = ``phase:step`` kills the
+    process there with SIGKILL (a crash test)."""
+    import json as _json
+    import os
+    import signal
+
+    import numpy as np
+
+    from bamboo.sdk.pool import ArrayPool, pool_round
+
+    def hook(phase: str, step: str) -> None:
+        if crash == f"{phase}:{step}":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    t0 = time.perf_counter()
+    pool = ArrayPool.open(folder / "state")
+    report = pool_round(
+        pool, 1,
+        top5=np.load(folder / "top5.npy", mmap_mode="r"),
+        top5_probs=np.load(folder / "top5_probs.npy", mmap_mode="r"),
+        embeddings=np.load(folder / "embeddings.npy", mmap_mode="r"),
+        related=np.load(folder / "related.npy"),
+        budget=budget, hook=hook,
+    )  # fmt: skip
+    state = np.asarray(pool.state)
+    print(_json.dumps({
+        "seconds": time.perf_counter() - t0, "peak_rss_mb": _peak_rss_mb(), "report": report.__dict__,
+        "counts": pool.counts(), "state_crc": int(__import__("zlib").crc32(state.tobytes())),
+    }))  # fmt: skip
+
+
+def pool_part(work: Path, n: int, budget: int) -> None:
+    """Part 4 (see the module docstring)."""
+    import json as _json
+
+    import numpy as np
+
+    from bamboo.sdk.loop import ActiveLoop, PoolImage
+    from bamboo.sdk.pool import ArrayPool
+    from bamboo.sdk.samplers import RandomSampler
+
+    folder = work / "pool"
+    t0 = time.perf_counter()
+    made = make_pool(folder, n)
+    gen_s = time.perf_counter() - t0
+    size_gb = sum(f.stat().st_size for f in folder.glob("*.npy")) / 2**30
+    print(
+        f"\n## One round of Algorithm 1 over a {n:,}-image pool ({size_gb:.1f} GB of memory-mapped arrays,"
+        f" generated in {gen_s:.0f} s)\n"
+    )
+    print("| figure | measured | goal | baseline / note |\n|---|---|---|---|")
+
+    def child(crash: str | None = None) -> dict[str, Any] | None:
+        cmd = [sys.executable, __file__, "--pool-child", str(folder), "--budget", str(budget)]
+        done = subprocess.run(cmd + (["--crash", crash] if crash else []), capture_output=True, text=True)
+        if done.returncode != 0:
+            return None
+        return dict(_json.loads(done.stdout.strip().splitlines()[-1]))
+
+    queries = np.load(folder / "queries.npy", mmap_mode="r")
+    t0 = time.perf_counter()
+    ArrayPool.create(folder / "state", queries, made["concepts"])
+    create_s = time.perf_counter() - t0
+    # baseline: today's SQLite pool state, one row per image, for a 1M-image slice
+    base_n = min(n, 1_000_000)
+    t0 = time.perf_counter()
+    loop = ActiveLoop(work / "sqlite-loop", sampler=RandomSampler(), train=lambda *a: "", predict=lambda *a: (
+        np.zeros(0), np.zeros(0)), annotate=lambda *a: [])  # fmt: skip
+    loop.add_pool([PoolImage(key=f"img{i}", query=f"concept-{int(queries[i])}") for i in range(base_n)])
+    sqlite_s = time.perf_counter() - t0
+    sqlite_mb = (work / "sqlite-loop" / "pools.sqlite").stat().st_size / 2**20
+    _line(
+        "pool state created",
+        f"{create_s:.1f} s",
+        "",
+        f"SQLite rows for {base_n:,} images: {sqlite_s:.1f} s, "
+        f"{sqlite_mb:,.0f} MB ({sqlite_s / create_s * n / base_n:,.0f}x slower per image)",
+    )
+    first = child()
+    if first is None:
+        _line("round 1 (rectify + ClusterMargin)", "failed", "", "")
+        return
+    r = first["report"]
+    _line(
+        "round 1: rectify + ClusterMargin + persist",
+        f"{first['seconds']:.0f} s",
+        "",
+        f"{r['discarded']:,} discarded, {r['sampled']:,} sampled from {r['candidates']:,} over "
+        f"{r['clusters']} clusters",
+    )
+    _line("peak RSS of the round", f"{first['peak_rss_mb']:,.0f} MB", "< 8,192 MB", "")
+    # crash safety: the same round from scratch, killed after its sample decisions are written
+    shutil.rmtree(folder / "state")
+    ArrayPool.create(folder / "state", queries, made["concepts"])
+    killed = child(crash="sample:written")
+    resumed = child()
+    same = resumed is not None and resumed["state_crc"] == first["state_crc"]
+    _line(
+        "kill -9 after the sample decisions are written, then resume",
+        "identical state" if same else "DIFFERENT state",
+        "identical",
+        f"killed run returned {'nothing' if killed is None else 'output'}; resumed in "
+        f"{resumed['seconds'] if resumed else float('nan'):.0f} s",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -205,23 +457,37 @@ def main() -> None:
     parser.add_argument(
         "--datasets-dir", type=Path, default=HERE.parents[1] / "shared" / "data" / "labelsets"
     )
+    parser.add_argument("--pool", type=int, default=10_000_000, help="pool size of the pool part")
+    parser.add_argument("--budget", type=int, default=50_000)
+    parser.add_argument("--pool-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--crash", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.pool_child:
+        pool_child(args.pool_child, args.budget, args.crash)
+        return
     parts = {p.strip() for p in args.parts.split(",")}
     items, anchors = (5_000, 2_000) if args.small else (190_000, 20_000)
     datasets_dir = args.datasets_dir if args.datasets_dir.exists() and not args.small else None
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        info: ServerInfo = start_server(
-            EmbeddedServer(data_dir=work / "db", bolt_port=_port(), http_port=_port(), heap="4g")
-        )
-        driver = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
-        try:
-            store = GraphStore(driver, info.database)
-            if "sync" in parts:
-                sync_part(store, work, items=items, anchors=anchors, datasets_dir=datasets_dir)
-        finally:
-            driver.close()
-            stop_server(work / "db")
+        if parts & {"sync", "serve"}:
+            info: ServerInfo = start_server(
+                EmbeddedServer(data_dir=work / "db", bolt_port=_port(), http_port=_port(), heap="4g")
+            )
+            driver = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
+            try:
+                store = GraphStore(driver, info.database)
+                if "sync" in parts:
+                    sync_part(store, work, items=items, anchors=anchors, datasets_dir=datasets_dir)
+                else:
+                    build_wordnet(store, read_nouns())
+                if "serve" in parts:
+                    serve_part(info, work, store)
+            finally:
+                driver.close()
+                stop_server(work / "db")
+        if "pool" in parts:
+            pool_part(work, 200_000 if args.small else args.pool, 2_000 if args.small else args.budget)
 
 
 if __name__ == "__main__":
