@@ -305,6 +305,47 @@ def serve_part(info: ServerInfo, work: Path, store: GraphStore) -> None:
     )
 
 
+def writes_part(info: ServerInfo, driver: neo4j.Driver, source: GraphStore) -> None:
+    """Part 2: the synced graph written again into empty databases, by today's batched MERGE and by
+    :meth:`~bamboo.graph.store.GraphStore.bulk_create`; both must give the source's content hash."""
+    from bamboo.graph import cypher
+    from bamboo.graph.embedded import create_database
+    from bamboo.graph.invariants import content_hash
+
+    contents = read_contents(source)
+    want = content_hash(contents)
+    rows = [{"id": c["id"], "props": {k: v for k, v in c.items() if k != "id"}} for c in contents.concepts]
+    edges = [dict(e) | {"evidence": None} for e in contents.edges]
+    print(f"\n## Writing {len(rows):,} concepts and {len(edges):,} IS_A edges into an empty store\n")
+    print("| path | time | goal | content hash |\n|---|---|---|---|")
+    times = {}
+    for name in ("merge", "bulk"):
+        create_database(info, f"scale_{name}")
+        store = GraphStore(driver, f"scale_{name}")
+        t0 = time.perf_counter()
+        if name == "merge":
+            store.ensure_schema()
+            store.upsert_concepts(rows)
+            for i in range(0, len(edges), 5000):
+                store._write(cypher.UPSERT_LINKS, rows=edges[i : i + 5000])
+        else:
+            store.bulk_create(rows, edges)
+        times[name] = time.perf_counter() - t0
+        same = content_hash(read_contents(store)) == want
+        label = (
+            "batched MERGE, 5,000 rows (today, baseline)"
+            if name == "merge"
+            else "bulk_create: CREATE, 20,000 rows, 2 sessions"
+        )
+        _line(
+            label,
+            f"{times[name]:.0f} s ({len(rows) / times[name]:,.0f} concepts/s)",
+            "< 60 s",
+            "same as the source" if same else "DIFFERENT",
+        )
+    print(f"\nbulk path: {times['merge'] / times['bulk']:.2f}x the batched MERGE")
+
+
 def make_pool(
     folder: Path, n: int, *, concepts: int = 1000, classes: int = 1000, seed: int = 0
 ) -> dict[str, Any]:
@@ -453,7 +494,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--small", action="store_true", help="CI-sized run of every part")
-    parser.add_argument("--parts", default="sync,serve,pool")
+    parser.add_argument("--parts", default="sync,writes,serve,pool")
     parser.add_argument(
         "--datasets-dir", type=Path, default=HERE.parents[1] / "shared" / "data" / "labelsets"
     )
@@ -470,7 +511,7 @@ def main() -> None:
     datasets_dir = args.datasets_dir if args.datasets_dir.exists() and not args.small else None
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        if parts & {"sync", "serve"}:
+        if parts & {"sync", "serve", "writes"}:
             info: ServerInfo = start_server(
                 EmbeddedServer(data_dir=work / "db", bolt_port=_port(), http_port=_port(), heap="4g")
             )
@@ -481,6 +522,8 @@ def main() -> None:
                     sync_part(store, work, items=items, anchors=anchors, datasets_dir=datasets_dir)
                 else:
                     build_wordnet(store, read_nouns())
+                if "writes" in parts:
+                    writes_part(info, driver, store)
                 if "serve" in parts:
                     serve_part(info, work, store)
             finally:

@@ -19,6 +19,8 @@ __all__ = [
     "CONCEPTS_BY_ID",
     "CONCEPT_DATASETS",
     "COUNT_CONCEPTS",
+    "CREATE_CONCEPTS",
+    "CREATE_IS_A",
     "COUNT_IS_A",
     "CREATE_EVIDENCE",
     "CREATE_HAS_CLASS",
@@ -72,6 +74,23 @@ UPSERT_CONCEPTS = """
 UNWIND $rows AS row
 MERGE (c:Concept {id: row.id})
 SET c += row.props
+"""
+
+# Bulk path into an empty store (GraphStore.bulk_create): CREATE, no MERGE lookups.
+# $rows: [{id, props}]
+CREATE_CONCEPTS = """
+UNWIND $rows AS row
+CREATE (c:Concept {id: row.id})
+SET c += row.props
+"""
+
+# $rows: [{child, parent, props}]: props holds kind, source and any provenance (method, score...).
+CREATE_IS_A = """
+UNWIND $rows AS row
+MATCH (c:Concept {id: row.child})
+MATCH (p:Concept {id: row.parent})
+CREATE (c)-[e:IS_A]->(p)
+SET e += row.props
 """
 
 # $rows: [{child, parent, kind, source}]
