@@ -359,19 +359,24 @@ def _repair(
     existing = nx.DiGraph()
     existing.add_edges_from((e["child"], e["parent"]) for e in graph_edges)
     combined = nx.compose(existing, g)
-    while True:
+    # cycles: only strongly connected components (one linear pass) can hold one
+    knots = [c for c in nx.strongly_connected_components(combined) if len(c) > 1]
+    while knots:
+        part = combined.subgraph(knots.pop()).copy()
         try:
-            cycle = nx.find_cycle(combined, source=[n for n in g.nodes if g.out_degree(n)])
+            cycle = nx.find_cycle(part)
         except nx.NetworkXNoCycle:
-            break
+            continue
         new = [e for e in cycle if g.has_edge(e[0], e[1])]
         if not new:  # the graph itself has a cycle: the invariant check reports it
-            break
+            continue
         # drop the new cycle edge whose child keeps the most other parents, so no item is orphaned
         child, parent = max(reversed(new), key=lambda e: combined.out_degree(e[0]))[:2]
         g.remove_edge(child, parent)
         combined.remove_edge(child, parent)
+        part.remove_edge(child, parent)
         repaired.append(f"cycle: dropped {child} -> {parent}")
+        knots.extend(c for c in nx.strongly_connected_components(part) if len(c) > 1)
     for child in [n for n in g.nodes if str(n).startswith("wd:")]:
         parents = list(combined.successors(child))
         for p in list(g.successors(child)):
