@@ -513,7 +513,13 @@ def main() -> None:
         work = Path(tmp)
         if parts & {"sync", "serve", "writes"}:
             info: ServerInfo = start_server(
-                EmbeddedServer(data_dir=work / "db", bolt_port=_port(), http_port=_port(), heap="4g")
+                EmbeddedServer(
+                    data_dir=work / "db",
+                    bolt_port=_port(),
+                    http_port=_port(),
+                    heap="4g",
+                    command_timeout_s=600,
+                )
             )
             driver = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
             try:

@@ -105,3 +105,18 @@ def test_bad_pools_are_refused(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         ArrayPool.create(tmp_path / "b", [0, 1], ["x", "y"])
     assert np.all(np.asarray(ArrayPool.open(tmp_path / "b").state) == UNLABELED)
+
+
+def test_scale_benchmark_pool_part_runs_small(tmp_path: Path) -> None:
+    """``benchmarks/scale.py --small --parts pool``: the CI-sized run of the 10M-image path, with its
+    kill -9 / resume check."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "scale.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--small", "--parts", "pool"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| kill -9 after the sample decisions are written, then resume | identical state |" in done.stdout
+    assert "2,000 sampled" in done.stdout
