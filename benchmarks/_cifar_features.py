@@ -25,8 +25,9 @@ def load_images(split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         return f["images"], f["labels"].astype(np.int64), [str(c) for c in f["class_names"]]
 
 
-def cifar_features(split: str, *, threads: int = 1) -> dict[str, np.ndarray]:
-    """``features`` (N x 1280), ``logits`` (N x 1000), ``labels`` and ``class_names`` of one split."""
+def cifar_features(split: str, *, limit: int | None = None, threads: int = 1) -> dict[str, np.ndarray]:
+    """``features`` (N x 1280), ``logits`` (N x 1000), ``labels`` and ``class_names`` of one split (its
+    first ``limit`` images when given)."""
     import torch
 
     from bamboo.atomic import atomic_path
@@ -34,6 +35,7 @@ def cifar_features(split: str, *, threads: int = 1) -> dict[str, np.ndarray]:
     from bamboo.training.probe import extract_features
 
     images, labels, names = load_images(split)
+    images, labels = images[:limit], labels[:limit]
     digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
     path = CACHE / f"cifar10-{split}-lite0-{digest}.npz"
     if path.exists():
@@ -62,8 +64,8 @@ def cifar_features(split: str, *, threads: int = 1) -> dict[str, np.ndarray]:
 
 
 if __name__ == "__main__":
-    for split in ("train", "test"):
-        cifar_features(split)
+    cifar_features("train")
+    cifar_features("test", limit=3000)
 
 
 def near_copies(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -1,9 +1,11 @@
 """An inner-product faiss index that grows online: exact (flat) while small, then IVF or HNSW.
 
 Vectors are expected unit-length, so inner product is cosine. Below ``exact_until`` vectors the index
-is an exhaustive ``IndexFlatIP`` (exact); when it passes that size the approximate index is built
-once from the vectors held so far (IVF: k-means on them, fixed seed) and every later vector is added to
-it. Positions are insertion order, as faiss numbers them.
+is an exhaustive ``IndexFlatIP`` (exact); when it passes that size the approximate index is built from
+the vectors held so far (IVF: k-means on them, fixed seed, about 39 vectors per list up to ``nlist``
+lists) and later vectors are added to it. An IVF index is rebuilt with more lists each time it grows
+eightfold, until it has ``nlist``, so lists stay short while the set grows from thousands to millions.
+Positions are insertion order, as faiss numbers them.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class OnlineIndex:
         dim: Vector size.
         kind: ``"ivf"`` (IVF-Flat), ``"hnsw"`` (HNSW-Flat) or ``"flat"`` (always exact).
         exact_until: Exact search while fewer vectors than this are held.
-        nlist: IVF lists.
+        nlist: Most IVF lists.
         nprobe: IVF lists searched per query.
         hnsw_m: HNSW links per node.
         ef_search: HNSW search depth.
@@ -38,9 +40,9 @@ class OnlineIndex:
         dim: int,
         kind: str = "ivf",
         *,
-        exact_until: int = 50_000,
-        nlist: int = 1024,
-        nprobe: int = 16,
+        exact_until: int = 10_000,
+        nlist: int = 4096,
+        nprobe: int = 8,
         hnsw_m: int = 32,
         ef_search: int = 64,
     ) -> None:
@@ -50,6 +52,7 @@ class OnlineIndex:
         self.exact_until, self.nlist, self.nprobe = exact_until, nlist, nprobe
         self.hnsw_m, self.ef_search = hnsw_m, ef_search
         self.index: Any = faiss.IndexFlatIP(dim)
+        self.built_at = 0  # vectors held when the approximate index was last built
 
     @property
     def ntotal(self) -> int:
@@ -67,16 +70,35 @@ class OnlineIndex:
         if not len(x):
             return
         self.index.add(x)
-        if self.kind != "flat" and not self.approximate and self.ntotal >= self.exact_until:
+        if self.kind == "flat":
+            return
+        if (
+            not self.approximate
+            and self.ntotal >= self.exact_until
+            or (
+                self.kind == "ivf"
+                and self.approximate
+                and self.ntotal >= 8 * self.built_at
+                and self._lists(self.ntotal) > self.index.nlist
+            )
+        ):
             self._build()
+
+    def _lists(self, n: int) -> int:
+        lists = 16
+        while lists * 2 * 39 <= n and lists * 2 <= self.nlist:
+            lists *= 2
+        return lists
 
     def _build(self) -> None:
         held = self.index.reconstruct_n(0, self.ntotal)
+        self.built_at = self.ntotal
         if self.kind == "ivf":
             # An HNSW coarse quantizer: assigning a query to its lists costs a few hundred distances
             # instead of nlist; the centroids themselves come from exact k-means.
             quantizer = faiss.IndexHNSWFlat(self.dim, 32, faiss.METRIC_INNER_PRODUCT)
-            index: Any = faiss.IndexIVFFlat(quantizer, self.dim, self.nlist, faiss.METRIC_INNER_PRODUCT)
+            lists = self._lists(len(held))
+            index: Any = faiss.IndexIVFFlat(quantizer, self.dim, lists, faiss.METRIC_INNER_PRODUCT)
             index.cp.seed = 1234
             index.cp.niter = 10
             index.cp.max_points_per_centroid = 64

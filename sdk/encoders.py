@@ -75,7 +75,8 @@ class ClipEncoder:
             elif backend == "transformers":
                 from transformers import CLIPModel, CLIPProcessor
 
-                self._model = CLIPModel.from_pretrained(model).to(device)
+                clip: Any = CLIPModel.from_pretrained(model)
+                self._model = clip.to(device)
                 self._processor = CLIPProcessor.from_pretrained(model)
             else:
                 raise ConfigurationError(f"backend must be 'open_clip' or 'transformers', not {backend!r}")

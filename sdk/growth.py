@@ -78,7 +78,7 @@ class GrowthConfig:
         step: Samples decided together; within a step only duplicates are checked between samples.
         index: ``"ivf"``, ``"hnsw"`` or ``"flat"`` (exact throughout; the baseline).
         exact_until: Members below which the index is exact.
-        nlist: IVF lists.
+        nlist: Most IVF lists (fewer while the dataset is small; see :mod:`bamboo.sdk._ann`).
         nprobe: IVF lists searched.
         hnsw_m: HNSW links per node.
         ef_search: HNSW search depth.
@@ -97,9 +97,9 @@ class GrowthConfig:
     min_alignment: float | None = None
     step: int = 1024
     index: str = "ivf"
-    exact_until: int = 50_000
-    nlist: int = 1024
-    nprobe: int = 16
+    exact_until: int = 10_000
+    nlist: int = 4096
+    nprobe: int = 8
     hnsw_m: int = 32
     ef_search: int = 64
     seed: int = 0
@@ -485,9 +485,10 @@ class DatasetGrowth:
                 "config": dataclasses.asdict(self.config),
                 "seen": self.seen,
                 "kept": self.kept,
+                "index_built_at": self.index.built_at,
             }
             (tmp / "state.json").write_text(json.dumps(meta, indent=1))
-            arrays = {"ids": ids, "labels": labels, "gains": gains}
+            arrays: dict[str, Any] = {"ids": ids, "labels": labels, "gains": gains}
             arrays |= {"proto_sums": self.proto_sums, "proto_counts": self.proto_counts}
             if self.label_vectors is not None:
                 arrays["label_vectors"] = self.label_vectors
@@ -516,6 +517,7 @@ class DatasetGrowth:
         growth.members.extend(arrays["ids"], arrays["labels"], arrays["gains"])
         growth.proto_sums, growth.proto_counts = arrays["proto_sums"], arrays["proto_counts"]
         growth.index.load(path / "index.faiss")
+        growth.index.built_at = int(meta["index_built_at"])
         return growth
 
     @classmethod
