@@ -14,6 +14,7 @@ from bamboo.errors import BambooError
 from bamboo.cli import datasets as _datasets  # noqa: F401,E402  isort: skip
 from bamboo.cli import db as _db  # noqa: F401,E402  isort: skip
 from bamboo.cli import graph as _graph  # noqa: F401,E402  isort: skip
+from bamboo.cli import growth as _growth  # noqa: F401,E402  isort: skip
 from bamboo.cli import sdk as _sdk  # noqa: F401,E402  isort: skip
 from bamboo.cli import serve as _serve  # noqa: F401,E402  isort: skip
 from bamboo.cli import study as _study  # noqa: F401,E402  isort: skip

@@ -75,5 +75,17 @@ def test_sdk_exports() -> None:
     import bamboo.sdk
 
     assert sorted(bamboo.sdk.__all__) == sorted(
-        ["AsyncBambooClient", "BambooClient", "LabelSpace", "LabelSystem", "OfflineLabels"]
+        [
+            "AsyncBambooClient",
+            "BambooClient",
+            "DatasetGrowth",
+            "GrowthConfig",
+            "LabelSpace",
+            "LabelSystem",
+            "OfflineLabels",
+            "bucket_by_time",
+            "retrieve_for_concepts",
+        ]
     )
+    for name in bamboo.sdk.__all__:
+        assert hasattr(bamboo.sdk, name)

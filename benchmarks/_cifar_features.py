@@ -1,0 +1,102 @@
+"""EfficientNet-Lite0 features and ImageNet-1K logits of the team's CIFAR-10 images, cached.
+
+The growth and retrieval benchmarks share them: penultimate features (1,280-d, the AL study's
+features) and the 1,000 ImageNet logits (the retrieval bridge's input). Computed once on CPU and cached
+under ``~/.cache/bamboo`` keyed by a digest of the images (never inside the repository).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+CIFAR = Path(os.environ.get("BAMBOO_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+FILES = {"train": "cifar10_train_subset_1000pc_from_jpeg.npz", "test": "cifar10_test_from_jpeg.npz"}
+CACHE = Path.home() / ".cache" / "bamboo"
+
+
+def load_images(split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``(images uint8 N x 32 x 32 x 3, labels, class names)`` of one split."""
+    with np.load(CIFAR / "images" / FILES[split]) as f:
+        return f["images"], f["labels"].astype(np.int64), [str(c) for c in f["class_names"]]
+
+
+def cifar_features(split: str, *, limit: int | None = None, threads: int = 1) -> dict[str, np.ndarray]:
+    """``features`` (N x 1280), ``logits`` (N x 1000), ``labels`` and ``class_names`` of one split (its
+    first ``limit`` images when given)."""
+    import torch
+
+    from bamboo.atomic import atomic_path
+    from bamboo.sdk.models import efficientnet_lite0
+    from bamboo.training.probe import extract_features
+
+    images, labels, names = load_images(split)
+    images, labels = images[:limit], labels[:limit]
+    digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
+    path = CACHE / f"cifar10-{split}-lite0-{digest}.npz"
+    if path.exists():
+        with np.load(path) as f:
+            return {k: f[k] for k in f.files}
+    torch.set_num_threads(threads)
+    model = efficientnet_lite0()
+    head = model.get_classifier()
+    feats, logits = [], []
+    started = time.perf_counter()
+    with torch.inference_mode():
+        for i in range(0, len(images), 500):
+            f = extract_features(model, images[i : i + 500])
+            feats.append(f.astype(np.float32))
+            logits.append(head(torch.from_numpy(f)).numpy().astype(np.float32))
+            print(f"{split}: {i + 500}/{len(images)} in {time.perf_counter() - started:.0f} s", flush=True)
+    out = {
+        "features": np.concatenate(feats),
+        "logits": np.concatenate(logits),
+        "labels": labels,
+        "class_names": np.array(names),
+    }
+    with atomic_path(path, ".part.npz") as tmp:
+        np.savez(tmp, **out)
+    return out
+
+
+if __name__ == "__main__":
+    cifar_features("train")
+    cifar_features("test", limit=3000)
+
+
+def near_copies(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` near-copies of random training images (mirrored, shifted by 2 pixels, 10 % brighter) and the
+    positions of their originals: real images, so their features are near, not equal, to the originals'."""
+    images, _, _ = load_images("train")
+    originals = np.sort(np.random.default_rng(seed).choice(len(images), n, replace=False))
+    copies = images[originals][:, :, ::-1].astype(np.int16)
+    copies = np.roll(copies, 2, axis=2)
+    copies = np.clip(copies * 1.1, 0, 255).astype(np.uint8)
+    return copies, originals
+
+
+def copy_features(n: int, seed: int = 0, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(features, logits, originals)`` of :func:`near_copies`, cached like :func:`cifar_features`."""
+    import torch
+
+    from bamboo.atomic import atomic_path
+    from bamboo.sdk.models import efficientnet_lite0
+    from bamboo.training.probe import extract_features
+
+    copies, originals = near_copies(n, seed)
+    digest = hashlib.sha256(copies.tobytes()).hexdigest()[:16]
+    path = CACHE / f"cifar10-copies-lite0-{digest}.npz"
+    if not path.exists():
+        torch.set_num_threads(threads)
+        model = efficientnet_lite0()
+        with torch.inference_mode():
+            f = extract_features(model, copies).astype(np.float32)
+            logits = model.get_classifier()(torch.from_numpy(f)).numpy().astype(np.float32)
+        with atomic_path(path, ".part.npz") as tmp:
+            np.savez(tmp, features=f, logits=logits)
+    with np.load(path) as z:
+        return z["features"], z["logits"], originals
