@@ -22,7 +22,7 @@ import math
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +195,7 @@ class TaskStore:
             if not self.adaptive or not rows:
                 return [VerificationTask(*row) for row in rows]
             posterior = self._posteriors(db, [row[0] for row in rows])
-        return [VerificationTask(*row, p_yes=posterior[row[0]], max_risk=self.risk) for row in rows]
+        return [replace(VerificationTask(*row), p_yes=posterior[row[0]], max_risk=self.risk) for row in rows]
 
     def _posteriors(self, db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, float]:
         """P(yes) per task: its prior times its votes' likelihoods under the annotators' skills."""
