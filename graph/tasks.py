@@ -1,6 +1,13 @@
 """The verification task store (paper Fig. 3b): pool images the active-learning loop sends for
 annotation, each asked as "Is this a <query>?", answered Yes/No by up to 5 annotators and decided
-at 3 of 5 (the same rule as the concept tags).
+at 3 of 5 (the same rule as the concept tags), or adaptively (#22).
+
+Adaptive stores (``TaskStore(path, risk=0.05)``; the rule is kept in the file, so the service and
+the loop agree) decide a task once its posterior risk ``min(P(yes), P(no))`` is below ``risk`` (or
+at 5 votes, by the posterior): P(yes) starts from the machine prior set with :meth:`TaskStore.set_priors`
+(0.5 when none) and each vote multiplies in the likelihood of its annotator's estimated skill
+(:meth:`TaskStore.set_skills`, fitted by EM on the SDK side). A confident prior decides a task with no
+vote at all; :meth:`TaskStore.next` gives an annotator the open tasks their answer helps most.
 
 One SQLite file, shared by the loop (``bamboo.sdk.tasks.TaskStoreAnnotator`` adds a round's tasks and
 reads the decisions back) and the service (``/tasks`` endpoints and the web UI's verification screen,
@@ -11,17 +18,18 @@ replaces their vote; a vote on a decided task by a new annotator is refused.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bamboo.errors import TaskNotFound, VoteRejected
 from bamboo.graph.tags import MAX_VOTES, VOTES_TO_DECIDE, Tally
 
-__all__ = ["TaskDecision", "TaskStore", "VerificationTask"]
+__all__ = ["DEFAULT_SKILL", "TaskDecision", "TaskStore", "VerificationTask"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -30,7 +38,15 @@ CREATE TABLE IF NOT EXISTS tasks (
 CREATE TABLE IF NOT EXISTS task_votes (
     task INTEGER NOT NULL REFERENCES tasks(id), annotator TEXT NOT NULL, value INTEGER NOT NULL,
     at TEXT NOT NULL, PRIMARY KEY (task, annotator));
+CREATE TABLE IF NOT EXISTS task_priors (task INTEGER PRIMARY KEY REFERENCES tasks(id), p_yes REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS annotator_skills (
+    annotator TEXT PRIMARY KEY, sensitivity REAL NOT NULL, specificity REAL NOT NULL,
+    votes INTEGER NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS task_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+#: The skill assumed for an annotator with no estimate yet: right 80 % of the time on either side.
+DEFAULT_SKILL = (0.8, 0.8)
 
 
 @dataclass(frozen=True)
@@ -56,11 +72,23 @@ class VerificationTask:
     description: str
     yes: int = 0
     no: int = 0
+    p_yes: float | None = None
+    max_risk: float | None = None
 
     @property
     def decision(self) -> bool | None:
-        """True or False once 3 of 5 votes agree, else None."""
-        return Tally(self.yes, self.no).value
+        """3-of-5 stores: True or False once 3 of 5 votes agree. Adaptive stores (``max_risk`` set):
+        the more probable answer once the risk is below ``max_risk`` or the task has 5 votes. Else None.
+
+        Example:
+            >>> VerificationTask(1, 0, "a.jpg", "q", "q", "", yes=1, p_yes=0.99, max_risk=0.05).decision
+            True
+        """
+        if self.max_risk is None or self.p_yes is None:
+            return Tally(self.yes, self.no).value
+        if min(self.p_yes, 1 - self.p_yes) < self.max_risk or self.yes + self.no >= MAX_VOTES:
+            return self.p_yes >= 0.5
+        return None
 
 
 @dataclass(frozen=True)
@@ -96,13 +124,26 @@ class TaskStore:
 
     Args:
         path: The SQLite file; it and its folder are created when missing.
+        risk: Make the store adaptive with this risk threshold (kept in the file); ``None`` keeps the
+            file's rule (3 of 5 for a new file).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, risk: float | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if risk is not None and not 0 < risk < 0.5:
+            raise ValueError(f"risk must be between 0 and 0.5 (got {risk})")
         with closing(self._connect()) as db:
             db.executescript(_SCHEMA)
+            if risk is not None:
+                db.execute("INSERT OR REPLACE INTO task_meta VALUES ('risk', ?)", (repr(risk),))
+            row = db.execute("SELECT value FROM task_meta WHERE key = 'risk'").fetchone()
+        self.risk: float | None = None if row is None else float(row[0])
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether tasks are decided by posterior risk rather than 3 of 5."""
+        return self.risk is not None
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -151,7 +192,71 @@ class TaskStore:
     ) -> list[VerificationTask]:
         with closing(self._connect()) as db:
             rows = db.execute(f"{_SELECT} {where} GROUP BY t.id {tail}", (*params, *tail_params)).fetchall()
-        return [VerificationTask(*row) for row in rows]
+            if not self.adaptive or not rows:
+                return [VerificationTask(*row) for row in rows]
+            posterior = self._posteriors(db, [row[0] for row in rows])
+        return [replace(VerificationTask(*row), p_yes=posterior[row[0]], max_risk=self.risk) for row in rows]
+
+    def _posteriors(self, db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, float]:
+        """P(yes) per task: its prior times its votes' likelihoods under the annotators' skills."""
+        skills = self._skills(db)
+        log_odds: dict[int, float] = {}
+        for lo in range(0, len(ids), 500):
+            chunk = list(ids[lo : lo + 500])
+            marks = ",".join("?" * len(chunk))
+            priors = dict(db.execute(f"SELECT task, p_yes FROM task_priors WHERE task IN ({marks})", chunk))
+            for t in chunk:
+                p = min(max(priors.get(t, 0.5), 1e-6), 1 - 1e-6)
+                log_odds[t] = math.log(p / (1 - p))
+            for t, who, value in db.execute(
+                f"SELECT task, annotator, value FROM task_votes WHERE task IN ({marks})", chunk
+            ):
+                sens, spec = skills.get(who, DEFAULT_SKILL)
+                log_odds[t] += math.log(sens / (1 - spec)) if value else math.log((1 - sens) / spec)
+        return {t: 1 / (1 + math.exp(-min(max(v, -50.0), 50.0))) for t, v in log_odds.items()}
+
+    @staticmethod
+    def _skills(db: sqlite3.Connection) -> dict[str, tuple[float, float]]:
+        return {
+            a: (min(max(s, 0.01), 0.99), min(max(p, 0.01), 0.99))
+            for a, s, p in db.execute("SELECT annotator, sensitivity, specificity FROM annotator_skills")
+        }
+
+    def set_priors(self, priors: dict[int, float]) -> None:
+        """Set the machine's P(yes) of tasks by id (the round model with the rectifier)."""
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO task_priors VALUES (?, ?)", list(priors.items()))
+            db.execute("COMMIT")
+
+    def priors(self) -> dict[int, float]:
+        """Every task's machine P(yes) that has one, by task id."""
+        with closing(self._connect()) as db:
+            return {int(t): float(p) for t, p in db.execute("SELECT task, p_yes FROM task_priors")}
+
+    def set_skills(self, skills: dict[str, tuple[float, float, int]]) -> None:
+        """Persist annotators' estimated ``(sensitivity, specificity, votes)``: P(Yes | yes),
+        P(No | no) and the votes the estimate rests on."""
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(
+                "INSERT OR REPLACE INTO annotator_skills VALUES (?, ?, ?, ?, ?)",
+                [(a, float(s), float(p), int(n), _now()) for a, (s, p, n) in skills.items()],
+            )
+            db.execute("COMMIT")
+
+    def skills(self) -> dict[str, tuple[float, float]]:
+        """Every annotator's persisted ``(sensitivity, specificity)``."""
+        with closing(self._connect()) as db:
+            return self._skills(db)
+
+    def votes(self) -> list[tuple[int, str, bool]]:
+        """Every current vote ``(task, annotator, value)`` (for re-estimating skills)."""
+        with closing(self._connect()) as db:
+            return [
+                (int(t), str(a), bool(v))
+                for t, a, v in db.execute("SELECT task, annotator, value FROM task_votes ORDER BY task")
+            ]
 
     def task(self, task_id: int) -> VerificationTask:
         """The task with this id.
@@ -170,22 +275,52 @@ class TaskStore:
             return self._rows(tail="ORDER BY t.id")
         return self._rows("WHERE t.round = ?", (round_no,), "ORDER BY t.id")
 
-    def next(self, annotator: str | None = None, limit: int = 1) -> list[VerificationTask]:
+    def next(
+        self, annotator: str | None = None, limit: int = 1, *, min_gain: float = 0.01
+    ) -> list[VerificationTask]:
         """Undecided tasks this annotator has not answered: started ones first, then oldest.
 
         Filtered and ordered in SQLite: this is what every verification screen asks, on stores of
-        any size.
+        any size. In an adaptive store, the open tasks are ordered by how much this annotator's
+        answer is expected to lower their risk (from the annotator's estimated skill), and an
+        annotator whose answer would lower it by less than ``min_gain`` (a spammer) gets none.
 
         Args:
             annotator: Whose answered tasks to skip (none when ``None``).
             limit: At most this many tasks.
+            min_gain: Adaptive stores: the least expected risk reduction worth asking for.
         """
+        if self.adaptive:
+            return self._next_adaptive(annotator, limit, min_gain)
         return self._rows(
             "WHERE t.id NOT IN (SELECT task FROM task_votes WHERE annotator = ?)",
             (annotator or "",),
             "HAVING yes < ? AND no < ? AND yes + no < ? ORDER BY yes + no DESC, t.id LIMIT ?",
             (VOTES_TO_DECIDE, VOTES_TO_DECIDE, MAX_VOTES, limit),
         )
+
+    def _next_adaptive(self, annotator: str | None, limit: int, min_gain: float) -> list[VerificationTask]:
+        open_ = [
+            t
+            for t in self._rows(
+                "WHERE t.id NOT IN (SELECT task FROM task_votes WHERE annotator = ?)",
+                (annotator or "",),
+                "HAVING yes + no < ? ORDER BY t.id",
+                (MAX_VOTES,),
+            )
+            if t.decision is None
+        ]
+        sens, spec = self.skills().get(annotator or "", DEFAULT_SKILL)
+
+        def gain(t: VerificationTask) -> float:
+            p = t.p_yes if t.p_yes is not None else 0.5
+            after = 1 - max(p * sens, (1 - p) * (1 - spec)) - max(p * (1 - sens), (1 - p) * spec)
+            return min(p, 1 - p) - after
+
+        ranked = sorted(
+            ((gain(t), -(t.yes + t.no), t.id, t) for t in open_), key=lambda g: g[:3], reverse=True
+        )
+        return [t for g, _, _, t in ranked if g >= min_gain][:limit]
 
     def vote(self, task_id: int, annotator: str, value: bool) -> TaskDecision:
         """Record (or replace) ``annotator``'s answer.
@@ -213,7 +348,15 @@ class TaskStore:
                 if db.execute("SELECT 1 FROM tasks WHERE id = ?", (task_id,)).fetchone() is None:
                     raise TaskNotFound(task_id)
                 yes, total, mine = int(row[0]), int(row[1]), int(row[2])
-                if not mine and not Tally(yes, total - yes).open:
+                if self.adaptive:
+                    p = self._posteriors(db, [task_id])[task_id]
+                    decided = VerificationTask(
+                        task_id, 0, "", "", "", "", yes, total - yes, p, self.risk
+                    ).decision
+                    closed = decided is not None
+                else:
+                    closed = not Tally(yes, total - yes).open
+                if not mine and closed:
                     raise VoteRejected(f"task {task_id} is already decided ({yes} yes, {total - yes} no)")
                 db.execute(
                     "INSERT OR REPLACE INTO task_votes VALUES (?, ?, ?, ?)",

@@ -3,12 +3,21 @@
 :class:`TaskStoreAnnotator` adds a round's tasks to the shared SQLite store
 (:class:`bamboo.graph.tasks.TaskStore`, re-exported here) and reads the decisions back; until
 every task is decided the loop stops with :class:`AwaitingVotes`.
+
+In an adaptive store (``TaskStore(path, risk=0.05)``, #22) the annotator also writes the machine's
+P(yes) of each task (``prior``: the round model with the OOD rectifier, see
+:func:`bamboo.sdk.online.verification_prior`) and re-estimates every annotator's skill by Dawid-Skene
+EM over all the store's votes (:meth:`TaskStoreAnnotator.refit_skills`), persisted in the store, so a
+task takes 0-5 votes and the verification queue gives each annotator the tasks they help most.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from bamboo.graph.tasks import TaskDecision, TaskStore, VerificationTask
 from bamboo.sdk.annotate import Awaiting
@@ -55,20 +64,64 @@ class TaskStoreAnnotator:
         query_label: Query concept -> the class index a valid image of it gets.
         names: Query concept -> the name shown in the question.
         descriptions: Query concept -> the description shown with its tasks.
+        prior: ``prior(round, keys, queries)`` -> P(yes) per image, written to an adaptive store.
     """
 
     store: TaskStore
     query_label: dict[str, int]
     names: dict[str, str] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
+    prior: Callable[[int, list[str], list[str]], np.ndarray] | None = None
 
     def __call__(
         self, round_no: int, keys: list[str], queries: list[str]
     ) -> list[int | None] | AwaitingVotes:
         """Add the round's tasks (once) and answer from their decisions, or :class:`AwaitingVotes`."""
         self.store.add(round_no, keys, queries, names=self.names, descriptions=self.descriptions)
+        if self.store.adaptive:
+            if self.prior is not None:
+                p_yes = np.asarray(self.prior(round_no, keys, queries), dtype=np.float64)
+                ids = {(t.image, t.query): t.id for t in self.store.tasks(round_no)}
+                self.store.set_priors(
+                    {ids[(k, q)]: float(p) for k, q, p in zip(keys, queries, p_yes.tolist(), strict=True)}
+                )
+            self.refit_skills()
         decided = {(t.image, t.query): t.decision for t in self.store.tasks(round_no)}
         pending = sum(decided[(k, q)] is None for k, q in zip(keys, queries, strict=True))
         if pending:
             return AwaitingVotes.of(round_no, pending, len(keys), self.store.path)
         return [self.query_label[q] if decided[(k, q)] else None for k, q in zip(keys, queries, strict=True)]
+
+    def refit_skills(self) -> dict[str, tuple[float, float]]:
+        """Re-estimate every annotator's sensitivity and specificity by EM over all the store's
+        votes (with the tasks' priors) and persist them.
+
+        Returns:
+            Annotator -> ``(sensitivity, specificity)``.
+        """
+        from bamboo.sdk.votes import DawidSkene
+
+        votes = self.store.votes()
+        if not votes:
+            return {}
+        tasks = sorted({t for t, _, _ in votes})
+        people = sorted({a for _, a, _ in votes})
+        t_index = {t: i for i, t in enumerate(tasks)}
+        a_index = {a: i for i, a in enumerate(people)}
+        priors = self.store.priors()
+        p_yes = np.array([priors.get(t, 0.5) for t in tasks])
+        em = DawidSkene(2).fit(
+            np.array([t_index[t] for t, _, _ in votes]),
+            np.array([a_index[a] for _, a, _ in votes]),
+            np.array([int(v) for _, _, v in votes]),
+            len(tasks),
+            len(people),
+            prior=np.stack([1 - p_yes, p_yes], axis=1),
+        )
+        counts = np.bincount([a_index[a] for _, a, _ in votes], minlength=len(people))
+        skills = {
+            a: (float(em.confusion_[i, 1, 1]), float(em.confusion_[i, 0, 0]), int(counts[i]))
+            for a, i in a_index.items()
+        }
+        self.store.set_skills(skills)
+        return {a: (s, p) for a, (s, p, _) in skills.items()}

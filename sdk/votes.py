@@ -8,7 +8,8 @@ efficiently annotating large-scale image classification datasets", CVPR 2021).
   about an image once its posterior risk (1 - max posterior) is below ``risk``; each extra vote goes
   to the available worker currently estimated best (greedy task assignment).
 * :class:`SimulatedWorkers`: workers with uniform noise or class-structured noise (mistakes go to
-  similar classes), for experiments and tests.
+  similar classes); :meth:`SimulatedWorkers.people` adds worker-specific confusions and spammers,
+  :meth:`SimulatedWorkers.yes_no` careful workers, Yes-sayers and spammers for verification.
 
 Votes are triples of equal-length arrays: ``items``, ``workers``, ``labels``.
 """
@@ -176,6 +177,95 @@ class SimulatedWorkers:
         conf = (1 - a) * sim[None]
         k = len(sim)
         conf[:, np.arange(k), np.arange(k)] = a[:, 0]
+        return cls(conf, seed)
+
+    @classmethod
+    def people(
+        cls,
+        similarity: Array,
+        n_workers: int,
+        *,
+        accuracy: tuple[float, float] = (0.6, 0.95),
+        spammers: float = 0.1,
+        concentration: float = 5.0,
+        seed: int = 0,
+    ) -> SimulatedWorkers:
+        """Workers that behave like people: each has its own skill and its own confusions.
+
+        A worker's accuracy is drawn from ``U(*accuracy)`` and each class gets its own accuracy
+        around it (some classes are harder for some people); its mistakes follow the class
+        ``similarity`` (cat and dog, car and truck), perturbed per worker by a Dirichlet draw of the
+        given ``concentration`` (lower: more personal confusions). A share ``spammers`` of the
+        workers answer at random, half of them uniformly and half with one favourite label.
+
+        Example:
+            >>> crowd = SimulatedWorkers.people(np.ones((3, 3)), 10, spammers=0.2)
+            >>> crowd.n_workers, bool(np.allclose(crowd.confusion.sum(axis=2), 1))
+            (10, True)
+        """
+        rng = np.random.default_rng(seed)
+        sim = np.asarray(similarity, dtype=np.float64).copy()
+        np.fill_diagonal(sim, 0)
+        sim /= sim.sum(axis=1, keepdims=True)
+        k = len(sim)
+        conf = np.zeros((n_workers, k, k))
+        for w in range(n_workers):
+            base = rng.uniform(*accuracy)
+            per_class = np.clip(base + rng.normal(0, 0.05, k), 1.0 / k, 0.995)
+            for c in range(k):
+                off = rng.dirichlet(concentration * k * sim[c] + 1e-3)
+                off[c] = 0
+                conf[w, c] = (1 - per_class[c]) * off / off.sum()
+                conf[w, c, c] = per_class[c]
+        n_spam = int(round(spammers * n_workers))
+        for j, w in enumerate(rng.choice(n_workers, n_spam, replace=False).tolist()):
+            if j % 2 == 0:
+                conf[w] = 1.0 / k
+            else:
+                favourite = rng.integers(k)
+                conf[w] = 0.2 / k
+                conf[w, :, favourite] += 0.8
+        return cls(conf, seed)
+
+    @classmethod
+    def yes_no(
+        cls,
+        n_workers: int,
+        *,
+        accuracy: tuple[float, float] = (0.7, 0.95),
+        yes_sayers: float = 0.2,
+        spammers: float = 0.1,
+        seed: int = 0,
+    ) -> SimulatedWorkers:
+        """Workers for "Is this a <concept>?" (label 0 = No, 1 = Yes).
+
+        Careful workers are right with probability ``U(*accuracy)`` on both sides; a share
+        ``yes_sayers`` answer Yes too easily (they accept 40-70 % of the wrong images while still
+        accepting the right ones), and a share ``spammers`` answer Yes or No at random.
+
+        Example:
+            >>> SimulatedWorkers.yes_no(10, yes_sayers=0.3).confusion[:, 0, 1].max() > 0.35
+            True
+        """
+        rng = np.random.default_rng(seed)
+        conf = np.zeros((n_workers, 2, 2))
+        kinds = rng.permutation(
+            np.repeat(
+                [0, 1, 2],
+                [
+                    n_workers - int(round(yes_sayers * n_workers)) - int(round(spammers * n_workers)),
+                    int(round(yes_sayers * n_workers)),
+                    int(round(spammers * n_workers)),
+                ],
+            )
+        )
+        for w, kind in enumerate(kinds.tolist()):
+            hit, reject = rng.uniform(*accuracy), rng.uniform(*accuracy)
+            if kind == 1:
+                hit, reject = max(hit, 0.9), 1 - rng.uniform(0.4, 0.7)
+            elif kind == 2:
+                hit = reject = 0.5
+            conf[w] = [[reject, 1 - reject], [1 - hit, hit]]
         return cls(conf, seed)
 
     @property

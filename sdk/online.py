@@ -1,0 +1,422 @@
+"""Online labelling (Liao, Kar & Fidler, CVPR 2021, §3): annotation as semi-supervised learning.
+
+Rounds of: fit a machine learner on the current posteriors (and, semi-supervised, on its own
+confident pseudo-labels) with image features; re-estimate every worker's confusion matrix by
+Dawid-Skene EM with the learner's calibrated probabilities as each image's prior; compute each
+image's risk (1 - its largest posterior); accept images whose risk is below the threshold, with or
+without a human answer; ask the riskiest of the rest, each of the next answers going to the available
+worker whose answer is expected to lower that image's risk the most, at most ``max_per_worker``
+answers per worker.
+
+The learner's probabilities are *cross-fitted* (each image's prior comes from a model that did not
+train on it or its pseudo-label) and temperature-scaled on images that humans have labelled
+confidently: a learner scored on its own training images is overconfident, and an overconfident prior
+accepts wrong labels without asking anyone (the paper's main pitfall).
+
+The same function serves the loop's binary verification ("Is this a <concept>?", two classes: 0 =
+No, 1 = Yes): pass ``prior`` (the round model's probability of the query class, cut by the OOD
+rectifier, see :func:`verification_prior`) and the model's embeddings as ``features``; the prior's
+log-odds become one more input of the learner, which calibrates it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import minimize
+
+from bamboo.sdk.votes import DawidSkene
+
+__all__ = [
+    "OnlineResult",
+    "SoftmaxLearner",
+    "expected_risk_after",
+    "label_online",
+    "verification_prior",
+]
+
+Array = npt.NDArray[Any]
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn's dependency; without it BLAS keeps its threads
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def _softmax(z: Array) -> Array:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+@dataclass
+class SoftmaxLearner:
+    """Multinomial logistic regression on soft targets with per-example weights (L-BFGS).
+
+    Args:
+        l2: Weight decay on the coefficients (not the biases), per unit of total example weight.
+        max_iter: Most L-BFGS iterations.
+    """
+
+    l2: float = 1e-2
+    max_iter: int = 200
+    coef_: Array = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+
+    def fit(self, x: Array, targets: Array, weights: Array | None = None) -> SoftmaxLearner:
+        """Fit on features ``x`` (n x d) and target distributions ``targets`` (n x K).
+
+        Example:
+            >>> x = np.array([[0.0], [1.0], [2.0], [3.0]])
+            >>> t = np.eye(2)[[0, 0, 1, 1]]
+            >>> SoftmaxLearner(l2=1e-3).fit(x, t).predict_proba(np.array([[0.0], [3.0]])).argmax(1).tolist()
+            [0, 1]
+        """
+        x1 = np.hstack([x, np.ones((len(x), 1))])
+        n, d = x1.shape
+        k = targets.shape[1]
+        w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+        total = w.sum()
+        mask = np.ones((d, k))
+        mask[-1] = 0  # no decay on the biases
+
+        def loss(flat: Array) -> tuple[float, Array]:
+            coef = flat.reshape(d, k)
+            z = x1 @ coef
+            z -= z.max(axis=1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            value = -(w[:, None] * targets * logp).sum() / total + 0.5 * self.l2 * (mask * coef**2).sum()
+            p = np.exp(logp)
+            grad = x1.T @ (w[:, None] * (p * targets.sum(axis=1, keepdims=True) - targets)) / total
+            return float(value), (grad + self.l2 * mask * coef).ravel()
+
+        start = self.coef_.ravel() if self.coef_.shape == (d, k) else np.zeros(d * k)
+        with _one_blas_thread():  # small products: BLAS threads only contend (20x slower on 2 cores)
+            res = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": self.max_iter})
+        self.coef_ = res.x.reshape(d, k)
+        return self
+
+    def logits(self, x: Array) -> Array:
+        """Unnormalised log-probabilities (n x K)."""
+        return np.asarray(np.hstack([x, np.ones((len(x), 1))]) @ self.coef_)
+
+    def predict_proba(self, x: Array) -> Array:
+        """Class probabilities (n x K)."""
+        return _softmax(self.logits(x))
+
+
+def expected_risk_after(posterior: Array, confusion: Array) -> Array:
+    """Expected risk of each item after one more answer from each worker (items x workers).
+
+    The risk of an item is ``1 - max posterior``; after worker ``w`` answers ``a`` the posterior is
+    proportional to ``posterior * confusion[w, :, a]``, so the expected risk is
+    ``1 - sum_a max_c posterior[c] * confusion[w, c, a]``.
+
+    Args:
+        posterior: (items x K) current posteriors.
+        confusion: (workers x K x K) ``confusion[w, true, given]``.
+
+    Example:
+        >>> post = np.array([[0.5, 0.5]])
+        >>> conf = np.array([[[0.5, 0.5], [0.5, 0.5]], [[0.9, 0.1], [0.1, 0.9]]])
+        >>> expected_risk_after(post, conf).round(2).tolist()  # a coin-flipper does not help
+        [[0.5, 0.1]]
+    """
+    joint = posterior[:, None, :, None] * confusion[None]  # items x workers x true x given
+    return np.asarray(1.0 - joint.max(axis=2).sum(axis=2))
+
+
+def verification_prior(
+    probs: Array, query_labels: Array, keep: Array | None = None, *, dropped_yes: float = 0.05
+) -> Array:
+    """The machine prior of "Is this a <query>?": (n x 2) probabilities of No and Yes.
+
+    Args:
+        probs: (n x C) the round model's class probabilities.
+        query_labels: (n,) the class index each image's query stands for.
+        keep: (n,) the OOD rectifier's keep mask; a dropped image keeps at most ``dropped_yes``.
+        dropped_yes: Largest probability of Yes left to an image the rectifier drops.
+
+    Example:
+        >>> verification_prior(np.array([[0.8, 0.2], [0.8, 0.2]]), np.array([0, 0]), np.array([True, False]))
+        array([[0.2 , 0.8 ],
+               [0.95, 0.05]])
+    """
+    yes = np.asarray(probs, dtype=np.float64)[np.arange(len(probs)), np.asarray(query_labels)]
+    if keep is not None:
+        yes = np.where(np.asarray(keep, dtype=bool), yes, np.minimum(yes, dropped_yes))
+    yes = np.clip(yes, 1e-4, 1 - 1e-4)
+    return np.stack([1 - yes, yes], axis=1)
+
+
+@dataclass(frozen=True)
+class OnlineResult:
+    """What :func:`label_online` asked and decided.
+
+    Attributes:
+        labels: The decided label per item.
+        posterior: The final posterior per item (n x K).
+        risk: ``1 - max posterior`` per item.
+        votes_per_item: Human answers each item got (0 for items accepted on the learner alone).
+        items: The item of each answer, in the order asked.
+        workers: The worker of each answer.
+        answers: The label each answer gave.
+        confusion: The final EM confusion matrix per worker.
+        temperature: The learner's calibration temperature in the last round.
+        history: Per round: ``round``, ``answers`` (so far), ``accepted`` (items below the risk),
+            ``asked`` (this round).
+    """
+
+    labels: npt.NDArray[np.int64]
+    posterior: Array
+    risk: Array
+    votes_per_item: npt.NDArray[np.int64]
+    items: npt.NDArray[np.int64]
+    workers: npt.NDArray[np.int64]
+    answers: npt.NDArray[np.int64]
+    confusion: Array
+    temperature: float
+    history: list[dict[str, float]]
+
+    @property
+    def answers_per_item(self) -> float:
+        """Human answers per item on average."""
+        return float(self.votes_per_item.mean())
+
+    @property
+    def unanswered(self) -> float:
+        """The share of items decided with no human answer."""
+        return float((self.votes_per_item == 0).mean())
+
+
+def _project(features: Array, dims: int) -> Array:
+    """Standardised features reduced to ``dims`` principal components (whitened)."""
+    x = np.asarray(features, dtype=np.float64)
+    x = (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-8)
+    if x.shape[1] > dims:
+        _, s, vt = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
+        x = x @ vt[:dims].T / (s[:dims] / np.sqrt(len(x)) + 1e-8)
+    return x
+
+
+def _temperature(logits: Array, labels: Array) -> float:
+    """The temperature that minimises the NLL of ``labels`` under ``softmax(logits / T)``."""
+    best, best_nll = 1.0, np.inf
+    for t in np.geomspace(0.25, 8.0, 31):
+        p = _softmax(logits / t)[np.arange(len(labels)), labels]
+        nll = float(-np.log(np.clip(p, 1e-12, 1)).mean())
+        if nll < best_nll:
+            best, best_nll = float(t), nll
+    return best
+
+
+class _Machine:
+    """The learner side of a run: cross-fitted, calibrated priors from features and posteriors."""
+
+    def __init__(
+        self,
+        features: Array,
+        prior: Array | None,
+        k: int,
+        *,
+        dims: int,
+        folds: int,
+        l2: float,
+        pseudo: float,
+        pseudo_weight: float,
+        seed: int,
+    ) -> None:
+        x = _project(features, dims)
+        if prior is not None:  # the external prior's log-probabilities are inputs the learner weighs
+            x = np.hstack([x, np.log(np.clip(prior, 1e-4, 1))])
+        self.x, self.k, self.pseudo, self.pseudo_weight = x, k, pseudo, pseudo_weight
+        self.fold = np.random.default_rng(seed).integers(0, folds, len(x))
+        self.learners = [SoftmaxLearner(l2=l2) for _ in range(folds)]
+        self.temperature = 1.0
+
+    def prior(self, posterior: Array, answered: Array, explored: Array) -> Array:
+        """Cross-fitted probabilities for every item, trained on ``posterior`` of answered items
+        plus the confident pseudo-labels of the rest, temperature-scaled on the ``explored`` items
+        (answered because they were drawn at random, so they stand for the unanswered ones)."""
+        conf = posterior.max(axis=1)
+        pseudo = ~answered & (conf >= self.pseudo)
+        train = answered | pseudo
+        targets = np.where(pseudo[:, None], np.eye(self.k)[posterior.argmax(axis=1)], posterior)
+        weights = np.where(pseudo, self.pseudo_weight, 1.0)
+        logits = np.zeros((len(self.x), self.k))
+        for f, learner in enumerate(self.learners):
+            fit = train & (self.fold != f)
+            if np.unique(posterior[fit & answered].argmax(axis=1)).size < 2:
+                return np.full((len(self.x), self.k), 1.0 / self.k)  # too little to learn from yet
+            learner.fit(self.x[fit], targets[fit], weights[fit])
+            out = self.fold == f
+            logits[out] = learner.logits(self.x[out])
+        if explored.sum() >= 20:
+            self.temperature = _temperature(logits[explored], posterior[explored].argmax(axis=1))
+        return np.clip(_softmax(logits / self.temperature), 1e-6, 1.0)
+
+
+def label_online(
+    ask: Callable[[Array, Array], Array],
+    n_items: int,
+    n_workers: int,
+    n_classes: int,
+    *,
+    features: Array | None = None,
+    prior: Array | None = None,
+    risk: float = 0.05,
+    batch: int | None = None,
+    budget: float = 5.0,
+    max_votes: int = 5,
+    max_per_worker: int | None = None,
+    max_rounds: int = 100,
+    dims: int = 64,
+    folds: int = 3,
+    l2: float = 1e-2,
+    pseudo: float = 0.95,
+    pseudo_weight: float = 0.5,
+    explore: float = 0.1,
+    seed: int = 0,
+) -> OnlineResult:
+    """Label ``n_items`` images online, asking people only where the posterior risk needs it.
+
+    Args:
+        ask: ``ask(items, workers)`` returns each worker's answer about each item.
+        n_items: How many items there are.
+        n_workers: How many workers there are.
+        n_classes: How many labels there are (2 for verification: 0 = No, 1 = Yes).
+        features: (n x d) image features for the learner (e.g. EfficientNet-Lite0 penultimate
+            features); ``None`` uses ``prior`` alone (no learner).
+        prior: (n x K) fixed machine probabilities (the round model with the rectifier); with
+            ``features`` they become inputs of the learner.
+        risk: An item is accepted once ``1 - max posterior`` is below this.
+        batch: Answers asked per round (default: 5 % of the items, at least 20).
+        budget: Most human answers per item on average.
+        max_votes: Most answers per item (at most ``n_workers``).
+        max_per_worker: Most answers per worker over the whole run (``None``: no cap).
+        max_rounds: Most rounds.
+        dims: Principal components of the features the learner sees.
+        folds: Cross-fitting folds of the learner.
+        l2: The learner's weight decay.
+        pseudo: Unanswered items whose posterior reaches this join the learner's training set with
+            their most probable label (self-training, the semi-supervised part).
+        pseudo_weight: The weight of such an item (a human-answered item weighs 1).
+        explore: The share of each round's answers that go to unanswered items drawn at random
+            (with the first round's random batch, the learner's calibration set).
+        seed: Seeds the folds, the random items and tie-breaking between workers.
+
+    Returns:
+        The decisions, the answers asked, the workers' estimated confusions and a per-round history.
+    """
+    rng = np.random.default_rng(seed)
+    k = n_classes
+    max_votes = min(max_votes, n_workers)
+    batch = batch or max(20, n_items // 20)
+    cap = np.full(n_workers, np.iinfo(np.int64).max if max_per_worker is None else max_per_worker)
+    fixed = None if prior is None else np.clip(np.asarray(prior, dtype=np.float64), 1e-6, 1.0)
+    machine = (
+        None
+        if features is None
+        else _Machine(
+            features,
+            fixed,
+            k,
+            dims=dims,
+            folds=folds,
+            l2=l2,
+            pseudo=pseudo,
+            pseudo_weight=pseudo_weight,
+            seed=seed,
+        )
+    )
+    voted = np.zeros((n_items, n_workers), dtype=bool)
+    counts = np.zeros(n_items, dtype=np.int64)
+    used = np.zeros(n_workers, dtype=np.int64)
+    got: list[tuple[Array, Array, Array]] = []
+    em = DawidSkene(k)
+    explored = np.zeros(n_items, dtype=bool)
+    current = np.full((n_items, k), 1.0 / k) if fixed is None else fixed
+    posterior = current
+    confusion = np.tile(np.eye(k) * 0.6 + 0.4 / k, (n_workers, 1, 1))
+    history: list[dict[str, float]] = []
+    allowed = int(budget * n_items)
+    for round_no in range(max_rounds + 1):  # the last pass only takes in the last answers
+        if got:
+            items, workers, answers = (np.concatenate(a) for a in zip(*got, strict=True))
+            em.fit(items, workers, answers, n_items, n_workers, current)
+            if machine is not None:
+                current = machine.prior(em.posterior_, counts > 0, explored)
+                em.fit(items, workers, answers, n_items, n_workers, current)
+            posterior, confusion = em.posterior_, em.confusion_
+        item_risk = 1.0 - posterior.max(axis=1)
+        left = allowed - int(counts.sum())
+        open_ = np.flatnonzero((item_risk >= risk) & (counts < max_votes))
+        history.append(
+            {
+                "round": round_no,
+                "answers": float(counts.sum()),
+                "accepted": float((item_risk < risk).sum()),
+            }
+        )
+        if not len(open_) or left <= 0 or not (used < cap).any() or round_no == max_rounds:
+            break
+        size = min(batch, left)
+        if not got:  # nothing is known yet: a random first batch
+            order = rng.permutation(open_)[:size]
+            explored[order] = True
+        else:
+            # a share at random among the unanswered, to calibrate the learner on items like the
+            # ones it accepts alone; the rest to the riskiest
+            fresh = open_[counts[open_] == 0]
+            scout = rng.permutation(fresh)[: int(round(explore * size)) if machine is not None else 0]
+            explored[scout] = True
+            rest = np.setdiff1d(open_, scout)
+            order = np.concatenate([scout, rest[np.argsort(-item_risk[rest], kind="stable")]])[:size]
+        gain = item_risk[order, None] - expected_risk_after(posterior[order], confusion)
+        gain += rng.random(gain.shape) * 1e-9  # unknown workers: ties broken at random
+        share = int(np.ceil(len(order) / n_workers)) + 1  # people work in parallel: a round's share
+        load = np.zeros(n_workers, dtype=np.int64)
+        pick_items, pick_workers = [], []
+        for row, item in enumerate(order.tolist()):
+            free = ~voted[item] & (used + load < cap) & (load < share)
+            if not free.any():
+                free = ~voted[item] & (used + load < cap)
+            if not free.any():
+                continue
+            w = int(np.argmax(np.where(free, gain[row], -np.inf)))
+            pick_items.append(item)
+            pick_workers.append(w)
+            load[w] += 1
+        if not pick_items:
+            break
+        it, wk = np.array(pick_items, dtype=np.int64), np.array(pick_workers, dtype=np.int64)
+        ans = np.asarray(ask(it, wk), dtype=np.int64)
+        voted[it, wk] = True
+        counts[it] += 1
+        used += load
+        got.append((it, wk, ans))
+        history[-1]["asked"] = float(len(it))
+    items, workers, answers = (
+        (np.concatenate(a) for a in zip(*got, strict=True))
+        if got
+        else (np.zeros(0, dtype=np.int64) for _ in range(3))
+    )
+    return OnlineResult(
+        labels=np.asarray(posterior.argmax(axis=1), dtype=np.int64),
+        posterior=posterior,
+        risk=1.0 - posterior.max(axis=1),
+        votes_per_item=counts,
+        items=items,
+        workers=workers,
+        answers=answers,
+        confusion=confusion,
+        temperature=machine.temperature if machine is not None else 1.0,
+        history=history,
+    )
