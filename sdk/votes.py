@@ -244,7 +244,7 @@ class SimulatedWorkers:
         accepting the right ones), and a share ``spammers`` answer Yes or No at random.
 
         Example:
-            >>> SimulatedWorkers.yes_no(10, yes_sayers=0.3).confusion[:, 0, 1].max() > 0.35
+            >>> bool(SimulatedWorkers.yes_no(10, yes_sayers=0.3).confusion[:, 0, 1].max() > 0.35)
             True
         """
         rng = np.random.default_rng(seed)
