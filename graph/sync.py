@@ -14,7 +14,8 @@ One run:
    anchor is not duplicated: its synset gains the Wikidata properties;
 5. **repair**: cycles among the new edges are broken and shortcut edges (a parent that is already an
    ancestor through another parent) dropped, so the graph stays a DAG;
-6. **write** everything in one transaction, after checking the invariants on the would-be graph.
+6. **write** what differs from the graph (new and changed items, links it lacks) in one
+   transaction, after checking the invariants on the would-be graph.
 
 A checkpoint file (``wikidata-sync.json``) is written after each phase, so an interrupted run
 resumes where it stopped; an audit line per run (added / changed / unchanged / repaired) goes to
@@ -265,6 +266,7 @@ def sync_wikidata(
     for q, cid in sorted(anchors.items()):
         if q in items:
             rows.append({"id": cid, "props": _anchor_props(items[q])})
+    dirty: list[dict[str, Any]] = []  # only what differs from the graph is written
     for r in rows:
         before = existing.get(r["id"]) if r["id"].startswith("wd:") else wordnet.get(r["id"])
         if before is None:
@@ -273,13 +275,18 @@ def sync_wikidata(
             report.changed += 1
         else:
             report.unchanged += 1
+            continue
+        dirty.append(r)
     _check_would_be_graph(contents, rows, links)
+    known = {(e["child"], e["parent"]) for e in contents.edges}
+    dirty_ids = {r["id"] for r in dirty}
+    new_links = [e for e in links if e["child"] in dirty_ids or (e["child"], e["parent"]) not in known]
     report.links = dict(Counter(e["method"] for e in links if e["child"].startswith("wd:")))
     report.requests, report.waited_s = client.requests, round(sum(client.waits), 1)
     report.finished = _now()
     store.apply_sync(
-        concepts=rows,
-        links=links,
+        concepts=dirty,
+        links=new_links,
         meta={"sync.wikidata.last": report.finished},
         changed=f"sync:{report.run_id}" if report.added or report.changed else None,
     )
