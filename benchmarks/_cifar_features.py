@@ -56,11 +56,14 @@ def _features(images: np.ndarray, stem: str, threads: int) -> tuple[np.ndarray, 
     return features, logits
 
 
-def cifar_features(split: str, *, limit: int | None = None, threads: int = 1) -> dict[str, np.ndarray]:
-    """``features`` (N x 1280), ``logits`` (N x 1000), ``labels`` and ``class_names`` of one split (its
-    first ``limit`` images when given)."""
+def cifar_features(split: str, *, per_class: int | None = None, threads: int = 1) -> dict[str, np.ndarray]:
+    """``features`` (N x 1280), ``logits`` (N x 1000), ``labels`` and ``class_names`` of one split (the
+    first ``per_class`` images of each class when given: the files are sorted by class, so their first
+    images are of one or two classes only)."""
     images, labels, names = load_images(split)
-    images, labels = images[:limit], labels[:limit]
+    if per_class is not None:
+        pick = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(len(names))])
+        images, labels = images[pick], labels[pick]
     features, logits = _features(images, Path(FILES[split]).stem, threads)
     return {"features": features, "logits": logits, "labels": labels, "class_names": np.array(names)}
 
@@ -85,5 +88,5 @@ def copy_features(n: int, seed: int = 0, *, threads: int = 1) -> tuple[np.ndarra
 
 if __name__ == "__main__":
     cifar_features("train")
-    cifar_features("test", limit=3000)
+    cifar_features("test", per_class=300)
     copy_features(2000)
