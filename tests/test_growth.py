@@ -179,7 +179,8 @@ def test_cli_grow_resumes_identically_after_kill_9(tmp_path: Path) -> None:
     np.savez(stream, embeddings=x, labels=truth, ids=np.arange(len(x)) * 10)
     common = ["--keep", "0.3", "--batch", "2000", "--checkpoint-every", "2"]
     ref = _grow([str(stream), "--state", str(tmp_path / "ref"), "--out", str(tmp_path / "ref.npz"), *common])
-    assert ref.wait(timeout=120) == 0, ref.stderr.read() if ref.stderr else ""
+    _, err = ref.communicate(timeout=120)  # communicate() closes the pipes (ResourceWarning otherwise)
+    assert ref.returncode == 0, err
     args = [str(stream), "--state", str(tmp_path / "s"), "--out", str(tmp_path / "out.npz"), *common]
     proc = _grow(args)
     parts = tmp_path / "out.npz.parts"
@@ -188,10 +189,11 @@ def test_cli_grow_resumes_identically_after_kill_9(tmp_path: Path) -> None:
         time.sleep(0.01)
     assert proc.poll() is None, "finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     assert not (tmp_path / "out.npz").exists()
     again = _grow(args)
-    assert again.wait(timeout=120) == 0, again.stderr.read() if again.stderr else ""
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
     with np.load(tmp_path / "ref.npz") as a, np.load(tmp_path / "out.npz") as b:
         assert len(a["decision"]) == 40_000
         for key in ("decision", "label", "ids"):
