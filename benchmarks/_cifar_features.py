@@ -1,8 +1,11 @@
 """EfficientNet-Lite0 features and ImageNet-1K logits of the team's CIFAR-10 images, cached.
 
 The growth and retrieval benchmarks share them: penultimate features (1,280-d, the AL study's
-features) and the 1,000 ImageNet logits (the retrieval bridge's input). Computed once on CPU and cached
-under ``~/.cache/bamboo`` keyed by a digest of the images (never inside the repository).
+features) and the 1,000 ImageNet logits (the retrieval bridge's input; the classifier head applied to
+the features, so only features are cached). Computed once on CPU and cached under
+``~/.cache/bamboo/features`` as ``<file stem>-efficientnet_lite0-<digest of the images>.npz`` (never
+inside the repository), the name ``benchmarks/annotation.py`` uses too, so either benchmark reuses the
+other's features.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 CIFAR = Path(os.environ.get("BAMBOO_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 FILES = {"train": "cifar10_train_subset_1000pc_from_jpeg.npz", "test": "cifar10_test_from_jpeg.npz"}
-CACHE = Path.home() / ".cache" / "bamboo"
+CACHE = Path.home() / ".cache" / "bamboo" / "features"
 
 
 def load_images(split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -25,47 +28,44 @@ def load_images(split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         return f["images"], f["labels"].astype(np.int64), [str(c) for c in f["class_names"]]
 
 
-def cifar_features(split: str, *, limit: int | None = None, threads: int = 1) -> dict[str, np.ndarray]:
-    """``features`` (N x 1280), ``logits`` (N x 1000), ``labels`` and ``class_names`` of one split (its
-    first ``limit`` images when given)."""
+def _features(images: np.ndarray, stem: str, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(features, logits)`` of uint8 images, features cached under ``stem`` and the images' digest."""
     import torch
 
     from bamboo.atomic import atomic_path
     from bamboo.sdk.models import efficientnet_lite0
     from bamboo.training.probe import extract_features
 
-    images, labels, names = load_images(split)
-    images, labels = images[:limit], labels[:limit]
-    digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
-    path = CACHE / f"cifar10-{split}-lite0-{digest}.npz"
-    if path.exists():
-        with np.load(path) as f:
-            return {k: f[k] for k in f.files}
     torch.set_num_threads(threads)
+    digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
+    path = CACHE / f"{stem}-efficientnet_lite0-{digest}.npz"
     model = efficientnet_lite0()
-    head = model.get_classifier()
-    feats, logits = [], []
-    started = time.perf_counter()
-    with torch.inference_mode():
+    if not path.exists():
+        feats = []
+        started = time.perf_counter()
         for i in range(0, len(images), 500):
-            f = extract_features(model, images[i : i + 500])
-            feats.append(f.astype(np.float32))
-            logits.append(head(torch.from_numpy(f)).numpy().astype(np.float32))
-            print(f"{split}: {i + 500}/{len(images)} in {time.perf_counter() - started:.0f} s", flush=True)
-    out = {
-        "features": np.concatenate(feats),
-        "logits": np.concatenate(logits),
-        "labels": labels,
-        "class_names": np.array(names),
-    }
-    with atomic_path(path, ".part.npz") as tmp:
-        np.savez(tmp, **out)
-    return out
+            feats.append(extract_features(model, images[i : i + 500]).astype(np.float32))
+            print(f"{stem}: {i + 500}/{len(images)} in {time.perf_counter() - started:.0f} s", flush=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path, ".tmp.npz") as tmp:
+            np.savez(tmp, features=np.concatenate(feats))
+    with np.load(path) as f:
+        features = f["features"].astype(np.float32)
+    with torch.inference_mode():
+        logits = model.get_classifier()(torch.from_numpy(features)).numpy().astype(np.float32)
+    return features, logits
 
 
-if __name__ == "__main__":
-    cifar_features("train")
-    cifar_features("test", limit=3000)
+def cifar_features(split: str, *, per_class: int | None = None, threads: int = 1) -> dict[str, np.ndarray]:
+    """``features`` (N x 1280), ``logits`` (N x 1000), ``labels`` and ``class_names`` of one split (the
+    first ``per_class`` images of each class when given: the files are sorted by class, so their first
+    images are of one or two classes only)."""
+    images, labels, names = load_images(split)
+    if per_class is not None:
+        pick = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(len(names))])
+        images, labels = images[pick], labels[pick]
+    features, logits = _features(images, Path(FILES[split]).stem, threads)
+    return {"features": features, "logits": logits, "labels": labels, "class_names": np.array(names)}
 
 
 def near_copies(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -81,22 +81,12 @@ def near_copies(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def copy_features(n: int, seed: int = 0, *, threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(features, logits, originals)`` of :func:`near_copies`, cached like :func:`cifar_features`."""
-    import torch
-
-    from bamboo.atomic import atomic_path
-    from bamboo.sdk.models import efficientnet_lite0
-    from bamboo.training.probe import extract_features
-
     copies, originals = near_copies(n, seed)
-    digest = hashlib.sha256(copies.tobytes()).hexdigest()[:16]
-    path = CACHE / f"cifar10-copies-lite0-{digest}.npz"
-    if not path.exists():
-        torch.set_num_threads(threads)
-        model = efficientnet_lite0()
-        with torch.inference_mode():
-            f = extract_features(model, copies).astype(np.float32)
-            logits = model.get_classifier()(torch.from_numpy(f)).numpy().astype(np.float32)
-        with atomic_path(path, ".part.npz") as tmp:
-            np.savez(tmp, features=f, logits=logits)
-    with np.load(path) as z:
-        return z["features"], z["logits"], originals
+    features, logits = _features(copies, "cifar10-near-copies", threads)
+    return features, logits, originals
+
+
+if __name__ == "__main__":
+    cifar_features("train")
+    cifar_features("test", per_class=300)
+    copy_features(2000)

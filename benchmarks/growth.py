@@ -5,18 +5,24 @@ near-copies of some of them (mirrored, shifted, brightened), EfficientNet-Lite0 
 study's) reduced to 128-d by PCA fitted on the stream, in random order, with 20 % or 40 % of the labels
 flipped to another class. Each method keeps 30 % or 50 % of the stream; a logistic-regression probe
 trained on what it kept (with the labels it kept, cleaned ones for InfoGrowth) is scored on 3,000 clean
-CIFAR-10 test images. Methods: random; SemDeDup (offline: k-means, then within each cluster drop the
-samples most similar to one nearer the centroid, down to the kept fraction); exact kNN gain (the gain
-ranking with brute-force search, no cleaning); InfoGrowth static (cleaner + gain, IVF index) and the
-same with an exact index; InfoGrowth dynamic (every clean sample kept with its gain, the probe trained
-on the first phase's draw). The cleaner's noise recall and precision are printed per noise level.
+CIFAR-10 test images (300 per class). Methods: random; SemDeDup (offline: k-means, then within each
+cluster drop the samples most similar to one nearer the centroid, down to the kept fraction); exact
+kNN gain (the gain ranking with brute-force search, no cleaning); InfoGrowth static (cleaner + gain, IVF
+index) and the same with an exact index; InfoGrowth dynamic (every clean sample kept with its gain, the
+probe trained on the first phase's draw). The cleaner's noise recall and precision are printed
+per noise level.
 
 **Scale** (``--scale``): a 1,000,000 x 128-d stream of Gaussian blobs with noisy labels and 5 % planted
 near-duplicates, through :class:`DatasetGrowth` (static, 30 % kept, IVF) in batches of 10,000:
 samples/s, peak memory, and the IVF gain's agreement with an exact brute-force gain over the same
 members for 5,000 sampled queries.
 
-Usage: ``python benchmarks/growth.py [--quality] [--scale] [--n 1000000]``.
+**Retrieval** (``--retrieval``): concept retrieval with the offline :class:`ClassifierBridge` on the
+3,000 CIFAR-10 test images (300 per class; their cached ImageNet logits): each of the 10
+classes is a concept, by its name alone and with synonyms, and precision@50 / @200 is the share of the
+top images that are of that class (chance: about 0.10).
+
+Usage: ``python benchmarks/growth.py [--quality] [--scale] [--retrieval] [--n 1000000]``.
 """
 
 from __future__ import annotations
@@ -36,6 +42,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _cifar_features import cifar_features, copy_features  # noqa: E402
 
 from bamboo.sdk.growth import DatasetGrowth, Decision, GrowthConfig, neighbourhood_gain  # noqa: E402
+from bamboo.sdk.retrieve import Concept, precision_at_k, retrieve_for_concepts  # noqa: E402
+
+#: Synonyms for the CIFAR-10 classes (the "with synonyms" prompt ensembles).
+SYNONYMS = {
+    "airplane": ("aeroplane", "airliner", "plane"),
+    "automobile": ("car", "sports car"),
+    "bird": ("small bird", "songbird"),
+    "cat": ("house cat", "kitten"),
+    "deer": ("stag", "elk"),
+    "dog": ("puppy", "hound"),
+    "frog": ("toad", "tree frog"),
+    "horse": ("pony", "stallion"),
+    "ship": ("boat", "cargo ship"),
+    "truck": ("lorry", "dump truck"),
+}
 
 
 def _peak_gb() -> float:
@@ -74,7 +95,7 @@ def probe_accuracy(x: np.ndarray, y: np.ndarray, tx: np.ndarray, ty: np.ndarray)
 
 
 def quality(seed: int = 0) -> None:
-    train, test = cifar_features("train"), cifar_features("test", limit=3000)
+    train, test = cifar_features("train"), cifar_features("test", per_class=300)
     cf, _, originals = copy_features(2000)
     feats = np.concatenate([train["features"], cf])
     truth = np.concatenate([train["labels"], train["labels"][originals]])
@@ -192,6 +213,44 @@ def scale(n: int, dim: int = 128, batch: int = 10_000, seed: int = 0) -> None:
     )
 
 
+def retrieval(ks: tuple[int, ...] = (50, 200)) -> None:
+    from bamboo.sdk.encoders import ClassifierBridge
+
+    test = cifar_features("test", per_class=300)
+    names = [str(c) for c in test["class_names"]]
+    truth = test["labels"]
+    bridge = ClassifierBridge()
+    pool = bridge.encode_logits(test["logits"])
+    per = np.bincount(truth)
+    print(f"{len(truth):,} CIFAR-10 test images, {per.min()}-{per.max()} per class (chance: about 0.10)")
+    results = {}
+    for variant, concepts in (
+        ("name", [Concept(n, n) for n in names]),
+        ("name + synonyms", [Concept(n, n, SYNONYMS.get(n, ())) for n in names]),
+    ):
+        found = retrieve_for_concepts(pool, concepts, encoder=bridge, k=max(ks))
+        results[variant] = precision_at_k(found, truth, ks)
+    cols = [f"{v} P@{k}" for v in results for k in ks]
+    print("\n| concept | " + " | ".join(cols) + " |")
+    print("|---|" + "---|" * len(cols))
+    for c, n in enumerate(names):
+        print(
+            f"| {n} | "
+            + " | ".join(f"{results[v][c, j]:.2f}" for v in results for j in range(len(ks)))
+            + " |"
+        )
+    print(
+        "| **mean** | "
+        + " | ".join(f"**{results[v][:, j].mean():.3f}**" for v in results for j in range(len(ks)))
+        + " |"
+    )
+    # What the classifier sees: the ImageNet classes most often on top for each CIFAR class.
+    best = test["logits"].argmax(axis=1)
+    for c, n in enumerate(names):
+        common = np.bincount(best[truth == c], minlength=1000).argsort()[::-1][:3]
+        print(f"  {n}: top-1 ImageNet classes " + "; ".join(bridge.class_names[i] for i in common))
+
+
 def main() -> None:
     from threadpoolctl import threadpool_limits
 
@@ -201,11 +260,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--scale", action="store_true")
+    parser.add_argument("--retrieval", action="store_true")
     parser.add_argument("--n", type=int, default=1_000_000)
     args = parser.parse_args()
-    if args.quality or not args.scale:
+    everything = not (args.quality or args.scale or args.retrieval)
+    if args.quality or everything:
         quality()
-    if args.scale or not args.quality:
+    if args.retrieval or everything:
+        retrieval()
+    if args.scale or everything:
         scale(args.n)
 
 

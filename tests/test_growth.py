@@ -179,7 +179,7 @@ def test_cli_grow_resumes_identically_after_kill_9(tmp_path: Path) -> None:
     np.savez(stream, embeddings=x, labels=truth, ids=np.arange(len(x)) * 10)
     common = ["--keep", "0.3", "--batch", "2000", "--checkpoint-every", "2"]
     ref = _grow([str(stream), "--state", str(tmp_path / "ref"), "--out", str(tmp_path / "ref.npz"), *common])
-    _, err = ref.communicate(timeout=120)  # communicate() also closes the pipes
+    _, err = ref.communicate(timeout=120)  # communicate() closes the pipes (ResourceWarning otherwise)
     assert ref.returncode == 0, err
     args = [str(stream), "--state", str(tmp_path / "s"), "--out", str(tmp_path / "out.npz"), *common]
     proc = _grow(args)
