@@ -85,6 +85,9 @@ bench: install wordnet
 	$(PY) benchmarks/mapping.py
 	$(PY) benchmarks/label_system.py
 	$(PY) benchmarks/crawl.py
+	$(PY) benchmarks/scale.py
+	$(PY) benchmarks/growth.py --scale
+	$(PY) benchmarks/annotation.py
 
 lint: install
 	$(PY) -m pip install -q ruff mypy

@@ -63,7 +63,11 @@ class FileLoader:
         if not classes:
             raise MalformedFile(path, None, "no classes in file")
         return LabelSet(
-            name=self.name, task=self.task, classes=classes, source=str(path), domain=self.domain,
+            name=self.name,
+            task=self.task,
+            classes=classes,
+            source=str(path),
+            domain=self.domain,
             scenes=self.scenes,
         )
 
