@@ -214,7 +214,8 @@ class UserCypher:
                 ) from None
             if isinstance(exc, AuthError):
                 raise GraphUnavailable(f"the database refused the read-only user: {exc.message}") from None
-            if isinstance(exc, Neo4jError) and exc.code and "Timeout" in exc.code:
+            # the database's own limit: ...TransactionTimedOut (ArcadeDB), ...Timeout... (Neo4j)
+            if isinstance(exc, Neo4jError) and exc.code and ("Timeout" in exc.code or "TimedOut" in exc.code):
                 raise QueryTimeout(
                     f"the query ran longer than {limits.timeout_s:g} s and was cancelled"
                 ) from None
