@@ -502,6 +502,12 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=50_000)
     parser.add_argument("--pool-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--crash", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="keep the store and files in this folder (default: a temporary one); a later run "
+        "without the sync part serves the graph already there",
+    )
     args = parser.parse_args()
     if args.pool_child:
         pool_child(args.pool_child, args.budget, args.crash)
@@ -509,8 +515,12 @@ def main() -> None:
     parts = {p.strip() for p in args.parts.split(",")}
     items, anchors = (5_000, 2_000) if args.small else (190_000, 20_000)
     datasets_dir = args.datasets_dir if args.datasets_dir.exists() and not args.small else None
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        if args.work is not None:
+            args.work.mkdir(parents=True, exist_ok=True)
+            work = args.work
+        else:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         if parts & {"sync", "serve", "writes"}:
             info: ServerInfo = start_server(
                 EmbeddedServer(
@@ -526,7 +536,7 @@ def main() -> None:
                 store = GraphStore(driver, info.database)
                 if "sync" in parts:
                     sync_part(store, work, items=items, anchors=anchors, datasets_dir=datasets_dir)
-                else:
+                elif store.count_concepts() == 0:
                     build_wordnet(store, read_nouns())
                 if "writes" in parts:
                     writes_part(info, driver, store)

@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bamboo.atomic import write_text_atomic
+from bamboo.sdk._clusters import round_robin
 
 __all__ = ["DISCARDED", "LABELED", "SAMPLED", "UNLABELED", "ArrayPool", "RoundReport", "pool_round"]
 
@@ -264,17 +265,7 @@ def pool_round(
             _, assigned = km.index.search(vectors, 1)
             cluster_of = dict(zip(order.tolist(), assigned[:, 0].tolist(), strict=True))
             labels = np.array([cluster_of[int(p)] for p in best_pos], dtype=np.int64)
-        groups: dict[int, list[int]] = {}
-        for i in rng.permutation(len(best_pos)).tolist():
-            groups.setdefault(int(labels[i]), []).append(int(best_pos[i]))
-        chosen: list[int] = []
-        depth = 0
-        ordered = sorted(groups, key=lambda c: (len(groups[c]), c))  # smallest clusters first
-        while len(chosen) < budget and any(depth < len(groups[c]) for c in ordered):
-            for c in ordered:
-                if depth < len(groups[c]) and len(chosen) < budget:
-                    chosen.append(groups[c][depth])
-            depth += 1
+        chosen = round_robin(best_pos, labels, budget, rng).tolist()
         step = (lambda s: hook("sample", s)) if hook else None
         info = {"candidates": candidates, "sampled": len(chosen), "clusters": int(k)}
         pool.commit(round_no, "sample", np.array(sorted(chosen), dtype=np.int64), SAMPLED, info, hook=step)

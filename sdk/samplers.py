@@ -34,6 +34,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from bamboo.sdk._clusters import round_robin
+
 __all__ = [
     "INPUTS",
     "ClusterMarginSampler",
@@ -430,21 +432,7 @@ class ClusterMarginSampler:
         if len(clusters) != len(p):
             raise ValueError(f"{len(p)} probability rows for {len(clusters)} clustered points")
         candidates = _lowest(margins(p), int(np.ceil(self.margin_factor * budget)), seed)
-        rng = np.random.default_rng(seed)
-        groups: dict[int, list[int]] = {}
-        for i in rng.permutation(candidates).tolist():
-            groups.setdefault(int(clusters[i]), []).append(i)
-        order = sorted(groups, key=lambda c: (len(groups[c]), c))  # smallest clusters first
-        chosen: list[int] = []
-        depth = 0
-        while len(chosen) < min(budget, len(candidates)):
-            for c in order:
-                if depth < len(groups[c]):
-                    chosen.append(groups[c][depth])
-                    if len(chosen) == budget:
-                        break
-            depth += 1
-        return np.asarray(chosen, dtype=np.int64)
+        return round_robin(candidates, clusters[candidates], budget, np.random.default_rng(seed))
 
 
 def make_sampler(name: str, **kwargs: Any) -> Sampler:

@@ -13,6 +13,8 @@ from typing import Any
 import al_scenario
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score
 
@@ -24,6 +26,7 @@ from bamboo.sdk.labelstudio import (
     export_tasks,
     import_answers,
 )
+from bamboo.sdk._clusters import round_robin
 from bamboo.sdk.loop import read_pools
 from bamboo.sdk.samplers import (
     INPUTS,
@@ -314,3 +317,24 @@ def test_kill_9_then_resume_gives_the_uninterrupted_pools(tmp_path: Path, crash:
     )
     assert resumed.returncode == 0, resumed.stderr
     assert read_pools(tmp_path / "crash") == read_pools(tmp_path / "clean")
+
+
+@given(
+    labels=st.lists(st.integers(0, 6), max_size=60),
+    budget=st.integers(0, 70),
+    seed=st.integers(0, 5),
+)
+@settings(max_examples=200, deadline=None)
+def test_round_robin_is_the_smallest_cluster_first_loop(labels: list[int], budget: int, seed: int) -> None:
+    items = np.arange(100, 100 + len(labels))
+    got = round_robin(items, labels, budget, np.random.default_rng(seed)).tolist()
+    # The definition, written as the plain loop: shuffle, group, then one per cluster per pass.
+    perm = np.random.default_rng(seed).permutation(len(items))
+    groups: dict[int, list[int]] = {}
+    for i in perm.tolist():
+        groups.setdefault(labels[i], []).append(int(items[i]))
+    order = sorted(groups, key=lambda c: (len(groups[c]), c))
+    want: list[int] = []
+    for depth in range(max((len(g) for g in groups.values()), default=0)):
+        want += [groups[c][depth] for c in order if depth < len(groups[c])]
+    assert got == want[:budget]
