@@ -19,6 +19,7 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score
 
 from bamboo.loaders.base import MalformedFile
+from bamboo.sdk._clusters import round_robin
 from bamboo.sdk.labelstudio import (
     AwaitingAnnotations,
     LabelStudioAnnotator,
@@ -26,7 +27,6 @@ from bamboo.sdk.labelstudio import (
     export_tasks,
     import_answers,
 )
-from bamboo.sdk._clusters import round_robin
 from bamboo.sdk.loop import read_pools
 from bamboo.sdk.samplers import (
     INPUTS,
