@@ -52,7 +52,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         store = GraphStore(driver, settings.graph.database)
         app.state.settings = settings
         app.state.store = store
-        app.state.cache = GraphCache(store)
+        app.state.cache = GraphCache(store, view_dir=settings.view_folder(), database=settings.graph.database)
         await anyio.to_thread.run_sync(app.state.cache.start)  # load the views before taking traffic
         app.state.cypher = _cypher_gate(settings)
         app.state.tasks = TaskStore(settings.tasks_db) if settings.tasks_db else None

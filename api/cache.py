@@ -14,22 +14,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
+from bamboo.api.viewfile import read_view, write_view
 from bamboo.errors import GraphUnavailable
 from bamboo.graph.crawl import CrawlPlan, DatasetInfo, signals
-from bamboo.graph.invariants import InvariantReport, check_invariants, read_contents
+from bamboo.graph.invariants import InvariantReport, check_edges
 from bamboo.graph.model import ClassMapping, Dataset, Vote
+from bamboo.graph.packed import EDGE_COLUMNS, EdgeTable, PackedProps, PropsPacker
 from bamboo.graph.search import SearchIndex
-from bamboo.graph.snapshot import taxonomy_from_contents
+from bamboo.graph.snapshot import taxonomy_from_edges
 from bamboo.graph.store import GraphStore
 from bamboo.graph.tags import QueueOrder, Tag, Tally, queue_order, tally
 from bamboo.graph.taxonomy import Taxonomy
 
-__all__ = ["DEFAULT_SCENES", "GraphCache", "GraphView", "TagView"]
+__all__ = ["DEFAULT_SCENES", "GraphCache", "GraphView", "TagView", "load_view"]
 
 #: The scene dataset of detection crawl queries unless a request names another.
 DEFAULT_SCENES = "places365"
@@ -45,36 +49,36 @@ class GraphView:
         version: The ``graph.version`` meta value it was loaded at.
         taxonomy: The IS_A hierarchy as CSR arrays.
         search: The name search index.
-        props: Concept id -> its property map.
-        edge_kind: ``(child, parent)`` -> the IS_A edge's kind.
-        edge_info: ``(child, parent)`` -> the edge's ``source``, ``method`` and ``confidence``.
+        props: Concept id -> its property map (packed; decoded on access).
+        edge_table: The IS_A edges' ``kind``, ``source``, ``method`` and confidence.
         datasets_of: Concept id -> the dataset classes mapped to it.
+        classes_of: Dataset name -> its classes in index order.
         datasets: Every dataset, by name.
         invariants: The graph's invariant check.
         edges: Number of IS_A edges.
+        concepts_by_source: Concepts per ``source`` property.
     """
 
     version: str | None
     taxonomy: Taxonomy
     search: SearchIndex
-    props: dict[str, dict[str, Any]]
-    edge_kind: dict[tuple[str, str], str]
-    edge_info: dict[tuple[str, str], dict[str, Any]]  # (child, parent) -> source, method, score
+    props: PackedProps
+    edge_table: EdgeTable
     datasets_of: dict[str, list[ClassMapping]]
+    classes_of: dict[str, list[ClassMapping]]
     datasets: dict[str, Dataset]
     invariants: InvariantReport
     edges: int
+    concepts_by_source: dict[str, int]
 
     def dataset_classes(self, name: str) -> list[ClassMapping]:
-        """The classes of one dataset (in no particular order; empty for an unknown name)."""
-        return [c for classes in self.datasets_of.values() for c in classes if c.dataset == name]
+        """The classes of one dataset in class-index order (empty for an unknown name)."""
+        return self.classes_of.get(name, [])
 
     @cached_property
     def crawl(self) -> CrawlPlan:
         """Crawl evidence (visual probabilities, commonness, query words, pairs), once per view."""
-        kinds: dict[str, set[str]] = defaultdict(set)
-        for (child, _), kind in self.edge_kind.items():
-            kinds[child].add(kind)
+        kinds = self.edge_table.kinds_by_child()
         infos = [
             DatasetInfo(
                 name=d.name,
@@ -86,7 +90,8 @@ class GraphView:
             for d in self.datasets.values()
         ]
         instances = [c for c, k in kinds.items() if k == {"instance"}]
-        return CrawlPlan(signals(self.taxonomy, self.props, self.datasets_of, infos, instances), self.props)
+        sig = signals(self.taxonomy, self.props, self.datasets_of, infos, instances)
+        return CrawlPlan(sig, self.props, out_of_process=True)
 
     @cached_property
     def queue_order(self) -> QueueOrder:
@@ -126,6 +131,55 @@ class TagView:
         return self.tally(concept_id, "visual").value, self.tally(concept_id, "common").value
 
 
+def load_view(store: GraphStore, version: str | None) -> GraphView:
+    """Read the label system into a :class:`GraphView`, streaming rows into compact columns.
+
+    Concepts and IS_A edges are read concurrently (two sessions); each concept's map is packed as
+    it arrives, so no list of every concept's dict is ever held.
+    """
+    packer = PropsPacker()
+    search = SearchIndex()
+    names: list[str] = []
+    sources: Counter[str] = Counter()
+
+    def concept(props: dict[str, Any]) -> None:
+        packer.add(props)
+        search.add(props)
+        names.append(str(props.get("name") or props["id"]))
+        sources[str(props.get("source"))] += 1
+
+    edge_rows: list[list[Any]] = []
+    with ThreadPoolExecutor(2, thread_name_prefix="bamboo-view-load") as pool:
+        edges_done = pool.submit(store.scan_is_a, edge_rows.append)
+        classes_done = pool.submit(store.all_dataset_classes)
+        store.scan_concepts(concept)
+        edges_done.result()
+        class_rows = classes_done.result()
+    ids = packer.ids
+    columns = {k: [r[i] for r in edge_rows] for i, k in enumerate(EDGE_COLUMNS)}
+    del edge_rows
+    duplicates = sorted(c for c, n in Counter(ids).items() if n > 1)
+    taxonomy = taxonomy_from_edges(ids, names, columns["child"], columns["parent"])
+    datasets_of: dict[str, list[ClassMapping]] = defaultdict(list)
+    classes_of: dict[str, list[ClassMapping]] = defaultdict(list)
+    for row in sorted(class_rows, key=lambda r: (r.dataset, r.index)):
+        datasets_of[row.concept].append(row)
+        classes_of[row.dataset].append(row)
+    return GraphView(
+        version=version,
+        taxonomy=taxonomy,
+        search=search,
+        props=packer.finish(taxonomy),
+        edge_table=EdgeTable(taxonomy, columns),
+        datasets_of=dict(datasets_of),
+        classes_of=dict(classes_of),
+        datasets={d.name: d for d in store.datasets()},
+        invariants=check_edges(sorted(set(ids)), columns["child"], columns["parent"], duplicates),
+        edges=len(columns["child"]),
+        concepts_by_source=dict(sorted(sources.items())),
+    )
+
+
 class GraphCache:
     """The in-memory views, kept fresh by a poller thread; no request ever waits on the database.
 
@@ -135,8 +189,13 @@ class GraphCache:
     after a vote; called from a worker thread).
     """
 
-    def __init__(self, store: GraphStore, *, refresh_s: float = 1.0) -> None:
+    def __init__(
+        self, store: GraphStore, *, refresh_s: float = 1.0, view_dir: Path | None = None, database: str = ""
+    ) -> None:
         self._store = store
+        self._view_dir = view_dir
+        self._database = database
+        self.loaded_from: str | None = None
         self._refresh_s = refresh_s
         self._lock = threading.Lock()
         self._view: GraphView | None = None
@@ -165,30 +224,15 @@ class GraphCache:
             except Exception as exc:  # noqa: BLE001 - the poller must survive a database outage
                 log.warning("graph poll failed (serving the last view): %s", exc)
 
-    def _load_graph(self, version: str | None) -> GraphView:
-        contents = read_contents(self._store)
-        datasets: dict[str, list[ClassMapping]] = defaultdict(list)
-        for row in sorted(self._store.all_dataset_classes(), key=lambda r: (r.dataset, r.index)):
-            datasets[row.concept].append(row)
-        return GraphView(
-            version=version,
-            taxonomy=taxonomy_from_contents(contents),
-            search=SearchIndex(contents.concepts),
-            props={c["id"]: c for c in contents.concepts},
-            edge_kind={(e["child"], e["parent"]): e["kind"] for e in contents.edges},
-            edge_info={
-                (e["child"], e["parent"]): {
-                    "source": e.get("source"),
-                    "method": e.get("method"),
-                    "confidence": e.get("score"),
-                }
-                for e in contents.edges
-            },
-            datasets_of=dict(datasets),
-            datasets={d.name: d for d in self._store.datasets()},
-            invariants=check_invariants(contents),
-            edges=len(contents.edges),
-        )
+    def _load_graph(self, version: str | None) -> tuple[GraphView, bool]:
+        """The view at ``version`` and whether it came from the database (not a saved file)."""
+        if self._view_dir is not None:
+            saved = read_view(self._view_dir, self._database, version)
+            if saved is not None:
+                self.loaded_from = "file"
+                return saved, False
+        self.loaded_from = "database"
+        return load_view(self._store, version), True
 
     def _load_tags(self, version: str | None) -> TagView:
         votes: dict[str, list[Vote]] = defaultdict(list)
@@ -199,10 +243,12 @@ class GraphCache:
     def _poll(self, *, force: bool = False) -> None:
         metas = self._store.get_metas(["graph.version", "tags.version", "build.status"])
         if force or self._view is None or metas["graph.version"] != self._view.version:
-            view = self._load_graph(metas["graph.version"])
+            view, fresh = self._load_graph(metas["graph.version"])
             with self._lock:
                 self._view = view
-            threading.Thread(target=self._warm, args=(view,), name="bamboo-crawl-warm", daemon=True).start()
+            threading.Thread(
+                target=self._warm, args=(view, fresh), name="bamboo-crawl-warm", daemon=True
+            ).start()
         if force or self._tags is None or metas["tags.version"] != self._tags.version:
             tags = self._load_tags(metas["tags.version"])
             with self._lock:
@@ -211,9 +257,15 @@ class GraphCache:
             self._metas = metas
             self._last_ok = time.monotonic()
 
-    def _warm(self, view: GraphView) -> None:
-        """Compute a new view's crawl plan, tag-queue order and default pair scorer off the request
-        path (the first ``/crawl/detection`` would otherwise load the sentence-embedding model)."""
+    def _warm(self, view: GraphView, fresh: bool) -> None:
+        """Save a view just read from the database (when a view folder is set), then compute its
+        crawl plan, tag-queue order and default pair scorer off the request path (the first
+        ``/crawl/detection`` would otherwise wait for the sentence-embedding model)."""
+        if fresh and self._view_dir is not None:
+            try:
+                write_view(view, self._view_dir, self._database)
+            except (OSError, ValueError) as exc:
+                log.warning("could not save the view to %s: %s", self._view_dir, exc)
         try:
             plan = view.crawl
             _ = view.queue_order

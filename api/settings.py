@@ -28,6 +28,9 @@ class ServiceSettings(BaseSettings):
         max_body_bytes: Largest request body accepted (413 above).
         tasks_db: The verification task store (SQLite, shared with the active-learning loop);
             unset means the /tasks endpoints and the verification screen are off.
+        view_dir: Where the in-memory view is saved per graph version, so a restart at the same
+            version skips the database read. Unset: ``<data_dir>/views`` for the embedded store,
+            off for a Neo4j URI. ``"off"`` turns it off.
     """
 
     model_config = SettingsConfigDict(env_prefix="BAMBOO_", extra="ignore")
@@ -41,6 +44,13 @@ class ServiceSettings(BaseSettings):
     cypher_concurrency: int = Field(default=2, ge=1, le=64)
     max_body_bytes: int = Field(default=2_000_000, ge=1000)
     tasks_db: Path | None = None
+    view_dir: Path | None = None
+
+    def view_folder(self) -> Path | None:
+        """The folder of saved views, or None when off (see ``view_dir``)."""
+        if self.view_dir is not None:
+            return None if str(self.view_dir) == "off" else self.view_dir
+        return self.graph.data_dir / "views" if self.graph.embedded else None
 
     @field_validator("api_key")
     @classmethod

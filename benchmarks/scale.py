@@ -223,23 +223,40 @@ def serve_part(info: ServerInfo, work: Path, store: GraphStore) -> None:
     n = store.count_concepts()
     print(f"\n## Serving {n:,} concepts\n")
     print("| figure | measured | goal | baseline / note |\n|---|---|---|---|")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([bamboo, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env)
-    try:
-        ready = None
+
+    def start() -> tuple[subprocess.Popen[bytes], float | None]:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([bamboo, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env)
         while time.perf_counter() - t0 < 300 and proc.poll() is None:
             try:
-                if httpx.get(f"{url}/stats", timeout=5).status_code == 200:
-                    ready = time.perf_counter() - t0
-                    break
+                if httpx.get(f"{url}/concepts/wn:n00001740", timeout=5).status_code == 200:
+                    return proc, time.perf_counter() - t0
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
+        return proc, None
+
+    shutil.rmtree(work / "db" / "views", ignore_errors=True)
+    proc, cold = start()
+    try:
+        time.sleep(15)  # the view is saved in the background after a database read
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    saved = sorted((work / "db" / "views").glob("*.npz"))
+    _line(
+        "`bamboo serve` until a concept page answers, first start (reads the database)",
+        f"{cold:.1f} s" if cold else "did not start",
+        "< 15 s",
+        f"saves the view: {saved[0].stat().st_size / 2**20:,.0f} MB" if saved else "no view saved",
+    )
+    proc, ready = start()
+    try:
         _line(
-            "`bamboo serve` until /stats answers",
+            "`bamboo serve` until a concept page answers, restart at the same graph version",
             f"{ready:.1f} s" if ready else "did not start",
             "< 15 s",
-            "",
+            "reads the saved view",
         )
         time.sleep(20)  # the crawl plan is computed in the background after the load
         _line("service RSS (graph loaded, crawl plan warm)", f"{_rss_mb(proc.pid):,.0f} MB", "< 1,024 MB", "")

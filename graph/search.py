@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 __all__ = ["SearchHit", "SearchIndex", "labels_of", "normalize"]
@@ -48,57 +49,132 @@ class SearchHit:
 
 
 class SearchIndex:
-    """Search entries ``(text, lang, concept)`` built from concept property maps."""
+    """Search entries ``(text, lang, concept)`` built from concept property maps.
 
-    def __init__(self, concepts: Iterable[dict[str, Any]]) -> None:
-        entries: list[tuple[str, str, str, str]] = []  # (normalized, lang, id, original)
-        self._names: dict[str, str] = {}
+    Compact for 300K concepts and their ~750K labels: the distinct normalized keys in one sorted
+    list (for bisect and RapidFuzz), and per entry a language code, a concept number and the
+    original text only where it differs from its key.
+
+    Args:
+        concepts: Property maps (``id``, ``name``, ``lemmas``, ``labels_<lang>``); more may be
+            given to :meth:`add` before the first search.
+    """
+
+    def __init__(self, concepts: Iterable[dict[str, Any]] = ()) -> None:
+        self._pending: list[tuple[str, int, int, str | None]] | None = []
+        self._ids: list[str] = []
+        self._names: list[str] = []
+        self._langs: dict[str, int] = {}
         for props in concepts:
-            cid = props["id"]
-            self._names[cid] = props.get("name") or cid
-            for lang, texts in labels_of(props).items():
-                for text in texts:
-                    entries.append((normalize(text), lang, cid, text))
-        entries.sort()
-        self._keys = [e[0] for e in entries]
-        self._entries = entries
-        self._choices = sorted(set(self._keys))
-        self._by_key: dict[str, list[int]] = {}
-        for i, key in enumerate(self._keys):
-            self._by_key.setdefault(key, []).append(i)
+            self.add(props)
+
+    def add(self, props: dict[str, Any]) -> None:
+        """Index one more concept (only before the first search)."""
+        if self._pending is None:
+            raise RuntimeError("the index is sealed: add every concept before searching")
+        cid = props["id"]
+        number = len(self._ids)
+        self._ids.append(cid)
+        self._names.append(props.get("name") or cid)
+        for lang, texts in labels_of(props).items():
+            code = self._langs.setdefault(lang, len(self._langs))
+            for text in texts:
+                key = normalize(text)
+                self._pending.append((key, code, number, None if text == key else text))
+
+    def _seal(self) -> None:
+        if self._pending is None:
+            return
+        lang_names = sorted(self._langs)
+        rank = {self._langs[name]: i for i, name in enumerate(lang_names)}
+        ids = self._ids
+        # Sorted as the tuples (key, lang, id, original) sort.
+        entries = sorted(self._pending, key=lambda e: (e[0], lang_names[rank[e[1]]], ids[e[2]], e[3] or e[0]))
+        self._pending = None
+        self._lang_names = [""] * len(self._langs)
+        for name, code in self._langs.items():
+            self._lang_names[code] = name
+        self._choices: list[str] = []
+        bounds = [0]
+        for i, (key, *_rest) in enumerate(entries):
+            if not self._choices or self._choices[-1] != key:
+                if self._choices:
+                    bounds.append(i)
+                self._choices.append(key)
+        bounds.append(len(entries))
+        self._bounds = np.asarray(bounds, dtype=np.int64)
+        self._lang = np.fromiter((e[1] for e in entries), dtype=np.int16, count=len(entries))
+        self._concept = np.fromiter((e[2] for e in entries), dtype=np.int32, count=len(entries))
+        self._original = [e[3] for e in entries]
+        self._slot = {key: k for k, key in enumerate(self._choices)}
 
     def __len__(self) -> int:
-        return len(self._entries)
+        self._seal()
+        return len(self._lang)
+
+    def state(self) -> dict[str, Any]:
+        """The sealed index as plain lists and arrays (see :meth:`from_state`)."""
+        self._seal()
+        return {
+            "ids": self._ids,
+            "names": self._names,
+            "lang_names": self._lang_names,
+            "choices": self._choices,
+            "original": self._original,
+            "bounds": self._bounds,
+            "lang": self._lang,
+            "concept": self._concept,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> SearchIndex:
+        """The index :meth:`state` described."""
+        index = cls()
+        index._pending = None
+        index._ids, index._names = list(state["ids"]), list(state["names"])
+        index._lang_names = list(state["lang_names"])
+        index._langs = {name: i for i, name in enumerate(index._lang_names)}
+        index._choices, index._original = list(state["choices"]), list(state["original"])
+        index._bounds = np.asarray(state["bounds"], dtype=np.int64)
+        index._lang = np.asarray(state["lang"], dtype=np.int16)
+        index._concept = np.asarray(state["concept"], dtype=np.int32)
+        index._slot = {key: k for k, key in enumerate(index._choices)}
+        return index
 
     def search(
         self, query: str, *, lang: str | None = None, limit: int = 20, fuzzy: bool = True
     ) -> list[SearchHit]:
         """Exact, then prefix, then fuzzy matches; one hit per concept, best first."""
+        self._seal()
         q = normalize(query)
         if not q:
             return []
         hits: dict[str, SearchHit] = {}
 
-        def add(i: int, match: str, score: float) -> None:
-            key, entry_lang, cid, original = self._entries[i]
-            if lang is not None and entry_lang != lang:
-                return
-            if cid not in hits:
-                hits[cid] = SearchHit(cid, self._names[cid], original, entry_lang, match, score)
+        def add_key(k: int, match: str, score: float) -> None:
+            for i in range(int(self._bounds[k]), int(self._bounds[k + 1])):
+                entry_lang = self._lang_names[self._lang[i]]
+                if lang is not None and entry_lang != lang:
+                    continue
+                number = int(self._concept[i])
+                cid = self._ids[number]
+                if cid not in hits:
+                    original = self._original[i] or self._choices[k]
+                    hits[cid] = SearchHit(cid, self._names[number], original, entry_lang, match, score)
 
-        for i in self._by_key.get(q, []):
-            add(i, "exact", 100.0)
-        start = bisect.bisect_left(self._keys, q)
-        for i in range(start, len(self._keys)):
-            if len(hits) >= limit or not self._keys[i].startswith(q):
+        if (k := self._slot.get(q)) is not None:
+            add_key(k, "exact", 100.0)
+        start = bisect.bisect_left(self._choices, q)
+        for k in range(start, len(self._choices)):
+            if len(hits) >= limit or not self._choices[k].startswith(q):
                 break
-            add(i, "prefix", 90.0)
+            if self._choices[k] != q:
+                add_key(k, "prefix", 90.0)
         if fuzzy and len(hits) < limit and len(q) >= 3:
             for key, score, _ in process.extract(
                 q, self._choices, scorer=fuzz.ratio, limit=limit * 3, score_cutoff=75
             ):
-                for i in self._by_key[key]:
-                    add(i, "fuzzy", float(score) * 0.85)
+                add_key(self._slot[key], "fuzzy", float(score) * 0.85)
                 if len(hits) >= limit:
                     break
         order = {"exact": 0, "prefix": 1, "fuzzy": 2}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,26 +15,59 @@ from bamboo.graph.invariants import GraphContents, content_hash, read_contents
 from bamboo.graph.store import GraphStore
 from bamboo.graph.taxonomy import SNAPSHOT_FORMAT, Taxonomy
 
-__all__ = ["taxonomy_from_contents", "write_snapshot"]
+__all__ = ["taxonomy_from_contents", "taxonomy_from_edges", "write_snapshot"]
 
 
 def taxonomy_from_contents(contents: GraphContents) -> Taxonomy:
     """Build a :class:`Taxonomy` from one read of the graph (ids sorted, parents sorted)."""
-    concepts = sorted(contents.concepts, key=lambda p: p["id"])
-    ids = np.array([c["id"] for c in concepts], dtype=np.str_)
-    pos = {c["id"]: i for i, c in enumerate(concepts)}
-    parents: list[list[int]] = [[] for _ in concepts]
-    for edge in contents.edges:
-        parents[pos[edge["child"]]].append(pos[edge["parent"]])
-    indptr = np.zeros(len(concepts) + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(p) for p in parents])
-    indices = np.fromiter((q for p in parents for q in sorted(p)), dtype=np.int32, count=int(indptr[-1]))
-    return Taxonomy(
-        ids,
-        np.array([c.get("name") or c["id"] for c in concepts], dtype=np.str_),
-        indptr,
-        indices,
+    concepts = contents.concepts
+    tax = taxonomy_from_edges(
+        [c["id"] for c in concepts],
+        [c.get("name") or c["id"] for c in concepts],
+        [e["child"] for e in contents.edges],
+        [e["parent"] for e in contents.edges],
         lemmas=[tuple(c.get("lemmas") or ()) for c in concepts],
+    )
+    return Taxonomy(
+        tax.ids.astype(np.str_),
+        tax.names.astype(np.str_),
+        tax.parent_indptr,
+        tax.parent_indices,
+        lemmas=tax.lemmas,
+        meta=tax.meta,
+    )
+
+
+def taxonomy_from_edges(
+    ids: Sequence[str],
+    names: Sequence[str],
+    child: Sequence[str],
+    parent: Sequence[str],
+    *,
+    lemmas: Sequence[tuple[str, ...]] | None = None,
+) -> Taxonomy:
+    """Build a :class:`Taxonomy` from concept columns (any order) and IS_A edges as two id columns.
+
+    Ids and names are kept as object arrays (a pointer per concept, not a fixed-width text cell as
+    wide as the longest name); parents are sorted within each row.
+    """
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    sorted_ids = np.empty(len(ids), dtype=object)
+    sorted_ids[:] = [ids[i] for i in order]
+    sorted_names = np.empty(len(ids), dtype=object)
+    sorted_names[:] = [names[i] for i in order]
+    pos = {cid: i for i, cid in enumerate(sorted_ids.tolist())}
+    rows = np.fromiter((pos[c] for c in child), dtype=np.int64, count=len(child))
+    cols = np.fromiter((pos[p] for p in parent), dtype=np.int32, count=len(parent))
+    by_row = np.lexsort((cols, rows))
+    indptr = np.zeros(len(ids) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(np.bincount(rows, minlength=len(ids)))
+    return Taxonomy(
+        sorted_ids,
+        sorted_names,
+        indptr,
+        cols[by_row],
+        lemmas=None if lemmas is None else [lemmas[i] for i in order],
         meta={"format": SNAPSHOT_FORMAT},
     )
 

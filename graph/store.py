@@ -100,6 +100,20 @@ class GraphStore:
         except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
             raise self._translate(exc) from exc
 
+    def _scan(self, query: str, consume: Callable[[neo4j.Record], None]) -> int:
+        """Run a read query and hand each record to ``consume`` as it arrives (nothing is
+        collected); returns the number of records. One auto-commit read, not retried: a retry
+        would hand ``consume`` the same rows twice."""
+        try:
+            with self._driver.session(database=self._database, default_access_mode=neo4j.READ_ACCESS) as s:
+                n = 0
+                for record in s.run(cast(LiteralString, query)):
+                    consume(record)
+                    n += 1
+                return n
+        except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
+            raise self._translate(exc) from exc
+
     def _write(self, query: str, **params: Any) -> None:
         def work(tx: neo4j.ManagedTransaction) -> None:
             tx.run(cast(LiteralString, query), params).consume()
@@ -534,6 +548,14 @@ class GraphStore:
     def all_evidence(self) -> list[dict[str, Any]]:
         """Every dataset-hierarchy evidence edge as ``{"child", "parent", "kind", "dataset"}``."""
         return self._read(cypher.ALL_EVIDENCE)
+
+    def scan_concepts(self, consume: Callable[[dict[str, Any]], None]) -> int:
+        """Hand every concept's property map to ``consume`` as it streams in; returns the count."""
+        return self._scan(cypher.ALL_CONCEPTS, lambda r: consume(r["props"]))
+
+    def scan_is_a(self, consume: Callable[[list[Any]], None]) -> int:
+        """Hand every IS_A edge to ``consume`` as ``[child, parent, kind, source, method, score]``."""
+        return self._scan(cypher.ALL_IS_A, lambda r: consume(r.values()))
 
     def all_is_a(self) -> list[dict[str, Any]]:
         """Every IS_A edge as ``{"child", "parent", "kind", "source"}``."""

@@ -128,7 +128,7 @@ def tags_out(concept_id: str, votes: list[Vote]) -> TagsOut:
 
 
 def _ref(view: GraphView, cid: str, **extra: Any) -> ConceptRefOut:
-    return ConceptRefOut(id=cid, name=view.props[cid].get("name") or cid, **extra)
+    return ConceptRefOut(id=cid, name=view.taxonomy.name(cid), **extra)
 
 
 def concept_out(view: GraphView, tags: TagView, concept_id: str) -> ConceptOut:
@@ -156,7 +156,7 @@ def concept_out(view: GraphView, tags: TagView, concept_id: str) -> ConceptOut:
         common=common,
         labels=labels_of(props),
         parents=[
-            _ref(view, p, kind=view.edge_kind.get((concept_id, p)), **view.edge_info.get((concept_id, p), {}))
+            _ref(view, p, kind=view.edge_table.kind(concept_id, p), **view.edge_table.info(concept_id, p))
             for p in sorted(tax.parents(concept_id))
         ],
         datasets=[DatasetClassRef(**d.without_concept()) for d in view.datasets_of.get(concept_id, [])],
@@ -192,7 +192,7 @@ def get_children(
         c: {"children": len(tax.child_positions(tax.index(c))), "descendants": len(tax.descendants(c))}
         for c in (kids if counts else [])
     }
-    return [_ref(view, c, kind=view.edge_kind.get((c, concept_id)), **extra.get(c, {})) for c in kids]
+    return [_ref(view, c, kind=view.edge_table.kind(c, concept_id), **extra.get(c, {})) for c in kids]
 
 
 @router.get("/{concept_id}/descendants", response_model=PageOut, summary="Descendants in id order, paged")

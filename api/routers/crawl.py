@@ -27,7 +27,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from bamboo.api.cache import DEFAULT_SCENES
-from bamboo.api.deps import Store, Tags, View
+from bamboo.api.deps import Tags, View
+from bamboo.errors import DatasetNotFound
 from bamboo.graph.crawl import COMMON_MIN_SCORE
 from bamboo.graph.model import keyset_page
 
@@ -82,7 +83,7 @@ def crawl_classification(
             value = decided.get(cid, (None, None))[0]
             yield {
                 "concept": cid,
-                "name": view.props[cid].get("name"),
+                "name": view.taxonomy.name(cid),
                 "visual": {"decided": value, "p": round(plan.visual_p(cid), 4)},
                 "queries": [form.to_dict() for form in words.forms(cid, wanted)],
             }
@@ -112,7 +113,7 @@ def crawl_vocabulary(
         for cid in chunk:
             yield {
                 "concept": cid,
-                "name": view.props[cid].get("name"),
+                "name": view.taxonomy.name(cid),
                 "common": {"decided": decided.get(cid, (None, None))[1]} | plan.common_evidence(cid),
             }
 
@@ -126,7 +127,6 @@ def crawl_vocabulary(
     summary="Detection queries: common + scene word, common + common, ranked (NDJSON)",
 )
 def crawl_detection(
-    store: Store,
     view: View,
     tags: Tags,
     scene_dataset: Annotated[str, Query(max_length=100)] = DEFAULT_SCENES,
@@ -137,7 +137,9 @@ def crawl_detection(
     limit: Annotated[int, Query(ge=0, le=1_000_000)] = 1000,
 ) -> StreamingResponse:
     """Stream, per common concept, its best scenes and its best partner concepts, best first."""
-    scenes = sorted({c.concept for c in store.dataset_classes(scene_dataset)})
+    if scene_dataset not in view.datasets:
+        raise DatasetNotFound(scene_dataset)
+    scenes = sorted({c.concept for c in view.dataset_classes(scene_dataset)})
     plan = view.crawl
     decided = _decided(tags)
     vocab = plan.vocabulary(decided, min_score=min_score if untagged else math.inf)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from bamboo import __version__
 from bamboo.api.deps import Cache, Store, Tags, View
 from bamboo.graph.crawl import prior_agreement
-from bamboo.graph.stats import by_key, invariants_summary
+from bamboo.graph.stats import invariants_summary
 from bamboo.graph.tags import Tag
 
 __all__ = ["Health", "Invariants", "Stats", "health", "router", "stats"]
@@ -89,7 +89,7 @@ def stats(store: Store, cache: Cache, view: View, tags: Tags) -> Stats:
     return Stats(
         concepts=len(view.taxonomy),
         is_a_edges=view.edges,
-        concepts_by_source=by_key(view.props.values(), "source"),
+        concepts_by_source=view.concepts_by_source,
         datasets=len(datasets),
         dataset_classes=sum(d.classes for d in datasets),
         votes=sum(len(v) for v in tags.votes_of.values()),
