@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import resource
 import shutil
 import socket
@@ -539,11 +540,21 @@ def main() -> None:
         else:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         if parts & {"sync", "serve", "writes"}:
+            state = work / "db" / "server.json"
+            # A kept store restarts on its earlier ports (ArcadeDB keeps them in its configuration).
+            ports = (
+                (
+                    int(json.loads(state.read_text())["bolt_port"]),
+                    int(json.loads(state.read_text())["http_port"]),
+                )
+                if state.exists()
+                else (_port(), _port())
+            )
             info: ServerInfo = start_server(
                 EmbeddedServer(
                     data_dir=work / "db",
-                    bolt_port=_port(),
-                    http_port=_port(),
+                    bolt_port=ports[0],
+                    http_port=ports[1],
                     heap="4g",
                     command_timeout_s=600,
                 )

@@ -241,6 +241,15 @@ def _log_tail(data_dir: Path, lines: int = 15) -> str:
         return "(no log)"
 
 
+def _log_since(data_dir: Path, offset: int) -> str:
+    try:
+        with open(data_dir / _LOG_FILE, "rb") as fh:
+            fh.seek(offset)
+            return fh.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def start_server(server: EmbeddedServer, *, timeout: float = 90.0) -> ServerInfo:
     """Start the embedded server for ``server.data_dir``, or return the one already running.
 
@@ -289,6 +298,7 @@ def start_server(server: EmbeddedServer, *, timeout: float = 90.0) -> ServerInfo
         "com.arcadedb.server.ArcadeDBServer",
     ]
     with open(data_dir / _LOG_FILE, "ab") as log:
+        start_of_log = log.tell()  # the log is appended to: earlier starts said "Server started" too
         proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             cmd,
             cwd=data_dir,
@@ -315,7 +325,11 @@ def start_server(server: EmbeddedServer, *, timeout: float = 90.0) -> ServerInfo
                 f"the embedded ArcadeDB server exited with code {proc.returncode} while starting; "
                 f"last lines of {data_dir / _LOG_FILE}:\n{_log_tail(data_dir)}"
             )
-        if _port_open(server.bolt_port) and "Server started" in _log_tail(data_dir, 40):
+        if (
+            _port_open(server.bolt_port)
+            and _port_open(server.http_port)
+            and "Server started" in _log_since(data_dir, start_of_log)
+        ):
             try:
                 _ensure_reader(info)
             except GraphUnavailable:
