@@ -25,23 +25,25 @@ __all__ = [
 ]
 
 
-# Dependencies are plain functions: FastAPI runs them in its thread pool, so none of them (nor
-# anything they grow into, such as a cache that loads on first use) can block the event loop.
+# The view dependencies only hand out references the lifespan and the poller thread prepared (they
+# never load anything), so they are coroutines: no thread-pool hop on every request. Anything that
+# may wait (the store, a view that would load on first use) must stay a plain function, which
+# FastAPI runs in its thread pool.
 
 
-def get_store(request: Request) -> GraphStore:
+async def get_store(request: Request) -> GraphStore:
     """The store opened in the app's lifespan."""
     store: GraphStore = request.app.state.store
     return store
 
 
-def get_cache(request: Request) -> GraphCache:
+async def get_cache(request: Request) -> GraphCache:
     """The in-memory views of the label system."""
     cache: GraphCache = request.app.state.cache
     return cache
 
 
-def get_view(request: Request) -> GraphView:
+async def get_view(request: Request) -> GraphView:
     """The current graph view.
 
     Raises:
@@ -51,7 +53,7 @@ def get_view(request: Request) -> GraphView:
     return cache.get()
 
 
-def get_tags(request: Request) -> TagView:
+async def get_tags(request: Request) -> TagView:
     """The current tag view.
 
     Raises:
@@ -61,7 +63,7 @@ def get_tags(request: Request) -> TagView:
     return cache.tags()
 
 
-def get_settings(request: Request) -> ServiceSettings:
+async def get_settings(request: Request) -> ServiceSettings:
     """The service settings read at start."""
     settings: ServiceSettings = request.app.state.settings
     return settings

@@ -399,7 +399,7 @@ def make_pool(
     return {"concepts": [f"concept-{i}" for i in range(concepts)]}
 
 
-def pool_child(folder: Path, budget: int, crash: str | None) -> None:
+def pool_child(folder: Path, budget: int, crash: str | None, use_ray: bool = False) -> None:
     """Runs in its own process (``--pool-child``): one round over the pool in ``folder``, printing
     the report, the time and the process's peak RSS as JSON; ``crash`` = ``phase:step`` kills the
     process there with SIGKILL (a crash test)."""
@@ -415,6 +415,14 @@ def pool_child(folder: Path, budget: int, crash: str | None) -> None:
         if crash == f"{phase}:{step}":
             os.kill(os.getpid(), signal.SIGKILL)
 
+    map_chunks = None
+    if use_ray:
+        import ray
+
+        from bamboo.sdk.pool import ray_chunk_map
+
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        map_chunks = ray_chunk_map(folder, 10 * budget)
     t0 = time.perf_counter()
     pool = ArrayPool.open(folder / "state")
     report = pool_round(
@@ -423,7 +431,7 @@ def pool_child(folder: Path, budget: int, crash: str | None) -> None:
         top5_probs=np.load(folder / "top5_probs.npy", mmap_mode="r"),
         embeddings=np.load(folder / "embeddings.npy", mmap_mode="r"),
         related=np.load(folder / "related.npy"),
-        budget=budget, hook=hook,
+        budget=budget, hook=hook, map_chunks=map_chunks,
     )  # fmt: skip
     state = np.asarray(pool.state)
     print(_json.dumps({
@@ -432,7 +440,7 @@ def pool_child(folder: Path, budget: int, crash: str | None) -> None:
     }))  # fmt: skip
 
 
-def pool_part(work: Path, n: int, budget: int) -> None:
+def pool_part(work: Path, n: int, budget: int, use_ray: bool = False) -> None:
     """Part 4 (see the module docstring)."""
     import json as _json
 
@@ -453,9 +461,10 @@ def pool_part(work: Path, n: int, budget: int) -> None:
     )
     print("| figure | measured | goal | baseline / note |\n|---|---|---|---|")
 
-    def child(crash: str | None = None) -> dict[str, Any] | None:
+    def child(crash: str | None = None, use_ray: bool = False) -> dict[str, Any] | None:
         cmd = [sys.executable, __file__, "--pool-child", str(folder), "--budget", str(budget)]
-        done = subprocess.run(cmd + (["--crash", crash] if crash else []), capture_output=True, text=True)
+        cmd += ["--crash", crash] if crash else []
+        done = subprocess.run(cmd + (["--ray"] if use_ray else []), capture_output=True, text=True)
         if done.returncode != 0:
             return None
         return dict(_json.loads(done.stdout.strip().splitlines()[-1]))
@@ -505,6 +514,18 @@ def pool_part(work: Path, n: int, budget: int) -> None:
         f"killed run returned {'nothing' if killed is None else 'output'}; resumed in "
         f"{resumed['seconds'] if resumed else float('nan'):.0f} s",
     )
+    if not use_ray:
+        return
+    shutil.rmtree(folder / "state")
+    ArrayPool.create(folder / "state", queries, made["concepts"])
+    on_ray = child(use_ray=True)
+    same = on_ray is not None and on_ray["state_crc"] == first["state_crc"]
+    _line(
+        "the same round with its chunk work on Ray Data (examples/ray_pool_round.py)",
+        "identical decisions" if same else "DIFFERENT decisions" if on_ray else "failed",
+        "identical",
+        f"{on_ray['seconds']:.0f} s on a local 2-CPU Ray (start-up included)" if on_ray else "",
+    )
 
 
 def main() -> None:
@@ -520,6 +541,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=50_000)
     parser.add_argument("--pool-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--crash", help=argparse.SUPPRESS)
+    parser.add_argument("--ray", action="store_true", help="also run the pool round on Ray Data")
     parser.add_argument(
         "--work",
         type=Path,
@@ -528,7 +550,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.pool_child:
-        pool_child(args.pool_child, args.budget, args.crash)
+        pool_child(args.pool_child, args.budget, args.crash, args.ray)
         return
     parts = {p.strip() for p in args.parts.split(",")}
     items, anchors = (5_000, 2_000) if args.small else (190_000, 20_000)
@@ -574,7 +596,9 @@ def main() -> None:
                 driver.close()
                 stop_server(work / "db")
         if "pool" in parts:
-            pool_part(work, 200_000 if args.small else args.pool, 2_000 if args.small else args.budget)
+            pool_part(
+                work, 200_000 if args.small else args.pool, 2_000 if args.small else args.budget, args.ray
+            )
 
 
 if __name__ == "__main__":

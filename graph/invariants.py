@@ -27,7 +27,10 @@ __all__ = [
     "InvariantReport",
     "check_edges",
     "check_invariants",
+    "concept_line",
     "content_hash",
+    "edge_line",
+    "hash_lines",
     "read_contents",
 ]
 
@@ -129,12 +132,33 @@ def check_edges(
 
 def content_hash(contents: GraphContents) -> str:
     """SHA-256 over every concept's properties and every IS_A edge, independent of read order."""
+    return hash_lines(
+        [(str(p["id"]), concept_line(p)) for p in contents.concepts],
+        [((e["child"], e["parent"], e["kind"] or ""), edge_line(e)) for e in contents.edges],
+    )
+
+
+def concept_line(props: dict[str, Any]) -> bytes:
+    """What :func:`content_hash` hashes of one concept."""
+    return json.dumps(props, sort_keys=True, default=str).encode()
+
+
+def edge_line(edge: dict[str, Any]) -> bytes:
+    """What :func:`content_hash` hashes of one IS_A edge (``child``, ``parent``, ``kind`` ...)."""
+    return json.dumps(edge, sort_keys=True).encode()
+
+
+def hash_lines(concepts: list[tuple[str, bytes]], edges: list[tuple[tuple[str, str, str], bytes]]) -> str:
+    """:func:`content_hash` from ``(sort key, line)`` pairs, so a streaming reader need not keep the
+    rows themselves (the lists are sorted in place)."""
     digest = hashlib.sha256()
-    for props in sorted(contents.concepts, key=lambda p: p["id"]):
-        digest.update(json.dumps(props, sort_keys=True, default=str).encode())
+    concepts.sort(key=lambda kv: kv[0])
+    for _, line in concepts:
+        digest.update(line)
         digest.update(b"\n")
     digest.update(b"--edges--\n")
-    for edge in sorted(contents.edges, key=lambda e: (e["child"], e["parent"], e["kind"] or "")):
-        digest.update(json.dumps(edge, sort_keys=True).encode())
+    edges.sort(key=lambda kv: kv[0])
+    for _, line in edges:
+        digest.update(line)
         digest.update(b"\n")
     return digest.hexdigest()

@@ -6,14 +6,17 @@ import datetime as dt
 import json
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bamboo.atomic import atomic_path
-from bamboo.graph.invariants import GraphContents, content_hash, read_contents
+from bamboo.graph.invariants import GraphContents, concept_line, edge_line, hash_lines
+from bamboo.graph.packed import EDGE_COLUMNS
 from bamboo.graph.store import GraphStore
-from bamboo.graph.taxonomy import SNAPSHOT_FORMAT, Taxonomy
+from bamboo.graph.taxonomy import ROW_SEP, SNAPSHOT_FORMAT, Taxonomy, join_rows
 
 __all__ = ["taxonomy_from_contents", "taxonomy_from_edges", "write_snapshot"]
 
@@ -73,27 +76,55 @@ def taxonomy_from_edges(
 
 
 def write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str, object]:
-    """Write the snapshot of ``store`` to ``path`` (``.npz``) atomically; returns its metadata."""
-    contents = read_contents(store)
-    tax = taxonomy_from_contents(contents)
+    """Write the snapshot of ``store`` to ``path`` (``.npz``) atomically; returns its metadata.
+
+    Concepts and edges stream from the store (edges and dataset classes concurrently); of each
+    concept only its id, name, lemmas and content-hash line are kept.
+    """
+    ids: list[str] = []
+    names: list[str] = []
+    lemmas: list[tuple[str, ...]] = []
+    concept_lines: list[tuple[str, bytes]] = []
+
+    def concept(props: dict[str, Any]) -> None:
+        ids.append(str(props["id"]))
+        names.append(str(props.get("name") or props["id"]))
+        lemmas.append(tuple(props.get("lemmas") or ()))
+        concept_lines.append((ids[-1], concept_line(props)))
+
+    edge_rows: list[list[Any]] = []
+    with ThreadPoolExecutor(2, thread_name_prefix="bamboo-snapshot") as pool:
+        edges_done = pool.submit(store.scan_is_a, edge_rows.append)
+        classes_done = pool.submit(store.all_dataset_classes)
+        store.scan_concepts(concept)
+        edges_done.result()
+        class_rows = classes_done.result()
+    edges = [dict(zip(EDGE_COLUMNS, row, strict=True)) for row in edge_rows]
+    del edge_rows
+    tax = taxonomy_from_edges(
+        ids, names, [e["child"] for e in edges], [e["parent"] for e in edges], lemmas=lemmas
+    )
+    digest = hash_lines(
+        concept_lines, [((e["child"], e["parent"], e["kind"] or ""), edge_line(e)) for e in edges]
+    )
     spaces: dict[str, list[tuple[int, str]]] = {}
-    for row in store.all_dataset_classes():
+    for row in class_rows:
         spaces.setdefault(row.dataset, []).append((int(row.index), row.concept))
-    names = sorted(spaces)
-    rows = [sorted(spaces[n]) for n in names]
+    ds_names = sorted(spaces)
+    rows = [sorted(spaces[n]) for n in ds_names]
     meta = {
         "format": SNAPSHOT_FORMAT,
-        "content_hash": content_hash(contents),
+        "content_hash": digest,
         "concepts": len(tax),
         "is_a_edges": int(tax.parent_indptr[-1]),
-        "datasets": len(names),
+        "datasets": len(ds_names),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
     with atomic_path(path, ".tmp.npz") as tmp:
-        _savez(tmp, tax, names, rows, meta)
+        _savez(tmp, tax, ds_names, rows, meta)
     meta["path"] = str(path)
     return meta
 
@@ -101,11 +132,14 @@ def write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str,
 def _savez(
     tmp: Path, tax: Taxonomy, names: list[str], rows: list[list[tuple[int, str]]], meta: dict[str, object]
 ) -> None:
+    for row in (*tax.ids, *tax.names, *("".join(lm) for lm in tax.lemmas or ())):
+        if ROW_SEP in str(row) or "\x1f" in str(row):
+            raise ValueError(f"a concept id, name or lemma holds a control separator: {row!r}")
     np.savez_compressed(
         tmp,
-        ids=tax.ids,
-        names=tax.names,
-        lemmas=np.array(["\x1f".join(lm) for lm in (tax.lemmas or [])], dtype=np.str_),
+        ids_text=join_rows(str(i) for i in tax.ids),
+        names_text=join_rows(str(n) for n in tax.names),
+        lemmas_text=join_rows("\x1f".join(lm) for lm in (tax.lemmas or [])),
         parent_indptr=tax.parent_indptr,
         parent_indices=tax.parent_indices,
         ds_names=np.array(names, dtype=np.str_),

@@ -21,10 +21,31 @@ import numpy.typing as npt
 
 from bamboo.errors import ConceptNotFound, SnapshotError
 
-__all__ = ["SNAPSHOT_FORMAT", "Taxonomy"]
+__all__ = ["READABLE_FORMATS", "SNAPSHOT_FORMAT", "Taxonomy", "join_rows", "split_rows"]
 
-SNAPSHOT_FORMAT = "bamboo-taxonomy/1"
-_ARRAYS = ("ids", "names", "lemmas", "parent_indptr", "parent_indices", "meta")
+SNAPSHOT_FORMAT = "bamboo-taxonomy/2"
+#: Formats :meth:`Taxonomy.load` reads: 1 kept ids, names and lemmas as fixed-width text arrays
+#: (as wide as the longest name: slow to write and load at 300K concepts); 2 keeps each as one UTF-8
+#: text, rows separated by ``\x1e`` (lemmas of a row by ``\x1f``).
+READABLE_FORMATS = ("bamboo-taxonomy/1", SNAPSHOT_FORMAT)
+_ARRAYS = {
+    "bamboo-taxonomy/1": ("ids", "names", "lemmas", "parent_indptr", "parent_indices", "meta"),
+    SNAPSHOT_FORMAT: ("ids_text", "names_text", "lemmas_text", "parent_indptr", "parent_indices", "meta"),
+}
+ROW_SEP = "\x1e"
+
+
+def join_rows(rows: Iterable[str]) -> npt.NDArray[np.uint8]:
+    """Strings as one UTF-8 byte array, rows separated by :data:`ROW_SEP` (format 2)."""
+    return np.frombuffer("\x1e".join(rows).encode(), dtype=np.uint8)
+
+
+def split_rows(data: npt.NDArray[np.uint8], n: int) -> list[str]:
+    """The ``n`` strings :func:`join_rows` joined."""
+    rows = data.tobytes().decode().split(ROW_SEP) if n else []
+    if len(rows) != n:
+        raise SnapshotError(f"a text column holds {len(rows)} rows where {n} are expected")
+    return rows
 
 
 class Taxonomy:
@@ -85,16 +106,28 @@ class Taxonomy:
         try:
             # Open the file ourselves: np.load leaks its handle when the zip is truncated.
             with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
-                missing = [k for k in _ARRAYS if k not in data.files]
-                if missing:
-                    raise SnapshotError(f"{path} is not a Bamboo taxonomy snapshot (missing {missing})")
-                meta = json.loads(str(data["meta"]))
-                if meta.get("format") != SNAPSHOT_FORMAT:
+                meta = json.loads(str(data["meta"])) if "meta" in data.files else {}
+                if meta.get("format") not in READABLE_FORMATS:
+                    if "meta" not in data.files or not meta.get("format"):
+                        raise SnapshotError(f"{path} is not a Bamboo taxonomy snapshot (no format metadata)")
                     raise SnapshotError(
                         f"{path} has snapshot format {meta.get('format')!r}; "
-                        f"this version reads {SNAPSHOT_FORMAT!r}"
+                        f"this version reads {', '.join(repr(f) for f in READABLE_FORMATS)}"
                     )
-                lemmas = [tuple(x.split("\x1f")) if x else () for x in data["lemmas"].tolist()]
+                missing = [k for k in _ARRAYS[meta["format"]] if k not in data.files]
+                if missing:
+                    raise SnapshotError(f"{path} is not a Bamboo taxonomy snapshot (missing {missing})")
+                if meta["format"] == SNAPSHOT_FORMAT:
+                    n = len(data["parent_indptr"]) - 1
+                    ids = np.empty(n, dtype=object)
+                    ids[:] = split_rows(data["ids_text"], n)
+                    names = np.empty(n, dtype=object)
+                    names[:] = split_rows(data["names_text"], n)
+                    lemma_rows = split_rows(data["lemmas_text"], n)
+                else:
+                    ids, names = data["ids"], data["names"]
+                    lemma_rows = data["lemmas"].tolist()
+                lemmas = [tuple(x.split("\x1f")) if x else () for x in lemma_rows]
                 spaces: dict[str, list[tuple[int, str]]] = {}
                 if "ds_names" in data.files:  # optional: snapshots before label spaces lack them
                     bounds, index, concept = data["ds_indptr"], data["ds_index"], data["ds_concept"]
@@ -102,8 +135,8 @@ class Taxonomy:
                         lo, hi = int(bounds[i]), int(bounds[i + 1])
                         spaces[name] = list(zip(index[lo:hi].tolist(), concept[lo:hi].tolist(), strict=True))
                 return cls(
-                    data["ids"],
-                    data["names"],
+                    ids,
+                    names,
                     data["parent_indptr"],
                     data["parent_indices"],
                     lemmas=lemmas,

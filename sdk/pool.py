@@ -38,7 +38,21 @@ import numpy.typing as npt
 from bamboo.atomic import write_text_atomic
 from bamboo.sdk._clusters import round_robin
 
-__all__ = ["DISCARDED", "LABELED", "SAMPLED", "UNLABELED", "ArrayPool", "RoundReport", "pool_round"]
+__all__ = [
+    "DISCARDED",
+    "LABELED",
+    "SAMPLED",
+    "UNLABELED",
+    "ArrayPool",
+    "ChunkMap",
+    "RoundReport",
+    "ChunkWorker",
+    "chunk_ranges",
+    "lowest_margin_chunk",
+    "pool_round",
+    "ray_chunk_map",
+    "rectify_chunk",
+]
 
 UNLABELED, SAMPLED, LABELED, DISCARDED = 0, 1, 2, 3
 
@@ -177,8 +191,47 @@ class RoundReport:
     clusters: int
 
 
-def _chunks(n: int, size: int) -> range:
-    return range(0, n, size)
+def chunk_ranges(n: int, size: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` ranges of ``size`` rows covering ``n`` rows."""
+    return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def rectify_chunk(
+    state: npt.NDArray[np.int8],
+    queries: npt.NDArray[np.integer[Any]],
+    top5: npt.NDArray[np.integer[Any]],
+    related: npt.NDArray[np.bool_],
+    start: int,
+    stop: int,
+) -> npt.NDArray[np.int64]:
+    """Positions in ``[start, stop)`` of open images whose top-5 misses their query's related set
+    (pure: the same rows give the same answer in any process)."""
+    open_ = np.asarray(state[start:stop]) == UNLABELED
+    q = np.asarray(queries[start:stop])
+    keep = related[q[:, None], np.asarray(top5[start:stop])].any(axis=1)
+    return start + np.flatnonzero(open_ & ~keep)
+
+
+def lowest_margin_chunk(
+    state: npt.NDArray[np.int8], top5_probs: npt.NDArray[np.floating[Any]], start: int, stop: int, want: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], int]:
+    """The ``want`` open images of ``[start, stop)`` with the lowest top-1 minus top-2 margin
+    (ties by position), their margins, and how many images were open (pure, as above)."""
+    open_ = np.flatnonzero(np.asarray(state[start:stop]) == UNLABELED)
+    p = np.asarray(top5_probs[start:stop][open_], dtype=np.float32)
+    return _lowest(start + open_, p[:, 0] - p[:, 1], want) + (len(open_),)
+
+
+def _lowest(
+    pos: npt.NDArray[np.int64], margin: npt.NDArray[np.float32], want: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    keep = np.lexsort((pos, margin))[:want]  # lowest margin, ties by position
+    return pos[keep], margin[keep]
+
+
+#: Maps a chunk function over ``[start, stop)`` ranges and returns the results in range order: a
+#: plain loop by default; Ray Data's ``map_batches`` in ``examples/ray_pool_round.py``.
+ChunkMap = Callable[[str, list[tuple[int, int]]], list[Any]]
 
 
 def pool_round(
@@ -196,6 +249,7 @@ def pool_round(
     chunk: int = 1_000_000,
     seed: int = 0,
     hook: Callable[[str, str], None] | None = None,
+    map_chunks: ChunkMap | None = None,
 ) -> RoundReport:
     """One round of Algorithm 1 over an :class:`ArrayPool`: rectify, ClusterMargin, persist.
 
@@ -216,6 +270,10 @@ def pool_round(
         chunk: Rows per chunk.
         seed: Seeds the k-means sample and the round-robin order.
         hook: ``hook(phase, step)`` passed to :meth:`ArrayPool.commit` (crash tests).
+        map_chunks: Runs the per-chunk work: called as ``map_chunks("rectify", ranges)`` (each
+            result :func:`rectify_chunk` of the range) and ``map_chunks("lowest_margin", ranges)``
+            (each :func:`lowest_margin_chunk` with ``want = margin_factor x budget``). Default: a
+            loop here. A distributed map gives identical decisions, because the merge is.
 
     Returns:
         The round's report.
@@ -223,33 +281,29 @@ def pool_round(
     import faiss
 
     n = len(pool)
+    want = int(np.ceil(margin_factor * budget))
+    ranges = chunk_ranges(n, chunk)
+
+    def local(kind: str, spans: list[tuple[int, int]]) -> list[Any]:
+        if kind == "rectify":
+            return [rectify_chunk(pool.state, pool.queries, top5, related, a, b) for a, b in spans]
+        return [lowest_margin_chunk(pool.state, top5_probs, a, b, want) for a, b in spans]
+
+    run = map_chunks or local
     step: Callable[[str], None] | None = None
     if not pool.done(round_no, "rectify"):
-        dropped: list[npt.NDArray[np.int64]] = []
-        for start in _chunks(n, chunk):
-            stop = min(start + chunk, n)
-            open_ = np.asarray(pool.state[start:stop]) == UNLABELED
-            q = np.asarray(pool.queries[start:stop])
-            keep = related[q[:, None], np.asarray(top5[start:stop])].any(axis=1)
-            dropped.append(start + np.flatnonzero(open_ & ~keep))
+        dropped = run("rectify", ranges)
         out = np.concatenate(dropped) if dropped else np.zeros(0, np.int64)
         step = (lambda s: hook("rectify", s)) if hook else None
         pool.commit(round_no, "rectify", out, DISCARDED, {"discarded": int(len(out))}, hook=step)
     if not pool.done(round_no, "sample"):
-        want = int(np.ceil(margin_factor * budget))
-        best_pos = np.zeros(0, np.int64)
-        best_margin = np.zeros(0, np.float32)
-        candidates = 0
-        for start in _chunks(n, chunk):
-            stop = min(start + chunk, n)
-            open_ = np.flatnonzero(np.asarray(pool.state[start:stop]) == UNLABELED)
-            candidates += len(open_)
-            p = np.asarray(top5_probs[start:stop][open_], dtype=np.float32)
-            margin = p[:, 0] - p[:, 1]
-            pos = np.concatenate([best_pos, start + open_])
-            mar = np.concatenate([best_margin, margin])
-            keep = np.lexsort((pos, mar))[:want]  # lowest margin, ties by position
-            best_pos, best_margin = pos[keep], mar[keep]
+        parts = run("lowest_margin", ranges)
+        candidates = sum(int(c) for _, _, c in parts)
+        best_pos, _ = _lowest(
+            np.concatenate([p for p, _, _ in parts] or [np.zeros(0, np.int64)]),
+            np.concatenate([m for _, m, _ in parts] or [np.zeros(0, np.float32)]),
+            want,
+        )
         rng = np.random.default_rng([seed, round_no])
         k = max(1, min(clusters, len(best_pos) // 4 or 1))
         labels = np.zeros(len(best_pos), dtype=np.int64)
@@ -277,3 +331,58 @@ def pool_round(
         sampled=int(phases["sample"]["sampled"]),
         clusters=int(phases["sample"]["clusters"]),
     )
+
+
+class ChunkWorker:
+    """The ``map_batches`` callable: opens the arrays once per Ray worker, then does the chunk work
+    of each row (``start``, ``stop``) of a batch; results travel as raw bytes."""
+
+    def __init__(self, folder: str, kind: str, want: int) -> None:
+        base = Path(folder)
+        self.kind, self.want = kind, want
+        self.state = np.load(base / "state" / "state.npy", mmap_mode="r")
+        self.queries = np.load(base / "state" / "queries.npy", mmap_mode="r")
+        self.top5 = np.load(base / "top5.npy", mmap_mode="r")
+        self.probs = np.load(base / "top5_probs.npy", mmap_mode="r")
+        self.related = np.load(base / "related.npy")
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
+        out: dict[str, list[Any]] = {"start": [], "pos": [], "margin": [], "open": []}
+        for start, stop in zip(batch["start"].tolist(), batch["stop"].tolist(), strict=True):
+            if self.kind == "rectify":
+                pos = rectify_chunk(self.state, self.queries, self.top5, self.related, start, stop)
+                margin, n_open = np.zeros(0, np.float32), 0
+            else:
+                pos, margin, n_open = lowest_margin_chunk(self.state, self.probs, start, stop, self.want)
+            out["start"].append(start)
+            out["pos"].append(pos.astype(np.int64).tobytes())
+            out["margin"].append(margin.astype(np.float32).tobytes())
+            out["open"].append(n_open)
+        return {k: np.array(v, dtype=object if k in ("pos", "margin") else np.int64) for k, v in out.items()}
+
+
+def ray_chunk_map(folder: Path, want: int, concurrency: int = 2) -> ChunkMap:
+    """A :data:`~bamboo.sdk.pool.ChunkMap` that runs each chunk as a Ray Data task."""
+    import ray  # the optional extra: pip install 'bamboo-labels[ray]'
+
+    def run(kind: str, ranges: list[tuple[int, int]]) -> list[Any]:
+        ds = ray.data.from_items([{"start": a, "stop": b} for a, b in ranges])
+        rows = ds.map_batches(
+            ChunkWorker,
+            fn_constructor_kwargs={"folder": str(folder), "kind": kind, "want": want},
+            batch_size=1,
+            concurrency=concurrency,
+        ).take_all()
+        rows.sort(key=lambda r: int(r["start"]))  # the merge wants range order
+        if kind == "rectify":
+            return [np.frombuffer(r["pos"], dtype=np.int64) for r in rows]
+        return [
+            (
+                np.frombuffer(r["pos"], dtype=np.int64),
+                np.frombuffer(r["margin"], dtype=np.float32),
+                int(r["open"]),
+            )
+            for r in rows
+        ]
+
+    return run

@@ -100,3 +100,25 @@ def test_unknown_format(contents: GraphContents, tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="unknown export format"):
         export(contents, "xml", tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+def test_format_1_snapshots_still_load(snapshot_path: Path, tmp_path: Path) -> None:
+    """Snapshots written before format 2 (fixed-width text arrays) load to the same taxonomy."""
+    new = Taxonomy.load(snapshot_path)
+    assert new.meta["format"] == "bamboo-taxonomy/2"
+    with np.load(snapshot_path) as data:
+        arrays = {k: data[k] for k in data.files if not k.endswith("_text")}
+    old = tmp_path / "v1.npz"
+    np.savez_compressed(
+        old,
+        **(arrays | {"meta": np.array(json.dumps(new.meta | {"format": "bamboo-taxonomy/1"}))}),
+        ids=np.array([str(i) for i in new.ids], dtype=np.str_),
+        names=np.array([str(n) for n in new.names], dtype=np.str_),
+        lemmas=np.array(["\x1f".join(lm) for lm in new.lemmas or []], dtype=np.str_),
+    )
+    back = Taxonomy.load(old)
+    assert [str(i) for i in back.ids] == [str(i) for i in new.ids]
+    assert [str(n) for n in back.names] == [str(n) for n in new.names]
+    assert back.lemmas == new.lemmas and any(len(lm) > 1 for lm in new.lemmas or [])
+    assert np.array_equal(back.parent_indices, new.parent_indices)
+    assert back.label_spaces == new.label_spaces

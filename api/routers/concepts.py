@@ -165,7 +165,7 @@ def concept_out(view: GraphView, tags: TagView, concept_id: str) -> ConceptOut:
 
 
 @router.get("/{concept_id}", response_model=ConceptOut, summary="One concept with everything known about it")
-def get_concept(concept_id: ConceptId, view: View, tags: Tags) -> ConceptOut:
+async def get_concept(concept_id: ConceptId, view: View, tags: Tags) -> ConceptOut:
     """One concept with everything known about it."""
     return concept_out(view, tags, concept_id)
 
@@ -173,8 +173,9 @@ def get_concept(concept_id: ConceptId, view: View, tags: Tags) -> ConceptOut:
 @router.get(
     "/{concept_id}/ancestors", response_model=list[ConceptRefOut], summary="All ancestors, nearest first"
 )
-def get_ancestors(concept_id: ConceptId, view: View) -> list[ConceptRefOut]:
-    """All ancestors, nearest first, each with its depth."""
+async def get_ancestors(concept_id: ConceptId, view: View) -> list[ConceptRefOut]:
+    """All ancestors, nearest first, each with its depth (in-memory and small: answered on the
+    event loop, no thread-pool hop)."""
     depths = view.taxonomy.ancestor_depths(concept_id)
     return [_ref(view, a, depth=d) for a, d in sorted(depths.items(), key=lambda x: (x[1], x[0]))]
 
