@@ -62,6 +62,9 @@ class VerificationTask:
         description: The concept's gloss, shown to annotators.
         yes: Yes votes so far.
         no: No votes so far.
+        p_yes: Adaptive stores: the posterior probability of Yes (the machine prior times the votes'
+            likelihoods); ``None`` in a 3-of-5 store.
+        max_risk: Adaptive stores: the risk below which the task is decided.
     """
 
     id: int
@@ -74,6 +77,16 @@ class VerificationTask:
     no: int = 0
     p_yes: float | None = None
     max_risk: float | None = None
+
+    @property
+    def risk(self) -> float | None:
+        """Adaptive stores: the probability that the more probable answer is wrong, ``min(P(yes), P(no))``.
+
+        Example:
+            >>> round(VerificationTask(1, 0, "a.jpg", "q", "q", "", p_yes=0.9, max_risk=0.05).risk, 3)
+            0.1
+        """
+        return None if self.p_yes is None else min(self.p_yes, 1 - self.p_yes)
 
     @property
     def decision(self) -> bool | None:
@@ -100,12 +113,16 @@ class TaskDecision:
         yes: Yes votes.
         no: No votes.
         decision: True or False once decided, else None.
+        p_yes: Adaptive stores: the posterior probability of Yes after the vote, else ``None``.
+        risk: Adaptive stores: ``min(P(yes), P(no))`` after the vote, else ``None``.
     """
 
     task: int
     yes: int
     no: int
     decision: bool | None
+    p_yes: float | None = None
+    risk: float | None = None
 
 
 def _now() -> str:
@@ -367,7 +384,7 @@ class TaskStore:
                 db.execute("ROLLBACK")
                 raise
         t = self.task(task_id)
-        return TaskDecision(t.id, t.yes, t.no, t.decision)
+        return TaskDecision(t.id, t.yes, t.no, t.decision, t.p_yes, t.risk)
 
     def progress(self, round_no: int | None = None) -> dict[str, int]:
         """Counts of ``tasks``, ``decided``, ``valid`` (decided Yes) and ``votes``, for one round or all."""
