@@ -502,9 +502,12 @@ def label_online(
             explored[order] = True
         else:
             # a share at random among the unanswered, accepted or not, to calibrate the learner on
-            # items like the ones it accepts alone; the rest to the riskiest
+            # items like the ones it accepts alone; the rest to the riskiest. The share is of the
+            # round's risky items, not of the batch: once few are left, scouting must not go on
+            # asking about accepted items round after round.
             fresh = np.flatnonzero(counts == 0)
-            scout = rng.permutation(fresh)[: int(round(explore * size)) if machine is not None else 0]
+            scouts = int(round(explore * min(size, len(open_)))) if machine is not None else 0
+            scout = rng.permutation(fresh)[:scouts]
             explored[scout] = True
             rest = np.setdiff1d(open_, scout)
             order = np.concatenate([scout, rest[np.argsort(-item_risk[rest], kind="stable")]])[:size]
