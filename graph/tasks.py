@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS task_votes (
     task INTEGER NOT NULL REFERENCES tasks(id), annotator TEXT NOT NULL, value INTEGER NOT NULL,
     at TEXT NOT NULL, PRIMARY KEY (task, annotator));
 CREATE TABLE IF NOT EXISTS task_priors (task INTEGER PRIMARY KEY REFERENCES tasks(id), p_yes REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS task_machine (task INTEGER PRIMARY KEY REFERENCES tasks(id), p_yes REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS annotator_skills (
     annotator TEXT PRIMARY KEY, sensitivity REAL NOT NULL, specificity REAL NOT NULL,
     votes INTEGER NOT NULL, at TEXT NOT NULL);
@@ -250,6 +251,19 @@ class TaskStore:
         """Every task's machine P(yes) that has one, by task id."""
         with closing(self._connect()) as db:
             return {int(t): float(p) for t, p in db.execute("SELECT task, p_yes FROM task_priors")}
+
+    def set_machine_priors(self, priors: dict[int, float]) -> None:
+        """Keep the round model's raw P(yes) of tasks by id, before calibration (see
+        ``TaskStoreAnnotator.calibrate``); the posterior uses :meth:`priors`, not these."""
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO task_machine VALUES (?, ?)", list(priors.items()))
+            db.execute("COMMIT")
+
+    def machine_priors(self) -> dict[int, float]:
+        """Every task's raw machine P(yes) kept with :meth:`set_machine_priors`, by task id."""
+        with closing(self._connect()) as db:
+            return {int(t): float(p) for t, p in db.execute("SELECT task, p_yes FROM task_machine")}
 
     def set_skills(self, skills: dict[str, tuple[float, float, int]]) -> None:
         """Persist annotators' estimated ``(sensitivity, specificity, votes)``: P(Yes | yes),

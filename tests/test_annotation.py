@@ -222,7 +222,9 @@ def test_loop_with_adaptive_verification_asks_fewer_votes(tmp_path: Path) -> Non
     def predict(checkpoint: str, k: list[str]) -> tuple[np.ndarray, np.ndarray]:
         return np.full((len(k), 2), 0.5), np.arange(len(k), dtype=float)[:, None] * np.ones((1, 2))
 
-    annotator = TaskStoreAnnotator(store, {"cat": 0}, prior=lambda r, k, q: np.array([p_yes[x] for x in k]))
+    annotator = TaskStoreAnnotator(
+        store, {"cat": 0}, prior=lambda r, k, q: np.array([p_yes[x] for x in k]), calibrate_prior=False
+    )
 
     def loop() -> ActiveLoop:
         return ActiveLoop(
@@ -251,3 +253,34 @@ def test_loop_with_adaptive_verification_asks_fewer_votes(tmp_path: Path) -> Non
     reports = loop().run(1)
     assert reports[0]["annotate"] == {"annotated": 12, "valid": 8}
     assert set(store.skills()) == set(crowd)  # skills persisted with the task store
+
+
+@pytest.mark.parametrize("model_is_right", [False, True])
+def test_loop_calibrates_the_prior_on_earlier_votes(tmp_path: Path, model_is_right: bool) -> None:
+    """A round model sure of every task: an uncalibrated prior decides nothing alone; calibrated on
+    the first round's votes, it decides the next round's tasks alone only if it was right."""
+    rng = np.random.default_rng(0)
+    truth: dict[str, bool] = {}
+    raw: dict[str, float] = {}
+    for i in range(80):
+        key, sure_yes = f"img{i}.jpg", i % 2 == 0
+        raw[key] = 0.99 if sure_yes else 0.01
+        truth[key] = sure_yes if model_is_right else bool(rng.random() < 0.5)
+    store = TaskStore(tmp_path / "tasks.sqlite", risk=0.05)
+    annotator = TaskStoreAnnotator(store, {"cat": 0}, prior=lambda r, k, q: np.array([raw[x] for x in k]))
+    first = [f"img{i}.jpg" for i in range(40)]
+    waiting = annotator(0, first, ["cat"] * 40)
+    assert not isinstance(waiting, list) and waiting.open_tasks == 40  # no votes yet: none decided alone
+    assert store.machine_priors() == {t.id: raw[t.image] for t in store.tasks(0)}  # the raw ones kept
+    for t in store.tasks(0):
+        for who in ("a", "b", "c", "d", "e"):
+            if store.task(t.id).decision is None:  # truthful annotators, while the task is open
+                store.vote(t.id, who, truth[t.image])
+    annotator.refit_skills()
+    second = [f"img{i}.jpg" for i in range(40, 80)]
+    waiting = annotator(1, second, ["cat"] * 40)
+    if model_is_right:  # the calibrated prior stays confident: no vote needed
+        assert isinstance(waiting, list) and waiting == [0 if truth[k] else None for k in second]
+    else:  # a coin dressed as certainty: every task still needs votes
+        assert not isinstance(waiting, list) and waiting.open_tasks == 40
+        assert all(0.2 < p < 0.8 for t, p in store.priors().items() if t in {x.id for x in store.tasks(1)})
