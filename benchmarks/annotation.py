@@ -24,7 +24,7 @@ available worker, at most 2x a fair share of the answers per worker).
 Prints a table per task and writes the accuracy-vs-answers curve (``--out``, default
 ``results/annotation/annotation.png``; ``results/`` is git-ignored).
 
-Usage: ``python benchmarks/annotation.py [--tasks digits,cifar10,verification] [--seed 0]``.
+Usage: ``python benchmarks/annotation.py [--tasks digits,cifar10,verification] [--seeds 1,2,3]``.
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def online_rows(
     features: np.ndarray | None,
     prior: np.ndarray | None = None,
     name: str = "online",
+    **verify: object,
 ) -> list[Row]:
     """``label_online`` at each risk threshold."""
     n = len(truth)
@@ -135,6 +136,7 @@ def online_rows(
             risk=risk,
             max_per_worker=cap,
             seed=seed,
+            **verify,  # type: ignore[arg-type]
         )
         took = time.perf_counter() - started
         alone = res.votes_per_item == 0
@@ -206,8 +208,27 @@ def verification(
     rows = fixed_five(crowd, truth, 2, seed)
     rows.append(adaptive_row(crowd, truth, 2, prior, seed))
     rows += online_rows(crowd, truth, 2, risks, seed, features=None, prior=prior, name="online, prior only")
+    rows += online_rows(
+        crowd, truth, 2, risks, seed, features=x[tasks], prior=prior, name="online + learner (query-blind)"
+    )
+    asked = {"queries": query, "query_classes": k}
+    rows += online_rows(
+        crowd, truth, 2, risks, seed, features=None, prior=prior, name="online, calibrated prior", **asked
+    )
+    rows += online_rows(
+        crowd, truth, 2, risks, seed, features=x[tasks], prior=prior, name="online + query learner", **asked
+    )
     return rows + online_rows(
-        crowd, truth, 2, risks, seed, features=x[tasks], prior=prior, name="online + learner"
+        crowd,
+        truth,
+        2,
+        risks,
+        seed,
+        features=x[tasks],
+        prior=prior,
+        name="online + query learner + labelled set",
+        labelled=(x[train], y[train]),
+        **asked,
     )
 
 
@@ -232,12 +253,13 @@ def plot(results: dict[str, list[Row]], out: Path) -> None:
 
     fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4), squeeze=False)
     for ax, (task, rows) in zip(axes[0], results.items(), strict=True):
-        for prefix, style in (("online + learner", "o-"), ("online, prior only", "s--"), ("online", "o-")):
-            pts = [(r.answers, r.accuracy) for r in rows if r.method.startswith(prefix + ",")]
-            if pts:
-                ax.plot(*zip(*sorted(pts), strict=True), style, label=prefix)
-                rows = [r for r in rows if not r.method.startswith(prefix + ",")]
+        curves: dict[str, list[tuple[float, float]]] = {}
         for r in rows:
+            if ", risk < " in r.method:
+                curves.setdefault(r.method.split(", risk < ")[0], []).append((r.answers, r.accuracy))
+        for name, pts in curves.items():
+            ax.plot(*zip(*sorted(pts), strict=True), "s--" if "prior" in name else "o-", label=name)
+        for r in (r for r in rows if ", risk < " not in r.method):
             ax.plot(r.answers, r.accuracy, "x" if "fixed" in r.method else "^", markersize=9, label=r.method)
         ax.set_title(task)
         ax.set_xlabel("human answers per image")
@@ -251,30 +273,49 @@ def plot(results: dict[str, list[Row]], out: Path) -> None:
     print(f"\nfigure: {out}")
 
 
+def mean_rows(per_seed: list[list[Row]]) -> list[Row]:
+    """One row per method: mean accuracy and answers over the seeds, their spread in the note."""
+    out = []
+    for rows in zip(*per_seed, strict=True):
+        acc = np.array([r.accuracy for r in rows])
+        ans = np.array([r.answers for r in rows])
+        spread = f"acc. ± {acc.std():.3f}, answers ± {ans.std():.2f} over {len(rows)} seeds"
+        out.append(Row(rows[0].method, float(acc.mean()), float(ans.mean()), spread))
+    return out
+
+
 def main() -> None:
-    """Run the tasks and print the tables."""
+    """Run the tasks for every seed and print the tables (per seed, then the mean over seeds)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", default="digits,cifar10,verification")
     parser.add_argument("--risks", default="0.2,0.1,0.05,0.02")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="comma-separated; several: the mean and spread")
     parser.add_argument("--out", type=Path, default=Path("results/annotation/annotation.png"))
     args = parser.parse_args()
     risks = [float(r) for r in args.risks.split(",")]
     tasks = args.tasks.split(",")
-    results: dict[str, list[Row]] = {}
+    seeds = [int(s) for s in args.seeds.split(",")]
+    runs: dict[str, list[list[Row]]] = {}
     started = time.perf_counter()
-    if "digits" in tasks:
-        x, y = load_digits(return_X_y=True)
-        results["digits"] = multiclass("digits", x, y.astype(np.int64), risks, args.seed)
-        table(results["digits"])
-    if "cifar10" in tasks or "verification" in tasks:
-        x, y = cifar_features()
-        if "cifar10" in tasks:
-            results["CIFAR-10"] = multiclass("CIFAR-10", x, y, risks, args.seed)
-            table(results["CIFAR-10"])
-        if "verification" in tasks:
-            results["verification (600 tasks)"] = verification(x, y, risks, args.seed)
-            table(results["verification (600 tasks)"])
+    for seed in seeds:
+        print(f"\n# seed {seed}")
+        if "digits" in tasks:
+            x, y = load_digits(return_X_y=True)
+            runs.setdefault("digits", []).append(multiclass("digits", x, y.astype(np.int64), risks, seed))
+            table(runs["digits"][-1])
+        if "cifar10" in tasks or "verification" in tasks:
+            x, y = cifar_features()
+            if "cifar10" in tasks:
+                runs.setdefault("CIFAR-10", []).append(multiclass("CIFAR-10", x, y, risks, seed))
+                table(runs["CIFAR-10"][-1])
+            if "verification" in tasks:
+                runs.setdefault("verification (600 tasks)", []).append(verification(x, y, risks, seed))
+                table(runs["verification (600 tasks)"][-1])
+    results = {task: mean_rows(per_seed) for task, per_seed in runs.items()}
+    if len(seeds) > 1:
+        for task, rows in results.items():
+            print(f"\n## {task}: mean over seeds {args.seeds}")
+            table(rows)
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
     plot(results, args.out)
 

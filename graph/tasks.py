@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS task_votes (
     task INTEGER NOT NULL REFERENCES tasks(id), annotator TEXT NOT NULL, value INTEGER NOT NULL,
     at TEXT NOT NULL, PRIMARY KEY (task, annotator));
 CREATE TABLE IF NOT EXISTS task_priors (task INTEGER PRIMARY KEY REFERENCES tasks(id), p_yes REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS task_machine (task INTEGER PRIMARY KEY REFERENCES tasks(id), p_yes REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS annotator_skills (
     annotator TEXT PRIMARY KEY, sensitivity REAL NOT NULL, specificity REAL NOT NULL,
     votes INTEGER NOT NULL, at TEXT NOT NULL);
@@ -62,6 +63,9 @@ class VerificationTask:
         description: The concept's gloss, shown to annotators.
         yes: Yes votes so far.
         no: No votes so far.
+        p_yes: Adaptive stores: the posterior probability of Yes (the machine prior times the votes'
+            likelihoods); ``None`` in a 3-of-5 store.
+        max_risk: Adaptive stores: the risk below which the task is decided.
     """
 
     id: int
@@ -74,6 +78,16 @@ class VerificationTask:
     no: int = 0
     p_yes: float | None = None
     max_risk: float | None = None
+
+    @property
+    def risk(self) -> float | None:
+        """Adaptive stores: the probability that the more probable answer is wrong, ``min(P(yes), P(no))``.
+
+        Example:
+            >>> round(VerificationTask(1, 0, "a.jpg", "q", "q", "", p_yes=0.9, max_risk=0.05).risk, 3)
+            0.1
+        """
+        return None if self.p_yes is None else min(self.p_yes, 1 - self.p_yes)
 
     @property
     def decision(self) -> bool | None:
@@ -100,12 +114,16 @@ class TaskDecision:
         yes: Yes votes.
         no: No votes.
         decision: True or False once decided, else None.
+        p_yes: Adaptive stores: the posterior probability of Yes after the vote, else ``None``.
+        risk: Adaptive stores: ``min(P(yes), P(no))`` after the vote, else ``None``.
     """
 
     task: int
     yes: int
     no: int
     decision: bool | None
+    p_yes: float | None = None
+    risk: float | None = None
 
 
 def _now() -> str:
@@ -233,6 +251,19 @@ class TaskStore:
         """Every task's machine P(yes) that has one, by task id."""
         with closing(self._connect()) as db:
             return {int(t): float(p) for t, p in db.execute("SELECT task, p_yes FROM task_priors")}
+
+    def set_machine_priors(self, priors: dict[int, float]) -> None:
+        """Keep the round model's raw P(yes) of tasks by id, before calibration (see
+        ``TaskStoreAnnotator.calibrate``); the posterior uses :meth:`priors`, not these."""
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO task_machine VALUES (?, ?)", list(priors.items()))
+            db.execute("COMMIT")
+
+    def machine_priors(self) -> dict[int, float]:
+        """Every task's raw machine P(yes) kept with :meth:`set_machine_priors`, by task id."""
+        with closing(self._connect()) as db:
+            return {int(t): float(p) for t, p in db.execute("SELECT task, p_yes FROM task_machine")}
 
     def set_skills(self, skills: dict[str, tuple[float, float, int]]) -> None:
         """Persist annotators' estimated ``(sensitivity, specificity, votes)``: P(Yes | yes),
@@ -367,7 +398,7 @@ class TaskStore:
                 db.execute("ROLLBACK")
                 raise
         t = self.task(task_id)
-        return TaskDecision(t.id, t.yes, t.no, t.decision)
+        return TaskDecision(t.id, t.yes, t.no, t.decision, t.p_yes, t.risk)
 
     def progress(self, round_no: int | None = None) -> dict[str, int]:
         """Counts of ``tasks``, ``decided``, ``valid`` (decided Yes) and ``votes``, for one round or all."""

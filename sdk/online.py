@@ -15,8 +15,10 @@ accepts wrong labels without asking anyone (the paper's main pitfall).
 
 The same function serves the loop's binary verification ("Is this a <concept>?", two classes: 0 =
 No, 1 = Yes): pass ``prior`` (the round model's probability of the query class, cut by the OOD
-rectifier, see :func:`verification_prior`) and the model's embeddings as ``features``; the prior's
-log-odds become one more input of the learner, which calibrates it.
+rectifier, see :func:`verification_prior`) and ``queries`` (the class each question asks about).
+P(yes) then comes from a cross-fitted logistic calibrator over the prior's log-odds and, with
+``features``, a multi-class learner's log-odds of the query class: the round model's prior is never
+trusted as is (on CIFAR-10 an uncalibrated one ends 10-15 points below fixed-5 majority).
 """
 
 from __future__ import annotations
@@ -169,7 +171,8 @@ class OnlineResult:
         workers: The worker of each answer.
         answers: The label each answer gave.
         confusion: The final EM confusion matrix per worker.
-        temperature: The learner's calibration temperature in the last round.
+        temperature: The learner's calibration temperature in the last round (verification with
+            ``queries``: the calibrator's mean weight on its first input instead).
         history: Per round: ``round``, ``answers`` (so far), ``accepted`` (items below the risk),
             ``asked`` (this round).
     """
@@ -263,6 +266,111 @@ class _Machine:
         return np.clip(_softmax(logits / self.temperature), 1e-6, 1.0)
 
 
+def _logit(p: Array) -> Array:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(p / (1 - p)))
+
+
+class _Verifier:
+    """The learner side of a verification run ("Is this a <query>?", two classes).
+
+    A yes/no answer says nothing about an image's features without its query, so the learner is a
+    multi-class model over the query classes (trained on the labelled images, if any, and on the
+    answered tasks: Yes puts the task's mass on its query class, No spreads it over the others as the
+    learner's last fit did), and P(yes) is its probability of the query class. That score and the
+    machine prior's log-odds are then combined by a cross-fitted logistic calibrator fitted on the
+    answered tasks' posteriors, so neither the round model nor the learner is trusted as is.
+    """
+
+    def __init__(
+        self,
+        features: Array | None,
+        queries: Array,
+        classes: int,
+        prior: Array | None,
+        labelled: tuple[Array, Array] | None,
+        *,
+        dims: int,
+        folds: int,
+        l2: float,
+        pseudo: float,
+        pseudo_weight: float,
+        seed: int,
+    ) -> None:
+        n = len(queries)
+        self.q, self.c = np.asarray(queries, dtype=np.int64), classes
+        self.x: Array | None = None
+        self.lx, self.ly = np.zeros((0, 0)), np.zeros(0, dtype=np.int64)
+        if features is not None:
+            feats = np.asarray(features, dtype=np.float64)
+            if labelled is not None:
+                feats = np.vstack([feats, np.asarray(labelled[0], dtype=np.float64)])
+                self.ly = np.asarray(labelled[1], dtype=np.int64)
+            x = _project(feats, dims)
+            self.x, self.lx = x[:n], x[n:]
+        self.prior_logit = None if prior is None else _logit(prior[:, 1])
+        self.fold = np.random.default_rng(seed).integers(0, folds, n)
+        self.learners = [SoftmaxLearner(l2=l2) for _ in range(folds)]
+        self.calibrators = [SoftmaxLearner(l2=1e-3) for _ in range(folds)]
+        others = 1.0 - np.eye(classes)[self.q]
+        self.spread = others / others.sum(axis=1, keepdims=True)  # where a No's mass goes
+        self.pseudo, self.pseudo_weight = pseudo, pseudo_weight
+        self.temperature = 1.0  # the calibrator's slope on the learner's log-odds, reported
+
+    def _scores(self, posterior: Array, answered: Array) -> Array | None:
+        """Cross-fitted log-odds of each task's query class under the multi-class learner."""
+        assert self.x is not None
+        yes = posterior[:, 1]
+        pseudo = ~answered & (posterior.max(axis=1) >= self.pseudo)
+        train = answered | pseudo
+        onehot = np.eye(self.c)[self.q]
+        targets = yes[:, None] * onehot + (1 - yes)[:, None] * self.spread
+        weights = np.where(pseudo, self.pseudo_weight, 1.0)
+        scores = np.zeros(len(self.q))
+        spread = self.spread.copy()
+        for f, learner in enumerate(self.learners):
+            fit = train & (self.fold != f)
+            if len(self.ly) == 0 and (fit & answered).sum() < 2 * self.c:
+                return None
+            learner.fit(
+                np.vstack([self.lx, self.x[fit]]),
+                np.vstack([np.eye(self.c)[self.ly], targets[fit]]),
+                np.concatenate([np.ones(len(self.ly)), weights[fit]]),
+            )
+            out = np.flatnonzero(self.fold == f)
+            p = np.clip(_softmax(learner.logits(self.x[out])), 1e-9, 1.0)
+            mine = p[np.arange(len(out)), self.q[out]]
+            scores[out] = np.log(mine) - np.log1p(-np.minimum(mine, 1 - 1e-9))
+            p[np.arange(len(out)), self.q[out]] = 0
+            spread[out] = p / p.sum(axis=1, keepdims=True)
+        self.spread = spread
+        return scores
+
+    def prior(self, posterior: Array, answered: Array, explored: Array) -> Array | None:
+        """Cross-fitted, calibrated (n x 2) P(no), P(yes); ``None`` while too little is known."""
+        inputs = []
+        if self.x is not None:
+            scores = self._scores(posterior, answered)
+            if scores is not None:
+                inputs.append(scores)
+        if self.prior_logit is not None:
+            inputs.append(self.prior_logit)
+        if not inputs or answered.sum() < 20:
+            return None
+        z = np.stack(inputs, axis=1)
+        p_yes = np.zeros(len(z))
+        for f, cal in enumerate(self.calibrators):
+            fit = answered & (self.fold != f)
+            if np.unique(posterior[fit].argmax(axis=1)).size < 2:
+                return None
+            cal.fit(z[fit], posterior[fit])
+            out = self.fold == f
+            p_yes[out] = cal.predict_proba(z[out])[:, 1]
+        self.temperature = float(np.mean([c.coef_[0, 1] - c.coef_[0, 0] for c in self.calibrators]))
+        p_yes = np.clip(p_yes, 1e-6, 1 - 1e-6)
+        return np.stack([1 - p_yes, p_yes], axis=1)
+
+
 def label_online(
     ask: Callable[[Array, Array], Array],
     n_items: int,
@@ -271,6 +379,9 @@ def label_online(
     *,
     features: Array | None = None,
     prior: Array | None = None,
+    queries: Array | None = None,
+    query_classes: int | None = None,
+    labelled: tuple[Array, Array] | None = None,
     risk: float = 0.05,
     batch: int | None = None,
     budget: float = 5.0,
@@ -296,6 +407,12 @@ def label_online(
             features); ``None`` uses ``prior`` alone (no learner).
         prior: (n x K) fixed machine probabilities (the round model with the rectifier); with
             ``features`` they become inputs of the learner.
+        queries: Verification only (``n_classes == 2``): the class each item's question asks about.
+            P(yes) then comes from a cross-fitted calibrator over the prior's log-odds and, with
+            ``features``, a multi-class learner's log-odds of the query class (see :class:`_Verifier`).
+        query_classes: How many classes ``queries`` range over.
+        labelled: Verification only: ``(features, labels)`` of images labelled already (the loop's
+            labelled set), which the multi-class learner also trains on.
         risk: An item is accepted once ``1 - max posterior`` is below this.
         batch: Answers asked per round (default: 5 % of the items, at least 20).
         budget: Most human answers per item on average.
@@ -321,10 +438,25 @@ def label_online(
     batch = batch or max(20, n_items // 20)
     cap = np.full(n_workers, np.iinfo(np.int64).max if max_per_worker is None else max_per_worker)
     fixed = None if prior is None else np.clip(np.asarray(prior, dtype=np.float64), 1e-6, 1.0)
-    machine = (
-        None
-        if features is None
-        else _Machine(
+    machine: _Machine | _Verifier | None = None
+    if queries is not None:
+        if k != 2 or query_classes is None:
+            raise ValueError("queries need n_classes=2 (verification) and query_classes")
+        machine = _Verifier(
+            features,
+            queries,
+            query_classes,
+            fixed,
+            labelled,
+            dims=dims,
+            folds=folds,
+            l2=l2,
+            pseudo=pseudo,
+            pseudo_weight=pseudo_weight,
+            seed=seed,
+        )
+    elif features is not None:
+        machine = _Machine(
             features,
             fixed,
             k,
@@ -335,7 +467,6 @@ def label_online(
             pseudo_weight=pseudo_weight,
             seed=seed,
         )
-    )
     voted = np.zeros((n_items, n_workers), dtype=bool)
     counts = np.zeros(n_items, dtype=np.int64)
     used = np.zeros(n_workers, dtype=np.int64)
@@ -352,7 +483,8 @@ def label_online(
             items, workers, answers = (np.concatenate(a) for a in zip(*got, strict=True))
             em.fit(items, workers, answers, n_items, n_workers, current)
             if machine is not None:
-                current = machine.prior(em.posterior_, counts > 0, explored)
+                learnt = machine.prior(em.posterior_, counts > 0, explored)
+                current = current if learnt is None else learnt
                 em.fit(items, workers, answers, n_items, n_workers, current)
             posterior, confusion = em.posterior_, em.confusion_
         item_risk = 1.0 - posterior.max(axis=1)
@@ -368,14 +500,17 @@ def label_online(
         if not len(open_) or left <= 0 or not (used < cap).any() or round_no == max_rounds:
             break
         size = min(batch, left)
-        if not got:  # nothing is known yet: a random first batch
-            order = rng.permutation(open_)[:size]
+        if not got:  # nothing is known yet: a random first batch (over all items: the prior is untested)
+            order = rng.permutation(open_ if machine is None else np.arange(n_items))[:size]
             explored[order] = True
         else:
-            # a share at random among the unanswered, to calibrate the learner on items like the
-            # ones it accepts alone; the rest to the riskiest
-            fresh = open_[counts[open_] == 0]
-            scout = rng.permutation(fresh)[: int(round(explore * size)) if machine is not None else 0]
+            # a share at random among the unanswered, accepted or not, to calibrate the learner on
+            # items like the ones it accepts alone; the rest to the riskiest. The share is of the
+            # round's risky items, not of the batch: once few are left, scouting must not go on
+            # asking about accepted items round after round.
+            fresh = np.flatnonzero(counts == 0)
+            scouts = int(round(explore * min(size, len(open_)))) if machine is not None else 0
+            scout = rng.permutation(fresh)[:scouts]
             explored[scout] = True
             rest = np.setdiff1d(open_, scout)
             order = np.concatenate([scout, rest[np.argsort(-item_risk[rest], kind="stable")]])[:size]

@@ -108,6 +108,67 @@ def test_binary_verification_with_a_prior_needs_few_answers() -> None:
     assert est_false_yes[sayers].mean() > est_false_yes[~sayers].mean()  # EM finds the Yes-sayers
 
 
+def _verification_tasks(seed: int) -> tuple[np.ndarray, ...]:
+    """Blobs of 6 classes, 600 "Is this a <query>?" tasks (60 % about their own class), an
+    overconfident prior that drops a fifth of the true Yes to 0.05 (an over-eager rectifier), and
+    200 labelled images (the loop's labelled set)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1.4, (6, 8))
+    y = rng.integers(0, 6, 800)
+    x = centres[y] + rng.normal(0, 1, (800, 8))
+    tasks, labelled = np.arange(600), np.arange(600, 800)
+    query = np.where(rng.random(600) < 0.6, y[tasks], (y[tasks] + rng.integers(1, 6, 600)) % 6)
+    truth = (query == y[tasks]).astype(np.int64)
+    logit = np.where(truth == 1, 1.0, -1.0) * 2.5 + rng.normal(0, 2.5, 600)  # overconfident, often wrong
+    p_yes = 1 / (1 + np.exp(-logit))
+    p_yes = np.where((truth == 1) & (rng.random(600) < 0.2), 0.05, p_yes)
+    return x[tasks], query, truth, np.stack([1 - p_yes, p_yes], axis=1), x[labelled], y[labelled]
+
+
+def test_verification_calibrates_an_overconfident_prior_and_learns_from_the_answers() -> None:
+    x, query, truth, prior, lx, ly = _verification_tasks(0)
+    crowd = SimulatedWorkers.yes_no(20, seed=0)
+    fixed = (_fixed_five(crowd, truth, 2) == truth).mean()
+    ask = lambda i, w: crowd.answer(i, w, truth)  # noqa: E731
+    cap = 300  # 2x a fair share of fixed 5
+    raw = label_online(ask, 600, 20, 2, prior=prior, risk=0.05, max_per_worker=cap)
+    calibrated = label_online(
+        ask, 600, 20, 2, prior=prior, queries=query, query_classes=6, risk=0.05, max_per_worker=cap
+    )
+    learnt = label_online(
+        ask,
+        600,
+        20,
+        2,
+        features=x,
+        prior=prior,
+        queries=query,
+        query_classes=6,
+        labelled=(lx, ly),
+        risk=0.05,
+        max_per_worker=cap,
+    )
+    acc = {
+        name: (r.labels == truth).mean()
+        for name, r in (("raw", raw), ("cal", calibrated), ("learnt", learnt))
+    }
+    assert acc["raw"] < fixed  # trusting the prior as is accepts its mistakes
+    assert acc["cal"] > acc["raw"] and acc["learnt"] >= fixed
+    assert learnt.answers_per_item < 1.5  # over 3x fewer than fixed 5
+    assert learnt.unanswered > 0.3  # many tasks need no answer...
+    alone = learnt.votes_per_item == 0
+    assert (learnt.labels[alone] == truth[alone]).mean() > 0.95  # ...and those are right
+    dropped = (truth == 1) & (prior[:, 1] == 0.05)
+    assert learnt.posterior[dropped, 1].mean() > 0.5  # the learner rescues the rectifier's misses
+
+
+def test_verification_needs_its_query_classes() -> None:
+    with pytest.raises(ValueError, match="query_classes"):
+        label_online(lambda i, w: i * 0, 10, 3, 2, queries=np.zeros(10, dtype=int))
+    with pytest.raises(ValueError, match="n_classes=2"):
+        label_online(lambda i, w: i * 0, 10, 3, 3, queries=np.zeros(10, dtype=int), query_classes=2)
+
+
 @pytest.mark.shared_data("images")
 def test_online_labelling_on_real_cifar10_features() -> None:
     import torch
@@ -161,7 +222,9 @@ def test_loop_with_adaptive_verification_asks_fewer_votes(tmp_path: Path) -> Non
     def predict(checkpoint: str, k: list[str]) -> tuple[np.ndarray, np.ndarray]:
         return np.full((len(k), 2), 0.5), np.arange(len(k), dtype=float)[:, None] * np.ones((1, 2))
 
-    annotator = TaskStoreAnnotator(store, {"cat": 0}, prior=lambda r, k, q: np.array([p_yes[x] for x in k]))
+    annotator = TaskStoreAnnotator(
+        store, {"cat": 0}, prior=lambda r, k, q: np.array([p_yes[x] for x in k]), calibrate_prior=False
+    )
 
     def loop() -> ActiveLoop:
         return ActiveLoop(
@@ -190,3 +253,34 @@ def test_loop_with_adaptive_verification_asks_fewer_votes(tmp_path: Path) -> Non
     reports = loop().run(1)
     assert reports[0]["annotate"] == {"annotated": 12, "valid": 8}
     assert set(store.skills()) == set(crowd)  # skills persisted with the task store
+
+
+@pytest.mark.parametrize("model_is_right", [False, True])
+def test_loop_calibrates_the_prior_on_earlier_votes(tmp_path: Path, model_is_right: bool) -> None:
+    """A round model sure of every task: an uncalibrated prior decides nothing alone; calibrated on
+    the first round's votes, it decides the next round's tasks alone only if it was right."""
+    rng = np.random.default_rng(0)
+    truth: dict[str, bool] = {}
+    raw: dict[str, float] = {}
+    for i in range(80):
+        key, sure_yes = f"img{i}.jpg", i % 2 == 0
+        raw[key] = 0.99 if sure_yes else 0.01
+        truth[key] = sure_yes if model_is_right else bool(rng.random() < 0.5)
+    store = TaskStore(tmp_path / "tasks.sqlite", risk=0.05)
+    annotator = TaskStoreAnnotator(store, {"cat": 0}, prior=lambda r, k, q: np.array([raw[x] for x in k]))
+    first = [f"img{i}.jpg" for i in range(40)]
+    waiting = annotator(0, first, ["cat"] * 40)
+    assert not isinstance(waiting, list) and waiting.open_tasks == 40  # no votes yet: none decided alone
+    assert store.machine_priors() == {t.id: raw[t.image] for t in store.tasks(0)}  # the raw ones kept
+    for t in store.tasks(0):
+        for who in ("a", "b", "c", "d", "e"):
+            if store.task(t.id).decision is None:  # truthful annotators, while the task is open
+                store.vote(t.id, who, truth[t.image])
+    annotator.refit_skills()
+    second = [f"img{i}.jpg" for i in range(40, 80)]
+    waiting = annotator(1, second, ["cat"] * 40)
+    if model_is_right:  # the calibrated prior stays confident: no vote needed
+        assert isinstance(waiting, list) and waiting == [0 if truth[k] else None for k in second]
+    else:  # a coin dressed as certainty: every task still needs votes
+        assert not isinstance(waiting, list) and waiting.open_tasks == 40
+        assert all(0.2 < p < 0.8 for t, p in store.priors().items() if t in {x.id for x in store.tasks(1)})

@@ -129,6 +129,8 @@ def test_study_cli_on_digits_and_bad_settings(tmp_path: Path, server: ServerInfo
         (["worker_accuracy=0.9,0.5"], "worker_accuracy"),
         (["worker_accuracy=0.9"], "2 comma-separated values"),
         (["ood_share=1"], "ood_share"),
+        (["annotation=crowd"], "unknown annotation 'crowd'"),
+        (["annotation_risk=0.5"], "annotation_risk"),
     ],
 )
 def test_bad_study_config_is_refused_before_anything_is_written(
@@ -156,6 +158,35 @@ def test_a_pool_too_big_for_its_source_leaves_no_output_folder(tmp_path: Path) -
     assert not out.exists()
 
 
+def test_online_crowd_asks_fewer_answers_than_fixed_votes(tmp_path: Path) -> None:
+    """The study's crowd asked online (#22) against the same workers at 5 votes, 3 to accept."""
+    import numpy as np
+
+    from bamboo.training.study._simulation import Crowd, OnlineCrowd, read_answers
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 1.5, (4, 8))
+    label = rng.integers(0, 4, 300)
+    query = np.where(rng.random(300) < 0.6, label, (label + rng.integers(1, 4, 300)) % 4)
+    keys = [f"img{i:03d}" for i in range(300)]
+    feats = dict(zip(keys, centres[label] + rng.normal(0, 1, (300, 8)), strict=True))
+    valid = dict(zip(keys, (label == query).tolist(), strict=True))
+    words = {f"w{c}": c for c in range(4)}
+    queries = [f"w{q}" for q in query.tolist()]
+    cfg = StudyConfig(annotation="online")
+    fixed = Crowd(cfg, valid, words, 0, tmp_path / "fixed")(1, keys, queries)
+    online = OnlineCrowd(cfg, valid, words, 0, tmp_path / "online", feats)(1, keys, queries)
+    truth = [words[q] if valid[k] else None for k, q in zip(keys, queries, strict=True)]
+
+    def right(got: list[int | None]) -> float:
+        return float(np.mean([g == t for g, t in zip(got, truth, strict=True)]))
+
+    assert read_answers(tmp_path / "fixed") == {1: 5 * 300}
+    asked = read_answers(tmp_path / "online")[1]
+    assert asked < 300  # under 1 answer per image against 5
+    assert right(online) >= right(fixed) - 0.02  # at about the accuracy of 3 of 5
+
+
 def test_arms_keep_their_names_and_order() -> None:
     got = arms(["imagenet", "learner"], ["random", "margin"])
     assert got[0] == Arm("random", "none") and not got[0].rectified
@@ -176,6 +207,7 @@ def test_study_package_exports() -> None:
 
     assert sorted(study.__all__) == sorted(
         [
+            "ANNOTATIONS",
             "CIFAR10_CONCEPTS",
             "KINDS",
             "RECTIFIERS",

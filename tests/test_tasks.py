@@ -88,7 +88,7 @@ def test_task_endpoints(tasks_url: tuple[str, TaskStore, list[str]], api_url: st
         h = {"X-API-Key": API_KEY}
         for who in ("x", "y", "z"):
             r = http.post("/tasks/1/votes", json={"annotator": who, "value": True}, headers=h)
-        assert r.json() == {"task": 1, "yes": 3, "no": 0, "decision": True}
+        assert r.json() == {"task": 1, "yes": 3, "no": 0, "decision": True, "p_yes": None, "risk": None}
         late = http.post("/tasks/1/votes", json={"annotator": "w", "value": False}, headers=h)
         assert late.status_code == 409 and "decided" in late.json()["detail"]
         missing = http.get("/tasks/99")
@@ -102,6 +102,41 @@ def test_task_endpoints(tasks_url: tuple[str, TaskStore, list[str]], api_url: st
     assert store.task(1).yes == 3  # written to the store the loop reads
     off = httpx.get(f"{api_url}/tasks/next")  # a service without a task store
     assert off.status_code == 503 and "BAMBOO_TASKS_DB" in off.json()["detail"]
+
+
+def test_adaptive_task_endpoints_report_p_yes_and_risk(server: ServerInfo, tmp_path: Path) -> None:
+    from bamboo.api import create_app
+
+    store = TaskStore(tmp_path / "adaptive.sqlite", risk=0.05)
+    images = photo_files(tmp_path)
+    store.add(1, images, [CAT, DOG, CAT], names={CAT: "cat", DOG: "dog"})
+    store.set_priors({1: 0.99, 2: 0.5, 3: 0.7})
+    store.set_skills({"good": (0.9, 0.9, 40), "spam": (0.5, 0.5, 40)})
+    # the task endpoints read no graph: the session's database, whatever it holds, will do
+    settings = service_settings(server, server.database, api_key=API_KEY, tasks_db=store.path)
+    h = {"X-API-Key": API_KEY}
+    with serve_app(create_app(settings)) as url, httpx.Client(base_url=url) as http:
+        one = http.get("/tasks/1").json()
+        assert (one["decision"], one["max_risk"]) == (True, 0.05)  # the confident prior decides it
+        assert one["p_yes"] == pytest.approx(0.99) and one["risk"] == pytest.approx(0.01)
+        queue = http.get("/tasks/next", params={"annotator": "good", "limit": 5}).json()
+        assert [t["id"] for t in queue] == [2, 3]  # open tasks, the most uncertain first
+        assert [t["risk"] for t in queue] == pytest.approx([0.5, 0.3])
+        assert http.get("/tasks/next", params={"annotator": "spam"}).json() == []  # helps no task
+        d = http.post("/tasks/3/votes", json={"annotator": "good", "value": False}, headers=h).json()
+        p = 0.7 * 0.1 / (0.7 * 0.1 + 0.3 * 0.9)  # the prior times the good annotator's likelihood of No
+        assert d["p_yes"] == pytest.approx(p) and d["risk"] == pytest.approx(p) and d["decision"] is None
+        assert http.get("/tasks/3").json()["p_yes"] == pytest.approx(p)
+        late = http.post("/tasks/1/votes", json={"annotator": "good", "value": False}, headers=h)
+        assert late.status_code == 409 and "decided" in late.json()["detail"]  # decided with no vote
+        assert (
+            http.post("/tasks/2/votes", json={"annotator": "good", "value": "maybe"}, headers=h).status_code
+            == 422
+        )
+        assert http.get("/tasks/0").status_code == 422
+        assert http.get("/tasks/next", params={"limit": 0}).status_code == 422
+        assert http.get("/tasks/99").status_code == 404
+    assert store.task(3).no == 1 and store.task(1).yes + store.task(1).no == 0  # nothing half-written
 
 
 def test_loop_waits_for_votes_then_goes_on(tmp_path: Path) -> None:

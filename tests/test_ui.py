@@ -268,3 +268,30 @@ def test_layout_labels_and_focus_order(ui: tuple[str, TaskStore], browser: Any, 
         ]
     finally:
         browser.set_window_size(1280, 800)
+
+
+def test_adaptive_verification_shows_the_risk_then_p_yes(
+    server: ServerInfo, browser: Any, tmp_path: Path
+) -> None:
+    """An adaptive store (#22): the card shows how far the task is from decided (not which way it
+    leans, which would anchor the annotator); P(yes) comes after the answer."""
+    from bamboo.api import create_app
+
+    store = TaskStore(tmp_path / "adaptive.sqlite", risk=0.05)
+    store.add(1, photo_files(tmp_path)[:1], [CAT], names={CAT: "cat"})
+    store.set_priors({1: 0.7})
+    store.set_skills({"ui-adaptive": (0.9, 0.9, 40)})
+    settings = service_settings(server, server.database, api_key=API_KEY, tasks_db=store.path)
+    with serve_app(create_app(settings)) as url:
+        browser.get(f"{url}/ui/verify")
+        sign_in(browser, "ui-adaptive")
+        wait(browser, text_in("#task-meta", "risk 0.300, decided below 0.05"))
+        assert "P(yes)" not in browser.find_element(By.ID, "card").text
+        browser.find_element(By.ID, "no").click()
+        # 0.7 x 0.1 / (0.7 x 0.1 + 0.3 x 0.9): the prior times the annotator's likelihood of No
+        wait(
+            browser,
+            text_in("#last-decision", "Task 1 (cat): 0 yes, 1 no — undecided (P(yes) 0.21, risk 0.206)"),
+        )
+        wait(browser, text_in("#card", "No tasks need your answer."))
+    assert store.task(1).no == 1

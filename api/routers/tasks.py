@@ -1,5 +1,7 @@
 """``/tasks``: the verification task store (paper Fig. 3b), "Is this a <concept>?" for pool images the
-active-learning loop sent for annotation; decided at 3 of 5 Yes/No votes (``bamboo.graph.tasks``)."""
+active-learning loop sent for annotation; decided at 3 of 5 Yes/No votes, or in an adaptive store (#22)
+once the posterior risk is below the store's threshold, which every task and decision reports with its
+P(yes) (``bamboo.graph.tasks``)."""
 
 from __future__ import annotations
 
@@ -42,6 +44,12 @@ class TaskOut(BaseModel):
     yes: int
     no: int
     decision: bool | None
+    p_yes: float | None = Field(
+        description="adaptive stores: posterior P(Yes), the machine prior times the answers' likelihoods; "
+        "null in a 3-of-5 store"
+    )
+    risk: float | None = Field(description="adaptive stores: min(P(yes), P(no)); null in a 3-of-5 store")
+    max_risk: float | None = Field(description="adaptive stores: decided once risk is below this")
 
 
 class AnswerIn(BaseModel):
@@ -58,6 +66,8 @@ class DecisionOut(BaseModel):
     yes: int
     no: int
     decision: bool | None
+    p_yes: float | None = Field(description="adaptive stores: posterior P(Yes) after the answer")
+    risk: float | None = Field(description="adaptive stores: min(P(yes), P(no)) after the answer")
 
 
 class ProgressOut(BaseModel):
@@ -80,6 +90,9 @@ def _out(t: VerificationTask) -> TaskOut:
         yes=t.yes,
         no=t.no,
         decision=t.decision,
+        p_yes=t.p_yes,
+        risk=t.risk,
+        max_risk=t.max_risk,
     )
 
 
@@ -145,4 +158,4 @@ def vote(task_id: TaskId, answer: AnswerIn, tasks: Tasks) -> DecisionOut:
     the task is unknown; 409 when it is already decided.
     """
     d = tasks.vote(task_id, answer.annotator, answer.value)
-    return DecisionOut(task=d.task, yes=d.yes, no=d.no, decision=d.decision)
+    return DecisionOut(task=d.task, yes=d.yes, no=d.no, decision=d.decision, p_yes=d.p_yes, risk=d.risk)

@@ -29,6 +29,7 @@ Modules: :mod:`.config` (settings and overrides), :mod:`.arms` (sampler x rectif
 
 from bamboo.training.study.arms import Arm, arm_name, arms
 from bamboo.training.study.config import (
+    ANNOTATIONS,
     CIFAR10_CONCEPTS,
     KINDS,
     RECTIFIERS,
@@ -41,6 +42,7 @@ from bamboo.training.study.report import plot, summarise
 from bamboo.training.study.runner import run_study
 
 __all__ = [
+    "ANNOTATIONS",
     "CIFAR10_CONCEPTS",
     "KINDS",
     "RECTIFIERS",

@@ -1,19 +1,41 @@
 """The study's simulated parts: the learner (logistic regression on frozen features) and the crowd of
-noisy workers whose votes accept or reject each image."""
+noisy workers whose votes accept or reject each image, asked a fixed number of times per image
+(:class:`Crowd`) or online, as often as each image's posterior risk needs (:class:`OnlineCrowd`, #22)."""
 
 from __future__ import annotations
 
+import json
 import pickle
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from bamboo.atomic import write_bytes_atomic
+from bamboo.atomic import write_bytes_atomic, write_text_atomic
 from bamboo.training.study.config import StudyConfig
 
-__all__ = ["Crowd", "Learner"]
+__all__ = ["Crowd", "Learner", "OnlineCrowd", "read_answers"]
+
+#: The file in an arm's state folder that keeps the human answers each round took.
+ANSWERS_FILE = "answers.json"
+
+
+def read_answers(folder: Path) -> dict[int, int]:
+    """Human answers per round recorded in an arm's state folder (empty when none)."""
+    path = folder / ANSWERS_FILE
+    return {int(r): int(n) for r, n in json.loads(path.read_text()).items()} if path.exists() else {}
+
+
+def _record_answers(folder: Path | None, round_no: int, answers: int) -> None:
+    if folder is None:
+        return
+    counts = read_answers(folder)
+    counts[round_no] = answers
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(folder / ANSWERS_FILE, json.dumps(counts))
+
 
 Array = npt.NDArray[Any]
 
@@ -70,10 +92,16 @@ class Crowd:
         valid: Pool image key -> whether it is in distribution and truly of its query's class.
         query_label: Query word -> the label it stands for.
         seed: The run's seed (workers' accuracies and every vote follow from it).
+        folder: The arm's state folder, where the answers each round took are recorded.
     """
 
     def __init__(
-        self, cfg: StudyConfig, valid: dict[str, bool], query_label: dict[str, int], seed: int
+        self,
+        cfg: StudyConfig,
+        valid: dict[str, bool],
+        query_label: dict[str, int],
+        seed: int,
+        folder: Path | None = None,
     ) -> None:
         # Not sdk.votes.SimulatedWorkers: its random draws differ, and these votes are the study's
         # published numbers; not sdk.loop.SimulatedOracle either: that is one exact (or flipping) oracle.
@@ -81,11 +109,10 @@ class Crowd:
         low, high = cfg.worker_accuracy
         self.accuracy = rng.uniform(low, high, cfg.workers)
         self.cfg, self.valid, self.query_label, self.seed = cfg, valid, query_label, seed
+        self.folder = folder
 
     def __call__(self, round_no: int, keys: list[str], queries: list[str]) -> list[int | None]:
         """The crowd's decision on each image of a round: its query's label, or None."""
-        import zlib
-
         from bamboo.sdk.votes import majority_vote
 
         items, answers = [], []
@@ -97,6 +124,89 @@ class Crowd:
             items += [i] * self.cfg.votes
             answers += yes.astype(int).tolist()
         decided = majority_vote(np.array(items), np.array(answers), len(keys), 2, quorum=self.cfg.quorum)
+        _record_answers(self.folder, round_no, len(answers))
         return [
             self.query_label[q] if d == 1 else None for d, q in zip(decided.tolist(), queries, strict=True)
+        ]
+
+
+class OnlineCrowd(Crowd):
+    """The same workers asked online (#22): a round's images go through
+    :func:`bamboo.sdk.online.label_online` as verification tasks, each image getting 0 to ``votes``
+    answers from the workers whose answers lower its risk most (each worker at most twice a fair
+    share of a fixed-votes budget), decided once its posterior risk is below ``annotation_risk``.
+
+    The learner behind the prior is a multi-class model on the images' features over the query
+    classes, trained on the round's answers and on the loop's labelled set so far (read from the
+    state folder). A worker's answer about an image is fixed by the seed, the round, the image and the
+    worker, and right with that worker's accuracy.
+
+    Args:
+        cfg: The study's settings.
+        valid: Pool image key -> whether it is in distribution and truly of its query's class.
+        query_label: Query word -> the label it stands for.
+        seed: The run's seed.
+        folder: The arm's state folder (the loop's ``pools.sqlite`` and the answers record).
+        feats: Pool image key -> its feature vector.
+    """
+
+    def __init__(
+        self,
+        cfg: StudyConfig,
+        valid: dict[str, bool],
+        query_label: dict[str, int],
+        seed: int,
+        folder: Path,
+        feats: dict[str, Array],
+    ) -> None:
+        super().__init__(cfg, valid, query_label, seed, folder)
+        self.feats = feats
+
+    def _labelled(self) -> tuple[Array, Array] | None:
+        from bamboo.sdk.loop import read_pools
+
+        if not (self.folder and (self.folder / "pools.sqlite").exists()):
+            return None
+        rows = [
+            (k, int(lab))
+            for k, _, state, lab, _, _ in read_pools(self.folder)
+            if state == "labeled" and lab is not None
+        ]
+        if not rows:
+            return None
+        return np.stack([self.feats[k] for k, _ in rows]), np.array([lab for _, lab in rows])
+
+    def __call__(self, round_no: int, keys: list[str], queries: list[str]) -> list[int | None]:
+        """The crowd's decision on each image of a round: its query's label, or None."""
+        from bamboo.sdk.online import label_online
+
+        truth = np.array([self.valid[k] for k in keys], dtype=np.int64)
+        crc = [zlib.crc32(k.encode()) for k in keys]
+
+        def ask(items: Array, workers: Array) -> Array:
+            out = np.empty(len(items), dtype=np.int64)
+            for j, (i, w) in enumerate(zip(items.tolist(), workers.tolist(), strict=True)):
+                u = np.random.default_rng([self.seed, round_no, crc[i], w]).random()
+                out[j] = truth[i] if u < self.accuracy[w] else 1 - truth[i]
+            return out
+
+        res = label_online(
+            ask,
+            len(keys),
+            self.cfg.workers,
+            2,
+            features=np.stack([self.feats[k] for k in keys]),
+            queries=np.array([self.query_label[q] for q in queries]),
+            query_classes=max(self.query_label.values()) + 1,
+            labelled=self._labelled(),
+            risk=self.cfg.annotation_risk,
+            max_votes=self.cfg.votes,
+            max_per_worker=int(np.ceil(2 * self.cfg.votes * len(keys) / self.cfg.workers)),
+            batch=max(10, len(keys) // 10),
+            dims=min(32, len(keys) // 2),
+            seed=self.seed + round_no,
+        )
+        _record_answers(self.folder, round_no, len(res.items))
+        return [
+            self.query_label[q] if d == 1 else None for d, q in zip(res.labels.tolist(), queries, strict=True)
         ]

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from bamboo.errors import ConfigurationError
 from bamboo.training.overrides import parse_overrides
 
-__all__ = ["CIFAR10_CONCEPTS", "KINDS", "RECTIFIERS", "SAMPLERS", "SOURCES", "StudyConfig", "config_from"]
+__all__ = [
+    "ANNOTATIONS",
+    "CIFAR10_CONCEPTS",
+    "KINDS",
+    "RECTIFIERS",
+    "SAMPLERS",
+    "SOURCES",
+    "StudyConfig",
+    "config_from",
+]
 
 #: CIFAR-10 class -> the WordNet 3.0 concept its name is a query word for.
 CIFAR10_CONCEPTS = {
@@ -30,6 +39,8 @@ SAMPLERS = ("random", "entropy", "margin", "coreset", "cluster-margin")
 RECTIFIERS = ("imagenet", "learner")
 #: The kinds of pool image, indexed by ``Candidates.kind``.
 KINDS = ("in distribution", "noise", "covariate shift", "semantic shift")
+#: How the crowd is asked: ``fixed`` votes per image at a quorum (the baseline), or ``online`` (#22).
+ANNOTATIONS = ("fixed", "online")
 #: Image sources; ``auto`` picks CIFAR-10 when its files are there, else MNIST, else digits.
 SOURCES = ("auto", "cifar10", "mnist", "digits")
 
@@ -53,6 +64,10 @@ class StudyConfig:
         quorum: Yes votes that accept an image.
         workers: Size of the simulated crowd.
         worker_accuracy: Range each worker's accuracy is drawn from, uniformly.
+        annotation: ``fixed``: ``votes`` votes per image, accepted at ``quorum`` (the baseline);
+            ``online``: each round's images through ``sdk.online.label_online`` (#22), 0 to ``votes``
+            answers per image from the most informative workers, decided at ``annotation_risk``.
+        annotation_risk: ``online``: an image is decided once its posterior risk is below this.
         rectifiers: OOD rectifiers (from ``RECTIFIERS``), each an arm per sampler beside ``none``:
             ``imagenet`` (EfficientNet-Lite0 top-5 vs WordNet related sets; CIFAR-10 only) and
             ``learner`` (the round model's top-k, the paper's phi(r-1)).
@@ -86,6 +101,8 @@ class StudyConfig:
     quorum: int = 3
     workers: int = 20
     worker_accuracy: tuple[float, float] = (0.75, 0.95)
+    annotation: str = "fixed"
+    annotation_risk: float = 0.05
     rectifiers: tuple[str, ...] = RECTIFIERS
     levels: int = 1
     learner_topk: int = 2
@@ -131,6 +148,10 @@ class StudyConfig:
         low, high = self.worker_accuracy
         if not 0 <= low <= high <= 1:
             out.append(f"worker_accuracy must be a range low,high within [0, 1], got {low},{high}")
+        if self.annotation not in ANNOTATIONS:
+            out.append(f"unknown annotation {self.annotation!r}; choose from {', '.join(ANNOTATIONS)}")
+        if not 0 < self.annotation_risk < 0.5:
+            out.append(f"annotation_risk must be in (0, 0.5), got {self.annotation_risk}")
         return out
 
 

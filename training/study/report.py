@@ -40,10 +40,16 @@ def _aggregate(body: dict[str, Any]) -> dict[Arm, dict[int, dict[str, tuple[floa
     table: dict[Arm, dict[int, dict[str, list[float]]]] = {}
     for run in body["runs"]:
         per_round = table.setdefault(Arm(run["sampler"], run["rectifier"]), {})
+        answers = annotated = 0.0
         for row in run["rounds"]:
             cell = per_round.setdefault(row["round"], {})
             for key in ("valid_acquired", "accepted_total", "accuracy", "valid_this_round", "annotated"):
                 cell.setdefault(key, []).append(float(row[key]))
+            if row.get("answers") is not None and answers >= 0:  # human answers per image so far
+                answers, annotated = answers + row["answers"], annotated + row["annotated"]
+                cell.setdefault("answers_per_image", []).append(answers / max(annotated, 1))
+            else:
+                answers = -1.0  # a round without a record: no cumulative figure from here on
             counts = np.asarray(row["labelled_per_class"], dtype=float)
             cell.setdefault("smallest_class_share", []).append(float(counts.min() / max(counts.sum(), 1)))
     return {
@@ -75,8 +81,8 @@ def summarise(body: dict[str, Any]) -> str:
         f"Source {body['source']}, seeds {seeds}, pool kinds {body['pool_kinds']}.",
         "",
         "| arm | valid in round 1 (S^L(1)) | valid acquired (final) | accepted (final) | smallest class share"
-        " (final) | test accuracy round 1 | test accuracy (final) |",
-        "|---|---|---|---|---|---|---|",
+        " (final) | test accuracy round 1 | test accuracy (final) | human answers / image |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for arm, rounds in agg.items():
         r1, rl = rounds[1], rounds[last]
@@ -87,6 +93,7 @@ def summarise(body: dict[str, Any]) -> str:
             f"{100 * rl['smallest_class_share'][0]:.1f} %",
             _pm(r1["accuracy"], 100),
             _pm(rl["accuracy"], 100),
+            _pm(rl["answers_per_image"], digits=2) if "answers_per_image" in rl else "-",
         ]
         lines.append(f"| {arm.name} | " + " | ".join(cells) + " |")
     quality = body.get("rectifier_quality")

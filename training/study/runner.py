@@ -5,10 +5,11 @@ Per seed and arm, the loop (the SDK's Algorithm 1, state in SQLite, resumable) r
 (``cold_start`` random images per query) and ``rounds`` rounds of ``budget`` images. The learner is
 logistic regression on frozen EfficientNet-Lite0 (ImageNet-1K) features (PCA to ``pca`` dimensions, also
 the embeddings CoreSet and ClusterMargin use). Annotation is ``votes`` votes from a crowd of noisy
-simulated workers, accepted at ``quorum`` (``sdk.votes.majority_vote``); a worker says yes to an image
-when it is in distribution and truly of its query class, and is right with its own accuracy (uniform in
-``worker_accuracy``). Accepted images join the training set with their query's label (accepted OOD
-images are label noise).
+simulated workers, accepted at ``quorum`` (``sdk.votes.majority_vote``), or with ``annotation=online``
+as many answers per image as its posterior risk needs (``sdk.online.label_online``, #22); a worker says
+yes to an image when it is in distribution and truly of its query class, and is right with its own
+accuracy (uniform in ``worker_accuracy``). Accepted images join the training set with their query's
+label (accepted OOD images are label noise).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bamboo.atomic import write_text_atomic
-from bamboo.training.study._simulation import Crowd, Learner
+from bamboo.training.study._simulation import Crowd, Learner, OnlineCrowd, read_answers
 from bamboo.training.study.arms import Arm, arms
 from bamboo.training.study.config import KINDS, StudyConfig
 from bamboo.training.study.features import cached_features, imagenet_keep
@@ -124,7 +125,12 @@ def _run_arm(
         for k, i in zip(keys, picks.tolist(), strict=True)
     }
     learner = Learner(dict(zip(keys, emb[picks], strict=True)), test_emb, cand.test_labels, len(cand.classes))
-    crowd = Crowd(cfg, valid, {c: i for i, c in enumerate(cand.classes)}, seed)
+    query_label = {c: i for i, c in enumerate(cand.classes)}
+    crowd = (
+        OnlineCrowd(cfg, valid, query_label, seed, folder, learner.feats)
+        if cfg.annotation == "online"
+        else Crowd(cfg, valid, query_label, seed, folder)
+    )
     rectify: Callable[[list[str], list[str], Array], Array] | None = None
     if arm.rectified:
         if arm.rectifier == "imagenet":
@@ -168,6 +174,7 @@ def _run_arm(
         if state == "labeled":
             labelled_round.setdefault(int(r or 0), []).append(key)
             label_of[key] = int(label or 0)
+    answers = read_answers(folder)
     rows, valid_total, accepted_total = [], 0, 0
     per_class = np.zeros(len(cand.classes), dtype=np.int64)
     for rep in reports:
@@ -182,6 +189,7 @@ def _run_arm(
                 "candidates": rep["rectify"]["candidates"],
                 "discarded_ood": rep["rectify"]["discarded"],
                 "annotated": rep["annotate"]["annotated"],
+                "answers": answers.get(r),  # human answers the round took (None: not recorded)
                 "valid_this_round": sum(valid[k] for k in got),
                 "valid_acquired": valid_total,
                 "accepted_total": accepted_total,

@@ -291,7 +291,9 @@ async function verification() {
       if (!w) return;
       const d = await post(`/tasks/${t.id}/votes`, { annotator: w.annotator, value }, w.key);
       const decided = d.decision === null ? "undecided" : d.decision ? "valid" : "not valid";
-      last.textContent = `Task ${t.id} (${t.query_name}): ${d.yes} yes, ${d.no} no — ${decided}`;
+      // P(yes) only after the answer: shown before, it would anchor the annotator's own judgement
+      const belief = d.p_yes === null ? "" : ` (P(yes) ${d.p_yes.toFixed(2)}, risk ${d.risk.toFixed(3)})`;
+      last.textContent = `Task ${t.id} (${t.query_name}): ${d.yes} yes, ${d.no} no — ${decided}${belief}`;
       say(`Answer recorded for task ${t.id}.`);
       await next();
     };
@@ -299,7 +301,10 @@ async function verification() {
       h("p", { class: "question", id: "question" }, "Is this a ", h("strong", {}, t.query_name), "?"),
       h("img", { src: t.image_url, alt: `Pool image of task ${t.id}, crawled for “${t.query_name}”` }),
       h("p", {}, t.description || "(no description)"),
-      h("p", { class: "muted" }, `task ${t.id} · round ${t.round} · ${t.yes + t.no} answer(s) so far · `,
+      h("p", { class: "muted", id: "task-meta" },
+        `task ${t.id} · round ${t.round} · ${t.yes + t.no} answer(s) so far · `,
+        // adaptive stores: how far the task is from being decided (the risk, not which way it leans)
+        t.risk === null ? "" : `risk ${t.risk.toFixed(3)}, decided below ${t.max_risk} · `,
         conceptLink(t.query, t.query)),
       h("div", { class: "answers" },
         h("button", { id: "yes", class: "primary", onclick: () => answer(true).catch(fail) }, "Yes (Y)"),
