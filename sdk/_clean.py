@@ -140,3 +140,44 @@ def _lda_probs(x: Array, sums: Array, counts: Array, scatter: Array, shrinkage: 
     p = np.exp(logits)
     out[:, seen] = p / p.sum(axis=1, keepdims=True)
     return out
+
+
+class LabelNeighbours:
+    """The given labels of every labelled sample seen, in a growing index: the label vote of a
+    sample's ``k`` nearest earlier samples (kNN label agreement), out of sample like
+    :meth:`ClassStats.lda_probs_crossfit` (earlier steps plus the step's other half).
+
+    Args:
+        index: An empty :class:`~bamboo.sdk._ann.OnlineIndex` for the samples.
+        k: Neighbours that vote.
+    """
+
+    def __init__(self, index: Any, k: int = 10) -> None:
+        self.index, self.k = index, k
+        self.labels = np.zeros(0, np.int64)
+
+    def probs_crossfit(self, x: Array, labels: Array, classes: int) -> Array:
+        """(N x ``classes``) shares of each label among the step's samples' nearest neighbours (rows
+        of zeros where there is none yet); then the step joins the index."""
+        n, k = len(x), self.k
+        prev_sims, prev_ids = self.index.search(x, k)
+        known = np.concatenate([self.labels, [-1]])  # position -1 (no neighbour) reads -1
+        prev_labels = known[prev_ids]
+        within = x @ x.T
+        half = np.arange(n) % 2
+        within[half[:, None] == half[None, :]] = -np.inf  # self and its own half do not vote
+        kw = min(k, n)
+        top = np.argpartition(-within, kw - 1, axis=1)[:, :kw] if n else np.zeros((0, 0), np.int64)
+        top_sims = np.take_along_axis(within, top, axis=1)
+        sims = np.concatenate([prev_sims, top_sims], axis=1)
+        cand = np.concatenate([prev_labels, np.where(np.isfinite(top_sims), labels[top], -1)], axis=1)
+        best = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        votes = np.take_along_axis(cand, best, axis=1)
+        valid = votes >= 0
+        probs = np.zeros((n, classes), np.float32)
+        rows = np.repeat(np.arange(n), k)[valid.ravel()]
+        np.add.at(probs, (rows, votes.ravel()[valid.ravel()]), 1.0)
+        probs /= np.maximum(valid.sum(axis=1, keepdims=True), 1)
+        self.index.add(x)
+        self.labels = np.concatenate([self.labels, labels.astype(np.int64)])
+        return probs

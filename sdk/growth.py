@@ -9,7 +9,9 @@ Per batch of embeddings (unit vectors in any space; rows are normalised here):
    given, a classifier of the stream itself from running class statistics of every sample seen with
    its given label (:mod:`bamboo.sdk._clean`): out-of-sample LDA probabilities (``cleaner="lda"``, the
    default: each half of a step is scored by the statistics before the step plus its other half) or
-   the cosine to the class prototypes (``cleaner="prototype"``). A sample is noise when another class
+   the cosine to the class prototypes (``cleaner="prototype"``); ``cleaner="lda+knn"`` averages the LDA
+   probabilities with the label vote of the ``label_neighbours`` nearest earlier samples (a second
+   index, of every labelled sample seen: twice the search work). A sample is noise when another class
    outscores its own by more than ``noise_margin`` (``noise_rule="margin"``), or, with
    ``noise_rule="confident"`` (confident learning, Northcutt et al. 2021), when another class scores
    at least its threshold, the mean own-label score of the samples given that class so far, so the
@@ -49,14 +51,14 @@ import numpy.typing as npt
 from bamboo.atomic import atomic_path
 from bamboo.errors import ConfigurationError
 from bamboo.sdk._ann import KINDS, OnlineIndex
-from bamboo.sdk._clean import ClassStats
+from bamboo.sdk._clean import ClassStats, LabelNeighbours
 
 __all__ = ["Decision", "DatasetGrowth", "GrowthConfig", "GrowthResult", "neighbourhood_gain"]
 
 Array = npt.NDArray[Any]
 STATE_VERSION = 2
 MEANS = ("arithmetic", "geometric", "harmonic")
-CLEANERS = ("lda", "prototype")
+CLEANERS = ("lda", "lda+knn", "prototype")
 
 
 class Decision(IntEnum):
@@ -82,7 +84,9 @@ class GrowthConfig:
         duplicate_similarity: Cosine at or above which a sample is redundant with a member.
         cleaner: Label scores when only labels are given: ``"lda"`` (out-of-sample probabilities of
             a shared-covariance Gaussian classifier of the stream) or ``"prototype"`` (cosine to the
-            running class means).
+            running class means) or ``"lda+knn"`` (LDA averaged with the label vote of the nearest
+            earlier samples, out of sample too; keeps an index of every labelled sample seen).
+        label_neighbours: Neighbours in the label vote of ``cleaner="lda+knn"``.
         correction: ``"relabel"`` (confident noise takes the best class), ``"filter"`` (noise is
             dropped) or ``"none"`` (no cleaning).
         noise_rule: ``"margin"`` (noise when another class beats the sample's own by more than
@@ -108,6 +112,7 @@ class GrowthConfig:
     mean: str = "arithmetic"
     duplicate_similarity: float = 0.95
     cleaner: str = "lda"
+    label_neighbours: int = 10
     correction: str = "relabel"
     noise_rule: str = "margin"
     noise_margin: float = 0.0
@@ -143,8 +148,8 @@ class GrowthConfig:
             problems.append("correction must be 'relabel', 'filter' or 'none'")
         if self.index not in KINDS:
             problems.append(f"index must be one of {', '.join(KINDS)}")
-        if self.k < 1 or self.step < 1:
-            problems.append("k and step must be positive")
+        if self.k < 1 or self.step < 1 or self.label_neighbours < 1:
+            problems.append("k, step and label_neighbours must be positive")
         if problems:
             raise ConfigurationError("bad growth config: " + "; ".join(problems))
 
@@ -252,7 +257,18 @@ class DatasetGrowth:
                 f"label vectors have {self.label_vectors.shape[1]} dimensions, the config {config.dim}"
             )
         c = config
-        self.index = OnlineIndex(
+        self.index = self._new_index()
+        self.seen = 0
+        self.kept = 0
+        self.members = _Members()
+        self.stats = ClassStats(c.dim)
+        self.neighbours = (
+            LabelNeighbours(self._new_index(), c.label_neighbours) if c.cleaner == "lda+knn" else None
+        )
+
+    def _new_index(self) -> OnlineIndex:
+        c = self.config
+        return OnlineIndex(
             c.dim,
             c.index,
             exact_until=c.exact_until,
@@ -261,10 +277,6 @@ class DatasetGrowth:
             hnsw_m=c.hnsw_m,
             ef_search=c.ef_search,
         )
-        self.seen = 0
-        self.kept = 0
-        self.members = _Members()
-        self.stats = ClassStats(c.dim)
 
     # --- scoring -------------------------------------------------------------------------------
 
@@ -275,8 +287,12 @@ class DatasetGrowth:
             return np.asarray(x @ self.label_vectors.T)
         if labels is None:
             return None
-        if self.config.cleaner == "lda":
+        if self.config.cleaner in ("lda", "lda+knn"):
             scores = self.stats.lda_probs_crossfit(x, labels)  # adds the step to the statistics
+            if self.neighbours is not None:
+                votes = self.neighbours.probs_crossfit(x, labels, scores.shape[1])
+                voted = votes.sum(axis=1, keepdims=True) > 0
+                scores = np.where(voted, (scores + votes) / 2, scores)
         else:  # prototypes include the step itself, as they always did
             self.stats.add(x, labels)
             scores = self.stats.prototype_scores(x)
@@ -525,6 +541,8 @@ class DatasetGrowth:
                 "kept": self.kept,
                 "index_built_at": self.index.built_at,
             }
+            if self.neighbours is not None:
+                meta["neighbours_built_at"] = self.neighbours.index.built_at
             (tmp / "state.json").write_text(json.dumps(meta, indent=1))
             arrays: dict[str, Any] = {"ids": ids, "labels": labels, "gains": gains}
             arrays |= {"class_sums": self.stats.sums, "class_counts": self.stats.counts}
@@ -535,6 +553,9 @@ class DatasetGrowth:
                 arrays["label_vectors"] = self.label_vectors
             np.savez(tmp / "members.npz", **arrays)
             self.index.save(tmp / "index.faiss")
+            if self.neighbours is not None:
+                self.neighbours.index.save(tmp / "neighbours.faiss")
+                np.save(tmp / "neighbour_labels.npy", self.neighbours.labels)
         return Path(folder)
 
     @classmethod
@@ -562,6 +583,10 @@ class DatasetGrowth:
         growth.stats.confidence_counts = arrays["confidence_counts"]
         growth.index.load(path / "index.faiss")
         growth.index.built_at = int(meta["index_built_at"])
+        if growth.neighbours is not None:
+            growth.neighbours.index.load(path / "neighbours.faiss")
+            growth.neighbours.index.built_at = int(meta["neighbours_built_at"])
+            growth.neighbours.labels = np.load(path / "neighbour_labels.npy")
         return growth
 
     @classmethod

@@ -15,7 +15,7 @@ import pytest
 
 from bamboo.errors import ConfigurationError
 from bamboo.sdk._ann import OnlineIndex, _two_level_centroids
-from bamboo.sdk._clean import ClassStats
+from bamboo.sdk._clean import ClassStats, LabelNeighbours
 from bamboo.sdk.growth import DatasetGrowth, Decision, GrowthConfig, neighbourhood_gain
 
 
@@ -133,6 +133,23 @@ def test_lda_probabilities_are_out_of_sample() -> None:
     assert (first.argmax(axis=1) == truth[400:]).mean() > 0.95
 
 
+def test_label_neighbours_vote_out_of_sample() -> None:
+    x, truth, _ = _stream(n=600)
+    votes = []
+    for flip_even in (False, True):
+        nb = LabelNeighbours(OnlineIndex(32, "flat"), k=5)
+        nb.probs_crossfit(x[:400], truth[:400], 5)
+        labels = truth[400:].copy()
+        if flip_even:
+            labels[::2] = (labels[::2] + 1) % 5
+        votes.append(nb.probs_crossfit(x[400:], labels, 5))
+        assert len(nb.labels) == 600 and nb.index.ntotal == 600
+    assert np.allclose(votes[0][::2], votes[1][::2])  # the even half's own labels never vote for it
+    assert not np.allclose(votes[0][1::2], votes[1][1::2])
+    assert np.allclose(votes[0].sum(axis=1), 1.0)
+    assert (votes[0].argmax(axis=1) == truth[400:]).mean() > 0.9
+
+
 def _copy_stats(stats: ClassStats) -> ClassStats:
     out = ClassStats(stats.scatter.shape[0])
     out.sums, out.counts, out.scatter = stats.sums.copy(), stats.counts.copy(), stats.scatter.copy()
@@ -223,12 +240,16 @@ def test_dynamic_sampling_two_phases() -> None:
     assert gains[one].mean() > gains[two].mean()  # phase 1 favours high gain, phase 2 the rest
 
 
-@pytest.mark.parametrize("noise_rule", ["margin", "confident"])
-def test_save_and_load_continue_identically(tmp_path: Path, noise_rule: str) -> None:
+@pytest.mark.parametrize(
+    ("noise_rule", "cleaner"), [("margin", "lda"), ("confident", "lda"), ("margin", "lda+knn")]
+)
+def test_save_and_load_continue_identically(tmp_path: Path, noise_rule: str, cleaner: str) -> None:
     x, truth, _ = _stream(n=4000)
     truth = truth.copy()
     truth[::7] = (truth[::7] + 1) % 5  # some noise, so that the cleaner's state matters
-    cfg = GrowthConfig(dim=32, keep_fraction=0.5, exact_until=500, nlist=32, step=256, noise_rule=noise_rule)
+    cfg = GrowthConfig(
+        dim=32, keep_fraction=0.5, exact_until=500, nlist=32, step=256, noise_rule=noise_rule, cleaner=cleaner
+    )
     whole = DatasetGrowth(cfg)
     first = [whole.add(x[s : s + 1000], labels=truth[s : s + 1000]) for s in range(0, 4000, 1000)]
     part = DatasetGrowth(cfg)
