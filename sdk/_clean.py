@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.linalg import cho_factor, cho_solve
 
 Array = npt.NDArray[Any]
 
@@ -133,7 +134,7 @@ def _lda_probs(x: Array, sums: Array, counts: Array, scatter: Array, shrinkage: 
     cov = within / max(total - int(seen.sum()), 1)
     # Shrink towards a scaled identity: the covariance of a few hundred samples in 128-d is singular.
     cov = (1 - shrinkage) * cov + shrinkage * (np.trace(cov) / dim + 1e-9) * np.eye(dim)
-    coef = np.linalg.solve(cov, means.T)  # dim x C'
+    coef = cho_solve(cho_factor(cov, check_finite=False), means.T, check_finite=False)  # dim x C'
     bias = np.log(counts[seen] / total) - 0.5 * np.einsum("cd,dc->c", means, coef)
     logits = x @ coef.astype(np.float32) + bias.astype(np.float32)
     logits -= logits.max(axis=1, keepdims=True)
