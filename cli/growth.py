@@ -42,7 +42,7 @@ def grow(
     sampling: Annotated[str, typer.Option(help="static or dynamic.")] = "static",
     correction: Annotated[str, typer.Option(help="relabel, filter or none.")] = "relabel",
     cleaner: Annotated[
-        str, typer.Option(help="Label scores from labels alone: lda (out-of-sample) or prototype.")
+        str, typer.Option(help="Label scores from labels alone: lda (out-of-sample), lda+knn or prototype.")
     ] = "lda",
     noise_rule: Annotated[str, typer.Option(help="margin or confident (per-class thresholds).")] = "margin",
     noise_margin: Annotated[float, typer.Option(help="Noise when another class leads by more.")] = 0.0,
