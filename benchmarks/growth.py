@@ -1,16 +1,21 @@
 """Dataset growth (InfoGrowth, #21): quality on real images and speed on a 1M stream.
 
-**Quality** (``--quality``): the stream is the team's 10,000 CIFAR-10 training images plus 2,000 real
-near-copies of some of them (mirrored, shifted, brightened), EfficientNet-Lite0 features (the AL
-study's) reduced to 128-d by PCA fitted on the stream, in random order, with 20 % or 40 % of the labels
-flipped to another class. Each method keeps 30 % or 50 % of the stream; a logistic-regression probe
-trained on what it kept (with the labels it kept, cleaned ones for InfoGrowth) is scored on 3,000 clean
-CIFAR-10 test images (300 per class). Methods: random; SemDeDup (offline: k-means, then within each
-cluster drop the samples most similar to one nearer the centroid, down to the kept fraction); exact
-kNN gain (the gain ranking with brute-force search, no cleaning); InfoGrowth static (cleaner + gain, IVF
-index) and the same with an exact index; InfoGrowth dynamic (every clean sample kept with its gain, the
-probe trained on the first phase's draw). The cleaner's noise recall and precision are printed
-per noise level.
+**Quality** (``--quality``): per seed, 100 of the team's CIFAR-10 training images per class are held
+out with clean labels as a validation split; the stream is the other 9,000 plus real near-copies of
+them (mirrored, shifted, brightened; about 1,800 of the 2,000 cached copies), EfficientNet-Lite0
+features (the AL study's) reduced to 128-d by PCA fitted on the stream, in random order, with 20 % or
+40 % of the labels flipped to another class. Each method keeps 30 % or 50 % of the stream; a
+logistic-regression probe trained on what it kept (with the labels it kept, cleaned ones for
+InfoGrowth) is scored on 3,000 clean CIFAR-10 test images (300 per class), mean and spread over the
+seeds. Methods: random; SemDeDup (offline: k-means, then within each cluster drop the samples most
+similar to one nearer the centroid, down to the kept fraction); exact kNN gain (the gain ranking with
+brute-force search, no cleaning); InfoGrowth with the old prototype cleaner, with the LDA cleaner at
+the default thresholds, and with the thresholds chosen on validation (``TUNED``; IVF and exact index,
+static and dynamic); and the same with cross-fitted logistic-regression probabilities of the whole
+stream as ``probs`` (an offline cleaner). The cleaners' noise recall and precision are printed.
+
+**Tuning** (``--tune``): the grid behind ``TUNED``, scored by the probe's accuracy on seed 0's
+validation split (mean of the four noise x kept cells); the test images are not scored.
 
 **Scale** (``--scale``): a 1,000,000 x 128-d stream of Gaussian blobs with noisy labels and 5 % planted
 near-duplicates, through :class:`DatasetGrowth` (static, 30 % kept, IVF) in batches of 10,000:
@@ -94,71 +99,203 @@ def probe_accuracy(x: np.ndarray, y: np.ndarray, tx: np.ndarray, ty: np.ndarray)
     return float((clf.predict(tx) == ty).mean())
 
 
-def quality(seed: int = 0) -> None:
+#: The growth configs compared (tuned on the validation split of seed 0 with ``--tune``; see README).
+TUNED = dict(
+    cleaner="lda",
+    noise_rule="margin",
+    noise_margin=0.3,
+    relabel_margin=1.01,
+    min_alignment=0.15,
+    quality_weight=0.0,
+    duplicate_similarity=0.95,
+)
+#: The best ``cleaner="lda+knn"`` settings on the same validation grid (0.7255 there; ``TUNED`` 0.7262).
+KNN = dict(TUNED, cleaner="lda+knn", noise_margin=0.6)
+PROTOTYPE = dict(cleaner="prototype", noise_margin=0.0, relabel_margin=0.1, min_alignment=None)
+IVF = dict(index="ivf", exact_until=2000, nlist=64, nprobe=8)
+
+
+def _split(seed: int) -> dict[str, np.ndarray]:
+    """The stream, validation and test features of one seed.
+
+    100 training images per class (drawn with the seed) are held out, with their clean labels, as the
+    validation split for choosing hyper-parameters; the stream is the other 9,000 plus the near-copies
+    of those (copies of held-out images are left out). PCA-128 is fitted on the stream."""
     train, test = cifar_features("train"), cifar_features("test", per_class=300)
     cf, _, originals = copy_features(2000)
-    feats = np.concatenate([train["features"], cf])
-    truth = np.concatenate([train["labels"], train["labels"][originals]])
-    is_copy = np.r_[np.zeros(len(train["labels"]), bool), np.ones(len(cf), bool)]
     rng = np.random.default_rng(seed)
+    y = train["labels"]
+    val = np.concatenate([rng.choice(np.flatnonzero(y == c), 100, replace=False) for c in range(10)])
+    held = np.zeros(len(y), bool)
+    held[val] = True
+    copies = ~held[originals]
+    feats = np.concatenate([train["features"][~held], cf[copies]])
+    truth = np.concatenate([y[~held], y[originals[copies]]])
+    is_copy = np.r_[np.zeros((~held).sum(), bool), np.ones(copies.sum(), bool)]
     perm = rng.permutation(len(feats))
     feats, truth, is_copy = feats[perm], truth[perm], is_copy[perm]
     pca = PCA(128, random_state=seed).fit(feats)
-    x, tx = _unit(pca.transform(feats)), _unit(pca.transform(test["features"]))
-    ty = test["labels"]
-    n = len(x)
-    print(f"stream {n:,} (2,000 near-copies), PCA-128; test {len(ty):,} clean images")
-    print(f"all {n:,} with clean labels: probe {probe_accuracy(x, truth, tx, ty):.3f}")
-    rows = []
-    for noise in (0.2, 0.4):
-        r = np.random.default_rng([seed, int(noise * 100)])
-        flip = r.random(n) < noise
-        labels = truth.copy()
-        labels[flip] = (truth[flip] + r.integers(1, 10, flip.sum())) % 10
-        print(f"\nnoise {noise:.0%}: all {n:,} noisy: probe {probe_accuracy(x, labels, tx, ty):.3f}")
+    return {
+        "x": _unit(pca.transform(feats)),
+        "truth": truth,
+        "is_copy": is_copy,
+        "vx": _unit(pca.transform(train["features"][val])),
+        "vy": y[val],
+        "tx": _unit(pca.transform(test["features"])),
+        "ty": test["labels"],
+    }
+
+
+def _noisy(truth: np.ndarray, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    r = np.random.default_rng([seed, int(noise * 100)])
+    flip = r.random(len(truth)) < noise
+    labels = truth.copy()
+    labels[flip] = (truth[flip] + r.integers(1, 10, flip.sum())) % 10
+    return labels, flip
+
+
+def crossfit_probs(x: np.ndarray, labels: np.ndarray, folds: int = 5, seed: int = 0) -> np.ndarray:
+    """Out-of-sample class probabilities of the stream: a logistic regression per fold, fitted on the
+    other folds' (noisy) labels (confident learning's input; offline: it needs the whole stream)."""
+    out = np.zeros((len(x), 10), np.float32)
+    fold = np.random.default_rng(seed).integers(0, folds, len(x))
+    for f in range(folds):
+        clf = LogisticRegression(C=1.0, max_iter=2000).fit(x[fold != f], labels[fold != f])
+        out[fold == f] = clf.predict_proba(x[fold == f])
+    return out
+
+
+def _grow(x: np.ndarray, labels: np.ndarray, frac: float, cfg: dict, probs=None):  # type: ignore[no-untyped-def]
+    g = DatasetGrowth(GrowthConfig(dim=x.shape[1], keep_fraction=frac, **cfg))
+    out = g.add(x, labels=labels, probs=probs)
+    kept = np.flatnonzero(out.kept)
+    if cfg.get("sampling") == "dynamic":
+        kept = kept[g.epoch_sample(1)]
+    return out, kept
+
+
+def _cleaner_line(out, kept, labels, flip, truth, is_copy) -> str:  # type: ignore[no-untyped-def]
+    # A relabelled sample later dropped for low gain or as redundant carries that decision, but its
+    # new label stays in ``out.label``: count it as flagged all the same.
+    fixed = out.label != labels
+    flagged = (out.decision == Decision.NOISE) | fixed
+    return (
+        f"noise recall {(flagged & flip).sum() / flip.sum():.3f}, precision "
+        f"{(flagged & flip).sum() / max(flagged.sum(), 1):.3f}; relabelled {fixed.sum():,} "
+        f"({(out.label[fixed] == truth[fixed]).mean() if fixed.any() else float('nan'):.3f} right); "
+        f"label noise in kept {(out.label[kept] != truth[kept]).mean():.3f}; copies kept "
+        f"{is_copy[kept].sum():,} of {is_copy.sum():,}"
+    )
+
+
+def tune(seed: int = 0) -> None:
+    """Choose the growth hyper-parameters by the probe's accuracy on the clean validation split (mean
+    of the four noise x kept cells); the test images are not scored."""
+    d = _split(seed)
+    x, truth, vx, vy = d["x"], d["truth"], d["vx"], d["vy"]
+    noisy = {noise: _noisy(truth, noise, seed) for noise in (0.2, 0.4)}
+    base_accs: dict[str, list[float]] = {}
+    for labels, _ in noisy.values():
         for frac in (0.3, 0.5):
-            keep = int(frac * n)
-            res: dict[str, float] = {}
-            pick = r.permutation(n)[:keep]
-            res["random"] = probe_accuracy(x[pick], labels[pick], tx, ty)
-            pick = semdedup(x, keep, seed=seed)
-            res["SemDeDup"] = probe_accuracy(x[pick], labels[pick], tx, ty)
-            for name, cfg in (
-                ("exact kNN gain", dict(index="flat", correction="none")),
-                ("InfoGrowth (IVF)", dict(index="ivf", exact_until=2000, nlist=64, nprobe=8)),
-                ("InfoGrowth (exact)", dict(index="flat")),
-                (
-                    "InfoGrowth dynamic",
-                    dict(index="ivf", exact_until=2000, nlist=64, nprobe=8, sampling="dynamic"),
-                ),
+            keep = int(frac * len(x))
+            for name, pick in (
+                ("random", np.random.default_rng(seed).permutation(len(x))[:keep]),
+                ("SemDeDup", semdedup(x, keep, seed=seed)),
             ):
-                g = DatasetGrowth(GrowthConfig(dim=128, keep_fraction=frac, **cfg))  # type: ignore[arg-type]
-                out = g.add(x, labels=labels)
-                kept = np.flatnonzero(out.kept)
-                if cfg.get("sampling") == "dynamic":
-                    kept = kept[g.epoch_sample(1)]
-                res[name] = probe_accuracy(x[kept], out.label[kept], tx, ty)
-                if name == "InfoGrowth (IVF)":
-                    flagged = np.isin(out.decision, (Decision.NOISE, Decision.RELABELLED))
-                    fixed = out.decision == Decision.RELABELLED
-                    print(
-                        f"  keep {frac:.0%} cleaner: noise recall {(flagged & flip).sum() / flip.sum():.3f}, "
-                        f"precision {(flagged & flip).sum() / max(flagged.sum(), 1):.3f}; relabelled "
-                        f"{fixed.sum():,} ({(out.label[fixed] == truth[fixed]).mean():.3f} right); "
-                        f"label noise in kept {(out.label[kept] != truth[kept]).mean():.3f}; "
-                        "copies dropped as redundant "
-                        f"{(out.decision[is_copy] == Decision.REDUNDANT).mean():.3f}; "
-                        f"{out.counts()}"
-                    )
-            rows.append((noise, frac, res))
-            print("  " + ", ".join(f"{k} {v:.3f}" for k, v in res.items()))
-    names = list(rows[0][2])
-    print("\n| noise | kept | " + " | ".join(names) + " |")
+                base_accs.setdefault(name, []).append(probe_accuracy(x[pick], labels[pick], vx, vy))
+            out, kept = _grow(x, labels, frac, {"index": "flat", "correction": "none"})
+            base_accs.setdefault("exact kNN gain", []).append(probe_accuracy(x[kept], labels[kept], vx, vy))
+    print("validation, baselines: " + ", ".join(f"{k} {np.mean(v):.4f}" for k, v in base_accs.items()))
+
+    def score(cfg: dict) -> float:
+        accs = []
+        for labels, _ in noisy.values():
+            for frac in (0.3, 0.5):
+                out, kept = _grow(x, labels, frac, {**IVF, **cfg})
+                accs.append(probe_accuracy(x[kept], out.label[kept], vx, vy))
+        return float(np.mean(accs))
+
+    base = {"quality_weight": 0.0, "duplicate_similarity": 0.95}
+    best, best_acc = None, -1.0
+    # Stage 1: the cleaner's rule and thresholds (in probability units of the out-of-sample LDA).
+    rules: list[dict] = [{"noise_rule": "margin", "noise_margin": nm} for nm in (0.0, 0.3, 0.5, 0.6)]
+    rules.append({"noise_rule": "confident"})
+    for cleaner in ("lda", "lda+knn"):
+        for rule in rules:
+            for rm in (0.6, 0.9, 1.01):  # 1.01: never relabel (probabilities are at most 1)
+                for ma in (None, 0.15, 0.3):
+                    cfg = {**base, "cleaner": cleaner, **rule, "relabel_margin": rm, "min_alignment": ma}
+                    acc = score(cfg)
+                    print(f"  {cfg}: validation {acc:.4f}", flush=True)
+                    if acc > best_acc:
+                        best, best_acc = cfg, acc
+    # Stage 2: the ranking's quality weight and the duplicate threshold, with the best cleaner.
+    assert best is not None
+    for qw in (0.0, 0.5, 1.0, 2.0):
+        for dup in (0.95, 0.9, 0.85):
+            cfg = {**best, "quality_weight": qw, "duplicate_similarity": dup}
+            acc = score(cfg)
+            print(f"  {cfg}: validation {acc:.4f}", flush=True)
+            if acc > best_acc:
+                best, best_acc = cfg, acc
+    print(f"best on validation: {best} ({best_acc:.4f})")
+
+
+def quality(seeds: tuple[int, ...] = (0, 1, 2)) -> None:
+    cells = [(noise, frac) for noise in (0.2, 0.4) for frac in (0.3, 0.5)]
+    acc: dict[tuple[float, float], dict[str, list[float]]] = {c: {} for c in cells}
+    for seed in seeds:
+        d = _split(seed)
+        x, truth, is_copy, tx, ty = d["x"], d["truth"], d["is_copy"], d["tx"], d["ty"]
+        n = len(x)
+        print(f"seed {seed}: stream {n:,} ({is_copy.sum():,} near-copies), PCA-128; test {len(ty):,}")
+        print(f"  all {n:,} with clean labels: probe {probe_accuracy(x, truth, tx, ty):.3f}")
+        for noise in (0.2, 0.4):
+            labels, flip = _noisy(truth, noise, seed)
+            print(f"  noise {noise:.0%}: all {n:,} noisy: probe {probe_accuracy(x, labels, tx, ty):.3f}")
+            probs = crossfit_probs(x, labels, seed=seed)
+            for frac in (0.3, 0.5):
+                res = acc[(noise, frac)]
+                keep = int(frac * n)
+                r = np.random.default_rng([seed, int(noise * 100), int(frac * 100)])
+                pick = r.permutation(n)[:keep]
+                res.setdefault("random", []).append(probe_accuracy(x[pick], labels[pick], tx, ty))
+                pick = semdedup(x, keep, seed=seed)
+                res.setdefault("SemDeDup", []).append(probe_accuracy(x[pick], labels[pick], tx, ty))
+                for name, cfg, p in (
+                    ("exact kNN gain", dict(index="flat", correction="none"), None),
+                    ("InfoGrowth, prototype cleaner (before)", {**IVF, **PROTOTYPE}, None),
+                    ("InfoGrowth, LDA cleaner, default thresholds", dict(IVF), None),
+                    ("InfoGrowth (IVF)", {**IVF, **TUNED}, None),
+                    ("InfoGrowth (exact)", {"index": "flat", **TUNED}, None),
+                    ("InfoGrowth dynamic", {**IVF, **TUNED, "sampling": "dynamic"}, None),
+                    ("InfoGrowth, LDA+kNN cleaner (not chosen)", {**IVF, **KNN}, None),
+                    ("InfoGrowth + cross-fitted probs", {**IVF, **TUNED}, probs),
+                ):
+                    out, kept = _grow(x, labels, frac, cfg, p)
+                    res.setdefault(name, []).append(probe_accuracy(x[kept], out.label[kept], tx, ty))
+                    if name.startswith("InfoGrowth,") or name == "InfoGrowth (IVF)" or p is not None:
+                        print(
+                            f"    keep {frac:.0%} {name}: "
+                            + _cleaner_line(out, kept, labels, flip, truth, is_copy)
+                        )
+                print(
+                    f"    keep {frac:.0%}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in res.items()),
+                    flush=True,
+                )
+    names = list(acc[cells[0]])
+    print(f"\ntest accuracy, mean over seeds {seeds} (± std)")
+    print("| noise | kept | " + " | ".join(names) + " |")
     print("|---|---|" + "---|" * len(names))
-    for noise, frac, res in rows:
-        best = max(res.values())
-        cells = [f"**{res[k]:.3f}**" if res[k] == best else f"{res[k]:.3f}" for k in names]
-        print(f"| {noise:.0%} | {frac:.0%} | " + " | ".join(cells) + " |")
+    for noise, frac in cells:
+        res = acc[(noise, frac)]
+        best = max(np.mean(v) for v in res.values())
+        cells_txt = []
+        for k in names:
+            m, sd = np.mean(res[k]), np.std(res[k])
+            t = f"{m:.3f} ± {sd:.3f}"
+            cells_txt.append(f"**{t}**" if m == best else t)
+        print(f"| {noise:.0%} | {frac:.0%} | " + " | ".join(cells_txt) + " |")
 
 
 def scale(n: int, dim: int = 128, batch: int = 10_000, seed: int = 0) -> None:
@@ -190,11 +327,12 @@ def scale(n: int, dim: int = 128, batch: int = 10_000, seed: int = 0) -> None:
     took = time.perf_counter() - started - gen
     print(
         f"{n:,} samples in {took:.1f} s (data generation excluded): {n / took:,.0f} samples/s; "
-        f"members {g.index.ntotal:,}; peak memory {_peak_gb():.2f} GB; {counts}"
+        f"members {g.index.ntotal:,} in {g.index.index.nlist} IVF lists; peak memory {_peak_gb():.2f} GB; "
+        f"{counts}"
     )
     # Agreement: the IVF index's gain against the exact gain over the same members.
     q = _unit(centres[rng.integers(0, blobs, 5000)] + rng.normal(0, 1, (5000, dim)).astype(np.float32))
-    members = g.index.index.reconstruct_n(0, g.index.ntotal)
+    members = g.index.index.reconstruct_n(0, g.index.ntotal)  # as stored (float16 in IVF lists)
     exact = faiss.IndexFlatIP(dim)
     exact.add(members)
     t0 = time.perf_counter()
@@ -254,18 +392,25 @@ def retrieval(ks: tuple[int, ...] = (50, 200)) -> None:
 def main() -> None:
     from threadpoolctl import threadpool_limits
 
-    # One thread each for BLAS and faiss: on this shared 2-core box spinning thread pools cost 3-4x.
-    threadpool_limits(1)
-    faiss.omp_set_num_threads(1)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--tune", action="store_true", help="choose the growth settings on validation")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--scale", action="store_true")
     parser.add_argument("--retrieval", action="store_true")
     parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS and faiss threads")
     args = parser.parse_args()
-    everything = not (args.quality or args.scale or args.retrieval)
+    # One thread each for BLAS and faiss by default: on this shared 2-core box thread pools spinning
+    # against other work cost 3-4x.
+    threadpool_limits(args.threads)
+    faiss.omp_set_num_threads(args.threads)
+    print(f"BLAS and faiss threads: {args.threads}")
+    everything = not (args.quality or args.scale or args.retrieval or args.tune)
+    if args.tune:
+        tune()
     if args.quality or everything:
-        quality()
+        quality(tuple(args.seeds))
     if args.retrieval or everything:
         retrieval()
     if args.scale or everything:

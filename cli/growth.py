@@ -41,6 +41,15 @@ def grow(
     keep: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of the stream to keep.")] = 0.5,
     sampling: Annotated[str, typer.Option(help="static or dynamic.")] = "static",
     correction: Annotated[str, typer.Option(help="relabel, filter or none.")] = "relabel",
+    cleaner: Annotated[
+        str, typer.Option(help="Label scores from labels alone: lda (out-of-sample), lda+knn or prototype.")
+    ] = "lda",
+    noise_rule: Annotated[str, typer.Option(help="margin or confident (per-class thresholds).")] = "margin",
+    noise_margin: Annotated[float, typer.Option(help="Noise when another class leads by more.")] = 0.0,
+    relabel_margin: Annotated[float, typer.Option(help="Relabel when the best class leads by this.")] = 0.1,
+    min_alignment: Annotated[
+        float | None, typer.Option(help="Noise when the own-label score is below this.")
+    ] = None,
     index: Annotated[str, typer.Option(help="ivf, hnsw or flat (exact).")] = "ivf",
     k: Annotated[int, typer.Option(min=1, help="Neighbours in the gain.")] = 4,
     duplicate: Annotated[float, typer.Option(help="Cosine at which a sample is redundant.")] = 0.95,
@@ -65,6 +74,11 @@ def grow(
         k=k,
         duplicate_similarity=duplicate,
         correction=correction,
+        cleaner=cleaner,
+        noise_rule=noise_rule,
+        noise_margin=noise_margin,
+        relabel_margin=relabel_margin,
+        min_alignment=min_alignment,
         index=index,
     )
     growth = DatasetGrowth.open(state, config, arrays.get("label_vectors"))

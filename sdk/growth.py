@@ -5,18 +5,28 @@ Per batch of embeddings (unit vectors in any space; rows are normalised here):
 
 1. **Quality** (noise detection and correction). A label score per class: the probabilities of a
    model (``probs``, the paper's P(c|d)), the cosine to fixed label vectors in a shared image-text
-   space (``label_vectors``, e.g. CLIP text embeddings of the class names), or the cosine to the
-   running class prototypes of every sample seen so far with its given label (the default when only
-   labels are given). A sample is noise when another class outscores its own by more than
-   ``noise_margin`` (or its own score is under ``min_alignment``); with ``correction="relabel"`` it
-   takes that class when the lead is at least ``relabel_margin``, else it is dropped. Captioned data
+   space (``label_vectors``, e.g. CLIP text embeddings of the class names), or, when only labels are
+   given, a classifier of the stream itself from running class statistics of every sample seen with
+   its given label (:mod:`bamboo.sdk._clean`): out-of-sample LDA probabilities (``cleaner="lda"``, the
+   default: each half of a step is scored by the statistics before the step plus its other half) or
+   the cosine to the class prototypes (``cleaner="prototype"``); ``cleaner="lda+knn"`` averages the LDA
+   probabilities with the label vote of the ``label_neighbours`` nearest earlier samples (a second
+   index, of every labelled sample seen: twice the search work). A sample is noise when another class
+   outscores its own by more than ``noise_margin`` (``noise_rule="margin"``), or, with
+   ``noise_rule="confident"`` (confident learning, Northcutt et al. 2021), when another class scores
+   at least its threshold, the mean own-label score of the samples given that class so far, so the
+   flagged share follows the noise rate; and with either when its own score is under ``min_alignment``;
+   with ``correction="relabel"`` it takes that class when the lead is at least ``relabel_margin``,
+   else it is dropped. Captioned data
    (``captions``) is scored by the cosine of sample and caption, and a noisy sample whose
    ``recaptions`` row aligns is kept with the new caption (the paper's recaptioner).
 2. **Gain**: the mean cosine distance to the sample's ``k`` nearest members (arithmetic, geometric or
    harmonic mean; a missing neighbour counts as distance 1), searched in a faiss index that grows
-   online (exact while small, then IVF or HNSW; :mod:`bamboo.sdk._ann`). A sample within
+   online (exact while small, then IVF or HNSW; :mod:`bamboo.sdk._ann`). Samples are ranked by the
+   gain times their label score to the power ``quality_weight`` (0: the gain alone), so that a far
+   but doubtful sample does not outrank a far, well-labelled one. A sample within
    ``duplicate_similarity`` of a member or of a sample accepted earlier in the same step is redundant.
-3. **Sampling**: *static* keeps the highest-gain clean samples of each step of ``step`` samples, as
+3. **Sampling**: *static* keeps the highest-ranked clean samples of each step of ``step`` samples, as
    many as keep the running kept share at ``keep_fraction`` of the stream (a per-step gain quantile);
    only kept samples join the index, so later gains are over the grown dataset. *Dynamic* (the
    paper's two-phase variant) keeps every clean, non-redundant sample with its gain and draws the
@@ -41,12 +51,14 @@ import numpy.typing as npt
 from bamboo.atomic import atomic_path
 from bamboo.errors import ConfigurationError
 from bamboo.sdk._ann import KINDS, OnlineIndex
+from bamboo.sdk._clean import ClassStats, LabelNeighbours
 
 __all__ = ["Decision", "DatasetGrowth", "GrowthConfig", "GrowthResult", "neighbourhood_gain"]
 
 Array = npt.NDArray[Any]
-STATE_VERSION = 1
+STATE_VERSION = 2
 MEANS = ("arithmetic", "geometric", "harmonic")
+CLEANERS = ("lda", "lda+knn", "prototype")
 
 
 class Decision(IntEnum):
@@ -70,11 +82,19 @@ class GrowthConfig:
         k: Neighbours in the gain (the paper's k, 4 there).
         mean: How the neighbour distances are averaged: arithmetic, geometric or harmonic.
         duplicate_similarity: Cosine at or above which a sample is redundant with a member.
+        cleaner: Label scores when only labels are given: ``"lda"`` (out-of-sample probabilities of
+            a shared-covariance Gaussian classifier of the stream) or ``"prototype"`` (cosine to the
+            running class means) or ``"lda+knn"`` (LDA averaged with the label vote of the nearest
+            earlier samples, out of sample too; keeps an index of every labelled sample seen).
+        label_neighbours: Neighbours in the label vote of ``cleaner="lda+knn"``.
         correction: ``"relabel"`` (confident noise takes the best class), ``"filter"`` (noise is
             dropped) or ``"none"`` (no cleaning).
-        noise_margin: Noise when another class's score beats the sample's own by more than this.
+        noise_rule: ``"margin"`` (noise when another class beats the sample's own by more than
+            ``noise_margin``) or ``"confident"`` (when another class reaches its per-class threshold).
+        noise_margin: The margin of ``noise_rule="margin"``.
         relabel_margin: Relabel (instead of drop) when the best class leads by at least this.
         min_alignment: Noise when the own-label or caption score is below this (``None``: no floor).
+        quality_weight: Rank by ``gain * max(score of the kept label, 0) ** quality_weight``.
         step: Samples decided together; within a step only duplicates are checked between samples.
         index: ``"ivf"``, ``"hnsw"`` or ``"flat"`` (exact throughout; the baseline).
         exact_until: Members below which the index is exact.
@@ -91,13 +111,17 @@ class GrowthConfig:
     k: int = 4
     mean: str = "arithmetic"
     duplicate_similarity: float = 0.95
+    cleaner: str = "lda"
+    label_neighbours: int = 10
     correction: str = "relabel"
+    noise_rule: str = "margin"
     noise_margin: float = 0.0
     relabel_margin: float = 0.1
     min_alignment: float | None = None
+    quality_weight: float = 0.0
     step: int = 1024
     index: str = "ivf"
-    exact_until: int = 10_000
+    exact_until: int = 5_000
     nlist: int = 4096
     nprobe: int = 8
     hnsw_m: int = 32
@@ -114,12 +138,18 @@ class GrowthConfig:
             problems.append("sampling must be 'static' or 'dynamic'")
         if self.mean not in MEANS:
             problems.append(f"mean must be one of {', '.join(MEANS)}")
+        if self.cleaner not in CLEANERS:
+            problems.append(f"cleaner must be one of {', '.join(CLEANERS)}")
+        if self.noise_rule not in ("margin", "confident"):
+            problems.append("noise_rule must be 'margin' or 'confident'")
+        if self.quality_weight < 0:
+            problems.append("quality_weight must be non-negative")
         if self.correction not in ("relabel", "filter", "none"):
             problems.append("correction must be 'relabel', 'filter' or 'none'")
         if self.index not in KINDS:
             problems.append(f"index must be one of {', '.join(KINDS)}")
-        if self.k < 1 or self.step < 1:
-            problems.append("k and step must be positive")
+        if self.k < 1 or self.step < 1 or self.label_neighbours < 1:
+            problems.append("k, step and label_neighbours must be positive")
         if problems:
             raise ConfigurationError("bad growth config: " + "; ".join(problems))
 
@@ -227,7 +257,18 @@ class DatasetGrowth:
                 f"label vectors have {self.label_vectors.shape[1]} dimensions, the config {config.dim}"
             )
         c = config
-        self.index = OnlineIndex(
+        self.index = self._new_index()
+        self.seen = 0
+        self.kept = 0
+        self.members = _Members()
+        self.stats = ClassStats(c.dim)
+        self.neighbours = (
+            LabelNeighbours(self._new_index(), c.label_neighbours) if c.cleaner == "lda+knn" else None
+        )
+
+    def _new_index(self) -> OnlineIndex:
+        c = self.config
+        return OnlineIndex(
             c.dim,
             c.index,
             exact_until=c.exact_until,
@@ -236,11 +277,6 @@ class DatasetGrowth:
             hnsw_m=c.hnsw_m,
             ef_search=c.ef_search,
         )
-        self.seen = 0
-        self.kept = 0
-        self.members = _Members()
-        self.proto_sums = np.zeros((0, c.dim), np.float64)
-        self.proto_counts = np.zeros(0, np.int64)
 
     # --- scoring -------------------------------------------------------------------------------
 
@@ -248,21 +284,18 @@ class DatasetGrowth:
         if probs is not None:
             return np.asarray(probs, dtype=np.float32)
         if self.label_vectors is not None:
-            return x @ self.label_vectors.T
+            return np.asarray(x @ self.label_vectors.T)
         if labels is None:
             return None
-        top = int(labels.max()) + 1 if len(labels) else 0
-        if top > len(self.proto_counts):
-            grow = top - len(self.proto_counts)
-            self.proto_sums = np.vstack([self.proto_sums, np.zeros((grow, x.shape[1]))])
-            self.proto_counts = np.concatenate([self.proto_counts, np.zeros(grow, np.int64)])
-        onehot = np.zeros((len(labels), len(self.proto_counts)), np.float32)
-        onehot[np.arange(len(labels)), labels] = 1.0
-        self.proto_sums += onehot.T @ x
-        self.proto_counts += np.bincount(labels, minlength=len(self.proto_counts))
-        protos = _unit(self.proto_sums.astype(np.float32))
-        scores = x @ protos.T
-        scores[:, self.proto_counts == 0] = -np.inf
+        if self.config.cleaner in ("lda", "lda+knn"):
+            scores = self.stats.lda_probs_crossfit(x, labels)  # adds the step to the statistics
+            if self.neighbours is not None:
+                votes = self.neighbours.probs_crossfit(x, labels, scores.shape[1])
+                voted = votes.sum(axis=1, keepdims=True) > 0
+                scores = np.where(voted, (scores + votes) / 2, scores)
+        else:  # prototypes include the step itself, as they always did
+            self.stats.add(x, labels)
+            scores = self.stats.prototype_scores(x)
         return scores
 
     def _clean(
@@ -272,35 +305,48 @@ class DatasetGrowth:
         probs: Array | None,
         captions: Array | None,
         recaptions: Array | None,
-    ) -> tuple[Array, Array, Array]:
-        """``(decision so far, labels after correction, alignment)``: NOISE / RELABELLED / KEPT."""
+    ) -> tuple[Array, Array, Array, Array]:
+        """``(decision so far, labels after correction, alignment, quality)``: NOISE / RELABELLED / KEPT;
+        the quality is the score of the label (or caption) kept, 1 when there is none."""
         c = self.config
         n = len(x)
         decision = np.full(n, Decision.KEPT, np.int8)
         out = labels.copy() if labels is not None else np.full(n, -1, np.int64)
         align = np.full(n, np.nan, np.float32)
+        quality = np.ones(n, np.float32)
         if captions is not None:
             align = np.einsum("ij,ij->i", x, _unit(captions)).astype(np.float32)
             floor = 0.0 if c.min_alignment is None else c.min_alignment
             noisy = align < floor
+            quality = align.copy()
             if recaptions is not None and c.correction == "relabel":
-                fixed = noisy & (np.einsum("ij,ij->i", x, _unit(recaptions)) >= floor)
+                realign = np.einsum("ij,ij->i", x, _unit(recaptions)).astype(np.float32)
+                fixed = noisy & (realign >= floor)
                 decision[fixed] = Decision.RELABELLED
+                quality[fixed] = realign[fixed]
                 noisy &= ~fixed
             if c.correction != "none":
                 decision[noisy] = Decision.NOISE
-            return decision, out, align
+            return decision, out, align, quality
         scores = self._label_scores(x, labels, probs)
         if scores is None or labels is None:
-            return decision, out, align
+            return decision, out, align, quality
         rows = np.arange(n)
         own = scores[rows, labels]
         best = scores.argmax(axis=1)
         lead = scores[rows, best] - own
         align = own.astype(np.float32)
+        quality = align.copy()
         if c.correction == "none":
-            return decision, out, align
-        noisy = lead > c.noise_margin
+            return decision, out, align, quality
+        if c.noise_rule == "confident":
+            above = scores >= self.stats.thresholds(scores, labels)[None, : scores.shape[1]]
+            above[rows, labels] = False
+            noisy = above.any(axis=1)
+            best = np.where(noisy, np.where(above, scores, -np.inf).argmax(axis=1), best)
+            lead = scores[rows, best] - own
+        else:
+            noisy = lead > c.noise_margin
         if c.min_alignment is not None:
             noisy |= own < c.min_alignment
         fix = (
@@ -313,7 +359,8 @@ class DatasetGrowth:
         decision[noisy] = Decision.NOISE
         decision[fix] = Decision.RELABELLED
         out[fix] = best[fix]
-        return decision, out, align
+        quality[fix] = scores[rows, best][fix]
+        return decision, out, align, quality
 
     # --- the stream ----------------------------------------------------------------------------
 
@@ -387,25 +434,32 @@ class DatasetGrowth:
     ) -> GrowthResult:
         c = self.config
         n = len(x)
-        decision, out_labels, align = self._clean(x, labels, probs, captions, recaptions)
+        decision, out_labels, align, quality = self._clean(x, labels, probs, captions, recaptions)
         gain = np.full(n, np.nan, np.float32)
         nearest = np.full(n, np.nan, np.float32)
         cand = np.flatnonzero(decision != Decision.NOISE)
+        lists = None
         if len(cand):
-            sims, _ = self.index.search(x[cand], c.k)
+            sims, _, cand_lists = self.index.search_lists(x[cand], c.k)
             gain[cand] = neighbourhood_gain(sims, mean=c.mean)
             nearest[cand] = sims[:, 0]
+            if cand_lists is not None:
+                lists = np.full(n, -1, np.int64)
+                lists[cand] = cand_lists
         self.seen += n
         if c.sampling == "static":
             budget = max(0, int(np.floor(c.keep_fraction * self.seen + 1e-9)) - self.kept)
-            order = cand[np.argsort(-gain[cand], kind="stable")]
+            rank: Array = gain[cand]
+            if c.quality_weight:
+                rank = rank * np.maximum(quality[cand], 0.0) ** c.quality_weight
+            order = cand[np.argsort(-rank, kind="stable")]
         else:
             budget = n
             order = cand
         accepted = self._accept(x, order, nearest, budget, decision)
         if len(accepted):
             accepted = np.sort(accepted)
-            self.index.add(x[accepted])
+            self.index.add(x[accepted], None if lists is None else lists[accepted])
             self.members.extend(ids[accepted], out_labels[accepted], gain[accepted])
             self.kept += len(accepted)
         return GrowthResult(decision, gain, out_labels, align, nearest, ids)
@@ -475,7 +529,7 @@ class DatasetGrowth:
     # --- persistence ---------------------------------------------------------------------------
 
     def save(self, folder: str | Path) -> Path:
-        """Write the state (config, counters, members, prototypes, index) to ``folder`` atomically: the
+        """Write the state (config, counters, members, class statistics, index) to ``folder`` atomically: the
         folder is replaced whole, so a crash leaves the previous state intact."""
         ids, labels, gains = self.dataset()
         with atomic_path(folder) as tmp:
@@ -487,13 +541,21 @@ class DatasetGrowth:
                 "kept": self.kept,
                 "index_built_at": self.index.built_at,
             }
+            if self.neighbours is not None:
+                meta["neighbours_built_at"] = self.neighbours.index.built_at
             (tmp / "state.json").write_text(json.dumps(meta, indent=1))
             arrays: dict[str, Any] = {"ids": ids, "labels": labels, "gains": gains}
-            arrays |= {"proto_sums": self.proto_sums, "proto_counts": self.proto_counts}
+            arrays |= {"class_sums": self.stats.sums, "class_counts": self.stats.counts}
+            arrays["class_scatter"] = self.stats.scatter
+            arrays["confidence_sums"] = self.stats.confidence_sums
+            arrays["confidence_counts"] = self.stats.confidence_counts
             if self.label_vectors is not None:
                 arrays["label_vectors"] = self.label_vectors
             np.savez(tmp / "members.npz", **arrays)
             self.index.save(tmp / "index.faiss")
+            if self.neighbours is not None:
+                self.neighbours.index.save(tmp / "neighbours.faiss")
+                np.save(tmp / "neighbour_labels.npy", self.neighbours.labels)
         return Path(folder)
 
     @classmethod
@@ -515,9 +577,16 @@ class DatasetGrowth:
         growth = cls(GrowthConfig(**meta["config"]), arrays.get("label_vectors"))
         growth.seen, growth.kept = int(meta["seen"]), int(meta["kept"])
         growth.members.extend(arrays["ids"], arrays["labels"], arrays["gains"])
-        growth.proto_sums, growth.proto_counts = arrays["proto_sums"], arrays["proto_counts"]
+        growth.stats.sums, growth.stats.counts = arrays["class_sums"], arrays["class_counts"]
+        growth.stats.scatter = arrays["class_scatter"]
+        growth.stats.confidence_sums = arrays["confidence_sums"]
+        growth.stats.confidence_counts = arrays["confidence_counts"]
         growth.index.load(path / "index.faiss")
         growth.index.built_at = int(meta["index_built_at"])
+        if growth.neighbours is not None:
+            growth.neighbours.index.load(path / "neighbours.faiss")
+            growth.neighbours.index.built_at = int(meta["neighbours_built_at"])
+            growth.neighbours.labels = np.load(path / "neighbour_labels.npy")
         return growth
 
     @classmethod

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from bamboo.errors import ConfigurationError
-from bamboo.sdk._ann import OnlineIndex
+from bamboo.sdk._ann import OnlineIndex, _two_level_centroids
+from bamboo.sdk._clean import ClassStats, LabelNeighbours
 from bamboo.sdk.growth import DatasetGrowth, Decision, GrowthConfig, neighbourhood_gain
 
 
@@ -95,6 +96,82 @@ def test_relabels_confident_noise_with_label_vectors() -> None:
     assert not (f.decision == Decision.RELABELLED).any() and (f.decision == Decision.NOISE).sum() > 0
 
 
+def test_lda_cleaner_finds_noise_from_labels_alone() -> None:
+    x, truth, _ = _stream(n=4000)
+    rng = np.random.default_rng(5)
+    flip = rng.random(len(x)) < 0.3
+    labels = truth.copy()
+    labels[flip] = (truth[flip] + rng.integers(1, 5, flip.sum())) % 5
+    cfg = dict(dim=32, keep_fraction=0.5, correction="filter", noise_margin=0.3, step=512)
+    out = DatasetGrowth(GrowthConfig(**cfg)).add(x, labels=labels)  # type: ignore[arg-type]
+    flagged = out.decision == Decision.NOISE
+    assert (flagged & flip).sum() / flip.sum() > 0.9
+    assert (flagged & flip).sum() / flagged.sum() > 0.9
+    assert (out.label[out.kept] != truth[out.kept]).mean() < 0.05  # the stream has 30 %
+    # confident learning's per-class thresholds find it too
+    conf = DatasetGrowth(GrowthConfig(**cfg, noise_rule="confident")).add(x, labels=labels)  # type: ignore[arg-type]
+    flagged = conf.decision == Decision.NOISE
+    assert (flagged & flip).sum() / flip.sum() > 0.9 and (flagged & flip).sum() / flagged.sum() > 0.9
+    proto = DatasetGrowth(GrowthConfig(**cfg, cleaner="prototype")).add(x, labels=labels)  # type: ignore[arg-type]
+    assert (out.label[out.kept] != truth[out.kept]).mean() < (
+        proto.label[proto.kept] != truth[proto.kept]
+    ).mean()
+
+
+def test_lda_probabilities_are_out_of_sample() -> None:
+    """A sample's own label never enters the statistics that score it (the cross-fitted halves)."""
+    x, truth, _ = _stream(n=600)
+    before = ClassStats(32)
+    before.add(x[:400], truth[:400])
+    step, labels = x[400:], truth[400:].copy()
+    first = _copy_stats(before).lda_probs_crossfit(step, labels)
+    labels[::2] = (labels[::2] + 1) % 5  # relabel the even half
+    second = _copy_stats(before).lda_probs_crossfit(step, labels)
+    assert np.allclose(first[::2], second[::2])  # scored by the odd half, unchanged
+    assert not np.allclose(first[1::2], second[1::2])
+    assert np.allclose(first.sum(axis=1), 1.0, atol=1e-5)
+    assert (first.argmax(axis=1) == truth[400:]).mean() > 0.95
+
+
+def test_label_neighbours_vote_out_of_sample() -> None:
+    x, truth, _ = _stream(n=600)
+    votes = []
+    for flip_even in (False, True):
+        nb = LabelNeighbours(OnlineIndex(32, "flat"), k=5)
+        nb.probs_crossfit(x[:400], truth[:400], 5)
+        labels = truth[400:].copy()
+        if flip_even:
+            labels[::2] = (labels[::2] + 1) % 5
+        votes.append(nb.probs_crossfit(x[400:], labels, 5))
+        assert len(nb.labels) == 600 and nb.index.ntotal == 600
+    assert np.allclose(votes[0][::2], votes[1][::2])  # the even half's own labels never vote for it
+    assert not np.allclose(votes[0][1::2], votes[1][1::2])
+    assert np.allclose(votes[0].sum(axis=1), 1.0)
+    assert (votes[0].argmax(axis=1) == truth[400:]).mean() > 0.9
+
+
+def _copy_stats(stats: ClassStats) -> ClassStats:
+    out = ClassStats(stats.scatter.shape[0])
+    out.sums, out.counts, out.scatter = stats.sums.copy(), stats.counts.copy(), stats.scatter.copy()
+    return out
+
+
+def test_quality_weight_ranks_doubtful_samples_lower() -> None:
+    """Two equally new samples, one with a confidently right label and one doubtful: with a quality
+    weight only the confident one is kept."""
+    probs = np.array([[0.9, 0.1], [0.55, 0.45]])
+    x = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    for weight, kept in ((0.0, [True, False]), (1.0, [True, False])):
+        cfg = GrowthConfig(dim=3, keep_fraction=0.5, correction="none", quality_weight=weight, step=2)
+        out = DatasetGrowth(cfg).add(x, labels=np.array([0, 0]), probs=probs)
+        assert out.kept.tolist() == kept
+    x = x[::-1].copy()  # the doubtful sample first: ties in gain keep input order without weight
+    for weight, kept in ((0.0, [True, False]), (1.0, [False, True])):
+        cfg = GrowthConfig(dim=3, keep_fraction=0.5, correction="none", quality_weight=weight, step=2)
+        out = DatasetGrowth(cfg).add(x, labels=np.array([0, 0]), probs=probs[::-1])
+        assert out.kept.tolist() == kept
+
+
 def test_captions_and_recaptions() -> None:
     x, _, _ = _stream(n=200)
     rng = np.random.default_rng(3)
@@ -119,7 +196,7 @@ def test_online_index_switches_to_ivf_and_agrees_with_exact() -> None:
     ann.add(x[999:2000])
     assert ann.approximate and ann.index.nlist == 32  # about 39 vectors per list
     ann.add(x[2000:])
-    assert ann.index.nlist == 64, "rebuilt with more lists after growing eightfold"
+    assert ann.index.nlist == 64, "rebuilt with more lists after growing fourfold"
     exact = faiss.IndexFlatIP(16)
     exact.add(x)
     q = _unit(rng.normal(size=(300, 16)))
@@ -130,6 +207,25 @@ def test_online_index_switches_to_ivf_and_agrees_with_exact() -> None:
     hnsw.add(x)
     hs, _ = hnsw.search(q, 4)
     assert np.abs(neighbourhood_gain(hs) - neighbourhood_gain(es)).mean() < 0.01
+
+
+def test_preassigned_adds_and_two_level_lists() -> None:
+    rng = np.random.default_rng(6)
+    x = _unit(rng.normal(size=(24000, 16)))
+    plain = OnlineIndex(16, "ivf", exact_until=5000, nlist=512, nprobe=8)
+    assigned = OnlineIndex(16, "ivf", exact_until=5000, nlist=512, nprobe=8)
+    for s in range(0, len(x), 1000):
+        batch = x[s : s + 1000]
+        plain.add(batch)
+        _, _, lists = assigned.search_lists(batch, 4)
+        assigned.add(batch, lists)
+    assert assigned.index.nlist == plain.index.nlist == 512  # two-level k-means above 256 lists
+    q = _unit(rng.normal(size=(200, 16)))
+    a_s, a_i = assigned.search(q, 4)
+    p_s, p_i = plain.search(q, 4)
+    assert np.array_equal(a_i, p_i) and np.allclose(a_s, p_s)  # an exact quantizer: the same lists
+    centroids = _two_level_centroids(x[:20000], 300, seed=1)
+    assert centroids.shape == (300, 16) and len(np.unique(centroids, axis=0)) == 300
 
 
 def test_dynamic_sampling_two_phases() -> None:
@@ -144,9 +240,16 @@ def test_dynamic_sampling_two_phases() -> None:
     assert gains[one].mean() > gains[two].mean()  # phase 1 favours high gain, phase 2 the rest
 
 
-def test_save_and_load_continue_identically(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("noise_rule", "cleaner"), [("margin", "lda"), ("confident", "lda"), ("margin", "lda+knn")]
+)
+def test_save_and_load_continue_identically(tmp_path: Path, noise_rule: str, cleaner: str) -> None:
     x, truth, _ = _stream(n=4000)
-    cfg = GrowthConfig(dim=32, keep_fraction=0.5, exact_until=500, nlist=32, step=256)
+    truth = truth.copy()
+    truth[::7] = (truth[::7] + 1) % 5  # some noise, so that the cleaner's state matters
+    cfg = GrowthConfig(
+        dim=32, keep_fraction=0.5, exact_until=500, nlist=32, step=256, noise_rule=noise_rule, cleaner=cleaner
+    )
     whole = DatasetGrowth(cfg)
     first = [whole.add(x[s : s + 1000], labels=truth[s : s + 1000]) for s in range(0, 4000, 1000)]
     part = DatasetGrowth(cfg)
