@@ -155,6 +155,7 @@ def load_view(store: GraphStore, version: str | None) -> GraphView:
         store.scan_concepts(concept)
         edges_done.result()
         class_rows = classes_done.result()
+    search.seal()
     ids = packer.ids
     columns = {k: [r[i] for r in edge_rows] for i, k in enumerate(EDGE_COLUMNS)}
     del edge_rows

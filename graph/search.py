@@ -8,6 +8,7 @@ Prefix matches come from a sorted array (bisect); fuzzy matches from RapidFuzz.
 from __future__ import annotations
 
 import bisect
+import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ class SearchIndex:
 
     def __init__(self, concepts: Iterable[dict[str, Any]] = ()) -> None:
         self._pending: list[tuple[str, int, int, str | None]] | None = []
+        self._seal_lock = threading.Lock()
         self._ids: list[str] = []
         self._names: list[str] = []
         self._langs: dict[str, int] = {}
@@ -82,9 +84,17 @@ class SearchIndex:
                 key = normalize(text)
                 self._pending.append((key, code, number, None if text == key else text))
 
-    def _seal(self) -> None:
+    def seal(self) -> None:
+        """Build the lookup structures from everything added (once; later calls return at once).
+        Thread-safe: concurrent first searches wait for one build."""
         if self._pending is None:
             return
+        with self._seal_lock:
+            if self._pending is not None:
+                self._build()
+
+    def _build(self) -> None:
+        assert self._pending is not None
         lang_names = sorted(self._langs)
         rank = {self._langs[name]: i for i, name in enumerate(lang_names)}
         ids = self._ids
@@ -107,14 +117,15 @@ class SearchIndex:
         self._concept = np.fromiter((e[2] for e in entries), dtype=np.int32, count=len(entries))
         self._original = [e[3] for e in entries]
         self._slot = {key: k for k, key in enumerate(self._choices)}
+        self._pending = None  # last: another thread takes a None here as "built"
 
     def __len__(self) -> int:
-        self._seal()
+        self.seal()
         return len(self._lang)
 
     def state(self) -> dict[str, Any]:
         """The sealed index as plain lists and arrays (see :meth:`from_state`)."""
-        self._seal()
+        self.seal()
         return {
             "ids": self._ids,
             "names": self._names,
@@ -145,7 +156,7 @@ class SearchIndex:
         self, query: str, *, lang: str | None = None, limit: int = 20, fuzzy: bool = True
     ) -> list[SearchHit]:
         """Exact, then prefix, then fuzzy matches; one hit per concept, best first."""
-        self._seal()
+        self.seal()
         q = normalize(query)
         if not q:
             return []
