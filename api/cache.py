@@ -11,6 +11,7 @@ database for it; a vote cast through this process reloads the tag view at once (
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -247,6 +248,10 @@ class GraphCache:
             view, fresh = self._load_graph(metas["graph.version"])
             with self._lock:
                 self._view = view
+            # The view is millions of long-lived objects; without this, every full collection walks
+            # them all (a pause of tens of ms in whatever request holds the GIL: the latency tail).
+            # Frozen objects are still freed by reference counting when a later view replaces it.
+            gc.freeze()
             threading.Thread(
                 target=self._warm, args=(view, fresh), name="bamboo-crawl-warm", daemon=True
             ).start()
