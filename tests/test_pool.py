@@ -120,3 +120,40 @@ def test_scale_benchmark_pool_part_runs_small(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| kill -9 after the sample decisions are written, then resume | identical state |" in done.stdout
     assert "2,000 sampled" in done.stdout
+
+
+def test_chunk_work_through_the_ray_worker_gives_identical_decisions(tmp_path: Path) -> None:
+    """The Ray path's ``map_batches`` callable (``ChunkWorker``, arrays opened by path, results as
+    bytes), driven here by a plain map over shuffled batches, decides exactly as the local loop."""
+    from bamboo.sdk.pool import ChunkWorker
+
+    a = _inputs(tmp_path)
+    concepts = [f"c{i}" for i in range(CONCEPTS)]
+    ArrayPool.create(tmp_path / "local", a["queries"], concepts)
+    _round(tmp_path, tmp_path / "local")
+    ArrayPool.create(tmp_path / "state", a["queries"], concepts)  # where ChunkWorker looks
+    calls: list[str] = []
+
+    def worker_map(kind: str, ranges: list[tuple[int, int]]) -> list[object]:
+        calls.append(kind)
+        worker = ChunkWorker(str(tmp_path), kind, want=1500)  # margin_factor 10 x budget 150
+        order = np.random.default_rng(len(calls)).permutation(len(ranges))  # any order of tasks
+        rows: dict[int, dict[str, np.ndarray]] = {}
+        for i in order.tolist():
+            start, stop = ranges[i]
+            rows[start] = worker({"start": np.array([start]), "stop": np.array([stop])})
+        out: list[object] = []
+        for start, _ in ranges:
+            r = rows[start]
+            pos = np.frombuffer(r["pos"][0], dtype=np.int64)
+            if kind == "rectify":
+                out.append(pos)
+            else:
+                out.append((pos, np.frombuffer(r["margin"][0], dtype=np.float32), int(r["open"][0])))
+        return out
+
+    _round(tmp_path, tmp_path / "state", map_chunks=worker_map)
+    assert calls == ["rectify", "lowest_margin"]
+    local = np.asarray(ArrayPool.open(tmp_path / "local").state)
+    assert np.array_equal(np.asarray(ArrayPool.open(tmp_path / "state").state), local)
+    assert (local == SAMPLED).sum() == 150
