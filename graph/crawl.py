@@ -25,6 +25,7 @@ import importlib.util
 import logging
 import math
 import multiprocessing
+import os
 import re
 import threading
 from collections import defaultdict
@@ -490,6 +491,8 @@ def default_encoder(
 
 def _encode_texts(texts: list[str]) -> npt.NDArray[np.float32]:
     from bamboo.graph.link.embed import Embedder
+
+    os.nice(10)  # background work: requests in the parent come first
 
     return Embedder().encode(texts)
 

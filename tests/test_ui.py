@@ -100,7 +100,7 @@ def browser() -> Iterator[Any]:
         driver.quit()
 
 
-def wait(driver: Any, condition: Any, timeout: float = 20) -> Any:
+def wait(driver: Any, condition: Any, timeout: float = 60) -> Any:
     return WebDriverWait(driver, timeout).until(condition)
 
 

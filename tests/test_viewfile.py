@@ -4,6 +4,7 @@ matrices) and its saved copy, against the plain reads of the real embedded store
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import networkx as nx
@@ -79,12 +80,11 @@ def test_cache_restarts_from_the_saved_view(rw_store: GraphStore, tmp_path: Path
     first.start()
     try:
         assert first.loaded_from == "database"
-        deadline = 0
-        while not list(tmp_path.glob("*.npz")) and deadline < 600:  # saved by the warm-up thread
-            import time
-
-            time.sleep(0.1)
-            deadline += 1
+        deadline = time.monotonic() + 120
+        version = first.get().version
+        # saved by the warm-up thread (written to a temporary name, then renamed)
+        while read_view(tmp_path, "rw", version) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         first.stop()
     second = GraphCache(rw_store, view_dir=tmp_path, database="rw")
