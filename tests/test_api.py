@@ -358,7 +358,7 @@ def test_crawl_classification_pages(rw_url: str) -> None:
 
 def test_crawl_detection_is_bounded_and_deterministic(rw_url: str) -> None:
     params = {"scene_dataset": "toy-scenes", "per_concept": 2, "limit": 0}
-    first = httpx.get(f"{rw_url}/crawl/detection", params=params, timeout=300).text  # loads the model (in a child process)
+    first = httpx.get(f"{rw_url}/crawl/detection", params=params, timeout=300).text  # encoder child
     assert first == httpx.get(f"{rw_url}/crawl/detection", params=params).text
     lines = [json.loads(x) for x in first.splitlines()]
     by_concept: dict[str, list[dict]] = {}
