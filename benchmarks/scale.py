@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ from bamboo.graph.embedded import EmbeddedServer, ServerInfo, start_server, stop
 from bamboo.graph.invariants import check_invariants, read_contents
 from bamboo.graph.store import GraphStore
 from bamboo.graph.sync import read_wn31_map, sync_wikidata
-from bamboo.graph.wikidata import WikidataClient
+from bamboo.graph.wikidata import WikidataClient, oxigraph_server
 from bamboo.graph.wordnet import read_nouns
 
 HERE = Path(__file__).resolve().parent
@@ -64,31 +63,6 @@ def _peak_rss_mb() -> float:
 
 def _line(what: str, value: str, goal: str = "", extra: str = "") -> None:
     print(f"| {what} | {value} | {goal} | {extra} |")
-
-
-@contextlib.contextmanager
-def oxigraph_serving(triples: Path, folder: Path) -> Iterator[str]:
-    """oxigraph bulk-loads ``triples`` into ``folder`` and serves it on 127.0.0.1; yields the query URL."""
-    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    subprocess.run(
-        [exe, "load", "--location", str(folder), "--file", str(triples)], check=True, capture_output=True
-    )
-    port = _port()
-    proc = subprocess.Popen(
-        [exe, "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(base + "/query", params={"query": "ASK {}"}, timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def _edit_items(base: str, triples: Path, share: float) -> int:
@@ -156,7 +130,8 @@ def sync_part(
     )
     _line("graph before the sync", f"{base_concepts:,} concepts", "", f"built in {built_s:.0f} s")
     wn31 = read_wn31_map(made.wn31_map)
-    with oxigraph_serving(made.triples, work / "oxigraph") as base:
+    with oxigraph_server(location=work / "oxigraph", load=made.triples) as query:
+        base = query.removesuffix("/query")
         state = work / "sync-state"
 
         def run(since: str | None = None) -> tuple[Any, float, float]:

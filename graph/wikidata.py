@@ -28,6 +28,7 @@ from typing import Any
 from bamboo.errors import GraphUnavailable, MalformedFile, WikidataError
 
 __all__ = [
+    "oxigraph_server",
     "DEFAULT_ENDPOINT",
     "LANGUAGES",
     "WikidataClient",
@@ -329,3 +330,49 @@ def _item_from_entity(e: dict[str, Any]) -> WikidataItem:
         freebase=values("P646"),
         exact_match=values("P2888"),
     )
+
+
+@contextlib.contextmanager
+def oxigraph_server(
+    *, location: Path | None = None, load: Path | None = None, turtle: bytes | None = None
+) -> Iterator[str]:
+    """A local oxigraph SPARQL server on 127.0.0.1 (the ``oxigraph`` package's binary) for a
+    Wikidata extract; yields its query URL (``.../query``) and stops it on exit.
+
+    Args:
+        location: The store folder (in memory when None).
+        load: An N-Triples / Turtle file bulk-loaded into ``location`` before serving.
+        turtle: Turtle posted into the running server.
+    """
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    where = ["--location", str(location)] if location is not None else []
+    if load is not None:
+        if location is None:
+            raise ValueError("a bulk load needs a store location")
+        subprocess.run([exe, "load", *where, "--file", str(load)], check=True, capture_output=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    proc = subprocess.Popen([exe, "serve", *where, "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(base + "/query", params={"query": "ASK {}"}, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        if turtle is not None:
+            r = httpx.post(base + "/store?default", content=turtle, headers={"Content-Type": "text/turtle"})
+            r.raise_for_status()
+        yield base + "/query"
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -6,17 +6,13 @@ from __future__ import annotations
 import bz2
 import contextlib
 import json
-import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import neo4j
 import pytest
 
@@ -34,7 +30,7 @@ from bamboo.graph.link.policy import LinkPolicy, Query
 from bamboo.graph.model import ENTITY_ID
 from bamboo.graph.store import GraphStore
 from bamboo.graph.sync import read_wn31_map, sync_wikidata
-from bamboo.graph.wikidata import WikidataClient, WikidataError, WikidataItem, read_dump
+from bamboo.graph.wikidata import WikidataClient, WikidataError, WikidataItem, oxigraph_server, read_dump
 from bamboo.graph.wordnet import WordNetNouns
 from bamboo.loaders.base import LabelSet, MalformedFile, RawClass
 from conftest import SHARED_DATA
@@ -48,26 +44,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextlib.contextmanager
-def oxigraph(turtle: bytes) -> Iterator[str]:
+def oxigraph(turtle: bytes) -> contextlib.AbstractContextManager[str]:
     """A real in-memory oxigraph SPARQL server loaded with ``turtle``; yields its query URL."""
-    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    port = _free_port()
-    proc = subprocess.Popen([exe, "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(base + "/query", params={"query": "ASK {}"}, timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        r = httpx.post(base + "/store?default", content=turtle, headers={"Content-Type": "text/turtle"})
-        r.raise_for_status()
-        yield base + "/query"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    return oxigraph_server(turtle=turtle)
 
 
 @pytest.fixture(scope="module")
