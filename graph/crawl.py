@@ -462,6 +462,10 @@ class CachingEncoder:
             return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
 
 
+_SHARED_CHILD_ENCODER: CachingEncoder | None = None
+_SHARED_LOCK = threading.Lock()
+
+
 def default_encoder(
     *, out_of_process: bool = False
 ) -> tuple[Callable[[Sequence[str]], npt.NDArray[np.float32]] | None, str]:
@@ -476,7 +480,13 @@ def default_encoder(
         ):
             from bamboo.graph.link.embed import Embedder
 
-            return _encode_in_child, Embedder.name
+            global _SHARED_CHILD_ENCODER
+            with _SHARED_LOCK:
+                if _SHARED_CHILD_ENCODER is None:
+                    # one text cache for every plan of this process: a new graph version reuses
+                    # the vectors of texts already encoded instead of starting another child
+                    _SHARED_CHILD_ENCODER = CachingEncoder(_encode_in_child)
+            return _SHARED_CHILD_ENCODER, Embedder.name
         log.warning("crawl pairs fall back to gloss overlap: no sentence-embedding model installed")
         return None, "gloss-overlap"
     try:
@@ -592,7 +602,9 @@ class CrawlPlan:
                 return self._planners[key]
             if self._encoder is None:
                 encode, name = default_encoder(out_of_process=self._out_of_process)
-                self._encoder = (CachingEncoder(encode) if encode else None, name)
+                if encode is not None and not isinstance(encode, CachingEncoder):
+                    encode = CachingEncoder(encode)
+                self._encoder = (encode, name)
             encode, name = self._encoder
             tax = self.signals.taxonomy
             vocab = set(objects)

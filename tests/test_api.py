@@ -328,7 +328,7 @@ def test_tag_queue(rw_url: str) -> None:
 
 
 def test_crawl_classification_pages(rw_url: str) -> None:
-    r = httpx.get(f"{rw_url}/crawl/classification", params={"limit": 50, "langs": "en"})
+    r = httpx.get(f"{rw_url}/crawl/classification", params={"limit": 50, "langs": "en"}, timeout=120)
     assert r.headers["content-type"].startswith("application/x-ndjson")
     lines = [json.loads(x) for x in r.text.splitlines()]
     assert len(lines) == 50
@@ -359,7 +359,7 @@ def test_crawl_classification_pages(rw_url: str) -> None:
 def test_crawl_detection_is_bounded_and_deterministic(rw_url: str) -> None:
     params = {"scene_dataset": "toy-scenes", "per_concept": 2, "limit": 0}
     first = httpx.get(f"{rw_url}/crawl/detection", params=params, timeout=300).text  # encoder child
-    assert first == httpx.get(f"{rw_url}/crawl/detection", params=params).text
+    assert first == httpx.get(f"{rw_url}/crawl/detection", params=params, timeout=300).text
     lines = [json.loads(x) for x in first.splitlines()]
     by_concept: dict[str, list[dict]] = {}
     for line in lines:

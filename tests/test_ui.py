@@ -16,6 +16,7 @@ import httpx
 import neo4j
 import pytest
 
+from bamboo.graph.store import GraphStore
 from bamboo.sdk.tasks import TaskStore
 from tests.conftest import API_KEY, ServerInfo, serve_app, service_settings
 from tests.test_tasks import CAT, DOG, photo_files
@@ -60,6 +61,9 @@ def ui(
         labels=["金毛寻回犬"],
         database_=rw_database,
     )
+    # and, as every write through the store does, a new graph version (a service started at the
+    # old one would otherwise restart from its saved view, without the label)
+    GraphStore(driver, rw_database).set_meta("graph.version", "ui-test-zh-label")
 
     folder = tmp_path_factory.mktemp("ui-tasks")
     store = TaskStore(folder / "tasks.sqlite")
