@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -132,6 +132,18 @@ class TagView:
         return self.tally(concept_id, "visual").value, self.tally(concept_id, "common").value
 
 
+def index_classes(
+    rows: Iterable[ClassMapping],
+) -> tuple[dict[str, list[ClassMapping]], dict[str, list[ClassMapping]]]:
+    """Dataset classes by concept and by dataset, each list in the order of ``rows``."""
+    datasets_of: dict[str, list[ClassMapping]] = defaultdict(list)
+    classes_of: dict[str, list[ClassMapping]] = defaultdict(list)
+    for row in rows:
+        datasets_of[row.concept].append(row)
+        classes_of[row.dataset].append(row)
+    return dict(datasets_of), dict(classes_of)
+
+
 def load_view(store: GraphStore, version: str | None) -> GraphView:
     """Read the label system into a :class:`GraphView`, streaming rows into compact columns.
 
@@ -149,32 +161,22 @@ def load_view(store: GraphStore, version: str | None) -> GraphView:
         names.append(str(props.get("name") or props["id"]))
         sources[str(props.get("source"))] += 1
 
-    edge_rows: list[list[Any]] = []
-    with ThreadPoolExecutor(2, thread_name_prefix="bamboo-view-load") as pool:
-        edges_done = pool.submit(store.scan_is_a, edge_rows.append)
-        classes_done = pool.submit(store.all_dataset_classes)
-        store.scan_concepts(concept)
-        edges_done.result()
-        class_rows = classes_done.result()
+    edge_rows, class_rows = store.scan_graph(concept)
     search.seal()
     ids = packer.ids
     columns = {k: [r[i] for r in edge_rows] for i, k in enumerate(EDGE_COLUMNS)}
     del edge_rows
     duplicates = sorted(c for c, n in Counter(ids).items() if n > 1)
     taxonomy = taxonomy_from_edges(ids, names, columns["child"], columns["parent"])
-    datasets_of: dict[str, list[ClassMapping]] = defaultdict(list)
-    classes_of: dict[str, list[ClassMapping]] = defaultdict(list)
-    for row in sorted(class_rows, key=lambda r: (r.dataset, r.index)):
-        datasets_of[row.concept].append(row)
-        classes_of[row.dataset].append(row)
+    datasets_of, classes_of = index_classes(sorted(class_rows, key=lambda r: (r.dataset, r.index)))
     return GraphView(
         version=version,
         taxonomy=taxonomy,
         search=search,
         props=packer.finish(taxonomy),
         edge_table=EdgeTable(taxonomy, columns),
-        datasets_of=dict(datasets_of),
-        classes_of=dict(classes_of),
+        datasets_of=datasets_of,
+        classes_of=classes_of,
         datasets={d.name: d for d in store.datasets()},
         invariants=check_edges(sorted(set(ids)), columns["child"], columns["parent"], duplicates),
         edges=len(columns["child"]),

@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import zipfile
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +111,7 @@ def write_view(view: Any, folder: Path, database: str) -> Path:
 
 def read_view(folder: Path, database: str, version: str | None) -> Any | None:
     """The view saved for ``database`` at graph ``version``, or None (no file, stale, unreadable)."""
-    from bamboo.api.cache import GraphView
+    from bamboo.api.cache import GraphView, index_classes
 
     path = _file(folder, database)
     if version is None or not path.exists():
@@ -161,28 +160,26 @@ def read_view(folder: Path, database: str, version: str | None) -> Any | None:
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         log.warning("ignoring the saved view %s: %s", path, exc)
         return None
-    datasets_of: dict[str, list[ClassMapping]] = defaultdict(list)
-    classes_of: dict[str, list[ClassMapping]] = defaultdict(list)
-    for i in range(m):
-        concept, dataset, raw_name, method = text[4 * i : 4 * i + 4]
-        row = ClassMapping(
-            concept=str(concept),
-            dataset=str(dataset),
+    rows = [
+        ClassMapping(
+            concept=str(text[4 * i]),
+            dataset=str(text[4 * i + 1]),
             index=int(index[i]),
-            raw_name=raw_name,
-            method=method,
+            raw_name=text[4 * i + 2],
+            method=text[4 * i + 3],
             confidence=None if np.isnan(confidence[i]) else float(confidence[i]),
         )
-        datasets_of[row.concept].append(row)
-        classes_of[row.dataset].append(row)
+        for i in range(m)
+    ]
+    datasets_of, classes_of = index_classes(rows)
     return GraphView(
         version=version,
         taxonomy=tax,
         search=search,
         props=props,
         edge_table=edges,
-        datasets_of=dict(datasets_of),
-        classes_of=dict(classes_of),
+        datasets_of=datasets_of,
+        classes_of=classes_of,
         datasets={d["name"]: Dataset(**d) for d in meta["datasets"]},
         invariants=InvariantReport(**meta["invariants"]),
         edges=int(meta["edges"]),

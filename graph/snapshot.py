@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -92,13 +91,7 @@ def write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str,
         lemmas.append(tuple(props.get("lemmas") or ()))
         concept_lines.append((ids[-1], concept_line(props)))
 
-    edge_rows: list[list[Any]] = []
-    with ThreadPoolExecutor(2, thread_name_prefix="bamboo-snapshot") as pool:
-        edges_done = pool.submit(store.scan_is_a, edge_rows.append)
-        classes_done = pool.submit(store.all_dataset_classes)
-        store.scan_concepts(concept)
-        edges_done.result()
-        class_rows = classes_done.result()
+    edge_rows, class_rows = store.scan_graph(concept)
     edges = [dict(zip(EDGE_COLUMNS, row, strict=True)) for row in edge_rows]
     del edge_rows
     tax = taxonomy_from_edges(

@@ -557,6 +557,22 @@ class GraphStore:
         """Hand every IS_A edge to ``consume`` as ``[child, parent, kind, source, method, score]``."""
         return self._scan(cypher.ALL_IS_A, lambda r: consume(r.values()))
 
+    def scan_graph(
+        self, consume: Callable[[dict[str, Any]], None]
+    ) -> tuple[list[list[Any]], list[ClassMapping]]:
+        """One whole-graph read: every concept's map to ``consume`` as it streams in (this thread),
+        while the IS_A edges (rows as :meth:`scan_is_a` gives them) and the dataset classes are read
+        concurrently in two more sessions; returns ``(edge rows, dataset classes)``."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        edge_rows: list[list[Any]] = []
+        with ThreadPoolExecutor(2, thread_name_prefix="bamboo-graph-read") as pool:
+            edges_done = pool.submit(self.scan_is_a, edge_rows.append)
+            classes_done = pool.submit(self.all_dataset_classes)
+            self.scan_concepts(consume)
+            edges_done.result()
+            return edge_rows, classes_done.result()
+
     def all_is_a(self) -> list[dict[str, Any]]:
         """Every IS_A edge as ``{"child", "parent", "kind", "source"}``."""
         return self._read(cypher.ALL_IS_A)
