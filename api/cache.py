@@ -27,9 +27,9 @@ from bamboo.errors import GraphUnavailable
 from bamboo.graph.crawl import CrawlPlan, DatasetInfo, signals
 from bamboo.graph.invariants import InvariantReport, check_edges
 from bamboo.graph.model import ClassMapping, Dataset, Vote
-from bamboo.graph.packed import EDGE_COLUMNS, EdgeTable, PackedProps, PropsPacker
+from bamboo.graph.packed import EDGE_COLUMNS, EdgeTable, PackedProps, PropsPacker, cyclic_gc_paused
 from bamboo.graph.search import SearchIndex
-from bamboo.graph.snapshot import taxonomy_from_edges
+from bamboo.graph.snapshot import taxonomy_and_edges
 from bamboo.graph.store import GraphStore
 from bamboo.graph.tags import QueueOrder, Tag, Tally, queue_order, tally
 from bamboo.graph.taxonomy import Taxonomy
@@ -167,18 +167,26 @@ def load_view(store: GraphStore, version: str | None) -> GraphView:
     columns = {k: [r[i] for r in edge_rows] for i, k in enumerate(EDGE_COLUMNS)}
     del edge_rows
     duplicates = sorted(c for c, n in Counter(ids).items() if n > 1)
-    taxonomy = taxonomy_from_edges(ids, names, columns["child"], columns["parent"])
+    taxonomy, child_pos, parent_pos = taxonomy_and_edges(ids, names, columns["child"], columns["parent"])
     datasets_of, classes_of = index_classes(sorted(class_rows, key=lambda r: (r.dataset, r.index)))
     return GraphView(
         version=version,
         taxonomy=taxonomy,
         search=search,
         props=packer.finish(taxonomy),
-        edge_table=EdgeTable(taxonomy, columns),
+        edge_table=EdgeTable(taxonomy, columns, positions=(child_pos, parent_pos)),
         datasets_of=datasets_of,
         classes_of=classes_of,
         datasets={d.name: d for d in store.datasets()},
-        invariants=check_edges(sorted(set(ids)), columns["child"], columns["parent"], duplicates),
+        # Without duplicate ids the taxonomy's ids are the distinct ids and its positions serve.
+        invariants=check_edges(
+            taxonomy.ids.tolist(),
+            columns["child"],
+            columns["parent"],
+            positions=(taxonomy.positions, child_pos, parent_pos),
+        )
+        if not duplicates
+        else check_edges(sorted(set(ids)), columns["child"], columns["parent"], duplicates),
         edges=len(columns["child"]),
         concepts_by_source=dict(sorted(sources.items())),
     )
@@ -230,13 +238,14 @@ class GraphCache:
 
     def _load_graph(self, version: str | None) -> tuple[GraphView, bool]:
         """The view at ``version`` and whether it came from the database (not a saved file)."""
-        if self._view_dir is not None:
-            saved = read_view(self._view_dir, self._database, version)
-            if saved is not None:
-                self.loaded_from = "file"
-                return saved, False
-        self.loaded_from = "database"
-        return load_view(self._store, version), True
+        with cyclic_gc_paused():
+            if self._view_dir is not None:
+                saved = read_view(self._view_dir, self._database, version)
+                if saved is not None:
+                    self.loaded_from = "file"
+                    return saved, False
+            self.loaded_from = "database"
+            return load_view(self._store, version), True
 
     def _load_tags(self, version: str | None) -> TagView:
         votes: dict[str, list[Vote]] = defaultdict(list)

@@ -10,13 +10,13 @@ from __future__ import annotations
 __all__ = [
     "ALL_CONCEPTS",
     "ALL_EVIDENCE",
-    "ALL_HAS_CLASS",
     "ALL_IS_A",
     "ALL_VOTES",
     "ANCESTORS",
     "CHILDREN",
     "CONCEPT",
     "CONCEPTS_BY_ID",
+    "CONCEPT_BATCHES",
     "CONCEPT_DATASETS",
     "COUNT_CONCEPTS",
     "CREATE_CONCEPTS",
@@ -35,6 +35,8 @@ __all__ = [
     "EVIDENCE_OF",
     "GET_META",
     "GET_METAS",
+    "HAS_CLASS_ROWS",
+    "IS_A_ROWS",
     "MISSING_CONCEPTS",
     "PARENTS",
     "PLACEMENTS",
@@ -268,10 +270,31 @@ LIMIT $limit
 
 ALL_CONCEPTS = "MATCH (c:Concept) RETURN properties(c) AS props"
 
+# Every concept's map in about $batches records (random groups: the read order is not kept).
+CONCEPT_BATCHES = """
+MATCH (c:Concept)
+WITH toInteger(rand() * $batches) AS batch, properties(c) AS props
+WITH batch, collect(props) AS rows
+RETURN rows
+"""
+
 ALL_IS_A = """
 MATCH (c:Concept)-[e:IS_A]->(p:Concept)
 RETURN c.id AS child, p.id AS parent, e.kind AS kind, e.source AS source, e.method AS method,
        e.score AS score
+"""
+
+# The whole-graph reads return their rows as one list in one record: the per-record cost of a
+# Bolt stream (ArcadeDB flushes every record) was most of the time at 300K edges. A list keeps
+# the nulls that collect() would drop from a plain column.
+IS_A_ROWS = """
+MATCH (c:Concept)-[e:IS_A]->(p:Concept)
+RETURN collect([c.id, p.id, e.kind, e.source, e.method, e.score]) AS rows
+"""
+
+HAS_CLASS_ROWS = """
+MATCH (d:Dataset)-[h:HAS_CLASS]->(c:Concept)
+RETURN collect([c.id, d.name, h.index, h.raw_name, h.method, h.confidence]) AS rows
 """
 
 COUNT_CONCEPTS = "MATCH (c:Concept) RETURN count(c) AS n"
@@ -346,12 +369,6 @@ SET_COMMON = "MATCH (c:Concept {id: $id}) SET c.common = $value"
 ALL_VOTES = """
 MATCH (a:Annotator)-[v:VOTED]->(c:Concept)
 RETURN c.id AS concept, a.name AS annotator, v.tag AS tag, v.value AS value, v.at AS at
-"""
-
-ALL_HAS_CLASS = """
-MATCH (d:Dataset)-[h:HAS_CLASS]->(c:Concept)
-RETURN c.id AS concept, d.name AS dataset, h.index AS index, h.raw_name AS raw_name, h.method AS method,
-       h.confidence AS confidence
 """
 
 

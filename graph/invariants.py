@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -89,18 +90,28 @@ def check_invariants(contents: GraphContents) -> InvariantReport:
 
 
 def check_edges(
-    ids: Sequence[str], child: Sequence[str], parent: Sequence[str], duplicate_ids: Sequence[str] = ()
+    ids: Sequence[str],
+    child: Sequence[str],
+    parent: Sequence[str],
+    duplicate_ids: Sequence[str] = (),
+    *,
+    positions: tuple[Mapping[str, int], npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None,
 ) -> InvariantReport:
-    """:func:`check_invariants` over distinct ``ids`` and IS_A edges given as two id columns.
+    """:func:`check_invariants` over distinct ``ids`` and IS_A edges given as two id columns, or as
+    ``positions``: (id -> position in ``ids``, child positions, parent positions), when the caller
+    has them (then ``child`` and ``parent`` are not read).
 
     Strongly connected components (scipy, over a sparse matrix) decide acyclicity and a
     breadth-first search from entity decides rootedness, so 300K concepts take well under a second;
     networkx only spells out one cycle when there is one.
     """
-    pos = {cid: i for i, cid in enumerate(ids)}
+    if positions is None:
+        pos: Mapping[str, int] = {cid: i for i, cid in enumerate(ids)}
+        rows = np.fromiter((pos[c] for c in child), dtype=np.int64, count=len(child))
+        cols = np.fromiter((pos[p] for p in parent), dtype=np.int64, count=len(parent))
+    else:
+        pos, rows, cols = positions
     n = len(ids)
-    rows = np.fromiter((pos[c] for c in child), dtype=np.int64, count=len(child))
-    cols = np.fromiter((pos[p] for p in parent), dtype=np.int64, count=len(parent))
     up = sparse.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
     n_comp, comp = csgraph.connected_components(up, directed=True, connection="strong")
     cycle: list[str] = []

@@ -9,19 +9,46 @@ rows stream from the database, so no list of 300K dicts is ever held.
 
 from __future__ import annotations
 
-import json
+import contextlib
+import gc
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from bamboo.graph.taxonomy import Taxonomy
 
-__all__ = ["EDGE_COLUMNS", "EdgeTable", "PackedProps", "PropsPacker", "jsonable"]
+__all__ = ["EDGE_COLUMNS", "EdgeTable", "PackedProps", "PropsPacker", "cyclic_gc_paused", "jsonable"]
 
-#: The columns of an IS_A edge row, as :meth:`GraphStore.scan_is_a` hands them out.
+#: The columns of an IS_A edge row, as :meth:`GraphStore.is_a_rows` gives them.
 EDGE_COLUMNS = ("child", "parent", "kind", "source", "method", "score")
+
+
+_gc_lock = threading.Lock()
+_gc_state = {"pausers": 0, "was_enabled": False}
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a whole-graph read allocates millions of
+    objects that all stay alive (every full collection would walk them all again: a quarter of a
+    300K-concept load). Reference counting still frees what dies. Nestable, across threads too;
+    the collector is left as the first pauser found it."""
+    with _gc_lock:
+        if _gc_state["pausers"] == 0:
+            _gc_state["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _gc_state["pausers"] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_state["pausers"] -= 1
+            if _gc_state["pausers"] == 0 and _gc_state["was_enabled"]:
+                gc.enable()
 
 
 def jsonable(value: Any) -> Any:
@@ -37,20 +64,21 @@ class PropsPacker:
 
     def __init__(self) -> None:
         self._chunks: list[bytes] = []
+        self._blocks: list[bytes] = []
         self._ends: list[int] = []
         self._ids: list[str] = []
         self._size = 0
-        self._encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=jsonable).encode
 
     def add(self, props: Mapping[str, Any]) -> None:
         """Append one concept's property map (it must have an ``id``)."""
-        data = self._encode(props).encode()
+        data = orjson.dumps(props, default=jsonable)
         self._chunks.append(data)
         self._size += len(data)
         self._ends.append(self._size)
         self._ids.append(str(props["id"]))
         if len(self._chunks) >= 4096:  # join as we go: a few large bytes, not 300K small ones
-            self._chunks = [b"".join(self._chunks)]
+            self._blocks.append(b"".join(self._chunks))
+            self._chunks = []
 
     @property
     def ids(self) -> list[str]:
@@ -59,13 +87,13 @@ class PropsPacker:
 
     def finish(self, taxonomy: Taxonomy) -> PackedProps:
         """The packed maps, addressed through ``taxonomy``'s positions (its ids must be the ids added)."""
-        blob = b"".join(self._chunks)
+        blob = b"".join([*self._blocks, *self._chunks])
         ends = np.asarray(self._ends, dtype=np.int64)
         starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
         rows = taxonomy.indices(self._ids)  # arrival row -> taxonomy position
         order = np.empty(len(rows), dtype=np.int64)
         order[rows] = np.arange(len(rows))
-        self._chunks, self._ends, self._ids = [], [], []
+        self._chunks, self._blocks, self._ends, self._ids = [], [], [], []
         return PackedProps(taxonomy, blob, starts[order], ends[order])
 
 
@@ -85,7 +113,7 @@ class PackedProps(Mapping[str, dict[str, Any]]):
 
     def at(self, pos: int) -> dict[str, Any]:
         """The property map of the concept at taxonomy position ``pos``."""
-        out: dict[str, Any] = json.loads(self._blob[self._starts[pos] : self._ends[pos]])
+        out: dict[str, Any] = orjson.loads(self._blob[self._starts[pos] : self._ends[pos]])
         return out
 
     def __getitem__(self, concept_id: str) -> dict[str, Any]:
@@ -130,12 +158,21 @@ class EdgeTable:
 
     _COLUMNS = ("kind", "source", "method")
 
-    def __init__(self, taxonomy: Taxonomy, rows: Mapping[str, list[Any]]) -> None:
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        rows: Mapping[str, list[Any]],
+        *,
+        positions: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None,
+    ) -> None:
         """Build from edge columns ``child``, ``parent``, ``kind``, ``source``, ``method``, ``score``
-        (equal-length lists in any order; every child and parent must be in ``taxonomy``)."""
+        (equal-length lists in any order; every child and parent must be in ``taxonomy``), or from
+        the other columns and the child and parent ``positions`` when the caller has them."""
         self._tax = taxonomy
-        child = taxonomy.indices(rows["child"])
-        parent = taxonomy.indices(rows["parent"])
+        if positions is None:
+            child, parent = taxonomy.indices(rows["child"]), taxonomy.indices(rows["parent"])
+        else:
+            child, parent = positions
         slot = self._slots(child, parent)
         n = len(taxonomy.parent_indices)
         self.vocab: dict[str, list[str | None]] = {}

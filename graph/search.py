@@ -22,6 +22,8 @@ __all__ = ["SearchHit", "SearchIndex", "labels_of", "normalize"]
 
 def normalize(text: str) -> str:
     """Case-, accent- and separator-insensitive form used for matching."""
+    if text.isascii():  # the same result without the per-character Unicode pass (most labels)
+        return " ".join(text.replace("_", " ").lower().split())
     text = unicodedata.normalize("NFKD", text.replace("_", " ")).casefold()
     return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).split())
 
@@ -62,7 +64,9 @@ class SearchIndex:
     """
 
     def __init__(self, concepts: Iterable[dict[str, Any]] = ()) -> None:
-        self._pending: list[tuple[str, int, int, str | None]] | None = []
+        # Until sealed: one column per entry field (key, language code, concept number, original
+        # text or None where it equals the key).
+        self._pending: tuple[list[str], list[int], list[int], list[str | None]] | None = ([], [], [], [])
         self._seal_lock = threading.Lock()
         self._ids: list[str] = []
         self._names: list[str] = []
@@ -74,6 +78,7 @@ class SearchIndex:
         """Index one more concept (only before the first search)."""
         if self._pending is None:
             raise RuntimeError("the index is sealed: add every concept before searching")
+        keys, codes, numbers, originals = self._pending
         cid = props["id"]
         number = len(self._ids)
         self._ids.append(cid)
@@ -82,7 +87,10 @@ class SearchIndex:
             code = self._langs.setdefault(lang, len(self._langs))
             for text in texts:
                 key = normalize(text)
-                self._pending.append((key, code, number, None if text == key else text))
+                keys.append(key)
+                codes.append(code)
+                numbers.append(number)
+                originals.append(None if text == key else text)
 
     def seal(self) -> None:
         """Build the lookup structures from everything added (once; later calls return at once).
@@ -94,29 +102,36 @@ class SearchIndex:
                 self._build()
 
     def _build(self) -> None:
+        """Sort the entries as the tuples (key, language, concept id, original text) sort, with
+        array sorts over ranks rather than a Python sort over 750K tuples."""
         assert self._pending is not None
-        lang_names = sorted(self._langs)
-        rank = {self._langs[name]: i for i, name in enumerate(lang_names)}
-        ids = self._ids
-        # Sorted as the tuples (key, lang, id, original) sort.
-        entries = sorted(self._pending, key=lambda e: (e[0], lang_names[rank[e[1]]], ids[e[2]], e[3] or e[0]))
-        self._pending = None
-        self._lang_names = [""] * len(self._langs)
-        for name, code in self._langs.items():
-            self._lang_names[code] = name
-        self._choices: list[str] = []
-        bounds = [0]
-        for i, (key, *_rest) in enumerate(entries):
-            if not self._choices or self._choices[-1] != key:
-                if self._choices:
-                    bounds.append(i)
-                self._choices.append(key)
-        bounds.append(len(entries))
-        self._bounds = np.asarray(bounds, dtype=np.int64)
-        self._lang = np.fromiter((e[1] for e in entries), dtype=np.int16, count=len(entries))
-        self._concept = np.fromiter((e[2] for e in entries), dtype=np.int32, count=len(entries))
-        self._original = [e[3] for e in entries]
+        keys, codes, numbers, originals = self._pending
+        n = len(keys)
+        self._choices = sorted(set(keys))
         self._slot = {key: k for k, key in enumerate(self._choices)}
+        key_rank = np.fromiter((self._slot[k] for k in keys), dtype=np.int64, count=n)
+        self._lang_names = [""] * len(self._langs)
+        lang_rank = np.zeros(max(len(self._langs), 1), dtype=np.int64)
+        for i, name in enumerate(sorted(self._langs)):
+            self._lang_names[self._langs[name]] = name
+            lang_rank[self._langs[name]] = i
+        id_rank = np.empty(len(self._ids), dtype=np.int64)
+        id_rank[sorted(range(len(self._ids)), key=self._ids.__getitem__)] = np.arange(len(self._ids))
+        code = np.asarray(codes, dtype=np.int16)
+        number = np.asarray(numbers, dtype=np.int32)
+        order = np.lexsort((id_rank[number], lang_rank[code], key_rank)) if n else np.zeros(0, np.int64)
+        # Entries equal on (key, language, concept) - "Dog" and "dog" - go by their original text.
+        same = np.flatnonzero((np.diff(key_rank[order]) == 0) & (np.diff(number[order]) == 0))
+        same = same[code[order][same] == code[order][same + 1]]
+        if len(same):
+            starts = same[np.r_[True, np.diff(same) > 1]]
+            ends = same[np.r_[np.diff(same) > 1, True]] + 2
+            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+                order[a:b] = sorted(order[a:b].tolist(), key=lambda j: originals[j] or keys[j])
+        self._bounds = np.concatenate([[0], np.cumsum(np.bincount(key_rank, minlength=len(self._choices)))])
+        self._lang = code[order]
+        self._concept = number[order]
+        self._original = [originals[j] for j in order.tolist()]
         self._pending = None  # last: another thread takes a None here as "built"
 
     def __len__(self) -> int:

@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from bamboo.atomic import atomic_path
 from bamboo.graph.invariants import GraphContents, concept_line, edge_line, hash_lines
-from bamboo.graph.packed import EDGE_COLUMNS
+from bamboo.graph.packed import EDGE_COLUMNS, cyclic_gc_paused
 from bamboo.graph.store import GraphStore
 from bamboo.graph.taxonomy import ROW_SEP, SNAPSHOT_FORMAT, Taxonomy, join_rows
 
-__all__ = ["taxonomy_from_contents", "taxonomy_from_edges", "write_snapshot"]
+__all__ = ["taxonomy_and_edges", "taxonomy_from_contents", "taxonomy_from_edges", "write_snapshot"]
 
 
 def taxonomy_from_contents(contents: GraphContents) -> Taxonomy:
@@ -53,6 +54,19 @@ def taxonomy_from_edges(
     Ids and names are kept as object arrays (a pointer per concept, not a fixed-width text cell as
     wide as the longest name); parents are sorted within each row.
     """
+    return taxonomy_and_edges(ids, names, child, parent, lemmas=lemmas)[0]
+
+
+def taxonomy_and_edges(
+    ids: Sequence[str],
+    names: Sequence[str],
+    child: Sequence[str],
+    parent: Sequence[str],
+    *,
+    lemmas: Sequence[tuple[str, ...]] | None = None,
+) -> tuple[Taxonomy, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """:func:`taxonomy_from_edges`, plus each edge's child and parent position in it (in the order
+    given), so that later passes over the edges need no id lookups of their own."""
     order = sorted(range(len(ids)), key=ids.__getitem__)
     sorted_ids = np.empty(len(ids), dtype=object)
     sorted_ids[:] = [ids[i] for i in order]
@@ -60,18 +74,20 @@ def taxonomy_from_edges(
     sorted_names[:] = [names[i] for i in order]
     pos = {cid: i for i, cid in enumerate(sorted_ids.tolist())}
     rows = np.fromiter((pos[c] for c in child), dtype=np.int64, count=len(child))
-    cols = np.fromiter((pos[p] for p in parent), dtype=np.int32, count=len(parent))
+    cols = np.fromiter((pos[p] for p in parent), dtype=np.int64, count=len(parent))
     by_row = np.lexsort((cols, rows))
     indptr = np.zeros(len(ids) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum(np.bincount(rows, minlength=len(ids)))
-    return Taxonomy(
+    tax = Taxonomy(
         sorted_ids,
         sorted_names,
         indptr,
-        cols[by_row],
+        cols[by_row].astype(np.int32),
         lemmas=None if lemmas is None else [lemmas[i] for i in order],
         meta={"format": SNAPSHOT_FORMAT},
+        positions=pos,
     )
+    return tax, rows, cols
 
 
 def write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str, object]:
@@ -80,6 +96,11 @@ def write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str,
     Concepts and edges stream from the store (edges and dataset classes concurrently); of each
     concept only its id, name, lemmas and content-hash line are kept.
     """
+    with cyclic_gc_paused():
+        return _write_snapshot(store, path)
+
+
+def _write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str, object]:
     ids: list[str] = []
     names: list[str] = []
     lemmas: list[tuple[str, ...]] = []

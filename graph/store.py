@@ -100,14 +100,14 @@ class GraphStore:
         except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
             raise self._translate(exc) from exc
 
-    def _scan(self, query: str, consume: Callable[[neo4j.Record], None]) -> int:
+    def _scan(self, query: str, consume: Callable[[neo4j.Record], None], **params: Any) -> int:
         """Run a read query and hand each record to ``consume`` as it arrives (nothing is
         collected); returns the number of records. One auto-commit read, not retried: a retry
         would hand ``consume`` the same rows twice."""
         try:
             with self._driver.session(database=self._database, default_access_mode=neo4j.READ_ACCESS) as s:
                 n = 0
-                for record in s.run(cast(LiteralString, query)):
+                for record in s.run(cast(LiteralString, query), params):
                     consume(record)
                     n += 1
                 return n
@@ -217,7 +217,10 @@ class GraphStore:
 
     def all_dataset_classes(self) -> list[ClassMapping]:
         """Every dataset class with its concept, in no particular order."""
-        return [ClassMapping(**r) for r in self._read(cypher.ALL_HAS_CLASS)]
+        fields = ("concept", "dataset", "index", "raw_name", "method", "confidence")
+        return [
+            ClassMapping(**dict(zip(fields, row, strict=True))) for row in self._rows(cypher.HAS_CLASS_ROWS)
+        ]
 
     def get_meta(self, key: str) -> str | None:
         """One meta value; None when never set."""
@@ -550,28 +553,43 @@ class GraphStore:
         return self._read(cypher.ALL_EVIDENCE)
 
     def scan_concepts(self, consume: Callable[[dict[str, Any]], None]) -> int:
-        """Hand every concept's property map to ``consume`` as it streams in; returns the count."""
-        return self._scan(cypher.ALL_CONCEPTS, lambda r: consume(r["props"]))
+        """Hand every concept's property map to ``consume`` as it streams in, in no particular order;
+        returns the count. The maps come in batches of about a thousand a record: one record per
+        concept cost the Bolt client more than the maps themselves."""
+        count = 0
 
-    def scan_is_a(self, consume: Callable[[list[Any]], None]) -> int:
-        """Hand every IS_A edge to ``consume`` as ``[child, parent, kind, source, method, score]``."""
-        return self._scan(cypher.ALL_IS_A, lambda r: consume(r.values()))
+        def batch(record: neo4j.Record) -> None:
+            nonlocal count
+            for props in record["rows"]:
+                consume(props)
+                count += 1
+
+        self._scan(cypher.CONCEPT_BATCHES, batch, batches=max(1, self.count_concepts() // 1000))
+        return count
+
+    def is_a_rows(self) -> list[list[Any]]:
+        """Every IS_A edge as ``[child, parent, kind, source, method, score]``, in no particular order."""
+        return self._rows(cypher.IS_A_ROWS)
+
+    def _rows(self, query: str) -> list[list[Any]]:
+        """The one list a ``RETURN collect([...]) AS rows`` query gives."""
+        rows: list[list[list[Any]]] = []
+        self._scan(query, lambda r: rows.append(r["rows"]))
+        return rows[0] if rows else []
 
     def scan_graph(
         self, consume: Callable[[dict[str, Any]], None]
     ) -> tuple[list[list[Any]], list[ClassMapping]]:
         """One whole-graph read: every concept's map to ``consume`` as it streams in (this thread),
-        while the IS_A edges (rows as :meth:`scan_is_a` gives them) and the dataset classes are read
+        while the IS_A edges (rows as :meth:`is_a_rows` gives them) and the dataset classes are read
         concurrently in two more sessions; returns ``(edge rows, dataset classes)``."""
         from concurrent.futures import ThreadPoolExecutor
 
-        edge_rows: list[list[Any]] = []
         with ThreadPoolExecutor(2, thread_name_prefix="bamboo-graph-read") as pool:
-            edges_done = pool.submit(self.scan_is_a, edge_rows.append)
+            edges_done = pool.submit(self.is_a_rows)
             classes_done = pool.submit(self.all_dataset_classes)
             self.scan_concepts(consume)
-            edges_done.result()
-            return edge_rows, classes_done.result()
+            return edges_done.result(), classes_done.result()
 
     def all_is_a(self) -> list[dict[str, Any]]:
         """Every IS_A edge as ``{"child", "parent", "kind", "source"}``."""

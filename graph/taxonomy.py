@@ -12,7 +12,7 @@ import json
 import os
 import zipfile
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,9 @@ class Taxonomy:
         lemmas: list[tuple[str, ...]] | None = None,
         meta: dict[str, Any] | None = None,
         label_spaces: dict[str, list[tuple[int, str]]] | None = None,
+        positions: dict[str, int] | None = None,
     ) -> None:
+        """``positions`` (id -> position in ``ids``) may be given by a caller that has it already."""
         if len(parent_indptr) != len(ids) + 1 or len(names) != len(ids):
             raise SnapshotError(
                 "inconsistent taxonomy arrays: ids, names and parent_indptr disagree in length"
@@ -84,7 +86,7 @@ class Taxonomy:
         self.lemmas = lemmas
         self.meta = meta or {}
         self.label_spaces = label_spaces or {}
-        self._pos = {str(cid): i for i, cid in enumerate(ids)}
+        self._pos = positions if positions is not None else {str(cid): i for i, cid in enumerate(ids)}
         # Children CSR, derived once: sort the (parent, child) pairs by parent.
         child_of = np.repeat(np.arange(len(ids), dtype=np.int32), np.diff(parent_indptr))
         order = np.argsort(parent_indices, kind="stable")
@@ -159,6 +161,11 @@ class Taxonomy:
 
     def __contains__(self, concept_id: object) -> bool:
         return concept_id in self._pos
+
+    @property
+    def positions(self) -> Mapping[str, int]:
+        """Concept id -> position (read only)."""
+        return self._pos
 
     def index(self, concept_id: str) -> int:
         """Position of ``concept_id``; raises :class:`ConceptNotFound`."""

@@ -113,3 +113,23 @@ def test_check_edges_agrees_with_networkx(n: int, edges: list[tuple[int, int]]) 
         cycle = report.cycle
         assert all(graph.has_edge(a, b) for a, b in zip(cycle, cycle[1:] + cycle[:1], strict=True))
     assert report.unrooted_count == len(set(ids) - nx.ancestors(graph, ENTITY_ID) - {ENTITY_ID})
+
+
+def test_cyclic_gc_pause_nests_and_restores() -> None:
+    import gc
+
+    from bamboo.graph.packed import cyclic_gc_paused
+
+    assert gc.isenabled()
+    with cyclic_gc_paused():
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
