@@ -57,10 +57,13 @@ def build_wordnet(
             return None
         return lambda n: progress(name, n, total)
 
-    store.upsert_concepts(
-        nouns.concepts, batch_size=batch_size, progress=stage("concepts", len(nouns.concepts))
-    )
-    store.upsert_is_a(nouns.edges, batch_size=batch_size, progress=stage("edges", len(nouns.edges)))
+    if store.count_concepts() == 0:  # a fresh store: the bulk path (CREATE, large batches)
+        store.bulk_create(nouns.concepts, nouns.edges, progress=progress)
+    else:  # a rebuild, or a resumed one: idempotent upserts
+        store.upsert_concepts(
+            nouns.concepts, batch_size=batch_size, progress=stage("concepts", len(nouns.concepts))
+        )
+        store.upsert_is_a(nouns.edges, batch_size=batch_size, progress=stage("edges", len(nouns.edges)))
     contents = read_contents(store)
     report = check_invariants(contents) if check else InvariantReport(True, True, True)
     if not report.ok:

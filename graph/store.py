@@ -163,17 +163,22 @@ class GraphStore:
         concepts: Sequence[dict[str, Any]],
         edges: Sequence[dict[str, Any]],
         *,
-        batch_size: int = 20_000,
-        workers: int = 2,
+        batch_size: int = 50_000,
+        workers: int = 1,
+        progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
         """Write a whole graph into an empty store: ``CREATE`` instead of ``MERGE`` (no lookup per
-        row), large batches, ``workers`` sessions in parallel. The same rows give the same content
-        as :meth:`upsert_concepts` + :meth:`upsert_is_a` (``benchmarks/scale.py`` checks the hash).
-        For Neo4j, ``neo4j-admin database import`` from the same rows written as CSV is faster still.
+        row) in large batches. The same rows give the same content as :meth:`upsert_concepts` +
+        :meth:`upsert_is_a` (``tests/test_store.py`` and ``benchmarks/scale.py`` check the hash).
+        One session by default: ArcadeDB's optimistic page locks make parallel sessions conflict
+        and retry (slower at 300K); a Neo4j store may gain from ``workers=2``. For Neo4j,
+        ``neo4j-admin database import`` from the same rows written as CSV is faster still.
 
         Args:
             concepts: ``{"id", "props"}`` rows.
             edges: ``{"child", "parent", ...}`` rows; every other key becomes an edge property.
+            progress: Called as ``progress(stage, rows in the batch, total)`` after each batch
+                (stages ``concepts`` and ``edges``), as a build's progress is.
 
         Raises:
             InvariantViolation: the store already holds concepts (use the upserts to update).
@@ -191,12 +196,18 @@ class GraphStore:
             }
             for e in edges
         ]
-        for query, rows in ((cypher.CREATE_CONCEPTS, concepts), (cypher.CREATE_IS_A, edge_rows)):
+        for stage, query, rows in (
+            ("concepts", cypher.CREATE_CONCEPTS, concepts),
+            ("edges", cypher.CREATE_IS_A, edge_rows),
+        ):
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                for future in [
-                    pool.submit(self._write, query, rows=list(b)) for b in _batches(rows, batch_size)
-                ]:
+                batches = list(_batches(rows, batch_size))
+                for batch, future in zip(
+                    batches, [pool.submit(self._write, query, rows=list(b)) for b in batches], strict=True
+                ):
                     future.result()
+                    if progress is not None:
+                        progress(stage, len(batch), len(rows))
 
     def clear(self) -> None:
         """Delete every node and relationship of the database. Irreversible."""

@@ -221,20 +221,43 @@ def test_user_cypher_corpora(small: GraphStore, server: ServerInfo) -> None:
 
 
 def test_bulk_create_writes_what_the_upserts_write(
-    driver: neo4j.Driver, store: GraphStore, fresh_database: str
+    driver: neo4j.Driver, store: GraphStore, fresh_database: str, server: ServerInfo
 ) -> None:
-    """The bulk path (CREATE, big batches, parallel sessions) gives the same content hash as the
-    WordNet build's upserts, and refuses a store that already has concepts."""
+    """The bulk path (CREATE, big batches, parallel sessions: what a build into an empty store
+    uses) and the upserts (what a rebuild uses) give the same content hash, and the bulk path
+    refuses a store that already has concepts."""
     from bamboo.errors import InvariantViolation
+    from bamboo.graph.embedded import create_database, drop_database
 
     source = read_contents(store)
+    rows = [{"id": c["id"], "props": {k: v for k, v in c.items() if k != "id"}} for c in source.concepts]
     target = GraphStore(driver, fresh_database)
-    target.bulk_create(
-        [{"id": c["id"], "props": {k: v for k, v in c.items() if k != "id"}} for c in source.concepts],
-        source.edges,
-        batch_size=7000,
-    )
+    target.bulk_create(rows, source.edges, batch_size=7000, workers=2)
     assert content_hash(read_contents(target)) == content_hash(source)
+    # The two paths side by side on the WordNet part of the graph (the upserts write kind and
+    # source only, as the WordNet build does).
+    wn = {c["id"] for c in source.concepts if c.get("source") == "wordnet"}
+    wn_rows = [r for r in rows if r["id"] in wn]
+    wn_edges = [e for e in source.edges if e["child"] in wn and e["parent"] in wn]
+    hashes = []
+    for path in ("bulk", "upserts"):
+        name = f"{fresh_database[:30]}_{path}"
+        drop_database(server, name)
+        create_database(server, name)
+        try:
+            other = GraphStore(driver, name)
+            if path == "bulk":
+                other.bulk_create(
+                    wn_rows, [{k: e[k] for k in ("child", "parent", "kind", "source")} for e in wn_edges]
+                )
+            else:
+                other.ensure_schema()
+                other.upsert_concepts(wn_rows)
+                other.upsert_is_a(wn_edges)
+            hashes.append(content_hash(read_contents(other)))
+        finally:
+            drop_database(server, name)
+    assert hashes[0] == hashes[1]
     with pytest.raises(InvariantViolation, match="empty store"):
         target.bulk_create([{"id": "x:1", "props": {"name": "x"}}], [])
     assert target.count_concepts() == len(source.concepts)
