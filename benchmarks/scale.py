@@ -328,7 +328,7 @@ def writes_part(info: ServerInfo, driver: neo4j.Driver, source: GraphStore) -> N
         label = (
             "batched MERGE, 5,000 rows (today, baseline)"
             if name == "merge"
-            else "bulk_create: CREATE, 20,000 rows, 2 sessions"
+            else "bulk_create: CREATE, 50,000 rows, one session"
         )
         _line(
             label,
