@@ -202,7 +202,9 @@ def serve_part(info: ServerInfo, work: Path, store: GraphStore) -> None:
 
     def start() -> tuple[subprocess.Popen[bytes], float | None]:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([bamboo, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env)
+        proc = subprocess.Popen(
+            [bamboo, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], env=env
+        )
         while time.perf_counter() - t0 < 300 and proc.poll() is None:
             try:
                 if httpx.get(f"{url}/concepts/wn:n00001740", timeout=5).status_code == 200:

@@ -25,8 +25,8 @@ def serve(
         bool,
         typer.Option(
             envvar="BAMBOO_ACCESS_LOG",
-            help="Log every request (off where a proxy in front logs them: about a tenth of the CPU "
-            "of a small request at a few thousand requests/s).",
+            help="Log every request (turn off where a proxy in front logs them: at 300K concepts "
+            "a concept page then serves about 15 % more requests/s).",
         ),
     ] = True,
 ) -> None:
