@@ -169,6 +169,13 @@ def load_view(store: GraphStore, version: str | None) -> GraphView:
     duplicates = sorted(c for c, n in Counter(ids).items() if n > 1)
     taxonomy, child_pos, parent_pos = taxonomy_and_edges(ids, names, columns["child"], columns["parent"])
     datasets_of, classes_of = index_classes(sorted(class_rows, key=lambda r: (r.dataset, r.index)))
+    if duplicates:
+        invariants = check_edges(sorted(set(ids)), columns["child"], columns["parent"], duplicates)
+    else:  # the taxonomy's ids are the distinct ids, and its edge positions serve as they are
+        positions = (taxonomy.positions, child_pos, parent_pos)
+        invariants = check_edges(
+            taxonomy.ids.tolist(), columns["child"], columns["parent"], positions=positions
+        )
     return GraphView(
         version=version,
         taxonomy=taxonomy,
@@ -178,15 +185,7 @@ def load_view(store: GraphStore, version: str | None) -> GraphView:
         datasets_of=datasets_of,
         classes_of=classes_of,
         datasets={d.name: d for d in store.datasets()},
-        # Without duplicate ids the taxonomy's ids are the distinct ids and its positions serve.
-        invariants=check_edges(
-            taxonomy.ids.tolist(),
-            columns["child"],
-            columns["parent"],
-            positions=(taxonomy.positions, child_pos, parent_pos),
-        )
-        if not duplicates
-        else check_edges(sorted(set(ids)), columns["child"], columns["parent"], duplicates),
+        invariants=invariants,
         edges=len(columns["child"]),
         concepts_by_source=dict(sorted(sources.items())),
     )

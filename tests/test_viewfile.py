@@ -120,12 +120,12 @@ def test_cyclic_gc_pause_nests_and_restores() -> None:
 
     from bamboo.graph.packed import cyclic_gc_paused
 
-    assert gc.isenabled()
+    before = gc.isenabled()
     with cyclic_gc_paused():
         with cyclic_gc_paused():
             assert not gc.isenabled()
         assert not gc.isenabled()
-    assert gc.isenabled()
+    assert gc.isenabled() == before
     gc.disable()
     try:
         with cyclic_gc_paused():
