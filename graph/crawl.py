@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import re
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -499,11 +500,26 @@ def default_encoder(
     return embedder.encode, Embedder.name
 
 
-def _encode_texts(texts: list[str]) -> npt.NDArray[np.float32]:
+def _exit_with_parent(parent: int) -> None:
+    """In a child: exit as soon as ``parent`` is gone (a service stopped mid-encoding would
+    otherwise leave its encoder child running, a model and gigabytes, until it finished)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="bamboo-parent-watch", daemon=True).start()
+
+
+def _encode_texts(texts: list[str], parent: int) -> npt.NDArray[np.float32]:
+    import torch
+
     from bamboo.graph.link.embed import Embedder
 
+    _exit_with_parent(parent)
     os.nice(10)  # background work: requests in the parent come first
-
+    torch.set_num_threads(1)  # and one core of two at most
     return Embedder().encode(texts)
 
 
@@ -511,7 +527,7 @@ def _encode_in_child(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     """Encode ``texts`` in a spawned child process that exits afterwards."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(_encode_texts, list(texts)).result()
+        return pool.submit(_encode_texts, list(texts), os.getpid()).result()
 
 
 class CrawlPlan:

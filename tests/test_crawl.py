@@ -177,3 +177,56 @@ def test_votes_override_and_prior_agreement_is_reported(crawl_url: str) -> None:
 def test_unknown_scene_dataset_is_404(crawl_url: str) -> None:
     r = httpx.get(f"{crawl_url}/crawl/detection", params={"scene_dataset": "no-such-set"}, timeout=30)
     assert r.status_code == 404 and "no-such-set" in r.text
+
+
+def test_encoder_child_exits_with_its_parent(tmp_path: Any) -> None:
+    """A service killed while its out-of-process encoder works must not leave the child behind
+    (it held the model and over a gigabyte, orphaned, until it finished)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "child_job.py").write_text(
+        "import os, time\n"
+        "from bamboo.graph.crawl import _exit_with_parent\n"
+        "def work(parent):\n"
+        "    _exit_with_parent(parent)\n"
+        "    time.sleep(120)\n"
+    )
+    parent_code = (
+        "import multiprocessing, os, sys, time\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "import child_job\n"
+        "if __name__ == '__main__':\n"
+        "    p = multiprocessing.get_context('spawn').Process(target=child_job.work, args=(os.getpid(),))\n"
+        "    p.start()\n"
+        "    print(p.pid, flush=True)\n"
+        "    time.sleep(120)\n"
+    )
+    script = tmp_path / "parent.py"
+    script.write_text(parent_code)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    os.kill(child, 0)  # alive while its parent is
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+    parent.stdout.close()
+
+    def gone() -> bool:  # exited, or a zombie waiting for whoever reaps orphans here
+        try:
+            with open(f"/proc/{child}/stat") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except FileNotFoundError:
+            return True
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if gone():
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the encoder child outlived its parent by 10 s")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, Field, TypeAdapter
 
 from bamboo.api.cache import GraphView, TagView
 from bamboo.api.deps import Tags, View
@@ -164,20 +164,29 @@ def concept_out(view: GraphView, tags: TagView, concept_id: str) -> ConceptOut:
     )
 
 
+_REFS = TypeAdapter(list[ConceptRefOut])
+
+
+# The two hot endpoints hand FastAPI their JSON ready-made: a model they built themselves needs
+# no second validation against response_model (which stays, for the OpenAPI schema). At 300K
+# concepts under wrk that validation was about a tenth of a request.
 @router.get("/{concept_id}", response_model=ConceptOut, summary="One concept with everything known about it")
-async def get_concept(concept_id: ConceptId, view: View, tags: Tags) -> ConceptOut:
+async def get_concept(concept_id: ConceptId, view: View, tags: Tags) -> Response:
     """One concept with everything known about it."""
-    return concept_out(view, tags, concept_id)
+    return Response(
+        concept_out(view, tags, concept_id).model_dump_json(by_alias=True), media_type="application/json"
+    )
 
 
 @router.get(
     "/{concept_id}/ancestors", response_model=list[ConceptRefOut], summary="All ancestors, nearest first"
 )
-async def get_ancestors(concept_id: ConceptId, view: View) -> list[ConceptRefOut]:
+async def get_ancestors(concept_id: ConceptId, view: View) -> Response:
     """All ancestors, nearest first, each with its depth (in-memory and small: answered on the
     event loop, no thread-pool hop)."""
     depths = view.taxonomy.ancestor_depths(concept_id)
-    return [_ref(view, a, depth=d) for a, d in sorted(depths.items(), key=lambda x: (x[1], x[0]))]
+    refs = [_ref(view, a, depth=d) for a, d in sorted(depths.items(), key=lambda x: (x[1], x[0]))]
+    return Response(_REFS.dump_json(refs, by_alias=True), media_type="application/json")
 
 
 @router.get("/{concept_id}/children", response_model=list[ConceptRefOut], summary="Direct children")
