@@ -326,7 +326,8 @@ def scale(n: int, dim: int = 128, batch: int = 10_000, seed: int = 0) -> None:
             counts[k] = counts.get(k, 0) + v
     took = time.perf_counter() - started - gen
     print(
-        f"{n:,} samples in {took:.1f} s (data generation excluded): {n / took:,.0f} samples/s; "
+        f"{n:,} samples in {took:.1f} s (data generation excluded): {n / took:,.0f} samples/s "
+        f"(goal >= 20,000); "
         f"members {g.index.ntotal:,} in {g.index.index.nlist} IVF lists; peak memory {_peak_gb():.2f} GB; "
         f"{counts}"
     )

@@ -40,12 +40,16 @@ def grow(
     out: Annotated[Path, typer.Option(help="Decisions file (.npz) written at the end.")],
     keep: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of the stream to keep.")] = 0.5,
     sampling: Annotated[str, typer.Option(help="static or dynamic.")] = "static",
-    correction: Annotated[str, typer.Option(help="relabel, filter or none.")] = "relabel",
+    correction: Annotated[str, typer.Option(help="filter, relabel or none.")] = "filter",
     cleaner: Annotated[
         str, typer.Option(help="Label scores from labels alone: lda (out-of-sample), lda+knn or prototype.")
     ] = "lda",
-    noise_rule: Annotated[str, typer.Option(help="margin or confident (per-class thresholds).")] = "margin",
-    noise_margin: Annotated[float, typer.Option(help="Noise when another class leads by more.")] = 0.0,
+    noise_rule: Annotated[
+        str, typer.Option(help="mixture (no threshold), margin or confident (per-class thresholds).")
+    ] = "mixture",
+    noise_margin: Annotated[
+        float, typer.Option(help="--noise-rule margin: noise when another class leads by more.")
+    ] = 0.0,
     relabel_margin: Annotated[float, typer.Option(help="Relabel when the best class leads by this.")] = 0.1,
     min_alignment: Annotated[
         float | None, typer.Option(help="Noise when the own-label score is below this.")

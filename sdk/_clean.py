@@ -182,3 +182,82 @@ class LabelNeighbours:
         self.index.add(x)
         self.labels = np.concatenate([self.labels, labels.astype(np.int64)])
         return probs
+
+
+class NoiseMixture:
+    """A two-component Gaussian mixture over recent label margins, as DivideMix (Li et al. 2020) fits
+    one over per-sample losses: the component with the lower mean is the noise, and a sample is noisy
+    when its posterior there exceeds one half.
+
+    Fitted with scikit-learn's :class:`~sklearn.mixture.GaussianMixture` on the last ``window``
+    margins (this step's included), started from a seeded k-means so that a fit is deterministic;
+    refitted every step while the window fills and every ``refit_every`` steps after. The margins, their ring position and the fitted parameters are part of the state.
+
+    Args:
+        window: Margins kept for the fit.
+        refit_every: Steps between fits once the window is full.
+    """
+
+    def __init__(self, window: int = 20_000, refit_every: int = 16) -> None:
+        self.window, self.refit_every = window, refit_every
+        self.history = np.zeros(0, np.float32)  # a ring once full
+        self.position = 0
+        self.steps_since_fit = 0
+        self.params = np.zeros((0, 3), np.float64)  # rows (weight, mean, variance), the noise first
+
+    def noise_posterior(self, margins: Array) -> Array:
+        """Push a step's margins, refit when due, and return each one's posterior of the noise
+        component (zeros while there are too few margins to fit)."""
+        m = np.asarray(margins, np.float64)
+        self._push(m.astype(np.float32))
+        if (
+            not len(self.params)
+            or len(self.history) < self.window
+            or self.steps_since_fit + 1 >= self.refit_every
+        ):
+            self._fit()
+        else:
+            self.steps_since_fit += 1
+        if not len(self.params):
+            return np.zeros(len(m), np.float64)
+        w, mu, var = self.params.T
+        log = np.log(w) - 0.5 * (np.log(2 * np.pi * var) + (m[:, None] - mu) ** 2 / var)
+        log -= log.max(axis=1, keepdims=True)
+        p = np.exp(log)
+        return np.asarray(p[:, 0] / p.sum(axis=1))
+
+    def _push(self, margins: Array) -> None:
+        margins = margins[np.isfinite(margins)][-self.window :]
+        room = self.window - len(self.history)
+        if room > 0:
+            self.history = np.concatenate([self.history, margins[:room]])
+            margins = margins[room:]
+        if len(margins):  # the ring is full: overwrite the oldest
+            self.history[(self.position + np.arange(len(margins))) % self.window] = margins
+            self.position = (self.position + len(margins)) % self.window
+
+    def _fit(self) -> None:
+        from sklearn.mixture import GaussianMixture
+
+        self.steps_since_fit = 0
+        h = self.history.astype(np.float64)
+        if len(h) < 50 or float(h.std()) < 1e-6:
+            return
+        gm = GaussianMixture(2, reg_covar=1e-4, random_state=0, max_iter=100)  # k-means start
+        gm.fit(h[:, None])
+        order = np.argsort(gm.means_[:, 0])
+        self.params = np.stack(
+            [gm.weights_[order], gm.means_[order, 0], gm.covariances_.reshape(-1)[order]], axis=1
+        )
+
+    def state(self) -> dict[str, Array]:
+        """The arrays that make the mixture's decisions resumable."""
+        counters = np.array([self.position, self.steps_since_fit], np.int64)
+        return {"mixture_history": self.history, "mixture_params": self.params, "mixture_counters": counters}
+
+    def restore(self, arrays: dict[str, Array]) -> None:
+        """Set the state from :meth:`state`'s arrays (absent ones leave a fresh mixture)."""
+        if "mixture_history" in arrays:
+            self.history = arrays["mixture_history"].astype(np.float32)
+            self.params = arrays["mixture_params"].astype(np.float64)
+            self.position, self.steps_since_fit = (int(v) for v in arrays["mixture_counters"])

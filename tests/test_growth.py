@@ -15,7 +15,7 @@ import pytest
 
 from bamboo.errors import ConfigurationError
 from bamboo.sdk._ann import OnlineIndex, _two_level_centroids
-from bamboo.sdk._clean import ClassStats, LabelNeighbours
+from bamboo.sdk._clean import ClassStats, LabelNeighbours, NoiseMixture
 from bamboo.sdk.growth import DatasetGrowth, Decision, GrowthConfig, neighbourhood_gain
 
 
@@ -81,7 +81,8 @@ def test_relabels_confident_noise_with_label_vectors() -> None:
     flip = rng.random(len(x)) < 0.3
     labels = truth.copy()
     labels[flip] = (truth[flip] + rng.integers(1, 5, flip.sum())) % 5
-    g = DatasetGrowth(GrowthConfig(dim=32, keep_fraction=1.0, relabel_margin=0.05), label_vectors=centres)
+    relabel = dict(dim=32, keep_fraction=1.0, correction="relabel", noise_rule="margin", relabel_margin=0.05)
+    g = DatasetGrowth(GrowthConfig(**relabel), label_vectors=centres)  # type: ignore[arg-type]
     out = g.add(x, labels=labels)
     flagged = np.isin(out.decision, (Decision.NOISE, Decision.RELABELLED))
     assert (flagged & flip).sum() / flip.sum() > 0.9  # recall
@@ -89,11 +90,56 @@ def test_relabels_confident_noise_with_label_vectors() -> None:
     fixed = out.decision == Decision.RELABELLED
     assert (out.label[fixed] == truth[fixed]).mean() > 0.95
     # prototypes (no label vectors) find most of the noise too
-    p = DatasetGrowth(GrowthConfig(dim=32, keep_fraction=1.0, relabel_margin=0.05)).add(x, labels=labels)
+    p = DatasetGrowth(GrowthConfig(**relabel, cleaner="prototype")).add(x, labels=labels)  # type: ignore[arg-type]
     assert (np.isin(p.decision, (Decision.NOISE, Decision.RELABELLED)) & flip).sum() / flip.sum() > 0.8
-    # filter mode drops instead of relabelling
-    f = DatasetGrowth(GrowthConfig(dim=32, correction="filter"), label_vectors=centres).add(x, labels=labels)
-    assert not (f.decision == Decision.RELABELLED).any() and (f.decision == Decision.NOISE).sum() > 0
+    # the default (filter, mixture rule over cosine margins) drops instead of relabelling
+    f = DatasetGrowth(GrowthConfig(dim=32), label_vectors=centres).add(x, labels=labels)
+    flagged = f.decision == Decision.NOISE
+    assert not (f.decision == Decision.RELABELLED).any()
+    assert (flagged & flip).sum() / flip.sum() > 0.9 and (flagged & flip).sum() / flagged.sum() > 0.9
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.3, 0.5])
+def test_mixture_rule_follows_the_noise_rate_without_a_threshold(rate: float) -> None:
+    """The default rule flags about as many samples as are mislabelled, at 10 %, 30 % and 50 % noise
+    alike, with the LDA cleaner (log-odds margins) and with given probabilities."""
+    x, truth, _ = _stream(n=4000, seed=int(rate * 10))
+    rng = np.random.default_rng(7)
+    flip = rng.random(len(x)) < rate
+    labels = truth.copy()
+    labels[flip] = (truth[flip] + rng.integers(1, 5, flip.sum())) % 5
+    out = DatasetGrowth(GrowthConfig(dim=32, keep_fraction=0.5, step=512)).add(x, labels=labels)
+    flagged = out.decision == Decision.NOISE
+    assert (flagged & flip).sum() / flip.sum() > 0.85
+    assert (flagged & flip).sum() / flagged.sum() > 0.85
+    probs = np.full((len(x), 5), 0.05)
+    probs[np.arange(len(x)), truth] = 0.8
+    given = DatasetGrowth(GrowthConfig(dim=32, keep_fraction=0.5, step=512)).add(
+        x, labels=labels, probs=probs
+    )
+    assert ((given.decision == Decision.NOISE) == flip).all()
+
+
+def test_noise_mixture_is_deterministic_and_resumable() -> None:
+    rng = np.random.default_rng(0)
+    steps = [np.r_[rng.normal(3, 1, 400), rng.normal(-2, 1, 100)] for _ in range(12)]
+    a, b = NoiseMixture(window=2000, refit_every=3), NoiseMixture(window=2000, refit_every=3)
+    for margins in steps[:6]:
+        first = a.noise_posterior(margins)
+        assert np.array_equal(first, b.noise_posterior(margins))
+    assert ((first > 0.5) == (np.arange(500) >= 400)).mean() > 0.95
+    assert len(a.history) == 2000  # the ring is full and wrapped
+    c = NoiseMixture(window=2000, refit_every=3)
+    c.restore({k: v.copy() for k, v in a.state().items()})
+    for margins in steps[6:]:
+        assert np.array_equal(a.noise_posterior(margins), c.noise_posterior(margins))
+    assert not NoiseMixture().noise_posterior(np.zeros(10)).any()  # too few to fit: nothing flagged
+
+
+def test_recaptions_need_relabelling() -> None:
+    x, _, _ = _stream(n=20)
+    with pytest.raises(ConfigurationError, match="recaptions"):
+        DatasetGrowth(GrowthConfig(dim=32)).add(x, captions=x, recaptions=x)
 
 
 def test_lda_cleaner_finds_noise_from_labels_alone() -> None:
@@ -102,14 +148,14 @@ def test_lda_cleaner_finds_noise_from_labels_alone() -> None:
     flip = rng.random(len(x)) < 0.3
     labels = truth.copy()
     labels[flip] = (truth[flip] + rng.integers(1, 5, flip.sum())) % 5
-    cfg = dict(dim=32, keep_fraction=0.5, correction="filter", noise_margin=0.3, step=512)
+    cfg = dict(dim=32, keep_fraction=0.5, noise_rule="margin", noise_margin=0.3, step=512)
     out = DatasetGrowth(GrowthConfig(**cfg)).add(x, labels=labels)  # type: ignore[arg-type]
     flagged = out.decision == Decision.NOISE
     assert (flagged & flip).sum() / flip.sum() > 0.9
     assert (flagged & flip).sum() / flagged.sum() > 0.9
     assert (out.label[out.kept] != truth[out.kept]).mean() < 0.05  # the stream has 30 %
     # confident learning's per-class thresholds find it too
-    conf = DatasetGrowth(GrowthConfig(**cfg, noise_rule="confident")).add(x, labels=labels)  # type: ignore[arg-type]
+    conf = DatasetGrowth(GrowthConfig(**{**cfg, "noise_rule": "confident"})).add(x, labels=labels)  # type: ignore[arg-type]
     flagged = conf.decision == Decision.NOISE
     assert (flagged & flip).sum() / flip.sum() > 0.9 and (flagged & flip).sum() / flagged.sum() > 0.9
     proto = DatasetGrowth(GrowthConfig(**cfg, cleaner="prototype")).add(x, labels=labels)  # type: ignore[arg-type]
@@ -180,7 +226,7 @@ def test_captions_and_recaptions() -> None:
     captions[bad] = _unit(rng.normal(size=(50, 32)))
     recaptions = captions.copy()
     recaptions[:25] = x[:25]
-    g = DatasetGrowth(GrowthConfig(dim=32, keep_fraction=1.0, min_alignment=0.5))
+    g = DatasetGrowth(GrowthConfig(dim=32, keep_fraction=1.0, min_alignment=0.5, correction="relabel"))
     out = g.add(x, captions=captions, recaptions=recaptions)
     assert (out.decision[:25] == Decision.RELABELLED).all()
     assert (out.decision[25:50] == Decision.NOISE).all()
@@ -241,7 +287,8 @@ def test_dynamic_sampling_two_phases() -> None:
 
 
 @pytest.mark.parametrize(
-    ("noise_rule", "cleaner"), [("margin", "lda"), ("confident", "lda"), ("margin", "lda+knn")]
+    ("noise_rule", "cleaner"),
+    [("margin", "lda"), ("confident", "lda"), ("margin", "lda+knn"), ("mixture", "lda")],
 )
 def test_save_and_load_continue_identically(tmp_path: Path, noise_rule: str, cleaner: str) -> None:
     x, truth, _ = _stream(n=4000)
