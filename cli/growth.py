@@ -45,8 +45,8 @@ def grow(
         str, typer.Option(help="Label scores from labels alone: lda (out-of-sample), lda+knn or prototype.")
     ] = "lda",
     noise_rule: Annotated[
-        str, typer.Option(help="mixture (no threshold), margin or confident (per-class thresholds).")
-    ] = "mixture",
+        str, typer.Option(help="confident (per-class thresholds), margin or mixture.")
+    ] = "confident",
     noise_margin: Annotated[
         float, typer.Option(help="--noise-rule margin: noise when another class leads by more.")
     ] = 0.0,

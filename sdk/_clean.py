@@ -191,7 +191,8 @@ class NoiseMixture:
 
     Fitted with scikit-learn's :class:`~sklearn.mixture.GaussianMixture` on the last ``window``
     margins (this step's included), started from a seeded k-means so that a fit is deterministic;
-    refitted every step while the window fills and every ``refit_every`` steps after. The margins, their ring position and the fitted parameters are part of the state.
+    refitted every step while the window fills and every ``refit_every`` steps after. The margins,
+    their ring position and the fitted parameters are part of the state.
 
     Args:
         window: Margins kept for the fit.
