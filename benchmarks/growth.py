@@ -26,6 +26,9 @@ the default rule was chosen; MNIST with class-dependent noise (2 to 7, 3 to 8, 7
 swapped) and scikit-learn's 1,797 8 x 8 digits (the 64 pixels, 300 test digits) with symmetric
 noise, run only after.
 
+**Label vectors** (``--label-vectors``): cleaning by cosine to label vectors in a shared space, the
+offline bridge standing in for CLIP (see :func:`label_vectors`).
+
 **Scale** (``--scale``): a 1,000,000 x 128-d stream of Gaussian blobs with noisy labels and 5 % planted
 near-duplicates, through :class:`DatasetGrowth` (static, 30 % kept, IVF) in batches of 10,000:
 samples/s, peak memory, and the IVF gain's agreement with an exact brute-force gain over the same
@@ -263,7 +266,7 @@ def tune(seeds: tuple[int, ...] = (0, 1, 2)) -> None:
 
 def _table(acc: dict, cells: list, seeds: tuple[int, ...], title: str) -> None:
     names = list(acc[cells[0]])
-    print(f"\n{title}: test accuracy, mean over seeds {seeds} (± std)")
+    print(f"\n{title}: probe accuracy, mean over seeds {seeds} (± std)")
     print("| noise | kept | " + " | ".join(names) + " |")
     print("|---|---|" + "---|" * len(names))
     for cell in cells:
@@ -313,7 +316,7 @@ def quality(seeds: tuple[int, ...] = (0, 1, 2)) -> None:
                     f"    keep {frac:.0%}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in res.items()),
                     flush=True,
                 )
-    _table(acc, list(acc), seeds, "CIFAR-10, symmetric noise")
+    _table(acc, list(acc), seeds, "CIFAR-10, symmetric noise, test")
 
 
 #: CIFAR-10's class-dependent noise (Patrini et al. 2017): truck -> automobile, bird -> airplane,
@@ -433,7 +436,59 @@ def heldout(seeds: tuple[int, ...] = (0, 1, 2)) -> None:
                         f"  keep {frac:.0%}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in res.items()),
                         flush=True,
                     )
-        _table(acc, cells, seeds, title)
+        _table(acc, cells, seeds, f"{title}, test")
+
+
+def label_vectors(seeds: tuple[int, ...] = (0, 1, 2)) -> None:
+    """Cleaning by label vectors in a shared space, with the offline bridge as that space: the stream
+    as :class:`ClassifierBridge` vectors of the same images, the label vectors MiniLM's "a photo of a
+    {class}"; gain and de-duplication in the bridge space, the probe on the PCA features as in
+    ``--quality``; validation and test."""
+    from bamboo.sdk.encoders import ClassifierBridge
+
+    bridge = ClassifierBridge()
+    train = cifar_features("train")
+    _, copy_logits, originals = copy_features(2000)
+    names = [str(c) for c in train["class_names"]]
+    lv = bridge.encode_texts([f"a photo of a {n}" for n in names])
+    print(
+        f"bridge zero-shot accuracy on the {len(train['labels']):,} training images: "
+        f"{((bridge.encode_logits(train['logits']) @ lv.T).argmax(1) == train['labels']).mean():.3f}"
+    )
+    rules = {
+        "no cleaning": {"correction": "none"},
+        "confident (default)": {},
+        "mixture": {"noise_rule": "mixture"},
+        **{f"margin {m}": {"noise_rule": "margin", "noise_margin": m} for m in (0.0, 0.05)},
+    }
+    cells = [(f"{n:.0%}", f) for n in (0.2, 0.4) for f in (0.3, 0.5)]
+    for split in ("validation", "test"):
+        acc: dict[tuple, dict[str, list[float]]] = {c: {} for c in cells}
+        for seed in seeds:
+            d = _split(seed)
+            rng = np.random.default_rng(seed)  # the stream's order, as _split draws it
+            y = train["labels"]
+            val = np.concatenate([rng.choice(np.flatnonzero(y == c), 100, replace=False) for c in range(10)])
+            held = np.zeros(len(y), bool)
+            held[val] = True
+            logits = np.concatenate([train["logits"][~held], copy_logits[~held[originals]]])
+            b = bridge.encode_logits(logits[rng.permutation(len(logits))])
+            ex, ey = (d["vx"], d["vy"]) if split == "validation" else (d["tx"], d["ty"])
+            for cell in cells:
+                noise, frac = float(cell[0].rstrip("%")) / 100, cell[1]
+                labels, _ = _noisy(d["truth"], noise, seed)
+                pick = np.random.default_rng([seed, int(frac * 100)]).permutation(len(b))[
+                    : int(frac * len(b))
+                ]
+                acc[cell].setdefault("random", []).append(probe_accuracy(d["x"][pick], labels[pick], ex, ey))
+                for name, cfg in rules.items():
+                    g = DatasetGrowth(GrowthConfig(dim=b.shape[1], keep_fraction=frac, **IVF, **cfg), lv)
+                    out = g.add(b, labels=labels)
+                    kept = np.flatnonzero(out.kept)
+                    acc[cell].setdefault(name, []).append(
+                        probe_accuracy(d["x"][kept], out.label[kept], ex, ey)
+                    )
+        _table(acc, cells, seeds, f"label vectors (bridge), {split}")
 
 
 def scale(n: int, dim: int = 128, batch: int = 10_000, seed: int = 0) -> None:
@@ -535,6 +590,7 @@ def main() -> None:
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--tune", action="store_true", help="compare the cleaning rules on validation")
     parser.add_argument("--heldout", action="store_true", help="conditions no setting was chosen on")
+    parser.add_argument("--label-vectors", action="store_true", help="cleaning in the bridge's space")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--scale", action="store_true")
     parser.add_argument("--retrieval", action="store_true")
@@ -546,13 +602,17 @@ def main() -> None:
     threadpool_limits(args.threads)
     faiss.omp_set_num_threads(args.threads)
     print(f"BLAS and faiss threads: {args.threads}")
-    everything = not (args.quality or args.scale or args.retrieval or args.tune or args.heldout)
+    everything = not (
+        args.quality or args.scale or args.retrieval or args.tune or args.heldout or args.label_vectors
+    )
     if args.tune:
         tune(tuple(args.seeds))
     if args.quality or everything:
         quality(tuple(args.seeds))
     if args.heldout or everything:
         heldout(tuple(args.seeds))
+    if args.label_vectors or everything:
+        label_vectors(tuple(args.seeds))
     if args.retrieval or everything:
         retrieval()
     if args.scale or everything:

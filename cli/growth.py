@@ -67,7 +67,7 @@ def grow(
     the same decisions.
     """
     from bamboo.atomic import atomic_path
-    from bamboo.sdk.growth import DatasetGrowth, GrowthConfig
+    from bamboo.sdk.growth import DatasetGrowth, Decision, GrowthConfig
 
     arrays = _arrays(embeddings)
     x = arrays["embeddings"]
@@ -109,10 +109,7 @@ def grow(
     }
     with atomic_path(out, ".part.npz") as tmp:
         np.savez(tmp, **merged)
-    counts = {
-        n: int((merged["decision"] == i).sum())
-        for i, n in enumerate(("kept", "relabelled", "noise", "redundant", "low_gain"))
-    }
+    counts = {d.name.lower(): int((merged["decision"] == d).sum()) for d in Decision}
     console.print(
         json.dumps({"seen": growth.seen, "members": growth.kept, **counts, "out": str(out)}), markup=False
     )
