@@ -12,20 +12,20 @@ Per batch of embeddings (unit vectors in any space; rows are normalised here):
    the cosine to the class prototypes (``cleaner="prototype"``); ``cleaner="lda+knn"`` averages the LDA
    probabilities with the label vote of the ``label_neighbours`` nearest earlier samples (a second
    index, of every labelled sample seen: twice the search work). A sample is noise, with
-   ``noise_rule="confident"`` (the default; confident learning, Northcutt et al. 2021), when another
-   class scores at least that class's threshold, the mean own-label score of the samples given it so
-   far: per class, so it follows class-dependent noise, and in no score units, so it fits
-   probabilities and cosines alike; with ``noise_rule="margin"`` when another class outscores its own
-   by more than ``noise_margin``; with ``noise_rule="mixture"`` (DivideMix's rule, Li et al. 2020)
-   when a two-component Gaussian mixture over the recent margins of the own label over the best other
-   class (in log-odds for probabilities, as they are for cosines) puts it in the lower component with
-   posterior over one half (measured: good on symmetric noise, but on class-dependent noise it flags
-   hard clean samples by the thousand); and with any
-   rule when its own score is under ``min_alignment``. With ``correction="filter"`` (the default)
-   noise is dropped; with ``correction="relabel"`` it takes the best class when that leads by at least
-   ``relabel_margin``, else it is dropped (relabelling measured worse on CIFAR-10: most new labels
-   were wrong). Captioned data (``captions``) is scored by the cosine of sample and caption, and with
-   ``correction="relabel"`` a noisy sample whose
+   ``noise_rule="confident"`` (the default; confident learning, Northcutt et al. 2021), when the
+   best-scoring class among those at or above their thresholds (the mean own-label score of the
+   samples given that class so far) is another than its own: per class, so it follows
+   class-dependent noise, and in no score units, so it fits probabilities and cosines alike; with
+   ``noise_rule="margin"`` when another class outscores its own by more than ``noise_margin``; with
+   ``noise_rule="mixture"`` (DivideMix's rule, Li et al. 2020) when a two-component Gaussian mixture
+   over the recent margins of the own label over the best other class (in log-odds for
+   probabilities, as they are for cosines) puts it in the lower component with posterior over one
+   half (measured: good on symmetric noise, but on class-dependent noise it flags hard, clean
+   samples by the thousand); and with any rule when its own score is under ``min_alignment``. With
+   ``correction="filter"`` (the default) noise is dropped; with ``correction="relabel"`` it takes the
+   best class when that leads by at least ``relabel_margin``, else it is dropped (relabelling
+   measured worse on CIFAR-10: most new labels were wrong). Captioned data (``captions``) is scored
+   by the cosine of sample and caption, and with ``correction="relabel"`` a noisy sample whose
    ``recaptions`` row aligns is kept with the new caption (the paper's recaptioner).
 2. **Gain**: the mean cosine distance to the sample's ``k`` nearest members (arithmetic, geometric or
    harmonic mean; a missing neighbour counts as distance 1), searched in a faiss index that grows
@@ -97,7 +97,8 @@ class GrowthConfig:
         label_neighbours: Neighbours in the label vote of ``cleaner="lda+knn"``.
         correction: ``"filter"`` (noise is dropped), ``"relabel"`` (confident noise takes the best
             class; needed for ``recaptions``) or ``"none"`` (no cleaning).
-        noise_rule: ``"confident"`` (noise when another class reaches its per-class threshold),
+        noise_rule: ``"confident"`` (noise when the best class at or above its per-class threshold
+            is another),
             ``"margin"`` (when another class beats the sample's own by more than ``noise_margin``) or
             ``"mixture"`` (when a two-component mixture over the recent label margins puts the sample
             in its lower component).
@@ -352,10 +353,12 @@ class DatasetGrowth:
         if c.correction == "none":
             return decision, out, align, quality
         if c.noise_rule == "confident":
+            # the confident joint's guess: the best-scoring class among those at or above their
+            # thresholds, the given one included (as cleanlab counts it); noise when it is another
             above = scores >= self.stats.thresholds(scores, labels)[None, : scores.shape[1]]
-            above[rows, labels] = False
-            noisy = above.any(axis=1)
-            best = np.where(noisy, np.where(above, scores, -np.inf).argmax(axis=1), best)
+            guess = np.where(above, scores, -np.inf).argmax(axis=1)
+            noisy = above.any(axis=1) & (guess != labels)
+            best = np.where(noisy, guess, best)
             lead = scores[rows, best] - own
         elif c.noise_rule == "mixture":
             others = scores.copy()
