@@ -63,7 +63,7 @@ from bamboo.sdk._clean import ClassStats, LabelNeighbours, NoiseMixture
 __all__ = ["Decision", "DatasetGrowth", "GrowthConfig", "GrowthResult", "neighbourhood_gain"]
 
 Array = npt.NDArray[Any]
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: the mixture state; the confident rule counts as cleanlab does
 MEANS = ("arithmetic", "geometric", "harmonic")
 CLEANERS = ("lda", "lda+knn", "prototype")
 NOISE_RULES = ("margin", "confident", "mixture")

@@ -332,6 +332,10 @@ def test_save_and_load_continue_identically(tmp_path: Path, noise_rule: str, cle
     assert np.array_equal(whole.dataset()[0], resumed.dataset()[0])
     with pytest.raises(ConfigurationError, match="another config"):
         DatasetGrowth.open(tmp_path / "state", GrowthConfig(dim=32))
+    meta = tmp_path / "state" / "state.json"
+    meta.write_text(meta.read_text().replace('"version": 3', '"version": 2'))
+    with pytest.raises(ConfigurationError, match="state version 2, expected 3"):
+        DatasetGrowth.load(tmp_path / "state")
 
 
 def _grow(args: list[str]) -> subprocess.Popen[bytes]:
