@@ -356,7 +356,9 @@ class ClassMapper:
                 review=found.review,
                 alternatives=found.alternatives,
             )
-        return MappedClass(raw.index, raw.raw_name, found[0], "lemma", found[1], found[2])
+        # a split form ("diningtable" as "dining table") is a guess at the name's words: reviewed
+        split = found[2].startswith("split form")
+        return MappedClass(raw.index, raw.raw_name, found[0], "lemma", found[1], found[2], review=split)
 
     def _candidates(self, name: str) -> tuple[list[str], float, str, str]:
         """Senses of ``name`` in WordNet order, the confidence of the match, a note, a qualifier."""
@@ -372,11 +374,20 @@ class ClassMapper:
         if " " in key or "-" in key:
             variants.append((key.replace(" ", "").replace("-", ""), 0.8, "joined form"))
         for text, confidence, note in variants:
-            indexed = self._sense_index.get(text)
-            senses = [c for c, _ in indexed if c in self._ids] if indexed else self._lexicon.senses(text)
+            senses = self._senses(text)
             if senses:
-                return list(senses), confidence, note, qualifier
+                return senses, confidence, note, qualifier
+        if key.isalpha() and len(key) >= 6:  # VOC's "diningtable", "tvmonitor": a two-word lemma run together
+            splits = [f"{key[:i]} {key[i:]}" for i in range(2, len(key) - 1)]
+            found = [(text, senses) for text in splits if (senses := self._senses(text))]
+            if len(found) == 1:
+                return found[0][1], 0.8, f"split form {found[0][0]!r}", qualifier
         return [], 0.0, "", qualifier
+
+    def _senses(self, text: str) -> list[str]:
+        """The senses of a lemma, in WordNet order (the sense index's, else the lexicon's)."""
+        indexed = self._sense_index.get(text)
+        return [c for c, _ in indexed if c in self._ids] if indexed else list(self._lexicon.senses(text))
 
     def lemma(
         self,

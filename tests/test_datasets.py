@@ -116,6 +116,11 @@ def test_senses_chosen_from_evidence(wordnet_nouns: WordNetNouns, mapper: ClassM
 def test_name_forms_and_qualifiers(mapper: ClassMapper) -> None:
     phone = mapper.map("coco", RawClass(0, "cell phone"))  # WordNet has "cellphone"
     assert (phone.concept, phone.note) == ("wn:n02992529", "joined form")
+    # VOC runs two-word lemmas together; a single split that is a lemma is taken
+    table = mapper.map("voc", RawClass(0, "diningtable"))
+    assert (table.concept, table.note, table.review) == ("wn:n03201208", "split form 'dining table'", True)
+    assert mapper.map("voc", RawClass(1, "tvmonitor")).concept == "wn:n04405762"
+    assert mapper.map("voc", RawClass(2, "pottedplant")).method == "new"  # WordNet has "pot plant" only
     seal = mapper.map("oid", RawClass(1, "Seal (Animal)"))
     assert seal.concept in mapper.ancestors(seal.concept) and "wn:n00015388" in mapper.ancestors(seal.concept)
     jaguar = mapper.map("oid", RawClass(2, "Jaguar (Vehicle)"))  # WordNet's jaguar is only the cat
