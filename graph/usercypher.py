@@ -208,7 +208,10 @@ class UserCypher:
         except _TooDeep:
             raise QueryError(f"a result value is nested more than {limits.max_depth} levels deep") from None
         except (Neo4jError, DriverError, OSError) as exc:
-            if handle.cancelled:
+            # cancelled by the service, or an error at or past the time limit: the database's own
+            # limit fires then too, and its error is not always coded as a timeout (it raced the
+            # service's 504 once under load and came back as a 400)
+            if handle.cancelled or time.monotonic() >= deadline:
                 raise QueryTimeout(
                     f"the query ran longer than {limits.timeout_s:g} s and was cancelled"
                 ) from None
