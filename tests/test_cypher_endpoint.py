@@ -153,6 +153,21 @@ def test_body_and_result_caps(server: ServerInfo, wordnet_build: object) -> None
         assert r.status_code == 400 and "parameters are nested" in r.json()["detail"], r.text
 
 
+def test_a_time_limit_cancels_only_its_own_statement(served: str) -> None:
+    """Two users send the same slow statement 1.5 s apart: the first one's cancel must not end the
+    second (cancels once matched by the statement's text, and the second came back 400 with the
+    database's "terminated" error before its own time ran out)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(httpx.post, f"{served}/cypher", json={"query": SLOW}, timeout=60)
+        time.sleep(1.5)
+        t0 = time.monotonic()
+        second = pool.submit(httpx.post, f"{served}/cypher", json={"query": SLOW}, timeout=60)
+        answers = [first.result(), second.result()]
+        took = time.monotonic() - t0
+    assert [r.status_code for r in answers] == [504, 504], [r.text[:300] for r in answers]
+    assert took >= 3.5, took  # the second ran to its own limit (4 s)
+
+
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

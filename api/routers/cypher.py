@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
@@ -90,6 +91,9 @@ async def post_cypher(
         )
     runner = gate.runner
     handle = runner.open()
+    # A tag of our own makes the text unique, so that a cancel (which finds the statement by its
+    # text) ends this statement and not another user's identical one.
+    query = f"{query}\n/* bamboo statement {uuid.uuid4().hex} */"
 
     def work() -> CypherResult:
         try:
