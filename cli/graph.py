@@ -22,7 +22,7 @@ from bamboo.graph.build import build_wordnet
 from bamboo.graph.connection import open_driver
 from bamboo.graph.datasets import ClassMapper, import_label_set
 from bamboo.graph.export import export as export_contents
-from bamboo.graph.invariants import check_invariants, read_contents
+from bamboo.graph.invariants import check_invariants, content_hash, read_contents
 from bamboo.graph.snapshot import write_snapshot
 from bamboo.graph.stats import graph_stats
 from bamboo.graph.store import GraphStore
@@ -114,6 +114,11 @@ def build(
         report = build_wordnet(
             store, nouns, batch_size=batch_size, progress=lambda stage, n, _t: bar.advance(tasks[stage], n)
         )
+        console.print(
+            f"WordNet: {report.concepts} concepts and {report.edges} IS_A edges in the store after "
+            f"{report.seconds:.1f} s; invariants: {report.invariants.describe()}; "
+            f"content hash {report.content_hash[:16]}"
+        )
         if label_sets:
             mapper = dataset_mapper(store, label_sets, wordnet)
             for ls in label_sets:
@@ -123,14 +128,15 @@ def build(
                     f"dataset {r.dataset}: {r.classes} classes {json.dumps(r.by_method)}, "
                     f"{r.evidence} evidence edges ({time.perf_counter() - started:.1f} s)"
                 )
-            after = check_invariants(read_contents(store))
-            console.print(f"{len(label_sets)} datasets imported; invariants: {after.describe()}")
+            contents = read_contents(store)
+            after = check_invariants(contents)
+            console.print(
+                f"{len(label_sets)} datasets imported: {len(contents.concepts)} concepts and "
+                f"{len(contents.edges)} IS_A edges; invariants: {after.describe()}; "
+                f"content hash {content_hash(contents)[:16]}"
+            )
             if not after.ok:
                 raise InvariantViolation(after.describe())
-    console.print(
-        f"built {report.concepts} concepts and {report.edges} IS_A edges in {report.seconds:.1f} s; "
-        f"invariants: {report.invariants.describe()}; content hash {report.content_hash[:16]}"
-    )
 
 
 def _read_datasets(names: str | None, folder: Path | None) -> list[LabelSet]:

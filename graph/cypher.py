@@ -214,6 +214,21 @@ WHERE n = 0
 DETACH DELETE c
 """
 
+# A new concept a dataset created (``bamboo:``) that no class names any more (the mapping improved,
+# or the class left the list), with no children, evidence or votes: nothing but its own IS_A.
+DELETE_ORPHAN_NEW_CONCEPTS = """
+MATCH (c:Concept)
+WHERE c.id STARTS WITH 'bamboo:' AND c.id <> 'bamboo:pending'
+OPTIONAL MATCH (c)<-[i]-()
+WITH c, count(i) AS incoming
+WHERE incoming = 0
+OPTIONAL MATCH (c)-[o]->()
+WHERE type(o) <> 'IS_A'
+WITH c, count(o) AS outgoing
+WHERE outgoing = 0
+DETACH DELETE c
+"""
+
 DELETE_EMPTY_PENDING = """
 MATCH (p:Concept {id: 'bamboo:pending'})
 OPTIONAL MATCH (p)<-[r:IS_A]-(:Concept)

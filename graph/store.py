@@ -252,8 +252,9 @@ class GraphStore:
         """Write a dataset in one transaction: its new concepts (``{id, props}``) and their
         placements (``{id, parent, method, score, evidence, source}``, each replacing the concept's
         parent), the dataset, its classes and the evidence its own hierarchy gives (``{child,
-        parent, kind}`` rows), replacing the dataset's earlier classes and evidence. Nothing is
-        written if any statement fails.
+        parent, kind}`` rows), replacing the dataset's earlier classes and evidence; a new concept
+        that no class names any more and that has no children, evidence or votes is removed.
+        Nothing is written if any statement fails.
 
         Raises:
             ConceptNotFound: a class names a concept that neither exists nor is created here
@@ -278,6 +279,7 @@ class GraphStore:
             for chunk in _batches(evidence, batch_size):
                 tx.run(cypher.CREATE_EVIDENCE, name=name, rows=list(chunk)).consume()
             tx.run(cypher.DELETE_STALE_DATASET_CONCEPTS).consume()
+            tx.run(cypher.DELETE_ORPHAN_NEW_CONCEPTS).consume()
             tx.run(cypher.DELETE_EMPTY_PENDING).consume()
             _bump_graph_version(tx, f"dataset:{name}")
 

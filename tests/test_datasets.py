@@ -230,6 +230,17 @@ def test_import_is_idempotent_and_loses_nothing(
     assert store.concept("bamboo:zzyzx-qwrtp").extra["review"] == "check"
     flagged = store.review_items(dataset="toy")
     assert [p.id for p in flagged.placements] == ["bamboo:zzyzx-qwrtp"]
+    # The class leaves the list (or its mapping improves): its new concept goes with it, unless
+    # something else still hangs on it (a vote here).
+    import_label_set(store, LabelSet("toy2", "classification", [RawClass(0, "Qwrtp Vvlx")]), mapper)
+    store.cast_vote(
+        annotator="ann-1", concept="bamboo:qwrtp-vvlx", tag="visual", value=True, at="2026-12-01T00:00:00Z"
+    )
+    import_label_set(store, LabelSet("toy", "classification", ls.classes[:3]), mapper)
+    import_label_set(store, LabelSet("toy2", "classification", []), mapper)
+    ids = {c["id"] for c in read_contents(store).concepts}
+    assert "bamboo:zzyzx-qwrtp" not in ids and "bamboo:qwrtp-vvlx" in ids
+    assert check_invariants(read_contents(store)).ok
 
 
 def test_import_with_unknown_concept_writes_nothing(driver: neo4j.Driver, rw_database: str) -> None:
