@@ -98,10 +98,9 @@ class GrowthConfig:
         correction: ``"filter"`` (noise is dropped), ``"relabel"`` (confident noise takes the best
             class; needed for ``recaptions``) or ``"none"`` (no cleaning).
         noise_rule: ``"confident"`` (noise when the best class at or above its per-class threshold
-            is another),
-            ``"margin"`` (when another class beats the sample's own by more than ``noise_margin``) or
-            ``"mixture"`` (when a two-component mixture over the recent label margins puts the sample
-            in its lower component).
+            is another), ``"margin"`` (when another class beats the sample's own by more than
+            ``noise_margin``) or ``"mixture"`` (when a two-component mixture over the recent label
+            margins puts the sample in its lower component).
         noise_margin: The margin of ``noise_rule="margin"``, in score units (0.3 was the value chosen
             on CIFAR-10's validation split for the LDA cleaner's probabilities).
         relabel_margin: Relabel (instead of drop) when the best class leads by at least this.
