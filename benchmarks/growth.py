@@ -131,6 +131,20 @@ OLD_DEFAULT = dict(
 IVF = dict(index="ivf", exact_until=2000, nlist=64, nprobe=8)
 
 
+def _held_out(y: np.ndarray, per_class: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``(positions, mask)`` of ``per_class`` samples of each of the 10 classes, drawn with ``rng``."""
+    picked = np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in range(10)])
+    mask = np.zeros(len(y), bool)
+    mask[picked] = True
+    return picked, mask
+
+
+def _shuffled(rng: np.random.Generator, feats: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The stream's rows (features and their columns) in one random order."""
+    perm = rng.permutation(len(feats))
+    return (feats[perm], *(c[perm] for c in columns))
+
+
 def _split(seed: int) -> dict[str, np.ndarray]:
     """The stream, validation and test features of one seed.
 
@@ -138,23 +152,22 @@ def _split(seed: int) -> dict[str, np.ndarray]:
     validation split for choosing hyper-parameters; the stream is the other 9,000 plus the near-copies
     of those (copies of held-out images are left out). PCA-128 is fitted on the stream."""
     train, test = cifar_features("train"), cifar_features("test", per_class=300)
-    cf, _, originals = copy_features(2000)
+    cf, copy_logits, originals = copy_features(2000)
     rng = np.random.default_rng(seed)
     y = train["labels"]
-    val = np.concatenate([rng.choice(np.flatnonzero(y == c), 100, replace=False) for c in range(10)])
-    held = np.zeros(len(y), bool)
-    held[val] = True
+    val, held = _held_out(y, 100, rng)
     copies = ~held[originals]
     feats = np.concatenate([train["features"][~held], cf[copies]])
     truth = np.concatenate([y[~held], y[originals[copies]]])
     is_copy = np.r_[np.zeros((~held).sum(), bool), np.ones(copies.sum(), bool)]
-    perm = rng.permutation(len(feats))
-    feats, truth, is_copy = feats[perm], truth[perm], is_copy[perm]
+    logits = np.concatenate([train["logits"][~held], copy_logits[copies]])
+    feats, truth, is_copy, logits = _shuffled(rng, feats, truth, is_copy, logits)
     pca = PCA(128, random_state=seed).fit(feats)
     return {
         "x": _unit(pca.transform(feats)),
         "truth": truth,
         "is_copy": is_copy,
+        "logits": logits,  # the stream's ImageNet logits (the bridge's input), in the same order
         "vx": _unit(pca.transform(train["features"][val])),
         "vy": y[val],
         "tx": _unit(pca.transform(test["features"])),
@@ -332,17 +345,14 @@ def _mnist(seed: int) -> dict[str, np.ndarray]:
     images, y = mnist_data()
     images = images.reshape(-1, 28, 28) / 255.0
     rng = np.random.default_rng(seed)
-    test = np.concatenate([rng.choice(np.flatnonzero(y == c), 100, replace=False) for c in range(10)])
-    held = np.zeros(len(y), bool)
-    held[test] = True
+    test, held = _held_out(y, 100, rng)
     stream = np.flatnonzero(~held)
     src = rng.choice(stream, 800, replace=False)
     shifted = np.stack([np.roll(images[i], rng.choice([-1, 1]), axis=rng.integers(0, 2)) for i in src])
     feats = np.concatenate([images[stream], shifted]).reshape(-1, 784)
     truth = np.concatenate([y[stream], y[src]]).astype(np.int64)
     is_copy = np.r_[np.zeros(len(stream), bool), np.ones(len(src), bool)]
-    perm = rng.permutation(len(feats))
-    feats, truth, is_copy = feats[perm], truth[perm], is_copy[perm]
+    feats, truth, is_copy = _shuffled(rng, feats, truth, is_copy)
     pca = PCA(64, random_state=seed).fit(feats)
     return {
         "x": _unit(pca.transform(feats)),
@@ -364,9 +374,7 @@ def _digits(seed: int) -> dict[str, np.ndarray]:
 
     images, y = load_digits(return_X_y=True)
     rng = np.random.default_rng(seed)
-    test = np.concatenate([rng.choice(np.flatnonzero(y == c), 30, replace=False) for c in range(10)])
-    held = np.zeros(len(y), bool)
-    held[test] = True
+    test, held = _held_out(y, 30, rng)
     stream = rng.permutation(np.flatnonzero(~held))
     return {
         "x": _unit(images[stream] - 8.0),
@@ -448,7 +456,6 @@ def label_vectors(seeds: tuple[int, ...] = (0, 1, 2)) -> None:
 
     bridge = ClassifierBridge()
     train = cifar_features("train")
-    _, copy_logits, originals = copy_features(2000)
     names = [str(c) for c in train["class_names"]]
     lv = bridge.encode_texts([f"a photo of a {n}" for n in names])
     print(
@@ -466,13 +473,7 @@ def label_vectors(seeds: tuple[int, ...] = (0, 1, 2)) -> None:
         acc: dict[tuple, dict[str, list[float]]] = {c: {} for c in cells}
         for seed in seeds:
             d = _split(seed)
-            rng = np.random.default_rng(seed)  # the stream's order, as _split draws it
-            y = train["labels"]
-            val = np.concatenate([rng.choice(np.flatnonzero(y == c), 100, replace=False) for c in range(10)])
-            held = np.zeros(len(y), bool)
-            held[val] = True
-            logits = np.concatenate([train["logits"][~held], copy_logits[~held[originals]]])
-            b = bridge.encode_logits(logits[rng.permutation(len(logits))])
+            b = bridge.encode_logits(d["logits"])
             ex, ey = (d["vx"], d["vy"]) if split == "validation" else (d["tx"], d["ty"])
             for cell in cells:
                 noise, frac = float(cell[0].rstrip("%")) / 100, cell[1]

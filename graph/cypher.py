@@ -214,11 +214,18 @@ WHERE n = 0
 DETACH DELETE c
 """
 
-# A new concept a dataset created (``bamboo:``) that no class names any more (the mapping improved,
-# or the class left the list), with no children, evidence or votes: nothing but its own IS_A.
+# The new concepts (``bamboo:``) a dataset's classes named before its re-import.
+DATASET_NEW_CONCEPTS = """
+MATCH (:Dataset {name: $name})-[:HAS_CLASS]->(c:Concept)
+WHERE c.id STARTS WITH 'bamboo:'
+RETURN DISTINCT c.id AS id
+"""
+
+# Of those, the ones no class names any more (the mapping improved, or the class left the list)
+# and with no children, evidence or votes: nothing but their own IS_A.
 DELETE_ORPHAN_NEW_CONCEPTS = """
-MATCH (c:Concept)
-WHERE c.id STARTS WITH 'bamboo:' AND c.id <> 'bamboo:pending'
+UNWIND $ids AS id
+MATCH (c:Concept {id: id})
 OPTIONAL MATCH (c)<-[i]-()
 WITH c, count(i) AS incoming
 WHERE incoming = 0

@@ -253,7 +253,8 @@ class GraphStore:
         placements (``{id, parent, method, score, evidence, source}``, each replacing the concept's
         parent), the dataset, its classes and the evidence its own hierarchy gives (``{child,
         parent, kind}`` rows), replacing the dataset's earlier classes and evidence; a new concept
-        that no class names any more and that has no children, evidence or votes is removed.
+        its earlier classes named that no class names any more and that has no children, evidence
+        or votes is removed.
         Nothing is written if any statement fails.
 
         Raises:
@@ -272,6 +273,7 @@ class GraphStore:
             for chunk in _batches(placements, batch_size):
                 tx.run(cypher.PLACE_CONCEPTS, rows=list(chunk)).consume()
             tx.run(cypher.UPSERT_DATASET, name=name, props=props).consume()
+            before = [r["id"] for r in tx.run(cypher.DATASET_NEW_CONCEPTS, name=name)]
             tx.run(cypher.DELETE_HAS_CLASS, name=name).consume()
             for chunk in _batches(classes, batch_size):
                 tx.run(cypher.CREATE_HAS_CLASS, name=name, rows=list(chunk)).consume()
@@ -279,7 +281,7 @@ class GraphStore:
             for chunk in _batches(evidence, batch_size):
                 tx.run(cypher.CREATE_EVIDENCE, name=name, rows=list(chunk)).consume()
             tx.run(cypher.DELETE_STALE_DATASET_CONCEPTS).consume()
-            tx.run(cypher.DELETE_ORPHAN_NEW_CONCEPTS).consume()
+            tx.run(cypher.DELETE_ORPHAN_NEW_CONCEPTS, ids=before).consume()
             tx.run(cypher.DELETE_EMPTY_PENDING).consume()
             _bump_graph_version(tx, f"dataset:{name}")
 
