@@ -7,9 +7,11 @@ derive from the built-in that fits, so ``except KeyError`` still catches an unkn
     ├── ConfigurationError (ValueError)      bad settings, placeholder secrets, bad flags
     ├── WordNetNotFound (FileNotFoundError)  no WordNet 3.0 dict folder where we looked
     ├── GraphUnavailable (ConnectionError)   the graph database cannot be reached or started
-    │   └── GraphBusy                        every slot for user Cypher is taken; retry shortly
+    │   └── GraphBusy                        no slot for user Cypher, or a write kept meeting others; retry
+    │       └── PlanPending                  a crawl pair plan is being built; retry after Retry-After
     ├── QueryError                           the graph database rejected a statement
-    │   └── QueryTimeout (TimeoutError)      a statement ran past its time limit
+    │   ├── QueryTimeout (TimeoutError)      a statement ran past its time limit
+    │   └── UnreadableValue                  a result value the driver cannot carry (a date out of range)
     ├── ConceptNotFound (KeyError)           an id that is not in the label system
     ├── DatasetNotFound (KeyError)           a dataset name that is not in the label system
     ├── VoteRejected                         a tag vote that the rules do not allow
@@ -19,7 +21,8 @@ derive from the built-in that fits, so ``except KeyError`` still catches an unkn
     ├── WikidataError (ConnectionError)      the Wikidata endpoint failed in a way waiting does not fix
     └── ServiceError                         the Bamboo API refused a request or stayed unreachable (SDK)
 
-HTTP status codes are chosen from these only in ``bamboo.api``.
+HTTP status codes are chosen from these only in ``bamboo.api``. Text that came from a file or a
+user goes into a message through :func:`printable`, so no message can carry a terminal escape.
 """
 
 from __future__ import annotations
@@ -35,15 +38,32 @@ __all__ = [
     "GraphUnavailable",
     "InvariantViolation",
     "MalformedFile",
+    "PlanPending",
     "QueryError",
     "QueryTimeout",
     "ServiceError",
     "SnapshotError",
     "TaskNotFound",
+    "UnreadableValue",
     "VoteRejected",
     "WikidataError",
     "WordNetNotFound",
+    "printable",
 ]
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """``text`` safe to print on a terminal: control, formatting (bidi overrides, zero-width) and
+    other invisible characters escaped as Python writes them (``\\x1b``, ``\\u202e``); cut to
+    ``limit`` characters with ``...`` when longer.
+
+    >>> printable("red\\x1b[31m \\u202eevil"), printable("abcdef", 3)
+    ('red\\\\x1b[31m \\\\u202eevil', 'abc...')
+    """
+    cut = text if limit is None else text[:limit]
+    if not cut.isprintable():
+        cut = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in cut)
+    return cut + ("..." if limit is not None and len(text) > limit else "")
 
 
 class BambooError(Exception):
@@ -63,7 +83,16 @@ class GraphUnavailable(BambooError, ConnectionError):
 
 
 class GraphBusy(GraphUnavailable):
-    """Every slot for user Cypher statements is taken; the request may be retried shortly."""
+    """Every slot for user Cypher statements is taken, or a rule-checked write kept meeting
+    concurrent writes of the same key; nothing was written and the request may be retried shortly."""
+
+
+class PlanPending(GraphBusy):
+    """A crawl pair plan is being built in the background; ``retry_after`` seconds is a fair wait."""
+
+    def __init__(self, message: str, *, retry_after: int = 10) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class QueryError(BambooError):
@@ -72,6 +101,10 @@ class QueryError(BambooError):
 
 class QueryTimeout(QueryError, TimeoutError):
     """A statement ran past its time limit."""
+
+
+class UnreadableValue(QueryError):
+    """A statement's result holds a value the driver cannot read (a date outside its range)."""
 
 
 class ConceptNotFound(BambooError, KeyError):
@@ -104,7 +137,7 @@ class MalformedFile(BambooError, ValueError):
 
     def __init__(self, path: str | os.PathLike[str], line: int | None, problem: str) -> None:
         where = f"{path}:{line}" if line is not None else str(path)
-        super().__init__(f"{where}: {problem}")
+        super().__init__(printable(f"{where}: {problem}"))
         self.path = str(path)
         self.line = line
 

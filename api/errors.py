@@ -24,6 +24,7 @@ from bamboo.errors import (
     QueryTimeout,
     SnapshotError,
     TaskNotFound,
+    UnreadableValue,
     VoteRejected,
     WikidataError,
 )
@@ -49,6 +50,7 @@ _STATUS: list[tuple[type[BambooError], int]] = [
     (InvariantViolation, 409),
     (MalformedFile, 422),
     (QueryTimeout, 504),
+    (UnreadableValue, 422),
     (QueryError, 400),
     (ConfigurationError, 422),
     (GraphUnavailable, 503),
@@ -70,7 +72,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def bamboo_error(_: Request, exc: Exception) -> JSONResponse:
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-        headers = {"Retry-After": "1"} if isinstance(exc, GraphBusy) else None
+        retry = getattr(exc, "retry_after", 1)
+        headers = {"Retry-After": str(retry)} if isinstance(exc, GraphBusy) else None
         response = _error(status, type(exc).__name__, str(exc))
         if headers:
             response.headers.update(headers)

@@ -30,10 +30,33 @@ from contextlib import contextmanager
 from bamboo.errors import QueryError
 from bamboo.graph._cypher_lexer import Token, tokenize, where
 
-__all__ = ["ALLOWED_FUNCTIONS", "ALLOWED_PROCEDURES", "MAX_NESTING", "MAX_RANGE", "check_read_only"]
+__all__ = [
+    "ALLOWED_FUNCTIONS",
+    "ALLOWED_PROCEDURES",
+    "MAX_GROWTH",
+    "MAX_NESTING",
+    "MAX_RANGE",
+    "MAX_REPARSE",
+    "MAX_TOKENS",
+    "check_read_only",
+]
 
 MAX_NESTING = 40
 MAX_RANGE = 100_000
+#: How many times larger than its inputs a value the statement builds may be. Each variable a
+#: projection or UNWIND names gets a size factor: the sum of the factors of the variables its
+#: expression reads (``s + s`` doubles ``s``), squared where a growing function or a list
+#: iteration can multiply them (``replace(s, 'a', s)``, ``[x IN l | l]``). A statement whose
+#: factor passes this bound is refused: ``WITH s + s + s + s AS s`` repeated builds a gigabyte in
+#: seconds inside the database, where no time limit interrupts a single expression. (Rows, and so
+#: ``collect()``, are bounded by the time limit instead.)
+MAX_GROWTH = 256
+#: Tokens a statement may hold (long lists belong in parameters).
+MAX_TOKENS = 10_000
+#: The parser backtracks where Cypher is ambiguous (``(a)`` starts a pattern or an expression); the
+#: tokens it may read again are bounded by this many times the statement's tokens (plus a constant),
+#: so checking a statement costs time linear in its length whatever its shape.
+MAX_REPARSE = 4
 
 ALLOWED_PROCEDURES: dict[str, str] = {
     name.lower(): name
@@ -142,13 +165,41 @@ class _Parser:
     def __init__(self, statement: str) -> None:
         self.text = statement
         self.tokens = tokenize(statement)
-        self.i = 0
+        if len(self.tokens) > MAX_TOKENS:
+            raise QueryError(
+                f"the statement has more than {MAX_TOKENS} tokens; pass long lists as parameters ($name)"
+            )
+        self.work_left = (MAX_REPARSE + 1) * len(self.tokens) + 256
+        self._i = 0
         self.out: list[str] = []
         self.depth = 0
+        self.deepest = 0
+        # expr() parses memoised by (position, inside an iteration): where the parser backtracks,
+        # a span it already parsed as an expression is not parsed again (packrat parsing), so the
+        # work stays linear however deeply patterns and expressions nest in each other
+        self.memo: dict[tuple[int, bool], tuple[int, list[str], int, list[Token]] | None] = {}
         self.trying = 0
         self.iterating = 0
+        self.growth: dict[str, int] = {}  # variable -> size factor (see MAX_GROWTH); 1 when absent
+        # variable-length relationships and quantified paths taken so far (rewound on backtrack)
+        self.var_lengths: list[Token] = []
 
     # --- tokens -------------------------------------------------------------------------
+
+    @property
+    def i(self) -> int:
+        return self._i
+
+    @i.setter
+    def i(self, value: int) -> None:
+        if value > self._i:
+            self.work_left -= value - self._i
+            if self.work_left < 0:
+                raise QueryError(
+                    "the statement is too ambiguous to check in bounded time (patterns and "
+                    "expressions nested in each other); simplify it or pass values as parameters"
+                )
+        self._i = value
 
     def peek(self, k: int = 0) -> Token:
         return self.tokens[min(self.i + k, len(self.tokens) - 1)]
@@ -213,6 +264,7 @@ class _Parser:
     @contextmanager
     def nested(self) -> Iterator[None]:
         self.depth += 1
+        self.deepest = max(self.deepest, self.depth)
         if self.depth > MAX_NESTING:
             raise QueryError(f"the statement is nested more than {MAX_NESTING} levels deep")
         try:
@@ -233,20 +285,35 @@ class _Parser:
                 f"(use UNWIND, which the database can interrupt) at {where(self.text, token)}"
             )
         self.iterating += 1
+        mark = len(self.var_lengths)
         try:
             yield
         finally:
             self.iterating -= 1
+        self.bounded_patterns(mark, "inside a list iteration")
+
+    def bounded_patterns(self, mark: int, where_: str) -> None:
+        """Refuse the variable-length patterns taken since ``mark`` (in an expression: the embedded
+        store cannot interrupt an expression, so such a pattern runs past every time limit and on
+        after its transaction is terminated; MATCH, EXISTS { } and COUNT { } can be interrupted)."""
+        if len(self.var_lengths) > mark:
+            raise QueryError(
+                f"read-only endpoint: a variable-length pattern {where_} is not allowed (the database "
+                "cannot interrupt it); use MATCH, EXISTS { ... } or COUNT { ... } at "
+                f"{where(self.text, self.var_lengths[mark])}"
+            )
 
     def attempt(self, parse: Callable[[], None]) -> bool:
         """Run ``parse``; on failure rewind tokens and output and return False."""
         mark, out_len, out_last = self.i, len(self.out), self.out[-1] if self.out else None
+        var_len = len(self.var_lengths)
         self.trying += 1
         try:
             parse()
             return True
         except _Backtrack:
             self.i = mark
+            del self.var_lengths[var_len:]
             del self.out[out_len:]
             if out_last is not None and self.out:
                 self.out[-1] = out_last
@@ -283,9 +350,11 @@ class _Parser:
                 self.match()
             elif word == "UNWIND":
                 self.take_kw("UNWIND")
+                start = self.i
                 self.expr()
+                factor = self.size_factor(start, self.i)
                 self.take_kw("AS")
-                self.take_name()
+                self.growth[self.take_name()] = factor
             elif word == "WITH":
                 self.take_kw("WITH")
                 self.projection()
@@ -338,10 +407,44 @@ class _Parser:
             self.expr()
 
     def item(self) -> None:
+        start = self.i
         self.expr()
+        factor = self.size_factor(start, self.i)
         if self.kw("AS"):
             self.take_kw("AS")
-            self.take_name()
+            self.growth[self.take_name()] = factor
+
+    _GROWING = frozenset(("replace", "split", "reverse", "tostringlist", "tointegerlist", "tofloatlist"))
+
+    def size_factor(self, start: int, end: int) -> int:
+        """How many times larger than its inputs the expression in tokens ``start:end`` may be."""
+        total, square = 0, False
+        tokens = self.tokens
+        for k in range(start, end):
+            tok = tokens[k]
+            if tok.kind == "op" and tok.text == "|":
+                square = True  # a list iteration's projection
+            if tok.kind not in ("name", "quoted") or (tok.kind == "name" and tok.upper in _KEYWORDS):
+                continue
+            before = tokens[k - 1] if k > start else None
+            after = tokens[k + 1]
+            if after.kind == "op" and after.text == "(":
+                square = square or tok.text.lower() in self._GROWING
+                continue  # a function's name
+            if before is not None and before.kind == "op" and before.text in (".", ":", "$"):
+                continue  # a property key, a label or a parameter
+            if after.kind == "op" and after.text == ":":
+                continue  # a map key
+            total += self.growth.get(tok.text, 1)
+        factor = max(total, 1) ** 2 if square else max(total, 1)
+        if factor > MAX_GROWTH:
+            raise QueryError(
+                "read-only endpoint: this statement can build a value more than "
+                f"{MAX_GROWTH} times larger than its inputs (a value fed back into itself through "
+                "WITH, e.g. WITH s + s AS s repeated); the database cannot interrupt building it "
+                f"at {where(self.text, tokens[start])}"
+            )
+        return factor
 
     def sort_item(self) -> None:
         self.expr()
@@ -465,6 +568,8 @@ class _Parser:
             self.node()
 
     def quantifier(self) -> None:
+        if self.op("+", "*", "{"):
+            self.var_lengths.append(self.peek())
         if self.op("+", "*"):
             self.take_op(self.peek().text)
         elif self.op("{"):
@@ -552,6 +657,7 @@ class _Parser:
                 self.take_op(":")
                 self.label_or()
             if self.op("*"):
+                self.var_lengths.append(self.peek())
                 self.take_op("*")
                 if self.peek().kind == "number":
                     self.integer()
@@ -575,8 +681,35 @@ class _Parser:
     # --- expressions --------------------------------------------------------------------
 
     def expr(self) -> None:
-        with self.nested():
-            self.binary(0)
+        key = (self._i, self.iterating > 0)
+        if key in self.memo:
+            hit = self.memo[key]
+            if hit is None:  # this span failed to parse as an expression before
+                if self.trying:
+                    raise _Backtrack
+            elif self.depth + hit[2] <= MAX_NESTING:
+                self._i, pieces = hit[0], hit[1]
+                self.out.extend(pieces)
+                self.var_lengths.extend(hit[3])
+                return
+        start_out, last = len(self.out), self.out[-1] if self.out else None
+        start_var = len(self.var_lengths)
+        outer_deepest, self.deepest = self.deepest, self.depth
+        try:
+            with self.nested():
+                self.binary(0)
+        except _Backtrack:
+            self.memo[key] = None
+            raise
+        finally:
+            reached, self.deepest = self.deepest, max(outer_deepest, self.deepest)
+        if not start_out or self.out[start_out - 1] == last:  # nothing glued onto what came before
+            self.memo[key] = (
+                self._i,
+                self.out[start_out:],
+                reached - self.depth,
+                self.var_lengths[start_var:],
+            )
 
     _LEVELS = (("OR",), ("XOR",), ("AND",))
 
@@ -707,13 +840,19 @@ class _Parser:
                     f"use UNWIND with an aggregation at {where(self.text, tok)}"
                 )
             elif tok.upper in ("SHORTESTPATH", "ALLSHORTESTPATHS") and self.op("(", k=1):
-                self.pattern()
+                raise QueryError(
+                    f"read-only endpoint: {tok.text} in an expression is not allowed (the database "
+                    f"cannot interrupt it); use it in MATCH at {where(self.text, tok)}"
+                )
             elif self.op("["):
                 self.bracket()
             elif self.op("{"):
                 self.map_literal()
             elif self.op("("):
-                if not self.attempt(lambda: self.path(need_relationship=True)):
+                mark = len(self.var_lengths)
+                if self.attempt(lambda: self.path(need_relationship=True)):
+                    self.bounded_patterns(mark, "in an expression")
+                else:
                     self.take_op("(")
                     self.expr()
                     self.take_op(")")
@@ -852,7 +991,9 @@ class _Parser:
             self.take_op("]")
 
         starts_pattern = self.op("(") or (self.is_name() and self.op("=", k=1))
+        mark = len(self.var_lengths)
         if starts_pattern and self.attempt(pattern_comprehension):
+            self.bounded_patterns(mark, "in a pattern comprehension")
             return
         self.expr()
         while self.op(","):

@@ -283,3 +283,55 @@ def attacks() -> list[str]:
     """Every payload in every wrapper, then the hand-written ones."""
     out = [wrapper.replace("{p}", payload) for wrapper in WRAPPERS for payload in PAYLOADS]
     return out + HANDWRITTEN
+
+
+# --- resource attacks: statements that are read-only but would hold a core, a slot or memory ---------
+
+
+def nested_literals(width: int, levels: int, *, closed: bool = True) -> str:
+    """``RETURN [({k:[({k: ... [1,1,...] ...})]})]``: each level is both a pattern and an expression
+    to a parser, which once re-parsed every level about three times (a 19.8 KB body held the whole
+    service 36 s)."""
+    inner = "[" + ",".join(["1"] * width) + ("]" if closed else "")
+    for _ in range(levels):
+        inner = "[({k:" + inner + "})]"
+    return "RETURN " + inner + " AS x"
+
+
+def doubling(start: str = "xxxxxxxxxx", rounds: int = 7, copies: int = 10) -> str:
+    """A string fed back into itself: ``copies ** rounds`` times the literal (100 MB by default)."""
+    grow = "+".join(["s"] * copies)
+    return f"WITH '{start}' AS s " + " ".join([f"WITH {grow} AS s"] * rounds) + " RETURN s"
+
+
+# Each is refused by the parser: unbounded work the database cannot interrupt, or more parsing than
+# a linear budget. Keyed by what it attacks.
+RESOURCE_ATTACKS: dict[str, str] = {
+    "parser: nested literals, 19.8 KB": nested_literals(9900, 5),
+    "parser: nested literals, unclosed": nested_literals(3000, 12, closed=False),
+    "parser: 12,000 tokens": "RETURN [" + ",".join(["1"] * 6000) + "] AS x",
+    "database: variable-length pattern comprehension": (
+        "MATCH (c:Concept {id:'wn:n02084071'}) RETURN size([(c)-[*]-(x) | 1]) AS n"
+    ),
+    "database: path comprehension": (
+        "MATCH (c:Concept {id:'wn:n02084071'}) RETURN [p = (c)-[*]-() | length(p)][0]"
+    ),
+    "database: pattern predicate": "MATCH (c:Concept) WHERE (c)-[*]-() RETURN count(c) AS n",
+    "database: quantified path in an expression": (
+        "MATCH (c:Concept {id:'wn:n02084071'}) RETURN size([((c)--())+ | 1]) AS n"
+    ),
+    "database: shortestPath in an expression": (
+        "MATCH (a:Concept {id:'wn:n02084071'}) RETURN shortestPath((a)-[*]-(:Concept {id:'wn:n00001740'}))"
+    ),
+    "database: subquery with a variable-length pattern in an iteration": (
+        "MATCH (c:Concept {id:'wn:n02084071'}) RETURN [x IN [1, 2] | COUNT { (c)-[*]-() }] AS n"
+    ),
+    "memory: a string doubled in a loop (100 MB)": doubling(),
+    "memory: replace() squaring": (
+        "WITH 'abc' AS s WITH replace(s, 'a', s) AS s WITH replace(s, 'a', s) AS s "
+        "WITH replace(s, 'a', s) AS s RETURN s"
+    ),
+    "memory: a list fed into its own comprehension": (
+        "WITH [1, 2, 3, 4] AS l WITH [x IN l | l] AS l WITH [x IN l | l] AS l WITH [x IN l | l] AS l RETURN l"
+    ),
+}

@@ -1,9 +1,12 @@
 """``POST /cypher``: one read-only Cypher statement, as the read-only database user, within limits.
 
 The statement is parsed and allowlisted (:mod:`bamboo.graph.readonly`) and the re-written text is
-what runs. At most ``cypher_concurrency`` statements run at once, in their own thread pool (more
-get 503 with ``Retry-After``), so the rest of the service never waits behind them; at the time
-limit the statement is terminated in the database (as the reader user) and the answer is 504.
+what runs. At most ``cypher_concurrency`` statements are checked or run at once, in their own
+thread pool (more get 503 with ``Retry-After``), so the rest of the service never waits behind
+them: parsing is off the event loop and under the same limit as execution. At the time limit the
+statement is terminated in the database (as the reader user) and the answer is 504; its slot is
+held until the database has let go of it, so statements the database is slow to stop cannot
+stack up behind the 504s.
 """
 
 from __future__ import annotations
@@ -84,39 +87,82 @@ async def post_cypher(
     gate: CypherGate = request.app.state.cypher
     if gate.runner is None:
         raise GraphUnavailable(f"user Cypher is off: {gate.why_off}")
-    query = check_read_only(body.query)
     if not gate.slots.acquire(blocking=False):
         raise GraphBusy(
             f"{settings.cypher_concurrency} user Cypher statements are already running; retry shortly"
         )
     runner = gate.runner
-    handle = runner.open()
-    # A tag of our own makes the text unique, so that a cancel (which finds the statement by its
-    # text) ends this statement and not another user's identical one.
-    query = f"{query}\n/* bamboo statement {uuid.uuid4().hex} */"
+    # The slot is given back by whichever ends last: the worker, and this request's own hold, which
+    # after a time-out passes to a watch that waits for the database to let go of the statement.
+    holders = [2]
+    holders_lock = threading.Lock()
 
-    def work() -> CypherResult:
-        try:
-            return runner.run(handle, query, body.params)
-        finally:
-            handle.close()
+    def let_go() -> None:
+        with holders_lock:
+            holders[0] -= 1
+            done = holders[0] == 0
+        if done:
             gate.slots.release()
 
-    future = asyncio.get_running_loop().run_in_executor(gate.pool, work)
+    # A tag of our own makes the text unique, so that a cancel (which finds the statement by its
+    # text) ends this statement and not another user's identical one.
+    tag = f"\n/* bamboo statement {uuid.uuid4().hex} */"
+    sent: list[str] = []
+    handle = None
+
+    def work() -> CypherResult:
+        nonlocal handle
+        try:
+            query = check_read_only(body.query) + tag
+            sent.append(query)
+            handle = runner.open()
+            try:
+                return runner.run(handle, query, body.params)
+            finally:
+                handle.close()
+        finally:
+            let_go()
+
+    try:
+        future = asyncio.get_running_loop().run_in_executor(gate.pool, work)
+    except RuntimeError:  # the pool is shut down: the service is stopping
+        let_go()
+        let_go()
+        raise GraphUnavailable("the service is stopping") from None
+    watching = False
     future.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved even after a 504
     try:
         result = await asyncio.wait_for(asyncio.shield(future), timeout=settings.cypher_timeout_s)
     except TimeoutError:
-        handle.cancelled = True
+        if handle is not None:
+            handle.cancelled = True
+        watching = True
 
         def stop() -> None:
-            runner.terminate(query, older_than_s=settings.cypher_timeout_s * 0.5)
-            handle.close()
+            try:
+                if sent:
+                    runner.terminate(sent[0], older_than_s=settings.cypher_timeout_s * 0.5)
+                if handle is not None:
+                    handle.close()
+            finally:
+                # this request's hold on the slot passes to a watch that ends when the database
+                # has let go of the statement
+                def watch() -> None:
+                    try:
+                        if sent:
+                            runner.wait_gone(sent[0])
+                    finally:
+                        let_go()
+
+                threading.Thread(target=watch, name="bamboo-cypher-watch", daemon=True).start()
 
         await asyncio.get_running_loop().run_in_executor(None, stop)
         raise QueryTimeout(
             f"the query ran longer than {settings.cypher_timeout_s:g} s and was cancelled"
         ) from None
+    finally:
+        if not watching:
+            let_go()
     return CypherOut(
         columns=result.columns, rows=result.rows, truncated=result.truncated, truncated_by=result.truncated_by
     )
