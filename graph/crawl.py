@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bamboo.errors import ConfigurationError, PlanPending
 from bamboo.graph.pairs import PairPlanner, gloss_mentions, scene_prior
 from bamboo.graph.search import labels_of
 from bamboo.graph.tags import visual_prior
@@ -530,6 +531,15 @@ def _encode_in_child(texts: Sequence[str]) -> npt.NDArray[np.float32]:
         return pool.submit(_encode_texts, list(texts), os.getpid()).result()
 
 
+#: Concepts a detection vocabulary may hold for pair planning (the default vocabulary has about
+#: 1,400): each is encoded and paired with every other, so an unbounded one (``min_score=0``: every
+#: concept) would cost minutes of encoding and gigabytes.
+MAX_PAIR_VOCABULARY = 10_000
+
+# One pair-plan build at a time in a process: builds are background work and share the encoder.
+_BUILD_SLOT = threading.Lock()
+
+
 class CrawlPlan:
     """The crawl evidence of one graph version: visual probabilities, commonness, query words and
     pair scores. Votes are applied per call (``decided``: concept id -> ``(visual, common)``).
@@ -558,9 +568,12 @@ class CrawlPlan:
         self.common = commonness(sig)
         self._encoder = encoder
         self._out_of_process = out_of_process
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the query words
+        self._plans_lock = threading.Lock()  # the pair planners and their builds
         self._words: tuple[tuple[Any, ...], QueryWords] | None = None
         self._planners: dict[tuple[Any, ...], PairPlanner] = {}
+        self._building: dict[tuple[Any, ...], tuple[threading.Event, float, int]] = {}
+        self._failed: dict[tuple[Any, ...], str] = {}
 
     def visual_p(self, cid: str) -> float:
         """P(visual) of a concept before votes (0.3 for an unknown id)."""
@@ -611,57 +624,141 @@ class CrawlPlan:
         return {"commonness": round(float(self.common[pos]), 4)} | self.signals.evidence(pos)
 
     def planner(self, objects: Sequence[str], scenes: Sequence[str]) -> PairPlanner:
-        """The pair scorer for a vocabulary and a scene set (kept while they stay the same)."""
+        """The pair scorer for a vocabulary and a scene set, built here or by whoever builds it now
+        (the two most recently used are kept). Blocks: for batch jobs and background warming."""
         key = (tuple(objects), tuple(scenes))
-        with self._lock:
-            if key in self._planners:
-                return self._planners[key]
-            if self._encoder is None:
-                encode, name = default_encoder(out_of_process=self._out_of_process)
-                if encode is not None and not isinstance(encode, CachingEncoder):
-                    encode = CachingEncoder(encode)
-                self._encoder = (encode, name)
-            encode, name = self._encoder
-            tax = self.signals.taxonomy
-            vocab = set(objects)
-            lineage: dict[str, set[str]] = defaultdict(set)
-            for c in objects:
-                for a in tax.ancestors(c) & vocab:
-                    lineage[c].add(a)
-                    lineage[a].add(c)
-            texts = {
-                c: (
-                    str(self.props.get(c, {}).get("name") or c),
-                    str(self.props.get(c, {}).get("gloss") or ""),
-                )
-                for c in {*objects, *scenes}
-            }
-            priors = {s: scene_prior(int(self.props.get(s, {}).get("tag_count") or 0)) for s in scenes}
-            depth = self.signals.depth
-            up = {c: tax.ancestor_depths(c) for c in objects}
+        while True:
+            with self._plans_lock:
+                ready = self._ready(key)
+                if ready is not None:
+                    return ready
+                building = self._building.get(key)
+                if building is None:
+                    self._building[key] = (threading.Event(), time.monotonic(), len(objects))
+                    break
+            building[0].wait()
+            with self._plans_lock:
+                if key in self._failed:
+                    raise RuntimeError(self._failed[key])
+        return self._build(key)
 
-            def kinship(a: str, b: str) -> float:
-                """Wu-Palmer similarity: 2 depth(lowest common ancestor) / (depth(a) + depth(b))."""
-                common = up[a].keys() & up[b].keys()
-                if not common:
-                    return 0.0
-                lca = max(int(depth[tax.index(c)]) for c in common)
-                da, db = int(depth[tax.index(a)]), int(depth[tax.index(b)])
-                return 2 * lca / max(da + db, 1)
+    def planner_nowait(self, objects: Sequence[str], scenes: Sequence[str]) -> PairPlanner:
+        """The pair scorer if it is built; otherwise its build starts in the background (one build
+        at a time in a plan) and :class:`~bamboo.errors.PlanPending` says what the caller waits for.
+        A request never waits on a build.
 
-            nodes = {*objects, *scenes}
-            below: dict[str, set[str]] = defaultdict(set)
-            for c in nodes:
-                for a in tax.ancestors(c) & nodes:
-                    below[a].add(c)
-            mentions = gloss_mentions(
-                {c: labels_of(dict(self.props.get(c, {}))).get("en", []) for c in nodes},
-                {c: texts[c][1] for c in nodes},
-                below,
+        Raises:
+            PlanPending: the plan is being built, or waits for another build to finish.
+            ConfigurationError: the vocabulary is larger than :data:`MAX_PAIR_VOCABULARY`.
+        """
+        if len(objects) > MAX_PAIR_VOCABULARY:
+            raise ConfigurationError(
+                f"the vocabulary has {len(objects):,} concepts; detection pairs are planned for at most "
+                f"{MAX_PAIR_VOCABULARY:,} (raise min_score, or pass untagged=false)"
             )
-            planner = PairPlanner(texts, objects, scenes, priors, lineage, encode, name, kinship, mentions)
-            self._planners = {key: planner}  # one vocabulary at a time
-            return planner
+        key = (tuple(objects), tuple(scenes))
+        with self._plans_lock:
+            ready = self._ready(key)
+            if ready is not None:
+                return ready
+            failed = self._failed.pop(key, None)
+            waiting = self._building.get(key) or next(iter(self._building.values()), None)
+            if waiting is None:  # nothing builds now: this one starts (registered under the lock)
+                self._building[key] = (threading.Event(), time.monotonic(), len(objects))
+        if waiting is None:
+            if failed:
+                log.warning("retrying a crawl pair plan whose last build failed: %s", failed)
+            threading.Thread(
+                target=self._build_quietly, args=(key,), name="bamboo-pair-plan", daemon=True
+            ).start()
+            raise PlanPending(
+                f"the crawl pair plan for {len(objects):,} concepts and {len(scenes):,} scenes is being "
+                "built in the background; retry shortly",
+                retry_after=10,
+            )
+        what = "this" if key in self._building else "another"
+        raise PlanPending(
+            f"{what} crawl pair plan ({waiting[2]:,} concepts) has been building for "
+            f"{time.monotonic() - waiting[1]:.0f} s; retry shortly",
+            retry_after=10,
+        )
+
+    def _ready(self, key: tuple[Any, ...]) -> PairPlanner | None:
+        planner = self._planners.pop(key, None)
+        if planner is not None:
+            self._planners[key] = planner  # most recently used last
+        return planner
+
+    def _build(self, key: tuple[Any, ...]) -> PairPlanner:
+        """Build the plan of ``key`` (registered in ``_building`` by the caller) and publish it."""
+        try:
+            with _BUILD_SLOT:
+                planner = self._build_planner(list(key[0]), list(key[1]))
+        except Exception as exc:
+            with self._plans_lock:
+                self._failed[key] = f"building the crawl pair plan failed: {exc}"
+                self._building.pop(key)[0].set()
+            raise
+        with self._plans_lock:
+            self._planners[key] = planner
+            while len(self._planners) > 2:
+                self._planners.pop(next(iter(self._planners)))
+            self._failed.pop(key, None)
+            self._building.pop(key)[0].set()
+        return planner
+
+    def _build_quietly(self, key: tuple[Any, ...]) -> None:
+        try:
+            self._build(key)
+        except Exception as exc:  # noqa: BLE001 - recorded; the next request sees it and retries
+            log.warning("building a crawl pair plan failed: %s", exc)
+
+    def _build_planner(self, objects: Sequence[str], scenes: Sequence[str]) -> PairPlanner:
+        """Compute the pair scorer (text encoding included: the slow part)."""
+        if self._encoder is None:
+            encode, name = default_encoder(out_of_process=self._out_of_process)
+            if encode is not None and not isinstance(encode, CachingEncoder):
+                encode = CachingEncoder(encode)
+            self._encoder = (encode, name)
+        encode, name = self._encoder
+        tax = self.signals.taxonomy
+        vocab = set(objects)
+        lineage: dict[str, set[str]] = defaultdict(set)
+        for c in objects:
+            for a in tax.ancestors(c) & vocab:
+                lineage[c].add(a)
+                lineage[a].add(c)
+        texts = {
+            c: (
+                str(self.props.get(c, {}).get("name") or c),
+                str(self.props.get(c, {}).get("gloss") or ""),
+            )
+            for c in {*objects, *scenes}
+        }
+        priors = {s: scene_prior(int(self.props.get(s, {}).get("tag_count") or 0)) for s in scenes}
+        depth = self.signals.depth
+        up = {c: tax.ancestor_depths(c) for c in objects}
+
+        def kinship(a: str, b: str) -> float:
+            """Wu-Palmer similarity: 2 depth(lowest common ancestor) / (depth(a) + depth(b))."""
+            common = up[a].keys() & up[b].keys()
+            if not common:
+                return 0.0
+            lca = max(int(depth[tax.index(c)]) for c in common)
+            da, db = int(depth[tax.index(a)]), int(depth[tax.index(b)])
+            return 2 * lca / max(da + db, 1)
+
+        nodes = {*objects, *scenes}
+        below: dict[str, set[str]] = defaultdict(set)
+        for c in nodes:
+            for a in tax.ancestors(c) & nodes:
+                below[a].add(c)
+        mentions = gloss_mentions(
+            {c: labels_of(dict(self.props.get(c, {}))).get("en", []) for c in nodes},
+            {c: texts[c][1] for c in nodes},
+            below,
+        )
+        return PairPlanner(texts, objects, scenes, priors, lineage, encode, name, kinship, mentions)
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import neo4j
 import pytest
 
@@ -97,6 +99,17 @@ def fresh_database(server: ServerInfo, request: pytest.FixtureRequest) -> str:
     drop_database(server, name)
     create_database(server, name)
     return name
+
+
+def get_when_ready(url: str, *, wait_s: float = 600, **params: Any) -> httpx.Response:
+    """GET ``url``, retrying while the service answers 503 with ``Retry-After`` (a crawl pair plan
+    being built in the background: the designed answer until it is ready)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        r = httpx.get(url, params=params, timeout=300)
+        if r.status_code != 503 or "retry-after" not in r.headers or time.monotonic() > deadline:
+            return r
+        time.sleep(1.0)
 
 
 def cli_env(server: ServerInfo, **extra: str) -> dict[str, str]:

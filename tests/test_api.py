@@ -13,7 +13,7 @@ from bamboo.graph.embedded import ServerInfo
 from bamboo.graph.related import related_sets
 from bamboo.graph.store import GraphStore
 from bamboo.graph.taxonomy import Taxonomy
-from conftest import API_KEY, serve_app, service_settings
+from conftest import API_KEY, get_when_ready, serve_app, service_settings
 
 DOG, CANINE, CAT, SHIP, GOLDEN, ENTITY = (
     "wn:n02084071",
@@ -358,7 +358,7 @@ def test_crawl_classification_pages(rw_url: str) -> None:
 
 def test_crawl_detection_is_bounded_and_deterministic(rw_url: str) -> None:
     params = {"scene_dataset": "toy-scenes", "per_concept": 2, "limit": 0}
-    first = httpx.get(f"{rw_url}/crawl/detection", params=params, timeout=300).text  # encoder child
+    first = get_when_ready(f"{rw_url}/crawl/detection", **params).text  # encoder child
     assert first == httpx.get(f"{rw_url}/crawl/detection", params=params, timeout=300).text
     lines = [json.loads(x) for x in first.splitlines()]
     by_concept: dict[str, list[dict]] = {}

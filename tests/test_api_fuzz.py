@@ -37,6 +37,15 @@ def test_spec_lists_every_endpoint(rw_url: str) -> None:
     } <= paths
 
 
+def not_an_unplanned_server_error(ctx, response, case):  # type: ignore[no-untyped-def]
+    """No 5xx, except the designed 503 of a crawl pair plan still being built (with Retry-After)."""
+    if response.status_code == 503 and response.headers.get("retry-after"):
+        body = response.json()
+        if body.get("error") == "PlanPending" and "retry shortly" in body.get("detail", ""):
+            return None
+    return not_a_server_error(ctx, response, case)
+
+
 def test_no_server_errors(rw_url: str) -> None:
     failures: list[str] = []
     for operation in _operations(rw_url):
@@ -51,7 +60,7 @@ def test_no_server_errors(rw_url: str) -> None:
         )
         def run(case) -> None:  # type: ignore[no-untyped-def]
             response = case.call(headers={"X-API-Key": API_KEY}, timeout=60)
-            case.validate_response(response, checks=[not_a_server_error])
+            case.validate_response(response, checks=[not_an_unplanned_server_error])
 
         try:
             run()

@@ -18,7 +18,7 @@ from bamboo.graph.build import build_wordnet
 from bamboo.graph.embedded import ServerInfo, create_database, drop_database
 from bamboo.graph.store import GraphStore
 from bamboo.graph.wordnet import WordNetNouns
-from tests.conftest import API_KEY, SHARED_DATA, serve_app, service_settings
+from tests.conftest import API_KEY, SHARED_DATA, get_when_ready, serve_app, service_settings
 
 pytestmark = pytest.mark.shared_data("labelsets")
 
@@ -45,7 +45,7 @@ def crawl_url(server: ServerInfo, driver: neo4j.Driver, wordnet_nouns: WordNetNo
 
 
 def _lines(url: str, path: str, **params: Any) -> tuple[list[dict[str, Any]], httpx.Response]:
-    r = httpx.get(f"{url}{path}", params=params, timeout=300)
+    r = get_when_ready(f"{url}{path}", **params)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/x-ndjson")
     return [json.loads(line) for line in r.text.splitlines()], r
@@ -230,3 +230,35 @@ def test_encoder_child_exits_with_its_parent(tmp_path: Any) -> None:
     else:
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the encoder child outlived its parent by 10 s")
+
+
+def test_detection_never_waits_on_a_plan_build(crawl_url: str) -> None:
+    """The attack round's crawl request (every concept, 100 pairs each) is refused at once; a plan
+    not built yet is a 503 naming what it waits for while it builds in the background, and other
+    endpoints answer meanwhile (before: the build ran under a lock for over 17 minutes and every
+    crawl request queued behind it, then /search and /lca timed out)."""
+    import time
+
+    from bamboo.graph.crawl import MAX_PAIR_VOCABULARY
+
+    t0 = time.monotonic()
+    r = httpx.get(
+        f"{crawl_url}/crawl/detection", params={"limit": 0, "per_concept": 100, "min_score": 0}, timeout=30
+    )
+    assert r.status_code == 422 and f"{MAX_PAIR_VOCABULARY:,}" in r.json()["detail"], r.text
+    assert time.monotonic() - t0 < 10
+    # a vocabulary of its own (a lower bar than the default): built in the background
+    params = {"limit": 5, "per_concept": 1, "min_score": 0.9}
+    r = httpx.get(f"{crawl_url}/crawl/detection", params=params, timeout=30)
+    if r.status_code == 503:
+        assert r.headers["retry-after"] == "10" and r.json()["error"] == "PlanPending"
+        assert "concepts" in r.json()["detail"]
+        # a second request while it builds does not start another build or wait for it
+        again = httpx.get(f"{crawl_url}/crawl/detection", params=params, timeout=30)
+        assert again.status_code in (200, 503), again.text
+        for path in ("/health", "/search?q=dog", f"/concepts/{DOG}", "/crawl/classification?limit=3"):
+            t0 = time.monotonic()
+            assert httpx.get(f"{crawl_url}{path}", timeout=30).status_code == 200, path
+            assert time.monotonic() - t0 < 5, path
+    lines, _ = _lines(crawl_url, "/crawl/detection", **params)
+    assert lines and all(line["kind"] in ("scene", "pair") for line in lines)

@@ -11,6 +11,9 @@
   "common + scene word" (the classes of a scene dataset, Places365 by default) and "common +
   common" pairs, ``per_concept`` of each, ranked best first by relatedness and scene frequency,
   each with its score and evidence (:mod:`bamboo.graph.pairs`). Deterministic for a graph version.
+  The pair plan of a vocabulary is built once, in the background (one build at a time, at most
+  :data:`~bamboo.graph.crawl.MAX_PAIR_VOCABULARY` concepts); until it is ready the answer is 503
+  with ``Retry-After`` and what it waits for, so no request waits on another's build.
 
 All page by concept id: ``after`` (exclusive) and ``limit``; the ``X-Next-Cursor`` response header
 gives the next ``after`` (absent at the end). ``limit=0`` streams everything in one response.
@@ -144,7 +147,9 @@ def crawl_detection(
     decided = _decided(tags)
     vocab = plan.vocabulary(decided, min_score=min_score if untagged else math.inf)
     chunk, cursor = keyset_page(vocab, after, limit)
-    planner = plan.planner(vocab, scenes) if chunk and per_concept else None
+    # never waits on a build: a plan not built yet starts building and the answer is 503 with
+    # Retry-After saying what it waits for; a vocabulary too large to plan is 422
+    planner = plan.planner_nowait(vocab, scenes) if chunk and per_concept else None
     words = plan.words(decided)
 
     def word(cid: str) -> str:
