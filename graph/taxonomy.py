@@ -243,28 +243,55 @@ class Taxonomy:
             self._root_depths = depth
         return self._root_depths
 
-    def lowest_common_ancestor(self, concept_ids: Iterable[str]) -> str | None:
-        """The deepest concept that is an ancestor-or-self of every id (None if they share none).
-
-        Depth is the distance from the root; ties go to the smallest total distance from the
-        inputs, then to the smallest id, so the answer is deterministic.
-        """
+    def _common_ancestors(self, concept_ids: Iterable[str]) -> dict[int, int]:
+        """Position -> summed shortest distance from the inputs, of every concept that is an
+        ancestor-or-self of all of ``concept_ids``."""
         ids = list(concept_ids)
         if not ids:
             raise ValueError("lowest_common_ancestor needs at least one concept id")
         common: dict[int, int] | None = None
-        for cid in ids:
+        for cid in dict.fromkeys(ids):
             pos = self.index(cid)
-            up = {p: d for p, d in self._bfs(pos, up=True)} | {pos: 0}
+            up = dict(self._bfs(pos, up=True)) | {pos: 0}
             common = up if common is None else {p: common[p] + d for p, d in up.items() if p in common}
-        if not common:
-            return None
+        assert common is not None
+        return common
+
+    def lowest_common_ancestors(self, concept_ids: Iterable[str]) -> list[str]:
+        """Every *lowest* common ancestor: the common ancestors-or-self of all ids that have no
+        descendant which is also one (networkx's definition on a DAG). Ordered as
+        :meth:`lowest_common_ancestor` chooses: the first is the answer.
+
+        On a tree this is one concept; on a DAG (WordNet: *dog* is a *canine* and a *domestic
+        animal*) it can be several. ``x`` alone, or ``x`` with any of its descendants, gives ``[x]``.
+        """
+        common = self._common_ancestors(concept_ids)
+        # a common ancestor with a common descendant has a common *child* (every node on the path
+        # between them is an ancestor of that descendant, hence common): so the lowest ones are
+        # those that are no common ancestor's parent
+        above = {int(p) for c in common for p in self.parent_positions(c)}
+        lowest = [c for c in common if c not in above]
         depth = self.root_depths()
-        best = min(common, key=lambda p: (-int(depth[p]), common[p], str(self.ids[p])))
-        return str(self.ids[best])
+        lowest.sort(key=lambda p: (common[p], -int(depth[p]), str(self.ids[p])))
+        return [str(self.ids[p]) for p in lowest]
+
+    def lowest_common_ancestor(self, concept_ids: Iterable[str]) -> str | None:
+        """One lowest common ancestor of the ids (None if they share none), deterministically.
+
+        Among :meth:`lowest_common_ancestors` (no other common ancestor lies below it) the one
+        closest to the inputs (smallest summed IS_A distance), then the deepest (distance from the
+        root), then the smallest id. So ``lca(x, x) == x`` and ``lca(a, x) == a`` for an ancestor
+        ``a`` of ``x``. (Ranking every common ancestor by its depth, as before, is wrong on a DAG:
+        *dog*'s shortest way to the root is through *domestic animal*, shorter than *canine*'s, so
+        ``lca(dog, dog)`` came out *canine*.)
+        """
+        lowest = self.lowest_common_ancestors(concept_ids)
+        return lowest[0] if lowest else None
 
     def path(self, source: str, target: str) -> list[str]:
-        """Concepts from ``source`` up to their lowest common ancestor and down to ``target``.
+        """Concepts from ``source`` up to their lowest common ancestor and down to ``target``:
+        shortest on each side, and never through a concept twice (a concept on both sides other
+        than the LCA would be a lower common ancestor).
 
         Raises:
             ConceptNotFound: an unknown id.

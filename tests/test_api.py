@@ -84,6 +84,13 @@ def test_path_and_lca(api_url: str) -> None:
     lca = httpx.get(f"{api_url}/lca", params={"ids": f"{DOG},{CAT},{SHIP}"}).json()
     assert (lca["lca"], lca["name"]) == ("wn:n00003553", "whole")  # artifacts and organisms meet at "whole"
     assert httpx.get(f"{api_url}/lca", params={"ids": "wn:n99999999"}).status_code == 404
+    # on a DAG (dog is a canine and a domestic animal): lca(x, x) = x, and an ancestor is its own lca
+    same = httpx.get(f"{api_url}/lca", params={"ids": f"{DOG},{DOG}"}).json()
+    assert same["lca"] == DOG and same["lowest"] == [DOG]
+    up = httpx.get(f"{api_url}/lca", params={"ids": "wn:n02099029,wn:n02099601"}).json()
+    assert up["lca"] == "wn:n02099029"  # retriever, golden retriever
+    path = httpx.get(f"{api_url}/path", params={"from": "wn:n02099029", "to": "wn:n02099601"}).json()["path"]
+    assert path == ["wn:n02099029", "wn:n02099601"]
 
 
 def test_search(api_url: str) -> None:

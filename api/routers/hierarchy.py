@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bamboo.api.deps import View
 
@@ -23,11 +23,16 @@ class PathOut(BaseModel):
 
 
 class LcaOut(BaseModel):
-    """The lowest common ancestor of the given concepts, if they have one."""
+    """The lowest common ancestor of the given concepts, if they have one, and every other lowest one."""
 
     ids: list[str]
     lca: str | None
     name: str | None
+    lowest: list[str] = Field(
+        default_factory=list,
+        description="every lowest common ancestor (none has a common ancestor below it; on a DAG there "
+        "can be several), in the order lca is chosen from: closest to the ids, then deepest, then id",
+    )
 
 
 @router.get(
@@ -63,13 +68,16 @@ def get_lca(
 ) -> LcaOut:
     """The lowest common ancestor of the comma-separated concept ids.
 
-    ``lca`` and ``name`` are null when the concepts share no ancestor. 404 when an id is unknown;
-    422 when no id, or more than 1000, is given.
+    ``lca`` and ``name`` are null when the concepts share no ancestor. ``lowest`` lists every lowest
+    common ancestor (a DAG can have several); ``lca`` is its first: the closest to the ids, then the
+    deepest, then the smallest id, so ``lca(x, x) = x`` and ``lca(a, x) = a`` for an ancestor ``a``.
+    404 when an id is unknown; 422 when no id, or more than 1000, is given.
     """
     wanted = [i.strip() for i in ids.split(",") if i.strip()]
     if not wanted:
         raise HTTPException(422, "ids: give at least one concept id")
     if len(wanted) > 1000:
         raise HTTPException(422, "ids: at most 1000 concept ids")
-    lca = view.taxonomy.lowest_common_ancestor(wanted)
-    return LcaOut(ids=wanted, lca=lca, name=view.taxonomy.name(lca) if lca else None)
+    lowest = view.taxonomy.lowest_common_ancestors(wanted)
+    lca = lowest[0] if lowest else None
+    return LcaOut(ids=wanted, lca=lca, name=view.taxonomy.name(lca) if lca else None, lowest=lowest)
