@@ -102,7 +102,19 @@ def main() -> None:
     proc = None
     try:
         driver = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
-        build_wordnet(GraphStore(driver, info.database), read_nouns())
+        store = GraphStore(driver, info.database)
+        build_wordnet(store, read_nouns())
+        # three scene classes, so that the detection crawl has a scene set to pair with
+        scenes = ["wn:n04334599", "wn:n08438533", "wn:n03961939"]  # street, forest, platform
+        store.import_dataset(
+            "toy-scenes",
+            {"task": "classification"},
+            concepts=[],
+            classes=[
+                {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9}
+                for i, c in enumerate(scenes)
+            ],
+        )
         driver.close()
         port = _port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("BAMBOO_")}
@@ -133,7 +145,7 @@ def main() -> None:
 
         def send(client: httpx.Client, kind: str) -> int:
             if kind == "crawl":
-                params = {"limit": 0, "per_concept": 100, "min_score": 0}
+                params = {"limit": 0, "per_concept": 100, "min_score": 0, "scene_dataset": "toy-scenes"}
                 return client.get(f"{url}/crawl/detection", params=params).status_code
             return client.post(f"{url}/cypher", json={"query": HOSTILE.get(kind, SLOW)}).status_code
 

@@ -102,17 +102,22 @@ def _string(statement: str, start: int) -> tuple[str, int]:
     raise QueryError(f"unterminated string starting at {_where(statement, start)}")
 
 
-def tokenize(statement: str) -> list[Token]:
+def tokenize(statement: str, *, max_tokens: int | None = None) -> list[Token]:
     """The statement's tokens, comments and whitespace dropped, ending with an ``eof`` token.
 
     Raises:
-        QueryError: a character or sequence that Cypher does not define (or defines ambiguously).
+        QueryError: a character or sequence that Cypher does not define (or defines ambiguously), or
+            more than ``max_tokens`` tokens (reading stops there).
     """
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in statement):
         raise QueryError("the statement holds a lone surrogate (invalid Unicode)")
     tokens: list[Token] = []
     i, n = 0, len(statement)
     while i < n:
+        if max_tokens is not None and len(tokens) > max_tokens:
+            raise QueryError(
+                f"the statement has more than {max_tokens} tokens; pass long lists as parameters ($name)"
+            )
         ch = statement[i]
         if _is_space(ch):
             i += 1

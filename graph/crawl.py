@@ -589,13 +589,22 @@ class CrawlPlan:
         self, decided: Mapping[str, tuple[bool | None, bool | None]], *, untagged: bool
     ) -> list[str]:
         """Concept ids to crawl for classification, in id order."""
-        prior = self.visual >= 0.5
-        out = []
-        for pos, cid in enumerate(self.ids):
-            value = decided.get(cid, (None, None))[0]
-            if value is True or (value is None and untagged and prior[pos]):
-                out.append(cid)
-        return out
+        keep = (self.visual >= 0.5) if untagged else np.zeros(len(self.ids), dtype=bool)
+        self._apply(keep, decided, lambda visual, _common: visual)
+        return [self.ids[p] for p in np.flatnonzero(keep)]
+
+    def _apply(
+        self,
+        keep: npt.NDArray[np.bool_],
+        decided: Mapping[str, tuple[bool | None, bool | None]],
+        rule: Callable[[bool | None, bool | None], bool | None],
+    ) -> None:
+        """Set ``keep`` where votes decide (``rule`` of the decisions; None leaves the prior)."""
+        tax = self.signals.taxonomy
+        for cid, (visual, common) in decided.items():
+            verdict = rule(visual, common)
+            if verdict is not None and cid in tax:
+                keep[tax.index(cid)] = verdict
 
     def words(self, decided: Mapping[str, tuple[bool | None, bool | None]]) -> QueryWords:
         """Query words over the concepts visual now (rebuilt when a *visual* decision changes)."""
@@ -611,12 +620,9 @@ class CrawlPlan:
     ) -> list[str]:
         """The common vocabulary in id order: decided *common*, or undecided with commonness at
         least ``min_score`` and not decided non-visual."""
-        out = []
-        for pos, cid in enumerate(self.ids):
-            visual, common = decided.get(cid, (None, None))
-            if common is True or (common is None and visual is not False and self.common[pos] >= min_score):
-                out.append(cid)
-        return out
+        keep = self.common >= min_score
+        self._apply(keep, decided, lambda visual, common: common if common is not None else (visual and None))
+        return [self.ids[p] for p in np.flatnonzero(keep)]
 
     def common_evidence(self, cid: str) -> dict[str, Any]:
         """Why a concept is (or is not) common: its commonness score and signals."""

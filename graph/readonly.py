@@ -164,11 +164,7 @@ class _Backtrack(Exception):
 class _Parser:
     def __init__(self, statement: str) -> None:
         self.text = statement
-        self.tokens = tokenize(statement)
-        if len(self.tokens) > MAX_TOKENS:
-            raise QueryError(
-                f"the statement has more than {MAX_TOKENS} tokens; pass long lists as parameters ($name)"
-            )
+        self.tokens = tokenize(statement, max_tokens=MAX_TOKENS)
         self.work_left = (MAX_REPARSE + 1) * len(self.tokens) + 256
         self._i = 0
         self.out: list[str] = []
