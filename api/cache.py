@@ -215,6 +215,11 @@ class GraphCache:
         self._last_ok = 0.0
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
+        # one warming thread at a time, always on the newest view: changes that come faster than a
+        # warm-up (a burst of imports) must not stack up warm-ups, each holding a whole view
+        self._warm_lock = threading.Lock()
+        self._warm_next: tuple[GraphView, bool] | None = None
+        self._warming = False
 
     def start(self) -> None:
         """Load the views now and keep them fresh in a background thread."""
@@ -262,9 +267,7 @@ class GraphCache:
             # them all (a pause of tens of ms in whatever request holds the GIL: the latency tail).
             # Frozen objects are still freed by reference counting when a later view replaces it.
             gc.freeze()
-            threading.Thread(
-                target=self._warm, args=(view, fresh), name="bamboo-crawl-warm", daemon=True
-            ).start()
+            self._schedule_warm(view, fresh)
         if force or self._tags is None or metas["tags.version"] != self._tags.version:
             tags = self._load_tags(metas["tags.version"])
             with self._lock:
@@ -272,6 +275,23 @@ class GraphCache:
         with self._lock:
             self._metas = metas
             self._last_ok = time.monotonic()
+
+    def _schedule_warm(self, view: GraphView, fresh: bool) -> None:
+        with self._warm_lock:
+            self._warm_next = (view, fresh)
+            if self._warming:
+                return  # the running warm-up takes the newest view when it is done
+            self._warming = True
+        threading.Thread(target=self._warm_loop, name="bamboo-crawl-warm", daemon=True).start()
+
+    def _warm_loop(self) -> None:
+        while True:
+            with self._warm_lock:
+                job, self._warm_next = self._warm_next, None
+                if job is None or self._stop.is_set():
+                    self._warming = False
+                    return
+            self._warm(*job)
 
     def _warm(self, view: GraphView, fresh: bool) -> None:
         """Save a view just read from the database (when a view folder is set), then compute its
@@ -282,6 +302,8 @@ class GraphCache:
                 write_view(view, self._view_dir, self._database)
             except (OSError, ValueError) as exc:
                 log.warning("could not save the view to %s: %s", self._view_dir, exc)
+        if view is not self._view:
+            return  # a newer view came meanwhile: warming this one would only hold it in memory
         try:
             plan = view.crawl
             _ = view.queue_order
@@ -289,7 +311,8 @@ class GraphCache:
                 tags = self._tags
                 decided = {c: tags.decided(c) for c in tags.votes_of} if tags else {}
                 scenes = sorted({c.concept for c in view.dataset_classes(DEFAULT_SCENES)})
-                plan.planner(plan.vocabulary(decided), scenes)
+                if view is self._view:
+                    plan.planner(plan.vocabulary(decided), scenes)
         except Exception as exc:  # noqa: BLE001 - a request computes it again and reports the error
             log.warning("warming the crawl plan failed: %s", exc)
 
