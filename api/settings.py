@@ -28,6 +28,10 @@ class ServiceSettings(BaseSettings):
         max_body_bytes: Largest request body accepted (413 above).
         tasks_db: The verification task store (SQLite, shared with the active-learning loop);
             unset means the /tasks endpoints and the verification screen are off.
+        task_image_roots: The folders task images may be read from (a JSON list in
+            ``BAMBOO_TASK_IMAGE_ROOTS``); unset: the task store's folder. A task image elsewhere,
+            or a link out of them, is refused (403).
+        task_image_max_bytes: The largest task image served.
         view_dir: Where the in-memory view is saved per graph version, so a restart at the same
             version skips the database read. Unset: ``<data_dir>/views`` for the embedded store,
             off for a Neo4j URI. ``"off"`` turns it off.
@@ -44,6 +48,8 @@ class ServiceSettings(BaseSettings):
     cypher_concurrency: int = Field(default=2, ge=1, le=64)
     max_body_bytes: int = Field(default=2_000_000, ge=1000)
     tasks_db: Path | None = None
+    task_image_roots: list[Path] = Field(default_factory=list)
+    task_image_max_bytes: int = Field(default=20 * 2**20, ge=1)
     view_dir: Path | None = None
 
     def view_folder(self) -> Path | None:
@@ -51,6 +57,12 @@ class ServiceSettings(BaseSettings):
         if self.view_dir is not None:
             return None if str(self.view_dir) == "off" else self.view_dir
         return self.graph.data_dir / "views" if self.graph.embedded else None
+
+    def task_image_folders(self) -> list[Path]:
+        """The folders task images may be read from (see ``task_image_roots``)."""
+        if self.task_image_roots:
+            return list(self.task_image_roots)
+        return [self.tasks_db.parent] if self.tasks_db is not None else []
 
     @field_validator("api_key")
     @classmethod

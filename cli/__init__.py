@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from bamboo.cli._app import app
-from bamboo.errors import BambooError
+from bamboo.errors import BambooError, printable
 
 # Command groups register themselves on import.
 from bamboo.cli import datasets as _datasets  # noqa: F401,E402  isort: skip
@@ -29,7 +29,9 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except BambooError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        # printable: a message may quote a file's bytes; no terminal escape reaches the terminal.
+        message = escape(printable(str(exc)))
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
         sys.exit(2)
     except SystemExit:
         raise

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import re
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,9 +16,10 @@ from rich.table import Column, Table
 
 from bamboo.cli._app import app
 from bamboo.cli.graph import dataset_mapper, open_store
-from bamboo.errors import ConfigurationError
+from bamboo.errors import ConfigurationError, printable
+from bamboo.graph.datasets import ImportProgress
 from bamboo.loaders import create_loader, list_loaders
-from bamboo.loaders.base import LabelSet, MalformedFile, RawClass, read_lines
+from bamboo.loaders.base import LabelSet, MalformedFile, RawClass
 
 __all__ = [
     "console",
@@ -80,38 +81,50 @@ def datasets(
 
 def read_class_file(path: Path) -> list[RawClass]:
     """A user's class list: COCO-format JSON (``categories``), CSV ``name[,description]`` (an
-    optional ``name`` header), or one name per line.
+    optional ``name`` header), or one name per line. Every format follows the same name rules
+    (:mod:`bamboo.loaders.validate`) and none may be empty.
 
     Raises:
-        MalformedFile: with the file and line of the first problem.
+        MalformedFile: with the file and line (or JSON category) of the first problem.
     """
     from bamboo.loaders.coco import CocoCategoriesLoader
-    from bamboo.loaders.formats import parse_names
+    from bamboo.loaders.formats import parse_csv, parse_names
+    from bamboo.loaders.validate import check_size
 
-    if path.suffix.lower() == ".json":
-        return CocoCategoriesLoader(name="import", urls=(), filename=path.name).parse(path)
-    if path.suffix.lower() != ".csv":
-        return parse_names(path)
-    classes: list[RawClass] = []
-    seen: dict[str, int] = {}
-    for number, line in read_lines(path):
-        try:
-            (row,) = list(csv.reader([line], strict=True))
-        except (csv.Error, ValueError) as exc:
-            raise MalformedFile(path, number, f"not a CSV row ({exc})") from None
-        if number == 1 and [c.strip().lower() for c in row[:1]] == ["name"]:
-            continue
-        if not 1 <= len(row) <= 2 or not row[0].strip():
-            raise MalformedFile(path, number, f"expected name[,description], got {line[:80]!r}")
-        name = row[0].strip()
-        if name in seen:
-            raise MalformedFile(path, number, f"{name!r} repeats line {seen[name]}")
-        seen[name] = number
-        description = row[1].strip() if len(row) == 2 and row[1].strip() else None
-        classes.append(RawClass(index=len(classes), raw_name=name, description=description))
+    check_size(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        classes = CocoCategoriesLoader(name="import", urls=(), filename=path.name).parse(path)
+    else:
+        classes = parse_csv(path) if suffix == ".csv" else parse_names(path)
     if not classes:
-        raise MalformedFile(path, None, "no classes")
+        raise MalformedFile(path, None, "no classes: the file is empty or blank")
     return classes
+
+
+#: Imports of at least this many classes, or from a file of at least this many bytes (an
+#: annotation file whose images make it large), report their progress on stderr.
+PROGRESS_FROM = (10_000, 500_000)
+
+
+def _progress(file: Path, classes: int) -> ImportProgress | None:
+    """Progress lines on stderr for a large import (stdout keeps the classes), else ``None``."""
+    size = file.stat().st_size
+    if classes < PROGRESS_FROM[0] and size < PROGRESS_FROM[1]:
+        return None
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    started, shown = time.perf_counter(), printable(file.name)
+
+    def report(stage: str, done: int, total: int) -> None:
+        what = {
+            "read": f"read {total} classes from {shown} ({size / 1e6:.1f} MB); loading the graph",
+            "map": f"mapped {done}/{total} classes",
+            "check": f"checking {total} placements",
+            "write": f"writing {total} classes",
+        }[stage]
+        err.print(f"[{time.perf_counter() - started:5.0f} s] {what}", markup=False)
+
+    return report
 
 
 @app.command("import")
@@ -138,9 +151,12 @@ def import_classes(
         raise ConfigurationError(f"{file}: no such file")
     classes = read_class_file(file)  # a bad file stops here, before anything is written
     label_set = LabelSet(name, task, classes, source=f"file:{file.name}")  # type: ignore[arg-type]
+    progress = _progress(file, len(classes))
     with open_store(ctx) as store:
+        if progress:
+            progress("read", len(classes), len(classes))
         mapper = dataset_mapper(store, [label_set], wordnet)
-        report = import_label_set(store, label_set, mapper)
+        report = import_label_set(store, label_set, mapper, progress=progress)
         rows = [dataclasses.asdict(c) for c in store.dataset_classes(name)]
     for row in rows:
         if as_json:

@@ -14,6 +14,7 @@ __all__ = [
     "ALL_VOTES",
     "ANCESTORS",
     "CHILDREN",
+    "CLAIM_GUARDS",
     "CONCEPT",
     "CONCEPTS_BY_ID",
     "CONCEPT_BATCHES",
@@ -24,6 +25,7 @@ __all__ = [
     "COUNT_IS_A",
     "CREATE_EVIDENCE",
     "CREATE_HAS_CLASS",
+    "CYCLE_EDGES",
     "DATASETS",
     "DATASET_CLASSES",
     "DATASET_EXISTS",
@@ -32,10 +34,12 @@ __all__ = [
     "DELETE_EVIDENCE",
     "DELETE_HAS_CLASS",
     "DESCENDANTS_PAGE",
+    "GUARD_SCHEMA",
     "EVIDENCE_OF",
     "GET_META",
     "GET_METAS",
     "HAS_CLASS_ROWS",
+    "IS_A_CHILDREN_OF",
     "IS_A_ROWS",
     "MISSING_CONCEPTS",
     "PARENTS",
@@ -61,13 +65,40 @@ __all__ = [
     "VOTES",
 ]
 
+# One guard node per key (CLAIM_GUARDS). Also made by the store before its first guarded write,
+# for a store built before guards existed: two first claims of one key must meet on one node.
+GUARD_SCHEMA = "CREATE CONSTRAINT guard_key IF NOT EXISTS FOR (g:Guard) REQUIRE g.key IS UNIQUE"
+
 # Idempotent schema: every statement is IF NOT EXISTS, so it can run before every build.
 SCHEMA: tuple[str, ...] = (
     "CREATE CONSTRAINT concept_id IF NOT EXISTS FOR (c:Concept) REQUIRE c.id IS UNIQUE",
     "CREATE CONSTRAINT dataset_name IF NOT EXISTS FOR (d:Dataset) REQUIRE d.name IS UNIQUE",
     "CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:Meta) REQUIRE m.key IS UNIQUE",
     "CREATE INDEX concept_name IF NOT EXISTS FOR (c:Concept) ON (c.name)",
+    # One node per annotator, so that two first votes at once cannot make two (and then two votes).
+    "CREATE CONSTRAINT annotator_name IF NOT EXISTS FOR (a:Annotator) REQUIRE a.name IS UNIQUE",
+    GUARD_SCHEMA,
 )
+
+# --- guards: the first write of a rule-checked transaction (see bamboo.graph._locks) ---------
+
+# Rewrites one guard node per key: of two transactions that overlap on a key, the database commits
+# one and answers the other with a write conflict (ArcadeDB checks a record's version from the
+# moment a transaction first writes it, so the guard must be written before the rule is read).
+CLAIM_GUARDS = """
+UNWIND $keys AS key
+MERGE (g:Guard {key: key})
+SET g.claimed = $token
+"""
+
+# Of the IS_A edges $rows ({child, parent}), those that close a cycle: the parent is the child or
+# lies under it. Walks down from the child: a new concept has few descendants.
+CYCLE_EDGES = """
+UNWIND $rows AS row
+MATCH (c:Concept {id: row.child})<-[:IS_A*0..]-(p:Concept {id: row.parent})
+RETURN DISTINCT row.child AS child, row.parent AS parent
+LIMIT 1
+"""
 
 # --- writes (batched: one UNWIND per transaction) -------------------------------------------
 
@@ -401,6 +432,13 @@ OPTIONAL MATCH (c:Concept {id: id})
 WITH id, c
 WHERE c IS NULL
 RETURN id
+"""
+
+# The IS_A edges into the concepts $ids (their children), for checking a write before it happens.
+IS_A_CHILDREN_OF = """
+UNWIND $ids AS id
+MATCH (p:Concept {id: id})<-[:IS_A]-(c:Concept)
+RETURN c.id AS child, p.id AS parent
 """
 
 DELETE_EVIDENCE = """

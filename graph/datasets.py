@@ -42,10 +42,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bamboo.errors import InvariantViolation, printable
+from bamboo.graph.invariants import InvariantReport, check_placements
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.model import ENTITY_ID
 from bamboo.graph.search import normalize
@@ -55,9 +57,11 @@ from bamboo.graph.taxa import TaxonIndex
 from bamboo.loaders.base import LabelSet, RawClass
 
 __all__ = [
+    "PROGRESS_EVERY",
     "REVIEW_BELOW",
     "ClassMapper",
     "DatasetReport",
+    "ImportProgress",
     "MappedClass",
     "import_label_set",
     "new_concept_id",
@@ -65,6 +69,12 @@ __all__ = [
 
 #: Placements scored below this are flagged for review.
 REVIEW_BELOW = 0.5
+#: ``progress(stage, done, total)`` of an import (see :func:`import_label_set`).
+ImportProgress = Callable[[str, int, int], None]
+#: Classes mapped between two progress reports.
+PROGRESS_EVERY = 5000
+#: Classes a cycle's message names before ``...``.
+_SHOWN = 8
 _QUALIFIED = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
 _NOT_WORD = re.compile(r"[\W_]+")
 _KEEP_S = ("ss", "us", "is", "os", "as", "ys")
@@ -162,6 +172,8 @@ class ClassMapper:
         self._imaged = frozenset(imaged)
         self._taxa = TaxonIndex(self._lexicon, members) if members else None
         self._genera: dict[str, dict[str, str]] = {}
+        # A text longer than every lemma matches none: bounds the work a long name costs.
+        self._longest = max(self._lexicon.longest_lemma, max(map(len, self._sense_index), default=0))
 
     def learn_taxonomy(self, label_sets: Iterable[LabelSet]) -> None:
         """Remember each genus's lineage from datasets that give one (iNaturalist's categories), so
@@ -200,15 +212,26 @@ class ClassMapper:
         return self._lexicon.ancestors(concept)
 
     def map_all(
-        self, dataset: str, classes: Sequence[RawClass], domain: Sequence[str] = (), *, task: str = ""
+        self,
+        dataset: str,
+        classes: Sequence[RawClass],
+        domain: Sequence[str] = (),
+        *,
+        task: str = "",
+        progress: ImportProgress | None = None,
     ) -> list[MappedClass]:
         """Map a dataset's classes, then place the new ones (see the module docstring).
 
         A name with several senses is settled by the evidence of the dataset's other classes (see
         :mod:`bamboo.graph.senses`), in two rounds: the second sees the first round's choices as
-        neighbours. A detection dataset's classes are objects, which favours physical senses."""
+        neighbours. A detection dataset's classes are objects, which favours physical senses.
+        ``progress`` hears ``("map", classes done, classes)`` every :data:`PROGRESS_EVERY` classes."""
         objects = task == "detection"
-        first = [self.map(dataset, raw, domain, choose=False) for raw in classes]
+        first = []
+        for raw in classes:
+            first.append(self.map(dataset, raw, domain, choose=False))
+            if progress is not None and len(first) % PROGRESS_EVERY == 0:
+                progress("map", len(first), len(classes))
         ambiguous = [i for i, m in enumerate(first) if m.new and m.note.startswith("ambiguous")]
         names = [raw.display_name.lower() for raw in classes]
         ordered = names != sorted(names)
@@ -289,7 +312,7 @@ class ClassMapper:
         the longest proper ending of the name that is a WordNet lemma; with the sense choice when
         evidence, not a rule, settled it."""
         words = normalize(_QUALIFIED.sub(r"\1", name)).replace("-", " ").split()
-        for start in range(1, len(words)):
+        for start in range(self._first_ending(words), len(words)):
             head = " ".join(words[start:])
             found = self.lemma(head, domain, context=context)
             if isinstance(found, SenseChoice):
@@ -297,6 +320,18 @@ class ClassMapper:
             if not isinstance(found, str):
                 return found[0], head, None
         return None
+
+    def _first_ending(self, words: Sequence[str]) -> int:
+        """The first word of the longest proper ending of ``words`` that could be a lemma: an
+        ending of more letters than the longest lemma (plus a plural's two) is none, unless a
+        qualifier in it would be cut off (so a long name costs time linear in its length)."""
+        letters, start = 0, len(words)
+        while start > 1 and "(" not in words[start - 1]:
+            letters += len(words[start - 1])
+            if letters > self._longest + 2:
+                return start
+            start -= 1
+        return 1
 
     def map(
         self,
@@ -367,6 +402,9 @@ class ClassMapper:
         if m:  # "Seal (Animal)", "Jaguar (Vehicle)"
             name, qualifier = m.group(1), normalize(m.group(2))
         key = normalize(name)
+        # Every variant below keeps all but two of the key's letters: a longer key is no lemma.
+        if len(key) - key.count(" ") - key.count("-") > self._longest + 2:
+            return [], 0.0, "", qualifier
         variants = [(key, 0.9, "")]
         for suffix, replacement in (("ies", "y"), ("es", ""), ("s", "")):
             if key.endswith(suffix) and len(key) > len(suffix) + 2:
@@ -378,8 +416,13 @@ class ClassMapper:
             if senses:
                 return senses, confidence, note, qualifier
         if key.isalpha() and len(key) >= 6:  # VOC's "diningtable", "tvmonitor": a two-word lemma run together
-            splits = [f"{key[:i]} {key[i:]}" for i in range(2, len(key) - 1)]
-            found = [(text, senses) for text in splits if (senses := self._senses(text))]
+            found: list[tuple[str, list[str]]] = []
+            for i in range(2, len(key) - 1):  # one split at a time, stopping at a second (no answer)
+                text = f"{key[:i]} {key[i:]}"
+                if senses := self._senses(text):
+                    found.append((text, senses))
+                    if len(found) > 1:
+                        break
             if len(found) == 1:
                 return found[0][1], 0.8, f"split form {found[0][0]!r}", qualifier
         return [], 0.0, "", qualifier
@@ -467,10 +510,26 @@ class ClassMapper:
         return {c: n for c, n in self._sense_index.get(key, [])}
 
 
-def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper) -> DatasetReport:
-    """Map every class and write the dataset in one transaction (re-running gives the same graph)."""
+def import_label_set(
+    store: GraphStore, label_set: LabelSet, mapper: ClassMapper, *, progress: ImportProgress | None = None
+) -> DatasetReport:
+    """Map every class and write the dataset in one transaction (re-running gives the same graph).
+
+    The write is checked before it happens (:func:`~bamboo.graph.invariants.check_placements`):
+    the graph must stay acyclic, rooted and free of duplicate ids.
+
+    Args:
+        progress: Hears ``(stage, done, total)``: ``("map", classes mapped, classes)`` as
+            :meth:`ClassMapper.map_all` goes, then ``("check", 0, placements)`` and
+            ``("write", 0, classes)`` as those stages begin.
+
+    Raises:
+        InvariantViolation: the classes' placements would break an invariant (the dataset's own
+            parents loop: ``IS_A cycle: a -> b -> a``); the message names the classes and nothing
+            is written.
+    """
     domain = [c for c in (mapper.concept_of_synset(s) for s in label_set.domain) if c]
-    mapped = mapper.map_all(label_set.name, label_set.classes, domain, task=label_set.task)
+    mapped = mapper.map_all(label_set.name, label_set.classes, domain, task=label_set.task, progress=progress)
     by_key: dict[str, MappedClass] = {}
     for raw, m in zip(label_set.classes, mapped, strict=True):
         by_key.setdefault(raw.raw_name, m)
@@ -558,6 +617,13 @@ def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper
         }
         for m in mapped
     ]
+    if progress is not None:
+        progress("check", 0, len(placements))
+    report = check_placements(store, placements, [c["id"] for c in concepts])
+    if not report.ok:
+        raise InvariantViolation(f"{label_set.name}: {_describe(report, mapped)}; nothing was written")
+    if progress is not None:
+        progress("write", 0, len(classes))
     store.import_dataset(
         label_set.name,
         {
@@ -580,6 +646,26 @@ def import_label_set(store: GraphStore, label_set: LabelSet, mapper: ClassMapper
         review=sum(m.review for m in mapped),
         evidence=len(evidence),
     )
+
+
+def _describe(report: InvariantReport, mapped: Sequence[MappedClass]) -> str:
+    """The broken invariant in the user's terms: the classes (by their names in the file) rather
+    than concept ids, where the concept is one of the dataset's."""
+    names: dict[str, str] = {}
+    for m in mapped:
+        names.setdefault(m.concept, printable(m.raw_name, 60))
+    if not report.acyclic:
+        # Start at the class that comes first in the file, so the message does not vary.
+        order = {m.concept: m.index for m in reversed(mapped)}
+        loop = report.cycle
+        first = min(range(len(loop)), key=lambda i: (order.get(loop[i], len(mapped)), loop[i]))
+        loop = loop[first:] + loop[:first]
+        shown = [names.get(c, c) for c in loop[:_SHOWN]] + (["..."] if len(loop) > _SHOWN else [])
+        return (
+            f"IS_A cycle: {' -> '.join([*shown, names.get(loop[0], loop[0])])} ({len(loop)} concepts, "
+            "each placed under the next: fix the classes' supercategory or parent)"
+        )
+    return report.describe()
 
 
 def _placement_key(score: float, parent: str | None) -> tuple[float, str]:

@@ -2,10 +2,18 @@
 
 The store is handed its driver and database name; it does not own configuration and does not
 close the driver. Every statement comes from :mod:`bamboo.graph.cypher`.
+
+Writes that check a rule first (a tag vote against the 3-of-5 cap, a placement against an acyclic
+IS_A graph) check and write in one transaction that claims a guard of the rule's key before it
+reads, queued by key inside the process and retried on a write conflict with other processes
+(:mod:`bamboo.graph._locks`), so neither a race past the rule nor a refusal for a mere conflict
+can happen.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, LiteralString, cast
@@ -17,12 +25,15 @@ from bamboo.errors import (
     ConceptNotFound,
     ConfigurationError,
     DatasetNotFound,
+    GraphBusy,
     GraphUnavailable,
     InvariantViolation,
     QueryError,
     VoteRejected,
+    printable,
 )
 from bamboo.graph import cypher
+from bamboo.graph._locks import KeyedLocks, is_conflict, retry_delays
 from bamboo.graph.model import (
     ClassMapping,
     Concept,
@@ -41,6 +52,33 @@ from bamboo.graph.tags import MAX_VOTES, Tag, TagDecision, tally
 __all__ = ["GraphStore"]
 
 ProgressFn = Callable[[int], None]
+_Tx = neo4j.ManagedTransaction | neo4j.Transaction
+
+#: The guard of every write that gives a concept a parent: one at a time, so that two moves that
+#: are each fine cannot together close a cycle.
+IS_A_GUARD = "is_a"
+
+
+def _vote_guards(concept: str, tag: Tag) -> list[str]:
+    # A common vote reads the visual decision, so it queues behind the concept's visual votes too.
+    keys = [f"vote:{concept}:visual"]
+    return keys if tag == "visual" else [*keys, f"vote:{concept}:common"]
+
+
+def _refuse_cycles(tx: _Tx, rows: Sequence[dict[str, Any]], batch_size: int) -> None:
+    """Raise :class:`InvariantViolation` when one of the IS_A edges ``rows`` (``{child, parent}``)
+    closes a cycle; run after writing them, in their transaction, so that rows closing a cycle
+    among themselves are found too (the caller's transaction is then rolled back)."""
+    for chunk in _batches(rows, batch_size):
+        found = tx.run(
+            cypher.CYCLE_EDGES, rows=[{"child": r["child"], "parent": r["parent"]} for r in chunk]
+        ).data()
+        if found:
+            child, parent = found[0]["child"], found[0]["parent"]
+            raise InvariantViolation(
+                f"{parent} lies under {child} (or is it): {child} cannot go under it without an IS_A "
+                "cycle; nothing was written"
+            )
 
 
 def _batches(rows: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dict[str, Any]]]:
@@ -48,7 +86,7 @@ def _batches(rows: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dic
         yield rows[start : start + size]
 
 
-def _bump_graph_version(tx: neo4j.ManagedTransaction, why: str) -> None:
+def _bump_graph_version(tx: _Tx, why: str) -> None:
     """Every write that changes the graph sets a new ``graph.version`` in its own transaction, so a
     running service reloads its view within a second (the one mechanism for all writers)."""
     tx.run(cypher.SET_META, key="graph.version", value=f"{why}:{uuid.uuid4().hex}").consume()
@@ -60,11 +98,19 @@ class GraphStore:
     Args:
         driver: An open driver (Neo4j or the embedded ArcadeDB server).
         database: The database to use.
+        conflict_attempts: Tries of a rule-checked write that meets concurrent writes of the same
+            key before it gives up with :class:`GraphBusy`.
     """
 
-    def __init__(self, driver: neo4j.Driver, database: str) -> None:
+    def __init__(self, driver: neo4j.Driver, database: str, *, conflict_attempts: int = 12) -> None:
+        if conflict_attempts < 1:
+            raise ValueError("conflict_attempts must be at least 1")
         self._driver = driver
         self._database = database
+        self._conflict_attempts = conflict_attempts
+        self._locks = KeyedLocks()
+        self._guards_ready = threading.Event()
+        self._guards_lock = threading.Lock()
 
     @property
     def driver(self) -> neo4j.Driver:
@@ -130,6 +176,49 @@ class GraphStore:
                 return s.execute_write(work)
         except (Neo4jError, ServiceUnavailable, SessionExpired) as exc:
             raise self._translate(exc) from exc
+
+    def _ensure_guard_schema(self) -> None:
+        """Make the guards' unique constraint once per store (a store built earlier lacks it)."""
+        if self._guards_ready.is_set():
+            return
+        with self._guards_lock:
+            if not self._guards_ready.is_set():
+                try:
+                    self._write(cypher.GUARD_SCHEMA)
+                except QueryError:  # another process made it at the same moment; now it is there
+                    self._write(cypher.GUARD_SCHEMA)
+                self._guards_ready.set()
+
+    def _guarded_write(self, keys: Sequence[str], work: Callable[[neo4j.Transaction], Any]) -> Any:
+        """Run ``work`` in one write transaction that first claims the guards ``keys``: queued
+        behind this store's other writes of those keys, and retried from the start (``work`` reads
+        again what it checks) when another process's write of them commits first.
+
+        Raises:
+            GraphBusy: still conflicting after ``conflict_attempts`` tries.
+        """
+        self._ensure_guard_schema()
+        delays = retry_delays(self._conflict_attempts)
+        with self._locks.hold(*keys):
+            while True:
+                try:
+                    with self._driver.session(database=self._database) as s, s.begin_transaction() as tx:
+                        tx.run(cypher.CLAIM_GUARDS, keys=sorted(set(keys)), token=uuid.uuid4().hex).consume()
+                        result = work(tx)
+                        tx.commit()
+                        return result
+                except Neo4jError as exc:
+                    if not is_conflict(exc):
+                        raise self._translate(exc) from exc
+                    delay = next(delays, None)
+                    if delay is None:
+                        raise GraphBusy(
+                            f"a write of {printable(', '.join(keys), 200)} met concurrent writes "
+                            f"{self._conflict_attempts} times; nothing was written, retry shortly"
+                        ) from exc
+                    time.sleep(delay)
+                except (ServiceUnavailable, SessionExpired) as exc:
+                    raise self._translate(exc) from exc
 
     def _write_batched(
         self, query: str, rows: Sequence[dict[str, Any]], batch_size: int, progress: ProgressFn | None
@@ -260,6 +349,7 @@ class GraphStore:
         Raises:
             ConceptNotFound: a class names a concept that neither exists nor is created here
                 (checked before anything is written).
+            InvariantViolation: a placement would close an IS_A cycle (nothing is written).
         """
         created = {c["id"] for c in concepts}
         wanted = sorted({r["concept"] for r in classes} - created)
@@ -267,11 +357,12 @@ class GraphStore:
         if missing:
             raise ConceptNotFound(missing[0])
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
+        def work(tx: neo4j.Transaction) -> None:
             for chunk in _batches(concepts, batch_size):
                 tx.run(cypher.UPSERT_CONCEPTS, rows=list(chunk)).consume()
             for chunk in _batches(placements, batch_size):
                 tx.run(cypher.PLACE_CONCEPTS, rows=list(chunk)).consume()
+            _refuse_cycles(tx, [{"child": p["id"], "parent": p["parent"]} for p in placements], batch_size)
             tx.run(cypher.UPSERT_DATASET, name=name, props=props).consume()
             before = [r["id"] for r in tx.run(cypher.DATASET_NEW_CONCEPTS, name=name)]
             tx.run(cypher.DELETE_HAS_CLASS, name=name).consume()
@@ -285,7 +376,7 @@ class GraphStore:
             tx.run(cypher.DELETE_EMPTY_PENDING).consume()
             _bump_graph_version(tx, f"dataset:{name}")
 
-        self._write_tx(work)
+        self._guarded_write([IS_A_GUARD], work)
 
     def apply_sync(
         self,
@@ -302,19 +393,39 @@ class GraphStore:
         Args:
             changed: When the sync added or changed concepts, why (e.g. ``"sync:<run id>"``):
                 ``graph.version`` is bumped in the same transaction, as every graph write does.
+
+        Raises:
+            InvariantViolation: a link would close an IS_A cycle (nothing is written).
         """
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
+        def work(tx: neo4j.Transaction) -> None:
             for chunk in _batches(concepts, batch_size):
                 tx.run(cypher.UPSERT_CONCEPTS, rows=list(chunk)).consume()
             for chunk in _batches(links, batch_size):
                 tx.run(cypher.UPSERT_LINKS, rows=list(chunk)).consume()
+            _refuse_cycles(tx, links, batch_size)
             for key, value in meta.items():
                 tx.run(cypher.SET_META, key=key, value=value).consume()
             if changed:
                 _bump_graph_version(tx, changed)
 
-        self._write_tx(work)
+        self._guarded_write([IS_A_GUARD], work)
+
+    def missing_concepts(self, ids: Sequence[str], *, batch_size: int = 5000) -> list[str]:
+        """Those of ``ids`` that are no concept's id."""
+        return [
+            r["id"]
+            for start in range(0, len(ids), batch_size)
+            for r in self._read(cypher.MISSING_CONCEPTS, ids=list(ids[start : start + batch_size]))
+        ]
+
+    def is_a_children(self, ids: Sequence[str], *, batch_size: int = 5000) -> list[tuple[str, str]]:
+        """The IS_A edges into ``ids``, as ``(child, parent)`` pairs."""
+        return [
+            (r["child"], r["parent"])
+            for start in range(0, len(ids), batch_size)
+            for r in self._read(cypher.IS_A_CHILDREN_OF, ids=list(ids[start : start + batch_size]))
+        ]
 
     def placements(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The existing concepts among ``ids`` with their placement: ``{id: {"lemmas", "review",
@@ -330,17 +441,22 @@ class GraphStore:
         batch_size: int = 5000,
     ) -> None:
         """In one transaction: give concepts a new parent (``{id, parent, method, score,
-        evidence, source}``, replacing the old one) and set properties (``{id, props}``)."""
+        evidence, source}``, replacing the old one) and set properties (``{id, props}``).
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
+        Raises:
+            InvariantViolation: a placement would close an IS_A cycle (nothing is written).
+        """
+
+        def work(tx: neo4j.Transaction) -> None:
             for chunk in _batches(placements, batch_size):
                 tx.run(cypher.PLACE_CONCEPTS, rows=list(chunk)).consume()
+            _refuse_cycles(tx, [{"child": p["id"], "parent": p["parent"]} for p in placements], batch_size)
             for chunk in _batches(props, batch_size):
                 tx.run(cypher.UPSERT_CONCEPTS, rows=list(chunk)).consume()
             if placements or props:
                 _bump_graph_version(tx, why)
 
-        self._write_tx(work)
+        self._guarded_write([IS_A_GUARD], work)
 
     def review_items(self, *, dataset: str | None = None, limit: int = 100) -> ReviewItems:
         """What awaits a person, least sure first, at most ``limit`` of each kind.
@@ -361,21 +477,15 @@ class GraphStore:
     def review_placement(self, concept: str, *, by: str, parent: str | None = None) -> None:
         """A person accepts a new concept's placement, or moves it under ``parent``.
 
+        The checks and the write are one transaction under the IS_A guard, so two moves at once
+        (``a`` under ``b``, ``b`` under ``a``) cannot together make a cycle: the second sees the first.
+
         Raises:
             ConceptNotFound: ``concept`` (or ``parent``) does not exist.
+            InvariantViolation: ``parent`` is ``concept`` or lies under it (a cycle); nothing is written.
             ConfigurationError: ``concept`` is WordNet's (only the concepts datasets and Wikidata
                 brought are placed by review).
-            InvariantViolation: ``parent`` lies under ``concept`` (a cycle); nothing is written.
         """
-        found = self.placements([concept]).get(concept)
-        if found is None:
-            raise ConceptNotFound(concept)
-        if found["source"] not in ("datasets", "wikidata"):
-            raise ConfigurationError(
-                f"{concept} is not a concept the datasets or Wikidata brought; only those are placed"
-            )
-        if parent is not None and concept in {a.id for a in self.ancestors(parent)} | {parent}:
-            raise InvariantViolation(f"{parent} lies under {concept}: moving it there makes a cycle")
         params: dict[str, Any]
         stmt, params = (
             (cypher.ACCEPT_PLACEMENT, {"id": concept, "by": by})
@@ -383,14 +493,28 @@ class GraphStore:
             else (cypher.MOVE_PLACEMENT, {"id": concept, "parent": parent, "by": by})
         )
 
-        def work(tx: neo4j.ManagedTransaction) -> bool:
-            found = tx.run(stmt, params).data()
-            if found:
-                _bump_graph_version(tx, f"review:{concept}")
-            return bool(found)
+        def work(tx: neo4j.Transaction) -> None:
+            found = tx.run(cypher.PLACEMENTS, ids=[concept]).data()
+            if not found:
+                raise ConceptNotFound(concept)
+            if parent is not None:
+                if not tx.run(cypher.CONCEPT, id=parent).data():
+                    raise ConceptNotFound(parent)
+                if parent == concept:
+                    raise InvariantViolation(f"{concept} cannot go under itself: that is an IS_A cycle")
+                if tx.run(cypher.CYCLE_EDGES, rows=[{"child": concept, "parent": parent}]).data():
+                    raise InvariantViolation(
+                        f"{parent} lies under {concept}: moving {concept} there makes an IS_A cycle"
+                    )
+            if found[0]["source"] not in ("datasets", "wikidata"):
+                raise ConfigurationError(
+                    f"{concept} is not a concept the datasets or Wikidata brought; only those are placed"
+                )
+            if not tx.run(stmt, params).data():  # accepting a concept that has no placement yet
+                raise ConceptNotFound(concept)
+            _bump_graph_version(tx, f"review:{concept}")
 
-        if not self._write_tx(work):
-            raise ConceptNotFound(concept)
+        self._guarded_write([IS_A_GUARD], work)
 
     def review_class(self, dataset: str, index: int, *, by: str, concept: str | None = None) -> None:
         """A person accepts a dataset class's concept, or re-points the class to ``concept``.
@@ -420,21 +544,31 @@ class GraphStore:
     def cast_vote(self, *, annotator: str, concept: str, tag: Tag, value: bool, at: str) -> TagDecision:
         """Record ``annotator``'s vote (replacing their earlier one) and update the decision.
 
+        The rules are read and the vote written in one transaction under the guard of the
+        concept's tag, so concurrent votes are counted one after the other: never a sixth, and
+        none refused for a mere write conflict.
+
         Raises:
             ConceptNotFound: unknown concept.
             VoteRejected: a sixth annotator on a tag, or *common* on a concept not decided visual.
+            GraphBusy: the vote kept meeting other processes' votes (nothing was written).
         """
-        current = self.concept(concept)
-        if tag == "common" and current.visual is not True:
-            raise VoteRejected(
-                f"{concept} is not decided visual yet; *common* is voted on visual concepts only"
-            )
 
-        def work(tx: neo4j.ManagedTransaction) -> TagDecision:
+        def work(tx: neo4j.Transaction) -> TagDecision:
+            found = tx.run(cypher.CONCEPT, id=concept).data()
+            if not found:
+                raise ConceptNotFound(concept)
+            if tag == "common" and found[0]["concept"].get("visual") is not True:
+                raise VoteRejected(
+                    f"{concept} is not decided visual yet; *common* is voted on visual concepts only"
+                )
             votes = [r for r in tx.run(cypher.VOTES, id=concept).data() if r["tag"] == tag]
             voters = {r["annotator"] for r in votes}
             if annotator not in voters and len(voters) >= MAX_VOTES:
-                raise VoteRejected(f"{concept} already has {MAX_VOTES} votes on {tag!r}")
+                raise VoteRejected(
+                    f"{concept} already has {MAX_VOTES} votes on {tag!r}, the most a tag takes; "
+                    "only those annotators may change theirs"
+                )
             tx.run(
                 cypher.UPSERT_VOTE, annotator=annotator, concept=concept, tag=tag, value=value, at=at
             ).consume()
@@ -444,7 +578,8 @@ class GraphStore:
             tx.run(cypher.SET_META, key="tags.version", value=uuid.uuid4().hex).consume()
             return TagDecision(concept, tag, counts.yes, counts.no, counts.value)
 
-        return self._write_tx(work)
+        result: TagDecision = self._guarded_write(_vote_guards(concept, tag), work)
+        return result
 
     # --- reads ------------------------------------------------------------------------------
 

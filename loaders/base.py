@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,17 @@ from typing import Literal, Protocol
 from bamboo.atomic import atomic_path
 from bamboo.errors import MalformedFile  # re-exported: its home was here
 
-__all__ = ["TAXON_RANKS", "LabelSet", "Loader", "MalformedFile", "RawClass", "Task", "download", "read_lines"]
+__all__ = [
+    "TAXON_RANKS",
+    "LabelSet",
+    "Loader",
+    "MalformedFile",
+    "RawClass",
+    "Task",
+    "download",
+    "read_lines",
+    "read_text",
+]
 
 Task = Literal["classification", "detection"]
 
@@ -114,12 +125,37 @@ def download(url: str, dest: Path, *, timeout: float = 60.0) -> Path:
     return dest
 
 
-def read_lines(path: Path) -> list[tuple[int, str]]:
-    """Non-blank lines with their 1-based line numbers; a file that is not UTF-8 text is malformed."""
+def read_text(path: Path) -> str:
+    """The file as UTF-8 text (a leading byte-order mark dropped).
+
+    Raises:
+        FileNotFoundError: no such file.
+        MalformedFile: a folder, or bytes that are not UTF-8 (the line and byte offset of the first).
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise
-    except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise MalformedFile(path, None, f"not a UTF-8 text file ({exc})") from exc
-    return [(n, line.rstrip("\r\n")) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        data = path.read_bytes()
+    except IsADirectoryError as exc:
+        raise MalformedFile(path, None, "a folder, not a text file") from exc
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = start + exc.start
+        line = data.count(b"\n", 0, at) + 1
+        raise MalformedFile(
+            path,
+            line,
+            f"not UTF-8 text: byte {data[at]:#04x} at offset {at} ({exc.reason}); is this a binary file?",
+        ) from None
+
+
+def read_lines(path: Path) -> list[tuple[int, str]]:
+    """Non-blank lines with their 1-based line numbers; a file that is not UTF-8 text is malformed.
+
+    Lines end at ``\\n`` (and a ``\\r`` before it) only, as editors count them: the other characters
+    Python also splits at (``\\x1c``, ``\\x85``, ``\\u2028`` ...) stay in the line, for the name
+    rules to refuse.
+    """
+    text = read_text(path)
+    lines = ((n, line.removesuffix("\r")) for n, line in enumerate(text.split("\n"), start=1))
+    return [(n, line) for n, line in lines if line.strip(" \t")]

@@ -11,26 +11,47 @@ labels detectors train on.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bamboo.loaders.base import TAXON_RANKS, MalformedFile, RawClass, Task
+from bamboo.errors import printable
+from bamboo.loaders.base import TAXON_RANKS, MalformedFile, RawClass, Task, read_text
 from bamboo.loaders.file import FileLoader
 from bamboo.loaders.registry import register_loader
+from bamboo.loaders.validate import check_count, clean_name, clean_text
 
 __all__ = ["CocoCategoriesLoader", "read_json"]
 
 
 def read_json(path: Path) -> Any:
-    """A JSON document; invalid JSON is a :class:`MalformedFile` naming the line."""
+    """A JSON document; invalid JSON is a :class:`MalformedFile` naming the line where it can.
+
+    Raises:
+        MalformedFile: not UTF-8, not JSON, nested deeper than Python's recursion limit (about a
+            thousand arrays or objects inside each other), or an integer of more digits than Python
+            converts.
+    """
+    text = read_text(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise MalformedFile(path, exc.lineno, f"invalid JSON: {exc.msg}") from exc
-    except UnicodeDecodeError as exc:
-        raise MalformedFile(path, None, f"not UTF-8 text ({exc})") from exc
+        raise MalformedFile(path, exc.lineno, f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise MalformedFile(
+            path, None, "JSON nested too deeply (arrays or objects inside each other)"
+        ) from None
+    except ValueError as exc:  # e.g. an integer past int_max_str_digits
+        raise MalformedFile(path, None, f"invalid JSON: {exc}") from None
+
+
+def _optional_name(cat: dict[str, Any], key: str, path: Path, where: str) -> str | None:
+    """A category's optional name field (``supercategory``, ``genus`` ...): absent, null or empty
+    is none; anything else must be a valid name."""
+    value = cat.get(key)
+    if value is None or value == "":
+        return None
+    return clean_name(value, path, None, where=where, what=repr(key))
 
 
 @dataclass
@@ -40,43 +61,53 @@ class CocoCategoriesLoader(FileLoader):
     task: Task = "detection"
 
     def parse(self, path: Path) -> list[RawClass]:
-        """The classes of a COCO annotation file's ``categories`` (or a bare list)."""
+        """The classes of a COCO annotation file's ``categories`` (or a bare list); JSON has no line
+        per value, so a bad category is named by its position and id (``categories[3] (id 7)``)."""
         doc = read_json(path)
         # An annotation file, or a bare categories list (iNaturalist 2018's ``categories.json``).
         cats = doc.get("categories") if isinstance(doc, dict) else doc if isinstance(doc, list) else None
         if not isinstance(cats, list) or not cats:
             raise MalformedFile(path, None, "no 'categories' list (is this a COCO-format annotation file?)")
+        check_count(path, len(cats))
+        found: list[tuple[int, RawClass]] = []
+        seen: dict[int, int] = {}
         for n, cat in enumerate(cats):
-            if not isinstance(cat, dict) or not isinstance(cat.get("id"), int) or not cat.get("name"):
+            cid = cat.get("id") if isinstance(cat, dict) else None
+            if not isinstance(cat, dict) or type(cid) is not int or "name" not in cat:
+                shown = printable(repr(cat), 80) if not isinstance(cat, (dict, list)) else type(cat).__name__
                 raise MalformedFile(
-                    path, None, f"categories[{n}] needs an integer 'id' and a 'name': {str(cat)[:80]}"
+                    path, None, f"categories[{n}] needs an integer 'id' and a 'name': {shown}"
                 )
-        ids = [c["id"] for c in cats]
-        if len(set(ids)) != len(ids):
-            raise MalformedFile(path, None, "category ids repeat")
-        classes = []
-        for index, cat in enumerate(sorted(cats, key=lambda c: c["id"])):
-            parent = cat.get("genus") or cat.get("supercategory")
-            name = cat.get("common_name") or (
-                f"{cat['genus']} {cat['species']}" if cat.get("genus") and cat.get("species") else cat["name"]
-            )
+            if cid in seen:
+                raise MalformedFile(path, None, f"categories[{n}]: id {cid} repeats categories[{seen[cid]}]")
+            seen[cid] = n
+            where = f"categories[{n}] (id {cid})"
+            raw_name = clean_name(cat["name"], path, None, where=where)
+            names = {k: _optional_name(cat, k, path, where) for k in ("supercategory", "genus", "species")}
+            common = _optional_name(cat, "common_name", path, where)
             lineage = tuple(
-                (rank, str(cat[rank]).strip())
-                for rank in TAXON_RANKS
-                if isinstance(cat.get(rank), str) and cat[rank].strip()
+                (rank, v) for rank in TAXON_RANKS if (v := _optional_name(cat, rank, path, where))
             )
-            classes.append(
-                RawClass(
-                    index=index,
-                    raw_name=str(cat["name"]),
-                    synset=cat.get("synset"),
-                    parent=str(parent) if parent and parent != cat["name"] else None,
-                    name=str(name).replace("_", " "),
-                    lineage=lineage,
-                    description=str(cat["def"]) if isinstance(cat.get("def"), str) else None,
-                )
+            synset = _optional_name(cat, "synset", path, where)
+            description = (
+                clean_text(cat["def"], path, None, where=where) if cat.get("def") is not None else None
             )
-        return classes
+            parent = names["genus"] or names["supercategory"]
+            name = common or (
+                f"{names['genus']} {names['species']}" if names["genus"] and names["species"] else raw_name
+            )
+            raw = RawClass(
+                index=0,
+                raw_name=raw_name,
+                synset=synset,
+                parent=parent if parent and parent != raw_name else None,
+                name=name.replace("_", " "),
+                lineage=lineage,
+                description=description,
+            )
+            found.append((cid, raw))
+        found.sort(key=lambda pair: pair[0])
+        return [replace(raw, index=index) for index, (_, raw) in enumerate(found)]
 
 
 _COCO = "http://images.cocodataset.org/annotations/annotations_trainval2017.zip"

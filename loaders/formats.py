@@ -2,18 +2,20 @@
 packages (tensorflow-datasets, mmdet, mmpretrain, timm) redistribute many datasets' class lists.
 
 Every parser returns the classes in file order, indexed from 0, and raises :class:`MalformedFile`
-naming the file and line of the first problem.
+naming the file and line of the first problem; every name follows :mod:`bamboo.loaders.validate`.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from bamboo.loaders.base import MalformedFile, RawClass, read_lines
+from bamboo.loaders.validate import check_count, clean_name, clean_text
 
-__all__ = ["FORMATS", "parse_index_names", "parse_mid_names", "parse_names", "parse_wnids"]
+__all__ = ["FORMATS", "parse_csv", "parse_index_names", "parse_mid_names", "parse_names", "parse_wnids"]
 
 _WNID = re.compile(r"^n\d{8}$")
 _MID = re.compile(r"^/[mg]/[0-9a-z_]+$")
@@ -30,11 +32,12 @@ def parse_names(path: Path) -> list[RawClass]:
     classes: list[RawClass] = []
     seen: dict[str, int] = {}
     for number, line in read_lines(path):
-        raw = line.strip()
-        if "\t" in raw or len(raw) > 200:
-            raise MalformedFile(path, number, f"expected one class name per line, got {raw[:80]!r}")
+        if "\t" in line.strip():
+            raise MalformedFile(path, number, f"expected one class name per line, got {line[:80]!r}")
+        raw = clean_name(line, path, number)
         _no_repeats(path, number, raw, seen)
         classes.append(RawClass(index=len(classes), raw_name=raw))
+        check_count(path, len(classes), number)
     return classes
 
 
@@ -47,7 +50,9 @@ def parse_wnids(path: Path) -> list[RawClass]:
         if not _WNID.match(wnid):
             raise MalformedFile(path, number, f"expected a WordNet id like n02084071, got {wnid[:40]!r}")
         _no_repeats(path, number, wnid, seen)
-        classes.append(RawClass(index=len(classes), raw_name=rest.strip() or wnid, wnid=wnid))
+        name = clean_name(rest, path, number) if rest.strip() else wnid
+        classes.append(RawClass(index=len(classes), raw_name=name, wnid=wnid))
+        check_count(path, len(classes), number)
     return classes
 
 
@@ -60,7 +65,8 @@ def parse_mid_names(path: Path) -> list[RawClass]:
         if not _MID.match(mid) or not name.strip():
             raise MalformedFile(path, number, f"expected 'MID<TAB>name', got {line[:80]!r}")
         _no_repeats(path, number, mid, seen)
-        classes.append(RawClass(index=len(classes), raw_name=name.strip(), mid=mid))
+        classes.append(RawClass(index=len(classes), raw_name=clean_name(name, path, number), mid=mid))
+        check_count(path, len(classes), number)
     return classes
 
 
@@ -74,7 +80,29 @@ def parse_index_names(path: Path) -> list[RawClass]:
         index, _, name = line.strip().partition("\t")
         if not index.isdigit() or int(index) != len(classes) or not name.strip():
             raise MalformedFile(path, number, f"expected '{len(classes)}<TAB>name', got {line[:80]!r}")
-        classes.append(RawClass(index=len(classes), raw_name=name.strip()))
+        classes.append(RawClass(index=len(classes), raw_name=clean_name(name, path, number)))
+        check_count(path, len(classes), number)
+    return classes
+
+
+def parse_csv(path: Path) -> list[RawClass]:
+    """CSV ``name[,description]`` rows, under an optional ``name`` header; a name may not repeat."""
+    classes: list[RawClass] = []
+    seen: dict[str, int] = {}
+    for number, line in read_lines(path):
+        try:
+            (row,) = list(csv.reader([line], strict=True))
+        except (csv.Error, ValueError) as exc:
+            raise MalformedFile(path, number, f"not a CSV row ({exc})") from None
+        if number == 1 and [c.strip().lower() for c in row[:1]] == ["name"]:
+            continue  # the header
+        if not 1 <= len(row) <= 2 or not row[0].strip():
+            raise MalformedFile(path, number, f"expected name[,description], got {line[:80]!r}")
+        name = clean_name(row[0], path, number)
+        _no_repeats(path, number, name, seen)
+        description = clean_text(row[1], path, number) if len(row) == 2 else None
+        classes.append(RawClass(index=len(classes), raw_name=name, description=description))
+        check_count(path, len(classes), number)
     return classes
 
 
@@ -84,4 +112,5 @@ FORMATS: dict[str, Callable[[Path], list[RawClass]]] = {
     "wnids": parse_wnids,
     "mid-names": parse_mid_names,
     "index-names": parse_index_names,
+    "csv": parse_csv,
 }

@@ -5,15 +5,16 @@ P(yes) (``bamboo.graph.tasks``)."""
 
 from __future__ import annotations
 
-import mimetypes
-from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from bamboo.api.deps import require_api_key
+from bamboo.api.deps import get_settings, require_api_key
+from bamboo.api.settings import ServiceSettings
+from bamboo.errors import FileRefused
+from bamboo.graph.task_images import read_image
 from bamboo.graph.tasks import TaskStore, VerificationTask
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -130,19 +131,26 @@ def get_task(task_id: TaskId, tasks: Tasks) -> TaskOut:
 
 
 @router.get("/{task_id}/image", summary="The task's image (a local file, or a redirect to its URL)")
-def task_image(task_id: TaskId, tasks: Tasks) -> Response:
+def task_image(
+    task_id: TaskId, tasks: Tasks, settings: Annotated[ServiceSettings, Depends(get_settings)]
+) -> Response:
     """The task's image: the file itself, or a redirect when it is a URL.
 
-    404 when the task is unknown or its image is not a readable image file.
+    A local image must resolve (links followed) to a regular image file inside the task image
+    folders (``BAMBOO_TASK_IMAGE_ROOTS``, else the task store's folder), of at most
+    ``BAMBOO_TASK_IMAGE_MAX_BYTES``: 403 otherwise (a link out of them, a folder, a FIFO, a path
+    with ``..``). 404 when the task is unknown or its image file is missing.
     """
     image = tasks.task(task_id).image
     if image.startswith(("http://", "https://")):
         return RedirectResponse(image)
-    path = FilePath(image)
-    kind = mimetypes.guess_type(path.name)[0] or ""
-    if not kind.startswith("image/") or not path.is_file():
-        raise HTTPException(404, f"task {task_id}: image {image} is not a readable image file")
-    return FileResponse(path)
+    try:
+        found = read_image(image, settings.task_image_folders(), max_bytes=settings.task_image_max_bytes)
+    except FileNotFoundError:
+        raise HTTPException(404, f"task {task_id}: its image file is missing") from None
+    except FileRefused as exc:
+        raise HTTPException(403, f"task {task_id}: image refused: {exc}") from None
+    return Response(found.data, media_type=found.media_type, headers={"X-Content-Type-Options": "nosniff"})
 
 
 @router.post(

@@ -54,6 +54,8 @@ class Lexicon:
                 if lemma:
                     senses[normalize(lemma)].append((rank, cid))
         self._senses = {k: [cid for _, cid in sorted(v)] for k, v in senses.items()}
+        #: Characters in the longest lemma: a longer text is no lemma, whatever its spelling.
+        self.longest_lemma = max(map(len, self._senses), default=0)
         self._depth: dict[str, int] = {}
         self._ancestors: dict[str, frozenset[str]] = {}
 
