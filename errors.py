@@ -18,6 +18,7 @@ derive from the built-in that fits, so ``except KeyError`` still catches an unkn
     ├── InvariantViolation (ValueError)      the graph would break acyclicity / rootedness / uniqueness
     ├── SnapshotError (ValueError)           a snapshot file is missing, truncated or of another version
     ├── MalformedFile (ValueError)           a dataset or gold file breaks its format (file and line named)
+    ├── FileRefused (PermissionError)        a local file Bamboo will not serve (outside its folders, no file)
     ├── WikidataError (ConnectionError)      the Wikidata endpoint failed in a way waiting does not fix
     └── ServiceError                         the Bamboo API refused a request or stayed unreachable (SDK)
 
@@ -34,6 +35,7 @@ __all__ = [
     "ConceptNotFound",
     "ConfigurationError",
     "DatasetNotFound",
+    "FileRefused",
     "GraphBusy",
     "GraphUnavailable",
     "InvariantViolation",
@@ -110,12 +112,14 @@ class UnreadableValue(QueryError):
 class ConceptNotFound(BambooError, KeyError):
     """A concept id that is not in the label system."""
 
-    def __init__(self, concept_id: str) -> None:
+    def __init__(self, concept_id: str, *, suggestion: str | None = None) -> None:
         super().__init__(concept_id)
         self.concept_id = concept_id
+        self.suggestion = suggestion
 
     def __str__(self) -> str:
-        return f"unknown concept id {self.concept_id!r}"
+        hint = f"; did you mean {self.suggestion!r}?" if self.suggestion else ""
+        return f"unknown concept id {printable(self.concept_id, 200)!r}{hint}"
 
 
 class InvariantViolation(BambooError, ValueError):
@@ -140,6 +144,11 @@ class MalformedFile(BambooError, ValueError):
         super().__init__(printable(f"{where}: {problem}"))
         self.path = str(path)
         self.line = line
+
+
+class FileRefused(BambooError, PermissionError):
+    """A local file Bamboo will not read or serve: it resolves outside the allowed folders, is not a
+    regular file (a folder, a FIFO, a device), or is larger than the limit."""
 
 
 class WikidataError(BambooError, ConnectionError):

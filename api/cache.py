@@ -219,6 +219,7 @@ class GraphCache:
         # warm-up (a burst of imports) must not stack up warm-ups, each holding a whole view
         self._warm_lock = threading.Lock()
         self._warm_next: tuple[GraphView, bool] | None = None
+        self._planned: GraphView | None = None  # the newest view whose crawl plan is computed
         self._warming = False
 
     def start(self) -> None:
@@ -307,6 +308,7 @@ class GraphCache:
         try:
             plan = view.crawl
             _ = view.queue_order
+            self._planned = view
             if DEFAULT_SCENES in view.datasets and not self._stop.is_set():
                 tags = self._tags
                 decided = {c: tags.decided(c) for c in tags.votes_of} if tags else {}
@@ -326,6 +328,12 @@ class GraphCache:
         if view is None:
             raise GraphUnavailable("the label system is not loaded yet")
         return view
+
+    def planned(self) -> GraphView:
+        """The newest view whose crawl plan and queue order are computed, else the current view
+        (whose plan is then computed by the first request: only before the first warm-up ends)."""
+        planned = self._planned
+        return planned if planned is not None else self.get()
 
     def tags(self) -> TagView:
         """The current tag view.

@@ -43,6 +43,13 @@ async def get_cache(request: Request) -> GraphCache:
     return cache
 
 
+async def get_planned_view(request: Request) -> GraphView:
+    """The newest view whose crawl plan and tag-queue order are computed (the current one once its
+    warm-up is done; until then the one before): crawl and queue answers never wait for a plan."""
+    cache: GraphCache = request.app.state.cache
+    return cache.planned()
+
+
 async def get_view(request: Request) -> GraphView:
     """The current graph view.
 
@@ -87,5 +94,6 @@ def require_api_key(
 
 Store = Annotated[GraphStore, Depends(get_store)]
 View = Annotated[GraphView, Depends(get_view)]
+PlannedView = Annotated[GraphView, Depends(get_planned_view)]
 Tags = Annotated[TagView, Depends(get_tags)]
 Cache = Annotated[GraphCache, Depends(get_cache)]

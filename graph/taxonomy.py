@@ -172,7 +172,15 @@ class Taxonomy:
         try:
             return self._pos[concept_id]
         except KeyError:
-            raise ConceptNotFound(concept_id) from None
+            raise ConceptNotFound(concept_id, suggestion=self._suggest(concept_id)) from None
+
+    def _suggest(self, concept_id: str) -> str | None:
+        """The id meant by a WordNet offset written without its prefix (``n02084071``, ``02084071``)."""
+        bare = concept_id.strip().lower().removeprefix("wn:")
+        for candidate in (f"wn:{bare}", f"wn:n{bare}"):
+            if candidate in self._pos:
+                return candidate
+        return None
 
     def indices(self, concept_ids: Iterable[str]) -> npt.NDArray[np.int64]:
         """Positions of ``concept_ids``; raises :class:`ConceptNotFound` for an unknown one."""

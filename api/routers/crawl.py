@@ -30,7 +30,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from bamboo.api.cache import DEFAULT_SCENES
-from bamboo.api.deps import Tags, View
+from bamboo.api.deps import PlannedView, Tags
 from bamboo.errors import DatasetNotFound
 from bamboo.graph.crawl import COMMON_MIN_SCORE
 from bamboo.graph.model import keyset_page
@@ -66,7 +66,7 @@ def _decided(tags: Any) -> dict[str, tuple[bool | None, bool | None]]:
     summary="Query strings per visual concept (NDJSON)",
 )
 def crawl_classification(
-    view: View,
+    view: PlannedView,
     tags: Tags,
     langs: Annotated[str, Query(max_length=100, examples=["en,zh,es,nl,it"])] = "en,zh,es,nl,it",
     untagged: bool = True,
@@ -101,7 +101,7 @@ def crawl_classification(
     summary="The common (entry-level object) vocabulary with its evidence (NDJSON)",
 )
 def crawl_vocabulary(
-    view: View,
+    view: PlannedView,
     tags: Tags,
     min_score: Annotated[float, Query(ge=0, le=100)] = COMMON_MIN_SCORE,
     after: Annotated[str | None, Query(max_length=200)] = None,
@@ -130,7 +130,7 @@ def crawl_vocabulary(
     summary="Detection queries: common + scene word, common + common, ranked (NDJSON)",
 )
 def crawl_detection(
-    view: View,
+    view: PlannedView,
     tags: Tags,
     scene_dataset: Annotated[str, Query(max_length=100)] = DEFAULT_SCENES,
     per_concept: Annotated[int, Query(ge=0, le=100)] = 5,

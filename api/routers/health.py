@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from bamboo import __version__
-from bamboo.api.deps import Cache, Store, Tags, View
+from bamboo.api.deps import Cache, PlannedView, Store, Tags, View
 from bamboo.graph.crawl import prior_agreement
 from bamboo.graph.stats import invariants_summary
 from bamboo.graph.tags import Tag
@@ -78,7 +78,7 @@ async def health(cache: Cache) -> Health:
 
 
 @router.get("/stats", response_model=Stats, summary="Counts, tag decisions and invariants")
-def stats(store: Store, cache: Cache, view: View, tags: Tags) -> Stats:
+def stats(store: Store, cache: Cache, view: View, planned: PlannedView, tags: Tags) -> Stats:
     """Counts from the cached views (see :func:`bamboo.graph.stats.graph_stats` for the CLI's)."""
     datasets = store.datasets()
 
@@ -96,7 +96,7 @@ def stats(store: Store, cache: Cache, view: View, tags: Tags) -> Stats:
         visual=decisions("visual"),
         common=decisions("common"),
         visual_prior=PriorAgreementOut(
-            **dataclasses.asdict(prior_agreement(view.crawl, {c: tags.decided(c) for c in tags.votes_of}))
+            **dataclasses.asdict(prior_agreement(planned.crawl, {c: tags.decided(c) for c in tags.votes_of}))
         ),
         build_status=cache.meta("build.status"),
         graph_version=view.version,

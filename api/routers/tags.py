@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from bamboo.api.deps import Cache, Store, Tags, View, require_api_key
+from bamboo.api.deps import Cache, PlannedView, Store, Tags, require_api_key
 from bamboo.graph.tags import MAX_VOTES, Tag, tag_queue
 
 __all__ = ["DecisionOut", "QueueItem", "VoteIn", "get_queue", "post_vote", "router"]
@@ -61,7 +61,13 @@ class QueueItem(BaseModel):
     summary="Cast (or replace) one annotator's vote; returns the tag decision",
 )
 def post_vote(vote: VoteIn, store: Store, cache: Cache) -> DecisionOut:
-    """Record the vote, reload this process's tag view at once, and return the decision."""
+    """Record the vote, reload this process's tag view at once, and return the decision.
+
+    Votes at once are counted one after the other (``GraphStore.cast_vote``). Needs the API key
+    (401/403). 404 for an unknown concept; 409 when the rules refuse the vote (a sixth annotator on
+    the tag, *common* before the concept is decided visual); 503 with Retry-After only when it kept
+    meeting other processes' votes.
+    """
     at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
     d = store.cast_vote(annotator=vote.annotator, concept=vote.concept, tag=vote.tag, value=vote.value, at=at)
     cache.invalidate_tags()
@@ -72,7 +78,7 @@ def post_vote(vote: VoteIn, store: Store, cache: Cache) -> DecisionOut:
     "/queue", response_model=list[QueueItem], summary="Concepts that still need votes, most useful first"
 )
 def get_queue(
-    view: View,
+    view: PlannedView,
     tags: Tags,
     tag: Tag = "visual",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
