@@ -69,7 +69,8 @@ def train_det_cmd(
         write_coco,
     )
 
-    require_mmdet()  # before anything is written (the config is dumped with mmengine even on --dry-run)
+    # before anything is written: a dry run writes the export and the config (mmengine), no ops
+    require_mmdet(ops=not dry_run)
     root = images or pool.parent
     try:
         w, h = (int(v) for v in img_scale.split(","))

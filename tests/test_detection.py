@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -149,3 +150,14 @@ def test_one_mmdet_iteration_on_cpu(tmp_path: Path, server: ServerInfo) -> None:
     assert Path(summary["checkpoint"]).name == "iter_1.pth" and Path(summary["checkpoint"]).exists()
     log = next(out.rglob("*.log")).read_text()
     assert "loss_rpn_cls" in log and "loss_bbox" in log  # a real forward/backward with the RPN and RoI losses
+
+
+def test_a_dry_run_needs_no_compiled_ops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dry run writes the export and the config (mmengine); mmcv's compiled ops are for training."""
+    from bamboo.training.det import require_mmdet
+
+    pytest.importorskip("mmengine")
+    monkeypatch.setitem(sys.modules, "mmcv.ops", None)  # as if mmcv had no compiled ops
+    require_mmdet(ops=False)
+    with pytest.raises(ConfigurationError, match="compiled ops"):
+        require_mmdet()

@@ -4,6 +4,7 @@ with the real EfficientNet-Lite0 weights."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -70,6 +71,14 @@ def test_config_file_and_overrides(tmp_path: Path) -> None:
     ]:
         with pytest.raises(ConfigurationError, match=match):
             load_config(None, bad)
+
+
+def test_the_sample_config_is_the_recipe() -> None:
+    """``examples/train_cls.yaml`` (the README's --config) loads, and holds the recipe's defaults."""
+    sample = Path(__file__).resolve().parents[1] / "examples" / "train_cls.yaml"
+    cfg = load_config(sample, ["train=/data/train"])
+    assert cfg.train == "/data/train"
+    assert dataclasses.replace(cfg, train="") == TrainConfig()
 
 
 def test_warmup_then_cosine() -> None:

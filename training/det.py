@@ -239,17 +239,20 @@ def write_coco(path: str | Path, images: Sequence[DetImage], classes: Sequence[t
     return write_text_atomic(path, json.dumps(body))
 
 
-def require_mmdet() -> None:
+def require_mmdet(*, ops: bool = True) -> None:
     """Check that mmdet, mmengine and mmcv with its compiled ops import (call it before writing
-    anything for a run).
+    anything for a run). With ``ops=False`` (a dry run, which only writes the export and the
+    config) mmengine alone is needed: it writes the config.
 
     Raises:
         ConfigurationError: When one of them is missing, with what to do.
     """
     try:
-        import mmcv.ops  # noqa: F401  (the compiled ops the detectors need)
-        import mmdet  # noqa: F401
         import mmengine  # noqa: F401
+
+        if ops:
+            import mmcv.ops  # noqa: F401  (the compiled ops the detectors need)
+            import mmdet  # noqa: F401
     except ImportError as exc:
         raise ConfigurationError(
             f"detection needs mmdet 3.3 and mmcv 2.1 with its compiled ops ({exc}); "
@@ -268,11 +271,11 @@ def train_det(cfg: Mapping[str, Any], *, run: bool = True) -> dict[str, Any]:
         ``{"config": path, "iterations": n, "checkpoint": path or None}``.
 
     Raises:
-        ConfigurationError: mmdet/mmcv (with its compiled ops) is not installed.
+        ConfigurationError: mmdet/mmcv (with its compiled ops) is not installed (for ``run``; the
+            config alone needs mmengine).
     """
-    require_mmdet()
+    require_mmdet(ops=run)
     from mmengine.config import Config
-    from mmengine.runner import Runner
 
     config = Config(dict(cfg))
     work = Path(config.work_dir)
@@ -280,6 +283,8 @@ def train_det(cfg: Mapping[str, Any], *, run: bool = True) -> dict[str, Any]:
     config.dump(str(work / "config.py"))
     result: dict[str, Any] = {"config": str(work / "config.py"), "iterations": 0, "checkpoint": None}
     if run:
+        from mmengine.runner import Runner
+
         runner = Runner.from_cfg(config)
         runner.train()
         last = work / "last_checkpoint"
