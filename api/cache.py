@@ -308,6 +308,8 @@ class GraphCache:
         try:
             plan = view.crawl
             _ = view.queue_order
+            tags = self._tags
+            plan.words({c: tags.decided(c) for c in tags.votes_of} if tags else {}, wait=True)
             self._planned = view
             if DEFAULT_SCENES in view.datasets and not self._stop.is_set():
                 tags = self._tags

@@ -33,9 +33,10 @@ def serve(
     """Serve the API and the web UI at /ui (starts the embedded store first when no --uri is given)."""
     import uvicorn
 
-    from bamboo.api.app import create_app
+    from bamboo.api.app import create_app, limit_malloc_arenas
     from bamboo.api.settings import ServiceSettings
 
+    limit_malloc_arenas()  # before the first worker thread exists
     graph = state(ctx).settings()
     settings = ServiceSettings(graph=graph, tasks_db=tasks_db)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)

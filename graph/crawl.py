@@ -571,6 +571,8 @@ class CrawlPlan:
         self._lock = threading.Lock()  # the query words
         self._plans_lock = threading.Lock()  # the pair planners and their builds
         self._words: tuple[tuple[Any, ...], QueryWords] | None = None
+        self._words_wanted: tuple[Any, ...] | None = None  # a rebuild runs (for these decisions)
+        self._words_visual: list[str] = []
         self._planners: dict[tuple[Any, ...], PairPlanner] = {}
         self._building: dict[tuple[Any, ...], tuple[threading.Event, float, int]] = {}
         self._failed: dict[tuple[Any, ...], str] = {}
@@ -606,14 +608,50 @@ class CrawlPlan:
             if verdict is not None and cid in tax:
                 keep[tax.index(cid)] = verdict
 
-    def words(self, decided: Mapping[str, tuple[bool | None, bool | None]]) -> QueryWords:
-        """Query words over the concepts visual now (rebuilt when a *visual* decision changes)."""
+    def words(
+        self, decided: Mapping[str, tuple[bool | None, bool | None]], *, wait: bool = False
+    ) -> QueryWords:
+        """Query words over the concepts visual now, rebuilt when a *visual* decision changes.
+
+        A rebuild (seconds at 100K concepts) runs in the background while callers get the words of
+        the decisions before (their qualifiers lag a vote by that long); only the first build, or
+        ``wait=True``, is waited for.
+        """
         key = tuple(sorted((c, v[0]) for c, v in decided.items() if v[0] is not None))
         with self._lock:
-            if self._words is None or self._words[0] != key:
-                visual = self.visual_ids(decided, untagged=True)
-                self._words = (key, QueryWords(self.signals.taxonomy, self.props, visual))
-            return self._words[1]
+            words = self._words
+            if words is not None and (words[0] == key or not wait):
+                if words[0] != key and self._words_wanted is None:
+                    self._words_wanted = key
+                    visual = self.visual_ids(decided, untagged=True)
+                    threading.Thread(
+                        target=self._rebuild_words, args=(key, visual), name="bamboo-query-words", daemon=True
+                    ).start()
+                elif words[0] != key:
+                    self._words_wanted = key  # the running rebuild is followed by this one
+                    self._words_visual = self.visual_ids(decided, untagged=True)
+                return words[1]
+        visual = self.visual_ids(decided, untagged=True)
+        built = QueryWords(self.signals.taxonomy, self.props, visual)
+        with self._lock:
+            self._words = (key, built)
+        return built
+
+    def _rebuild_words(self, key: tuple[Any, ...], visual: list[str]) -> None:
+        while True:
+            try:
+                built = QueryWords(self.signals.taxonomy, self.props, visual)
+            except Exception as exc:  # noqa: BLE001 - the previous words stay; logged
+                log.warning("rebuilding the query words failed: %s", exc)
+                with self._lock:
+                    self._words_wanted = None
+                return
+            with self._lock:
+                self._words = (key, built)
+                if self._words_wanted in (None, key):
+                    self._words_wanted = None
+                    return
+                key, visual = self._words_wanted, self._words_visual
 
     def vocabulary(
         self, decided: Mapping[str, tuple[bool | None, bool | None]], *, min_score: float = COMMON_MIN_SCORE
