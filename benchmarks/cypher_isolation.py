@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +31,9 @@ from bamboo.graph.build import build_wordnet
 from bamboo.graph.embedded import EmbeddedServer, start_server, stop_server
 from bamboo.graph.store import GraphStore
 from bamboo.graph.wordnet import read_nouns
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _service import import_scenes, start_service, stop_service  # noqa: E402
 
 SLOW = "MATCH (a:Concept), (b:Concept) WHERE a.gloss < b.gloss RETURN count(*) AS n"
 
@@ -104,44 +105,15 @@ def main() -> None:
         driver = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
         store = GraphStore(driver, info.database)
         build_wordnet(store, read_nouns())
-        # three scene classes, so that the detection crawl has a scene set to pair with
-        scenes = ["wn:n04334599", "wn:n08438533", "wn:n03961939"]  # street, forest, platform
-        store.import_dataset(
-            "toy-scenes",
-            {"task": "classification"},
-            concepts=[],
-            classes=[
-                {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9}
-                for i, c in enumerate(scenes)
-            ],
-        )
+        import_scenes(store, "toy-scenes")
         driver.close()
         port = _port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BAMBOO_")}
-        env.update(
-            BAMBOO_GRAPH_DATA_DIR=str(data),
-            BAMBOO_GRAPH_BOLT_PORT=str(info.bolt_port),
-            BAMBOO_GRAPH_HTTP_PORT=str(info.http_port),
-            BAMBOO_CYPHER_TIMEOUT_S=str(args.timeout),
-        )
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bamboo.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        proc = start_service(data, info, port, BAMBOO_CYPHER_TIMEOUT_S=str(args.timeout))
         url = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         base = _latencies(url, args.seconds / 2)
 
         stop = threading.Event()
-        statuses: dict[int, int] = {}
+        statuses: dict[str, int] = {}
 
         def send(client: httpx.Client, kind: str) -> int:
             if kind == "crawl":
@@ -194,9 +166,7 @@ def main() -> None:
         print(f"service RSS: {rss[0] / 2**20:.0f} MB before, peak {max(rss) / 2**20:.0f} MB while loaded")
         print(f"database CPU in the 3 s after the last timeout: {after:.2f} s  goal 0 (statement terminated)")
     finally:
-        if proc is not None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(30)
+        stop_service(proc)
         stop_server(data)
 
 

@@ -19,9 +19,6 @@ p99 on the idle service, measured in the same run before the changes start.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,9 +35,11 @@ from bamboo.graph.embedded import EmbeddedServer, start_server, stop_server
 from bamboo.graph.store import GraphStore
 from bamboo.graph.wordnet import read_nouns
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _service import import_scenes, start_service, stop_service  # noqa: E402
+
 API_KEY = "soak-benchmark-key-0123456789"
 DOG = "wn:n02084071"
-SCENES = ["wn:n04334599", "wn:n08438533", "wn:n03961939"]  # street, forest, platform
 PARENTS = ["wn:n02084071", "wn:n03001627", "wn:n02958343", "wn:n07707451"]  # dog, chair, car, vegetable
 FAMILIES = {
     "health": "/health",
@@ -176,37 +175,10 @@ def main() -> None:
         driver = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
         store = GraphStore(driver, info.database)
         build_wordnet(store, read_nouns())
-        store.import_dataset(
-            "soak-scenes",
-            {"task": "classification", "scenes": True},
-            concepts=[],
-            classes=[
-                {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9}
-                for i, c in enumerate(SCENES)
-            ],
-        )
+        import_scenes(store, "soak-scenes")
         port = _port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BAMBOO_")}
-        env.update(
-            BAMBOO_GRAPH_DATA_DIR=str(data),
-            BAMBOO_GRAPH_BOLT_PORT=str(info.bolt_port),
-            BAMBOO_GRAPH_HTTP_PORT=str(info.http_port),
-            BAMBOO_API_KEY=API_KEY,
-        )
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bamboo.cli", "serve", "--port", str(port), "--no-access-log"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        proc = start_service(data, info, port, "--no-access-log", BAMBOO_API_KEY=API_KEY)
         url = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
 
         idle = Clients(url)
         threads = idle.start()
@@ -299,9 +271,7 @@ def main() -> None:
             f"{'OK' if not inconsistent else 'MISSED: ' + ', '.join(inconsistent[:5])}"
         )
     finally:
-        if proc is not None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(30)
+        stop_service(proc)
         stop_server(data)
 
 
