@@ -14,6 +14,7 @@ from bamboo.graph.connection import GraphSettings
 __all__ = ["State", "app", "cache_dir", "state"]
 
 app = typer.Typer(
+    rich_markup_mode=None,
     name="bamboo",
     help="Bamboo label system: build it, query it, serve it.",
     no_args_is_help=True,

@@ -174,7 +174,9 @@ def import_classes(
 
 
 review_app = typer.Typer(
-    help="Integration decisions flagged for a person: list, accept, move.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Integration decisions flagged for a person: list, accept, move.",
+    no_args_is_help=True,
 )
 app.add_typer(review_app, name="review")
 

@@ -11,7 +11,9 @@ from bamboo.graph.embedded import server_status, start_server, stop_server
 
 __all__ = ["console", "db_app", "start", "status", "stop"]
 
-db_app = typer.Typer(help="Start, stop and inspect the embedded graph store.", no_args_is_help=True)
+db_app = typer.Typer(
+    rich_markup_mode=None, help="Start, stop and inspect the embedded graph store.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 console = Console(soft_wrap=True)
 

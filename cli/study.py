@@ -15,7 +15,7 @@ from bamboo.cli.train import SHARED_IMAGES
 __all__ = ["console", "study_al", "study_app"]
 
 console = Console(soft_wrap=True, stderr=False)
-study_app = typer.Typer(help="Reproducible studies.", no_args_is_help=True)
+study_app = typer.Typer(rich_markup_mode=None, help="Reproducible studies.", no_args_is_help=True)
 app.add_typer(study_app, name="study")
 
 

@@ -19,7 +19,7 @@ __all__ = ["console", "probe", "train_app", "train_cls", "train_det_cmd"]
 console = Console(soft_wrap=True)
 #: Where CIFAR-10 (``cifar10_*.npz``) is looked for unless ``--data-dir`` says otherwise.
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "images"
-train_app = typer.Typer(help="Train models on the label system.", no_args_is_help=True)
+train_app = typer.Typer(rich_markup_mode=None, help="Train models on the label system.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 
 

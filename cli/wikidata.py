@@ -26,10 +26,16 @@ __all__ = [
 ]
 
 console = Console(soft_wrap=True)
-sync_app = typer.Typer(help="Grow the label system from external sources.", no_args_is_help=True)
-eval_app = typer.Typer(help="Measure the label system's machinery.", no_args_is_help=True)
+sync_app = typer.Typer(
+    rich_markup_mode=None, help="Grow the label system from external sources.", no_args_is_help=True
+)
+eval_app = typer.Typer(
+    rich_markup_mode=None, help="Measure the label system's machinery.", no_args_is_help=True
+)
 app.add_typer(sync_app, name="sync")
-link_app = typer.Typer(help="Place concepts that are not yet in the hierarchy.", no_args_is_help=True)
+link_app = typer.Typer(
+    rich_markup_mode=None, help="Place concepts that are not yet in the hierarchy.", no_args_is_help=True
+)
 app.add_typer(eval_app, name="eval")
 app.add_typer(link_app, name="link")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import neo4j
@@ -243,3 +245,12 @@ def test_review_decisions_refuse_bad_items_in_one_line(server: ServerInfo, rw_da
     assert {"dataset": "toy-det", "index": 0, "method": "lemma"}.items() <= next(
         d for d in dog["datasets"] if d["dataset"] == "toy-det"
     ).items()
+
+
+def test_help_keeps_square_brackets() -> None:
+    """Help text is plain text: "[image path or url] [class_index]" was read as Rich markup and lost."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bamboo.cli", "dedup", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert "[image path or url] [class_index]" in out.stdout, out.stdout
