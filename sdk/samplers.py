@@ -302,9 +302,10 @@ class CoreSetSampler:
 
         x = np.ascontiguousarray(_need(embeddings, "embeddings", self.name), dtype=np.float32)
         n = len(x)
-        if labeled is not None and len(labeled):
+        centres = _labeled_features(labeled, x, self.name)
+        if len(centres):
             index = faiss.IndexFlatL2(x.shape[1])
-            index.add(np.ascontiguousarray(labeled, dtype=np.float32))
+            index.add(centres)
             dist, _ = index.search(x, 1)
             start = torch.from_numpy(dist[:, 0].astype(np.float32))
         else:  # no centre yet: a seeded random first point
@@ -322,6 +323,34 @@ class CoreSetSampler:
             best = torch.minimum(best, ((pts - pts[i]) ** 2).sum(dim=1))
             best[i] = -1.0
         return np.asarray(chosen, dtype=np.int64)
+
+
+def _labeled_features(
+    labeled: Array | None, x: npt.NDArray[np.float32], name: str
+) -> npt.NDArray[np.float32]:
+    """The labelled images' features: ``labeled`` as (M x d) features, or a boolean mask over the
+    pool's rows (N,) whose rows are taken from ``x``.
+
+    Raises:
+        ValueError: anything else, saying which shape was expected.
+    """
+    if labeled is None:
+        return np.zeros((0, x.shape[1]), dtype=np.float32)
+    arr = labeled.detach().cpu().numpy() if isinstance(labeled, torch.Tensor) else np.asarray(labeled)
+    if arr.ndim == 1 and arr.dtype == bool:
+        if len(arr) != len(x):
+            raise ValueError(
+                f"{name}: a labeled mask needs one entry per pool image ({len(x)}), got {len(arr)}"
+            )
+        return np.ascontiguousarray(x[arr])
+    if arr.ndim == 2 and arr.shape[1] == x.shape[1]:
+        return np.ascontiguousarray(arr, dtype=np.float32)
+    if arr.size == 0:
+        return np.zeros((0, x.shape[1]), dtype=np.float32)
+    raise ValueError(
+        f"{name}: labeled must be the labelled images' features (M x {x.shape[1]}) or a boolean mask "
+        f"over the {len(x)} pool images, got shape {arr.shape} of {arr.dtype}"
+    )
 
 
 @dataclass

@@ -124,6 +124,11 @@ def test_coreset_is_k_center_greedy() -> None:
     picks = CoreSetSampler(device="cpu").select(3, embeddings=x, labeled=np.array([[0, 0]], dtype=np.float32))
     assert picks[0] == 4 and set(picks.tolist()) == {2, 3, 4}  # farthest first, then the other corners
     assert len(CoreSetSampler(device="cpu").select(6, embeddings=x)) == 6
+    # a boolean mask over the pool is read as "these rows are labelled" (it failed inside faiss)
+    mask = np.array([True, False, False, False, False, False])
+    assert CoreSetSampler(device="cpu").select(3, embeddings=x, labeled=mask).tolist() == picks.tolist()
+    with pytest.raises(ValueError, match="boolean mask over the 6 pool images"):
+        CoreSetSampler(device="cpu").select(3, embeddings=x, labeled=np.array([1, 2, 3]))
 
 
 def test_cluster_margin_round_robin_over_clusters() -> None:
