@@ -237,7 +237,8 @@ class EdgeTable:
         return {
             "source": self.vocab["source"][self.codes["source"][j]],
             "method": self.vocab["method"][self.codes["method"][j]],
-            "confidence": None if np.isnan(score) else score,
+            # float32 keeps about 7 digits: 0.7 is stored as 0.699999988...; give back what was meant
+            "confidence": None if np.isnan(score) else float(f"{score:.6g}"),
         }
 
     def kinds_by_child(self) -> dict[str, set[str]]:

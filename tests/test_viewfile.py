@@ -133,3 +133,22 @@ def test_cyclic_gc_pause_nests_and_restores() -> None:
         assert not gc.isenabled()  # left as it was found
     finally:
         gc.enable()
+
+
+def test_edge_confidence_comes_back_as_written() -> None:
+    """Scores are kept as float32: 0.7 came back as 0.699999988079071 in the JSON."""
+    from bamboo.graph.packed import EdgeTable
+    from bamboo.graph.snapshot import taxonomy_from_edges
+
+    tax = taxonomy_from_edges(["a", "b", "c"], ["a", "b", "c"], ["b", "c"], ["a", "a"])
+    rows = {
+        "child": ["b", "c"],
+        "parent": ["a", "a"],
+        "kind": ["placement", "placement"],
+        "source": ["x", "x"],
+        "method": ["m", "m"],
+        "score": [0.7, 0.123456789],
+    }
+    table = EdgeTable(tax, rows)
+    assert table.info("b", "a")["confidence"] == 0.7
+    assert table.info("c", "a")["confidence"] == 0.123457  # float32 holds about 7 digits; 6 are given
