@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,9 +168,19 @@ class SearchIndex:
         return index
 
     def search(
-        self, query: str, *, lang: str | None = None, limit: int = 20, fuzzy: bool = True
+        self,
+        query: str,
+        *,
+        lang: str | None = None,
+        limit: int = 20,
+        fuzzy: bool = True,
+        prior: Callable[[str], float] | None = None,
     ) -> list[SearchHit]:
-        """Exact, then prefix, then fuzzy matches; one hit per concept, best first."""
+        """Exact, then prefix, then fuzzy matches; one hit per concept, best first.
+
+        ``prior`` (concept id -> how common it is, e.g. its sense's tag count) breaks ties between
+        equally good matches: of the five concepts named exactly *dog*, the animal comes first.
+        """
         self.seal()
         q = normalize(query)
         if not q:
@@ -204,5 +214,8 @@ class SearchIndex:
                 if len(hits) >= limit:
                     break
         order = {"exact": 0, "prefix": 1, "fuzzy": 2}
-        ranked = sorted(hits.values(), key=lambda h: (order[h.match], -h.score, len(h.matched), h.id))
+        common = prior or (lambda _cid: 0.0)
+        ranked = sorted(
+            hits.values(), key=lambda h: (order[h.match], -h.score, len(h.matched), -common(h.id), h.id)
+        )
         return ranked[:limit]

@@ -104,6 +104,10 @@ def test_search(api_url: str) -> None:
     hits = httpx.get(f"{api_url}/search", params={"q": "Canis Familiaris"}).json()
     assert hits[0]["id"] == DOG and hits[0]["match"] == "exact"
     assert httpx.get(f"{api_url}/search", params={"q": "dog", "lang": "zh"}).json() == []
+    # five concepts are named exactly "dog": the most common sense first, each with its gloss
+    exact = [h for h in httpx.get(f"{api_url}/search", params={"q": "dog"}).json() if h["match"] == "exact"]
+    assert len(exact) >= 5 and exact[0]["id"] == DOG
+    assert all(h["gloss"] for h in exact) and len({h["gloss"] for h in exact}) == len(exact)
 
 
 def test_related_against_an_id_list_matches_the_library(api_url: str, store: GraphStore) -> None:

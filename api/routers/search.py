@@ -21,6 +21,7 @@ class SearchHitOut(BaseModel):
     lang: str
     match: str
     score: float
+    gloss: str | None = None
 
 
 @router.get("/search", response_model=list[SearchHitOut], summary="Find concepts by name")
@@ -36,6 +37,13 @@ def search(
     """Concepts whose name, lemma or label matches ``q``, best first.
 
     Matches exactly, by prefix, or (when ``fuzzy``) approximately; ``lang`` keeps only labels in that
-    language. At most ``limit`` hits.
+    language. Equally good matches come most common sense first (WordNet's tag counts); each hit
+    carries its gloss to tell senses apart. At most ``limit`` hits.
     """
-    return [SearchHitOut(**vars(h)) for h in view.search.search(q, lang=lang, limit=limit, fuzzy=fuzzy)]
+    props = view.props
+
+    def tag_count(cid: str) -> float:
+        return float(props.get(cid, {}).get("tag_count") or 0)
+
+    hits = view.search.search(q, lang=lang, limit=limit, fuzzy=fuzzy, prior=tag_count)
+    return [SearchHitOut(**vars(h), gloss=props.get(h.id, {}).get("gloss")) for h in hits]
