@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bamboo.cli._app import app, cache_dir, state
-from bamboo.errors import ConfigurationError, InvariantViolation
+from bamboo.errors import ConceptNotFound, ConfigurationError, InvariantViolation, printable
 from bamboo.graph.build import build_wordnet
 from bamboo.graph.connection import open_driver
 from bamboo.graph.datasets import ClassMapper, import_label_set
@@ -178,12 +178,18 @@ def stats(
 @app.command()
 def concept(
     ctx: typer.Context,
-    concept_id: Annotated[str, typer.Argument(help="Concept id, e.g. wn:n02084071.")],
+    concept_id: Annotated[
+        str, typer.Argument(help="Concept id (wn:n02084071), or a name that only one concept has.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show one concept with its parents and children."""
+    """Show one concept with its parents and children (by id, or by a name only one concept has)."""
     with open_store(ctx) as store:
-        c = store.concept(concept_id)
+        try:
+            c = store.concept(concept_id)
+        except ConceptNotFound as exc:
+            concept_id = _resolve_name(store, concept_id, exc)
+            c = store.concept(concept_id)
         parents, children = store.parents(concept_id), store.children(concept_id)
         in_datasets = store.concept_datasets(concept_id)
     doc = dataclasses.asdict(c) | {
@@ -206,6 +212,53 @@ def concept(
         console.print(
             f"    {d.dataset} class {d.index} {d.raw_name!r} ({d.method}, {d.confidence})",
             highlight=False,
+        )
+
+
+def _resolve_name(store: GraphStore, text: str, unknown: ConceptNotFound) -> str:
+    """The id of the one concept named ``text``; else a clear error with the candidates."""
+    found = [r for r in store.find_concepts(text, limit=50) if r["match"] == "exact"]
+    if len(found) == 1:
+        return str(found[0]["id"])
+    if not found:
+        bare = text.strip().lower().removeprefix("wn:")
+        meant = unknown.suggestion or next(iter(store.concepts([f"wn:{bare}", f"wn:n{bare}"])), None)
+        hint = f"; did you mean {meant!r}?" if meant else ""
+        raise ConfigurationError(
+            f"no concept has the id or the name {printable(text, 200)!r}{hint} (try `bamboo search`)"
+        )
+    lines = "; ".join(f"{r['id']} {r['name']}: {printable(str(r['gloss'] or ''), 80)}" for r in found[:8])
+    more = f" and {len(found) - 8} more" if len(found) > 8 else ""
+    raise ConfigurationError(
+        f"{len(found)} concepts are named {printable(text, 200)!r}, most common first: {lines}{more}; "
+        "pass one id"
+    )
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="A name, e.g. dog or 'golden retriever'.")],
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Concepts to list at most.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Find concepts by name: those named so (a name or a lemma), most common sense first, then those
+    whose name starts with it."""
+    with open_store(ctx) as store:
+        found = store.find_concepts(text, limit=limit)
+    if as_json:
+        print(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    if not found:
+        console.print(
+            f"no concept is named {printable(text, 200)!r} or starts so", highlight=False, markup=False
+        )
+        return
+    for r in found:
+        console.print(
+            f"{r['id']}  {r['name']}  ({r['match']}): {printable(str(r['gloss'] or ''), 120)}",
+            highlight=False,
+            markup=False,
         )
 
 

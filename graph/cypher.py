@@ -481,3 +481,19 @@ DATASET_METHOD_COUNTS = """
 MATCH (d:Dataset)-[h:HAS_CLASS]->(:Concept)
 RETURN d.name AS dataset, h.method AS method, count(h) AS n
 """
+
+# Concepts named ``$text`` (name or one of its lemmas, ``$lower`` case-folded), then those whose name
+# starts with it: the most common sense first (tag count). For the CLI's ``concept`` and ``search``.
+FIND_CONCEPTS = """
+MATCH (c:Concept)
+WHERE c.name = $text OR $text IN c.lemmas OR toLower(c.name) = $lower OR $lower IN c.lemmas
+RETURN c.id AS id, c.name AS name, c.gloss AS gloss, coalesce(c.tag_count, 0) AS tag_count, 'exact' AS match
+ORDER BY tag_count DESC, id
+LIMIT $limit
+UNION
+MATCH (c:Concept)
+WHERE toLower(c.name) STARTS WITH $lower AND toLower(c.name) <> $lower
+RETURN c.id AS id, c.name AS name, c.gloss AS gloss, coalesce(c.tag_count, 0) AS tag_count, 'prefix' AS match
+ORDER BY tag_count DESC, id
+LIMIT $limit
+"""

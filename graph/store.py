@@ -629,6 +629,16 @@ class GraphStore:
             raise ConceptNotFound(concept_id)
         return Concept.from_properties(rows[0]["concept"])
 
+    def find_concepts(self, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """Concepts named ``text`` (their name or a lemma, case-folded), most common sense first,
+        then those whose name starts with it: ``{id, name, gloss, tag_count, match}`` each."""
+        text = " ".join(text.replace("_", " ").split())
+        rows = self._read(cypher.FIND_CONCEPTS, text=text, lower=text.lower(), limit=limit)
+        exact = [r for r in rows if r["match"] == "exact"]
+        prefix = [r for r in rows if r["match"] == "prefix" and r["id"] not in {e["id"] for e in exact}]
+        key = lambda r: (-int(r["tag_count"] or 0), str(r["id"]))  # noqa: E731
+        return (sorted(exact, key=key) + sorted(prefix, key=key))[:limit]
+
     def concepts(self, concept_ids: Sequence[str]) -> dict[str, Concept]:
         """The concepts among ``concept_ids`` that exist, by id (one query; unknown ids are left out)."""
         rows = self._read(cypher.CONCEPTS_BY_ID, ids=list(dict.fromkeys(concept_ids)))

@@ -254,3 +254,20 @@ def test_help_keeps_square_brackets() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "[image path or url] [class_index]" in out.stdout, out.stdout
+
+
+def test_concept_by_name_and_search(server: ServerInfo, wordnet_build: BuildReport) -> None:
+    """``bamboo concept`` takes a name only one concept has; several: the candidates with glosses."""
+    one = run_cli(server, "concept", "golden retriever", "--json")
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["id"] == "wn:n02099601"
+    many = run_cli(server, "concept", "dog")
+    assert many.returncode == 2 and many.stderr.count("\n") == 1, many.stderr
+    assert "concepts are named 'dog', most common first: wn:n02084071 dog:" in many.stderr
+    none = run_cli(server, "concept", "n02084071")
+    assert none.returncode == 2 and "did you mean 'wn:n02084071'" in none.stderr, none.stderr
+    found = run_cli(server, "search", "dog", "--json")
+    assert found.returncode == 0, found.stderr
+    rows = json.loads(found.stdout)
+    assert rows[0]["id"] == "wn:n02084071" and rows[0]["match"] == "exact" and rows[0]["gloss"]
+    assert any(r["match"] == "prefix" for r in rows)  # dogcart, dogfight ...
