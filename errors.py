@@ -28,7 +28,9 @@ user goes into a message through :func:`printable`, so no message can carry a te
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Iterable
 
 __all__ = [
     "BambooError",
@@ -50,6 +52,7 @@ __all__ = [
     "VoteRejected",
     "WikidataError",
     "WordNetNotFound",
+    "closest_name",
     "printable",
 ]
 
@@ -156,14 +159,38 @@ class WikidataError(BambooError, ConnectionError):
 
 
 class DatasetNotFound(BambooError, KeyError):
-    """A dataset name that is not in the label system."""
+    """A dataset name that is not in the label system (``known``: the names there are, to suggest
+    the one meant: ``cifar10`` -> ``cifar-10``)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, known: Iterable[str] = ()) -> None:
         super().__init__(name)
         self.name = name
+        self.suggestion = closest_name(name, known)
 
     def __str__(self) -> str:
-        return f"unknown dataset {self.name!r}"
+        hint = f"; did you mean {self.suggestion!r}?" if self.suggestion else ""
+        return f"unknown dataset {printable(self.name, 200)!r}{hint}"
+
+
+def closest_name(name: str, known: Iterable[str]) -> str | None:
+    """The known name ``name`` means: the same letters and digits (``cifar10``, ``CIFAR_10``), else a
+    close spelling; None when none is close.
+
+    >>> closest_name("cifar10", ["cifar-10", "cifar-100"]), closest_name("imagenet1k", ["imagenet-1k"])
+    ('cifar-10', 'imagenet-1k')
+    >>> closest_name("places", ["coco"]) is None
+    True
+    """
+    names = list(known)
+
+    def squeeze(text: str) -> str:
+        return "".join(ch for ch in text.lower() if ch.isalnum())
+
+    same = [k for k in names if squeeze(k) == squeeze(name)]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(squeeze(name), [squeeze(k) for k in names], n=1, cutoff=0.85)
+    return next((k for k in names if close and squeeze(k) == close[0]), None)
 
 
 class TaskNotFound(BambooError, KeyError):

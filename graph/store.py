@@ -598,7 +598,7 @@ class GraphStore:
         """
         rows = self._read(cypher.DATASET_CLASSES, name=name)
         if not rows and not self._read(cypher.DATASET_EXISTS, name=name):
-            raise DatasetNotFound(name)
+            raise DatasetNotFound(name, known=[d.name for d in self.datasets()])
         return [DatasetClass(**r) for r in rows]
 
     def review_counts(self) -> dict[str, int]:

@@ -145,7 +145,7 @@ class OfflineLabels:
         try:
             return LabelSpace.from_classes(self.taxonomy.label_spaces[dataset], dataset)
         except KeyError:
-            raise DatasetNotFound(dataset) from None
+            raise DatasetNotFound(dataset, known=self.taxonomy.label_spaces) from None
 
     def related(
         self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS

@@ -196,6 +196,9 @@ def test_datasets(rw_url: str) -> None:
     }
     r = httpx.get(f"{rw_url}/datasets/nope/classes")
     assert r.status_code == 404 and "nope" in r.json()["detail"]
+    r = httpx.get(f"{rw_url}/datasets/TOY_cls/classes")  # the name as written elsewhere
+    assert r.status_code == 404
+    assert r.json()["detail"] == "unknown dataset 'TOY_cls'; did you mean 'toy-cls'?"
     page = httpx.get(f"{rw_url}/concepts/{GOLDEN}").json()
     assert page["datasets"] == [
         {"dataset": "toy-cls", "index": 0, "raw_name": "class 0", "method": "wnid", "confidence": 1.0}

@@ -141,7 +141,7 @@ def crawl_detection(
 ) -> StreamingResponse:
     """Stream, per common concept, its best scenes and its best partner concepts, best first."""
     if scene_dataset not in view.datasets:
-        raise DatasetNotFound(scene_dataset)
+        raise DatasetNotFound(scene_dataset, known=view.datasets)
     scenes = sorted({c.concept for c in view.dataset_classes(scene_dataset)})
     plan = view.crawl
     decided = _decided(tags)

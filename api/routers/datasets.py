@@ -62,7 +62,7 @@ def dataset_classes(
 ) -> list[DatasetClassOut]:
     """The dataset's classes and the concepts they map to."""
     if name not in view.datasets:
-        raise DatasetNotFound(name)
+        raise DatasetNotFound(name, known=view.datasets)
     try:
         details = {(c.index, c.concept): c for c in store.dataset_classes(name)}
     except DatasetNotFound:  # removed since the view was loaded: the view's answer stands
