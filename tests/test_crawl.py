@@ -262,3 +262,17 @@ def test_detection_never_waits_on_a_plan_build(crawl_url: str) -> None:
             assert time.monotonic() - t0 < 5, path
     lines, _ = _lines(crawl_url, "/crawl/detection", **params)
     assert lines and all(line["kind"] in ("scene", "pair") for line in lines)
+
+
+def test_one_concepts_queries(crawl_url: str) -> None:
+    r = httpx.get(f"{crawl_url}/crawl/concepts/{DOG}", params={"langs": "en"}, timeout=60)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["name"] == "dog" and body["visual"]["crawled"] is True
+    assert "dog" in {q["bare"] for q in body["queries"]} and all(q["lang"] == "en" for q in body["queries"])
+    assert body["common"]["in_vocabulary"] is True and body["common"]["commonness"] > 0
+    # the same strings the classification stream sends for it
+    lines, _ = _lines(crawl_url, "/crawl/classification", after="wn:n02084070", limit=1, langs="en")
+    assert lines[0]["concept"] == DOG and lines[0]["queries"] == body["queries"]
+    missing = httpx.get(f"{crawl_url}/crawl/concepts/wn:n99999999", timeout=30)
+    assert missing.status_code == 404 and "wn:n99999999" in missing.json()["detail"]

@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from bamboo.api.cache import DEFAULT_SCENES
@@ -92,6 +92,35 @@ def crawl_classification(
             }
 
     return _stream(lines(), cursor)
+
+
+@router.get("/concepts/{concept_id}", summary="One concept's crawl queries, and why it is crawled or not")
+def crawl_concept(
+    concept_id: Annotated[str, Path(description="Concept id", examples=["wn:n02084071"])],
+    view: PlannedView,
+    tags: Tags,
+    langs: Annotated[str, Query(max_length=100, examples=["en,zh,es,nl,it"])] = "en,zh,es,nl,it",
+) -> dict[str, Any]:
+    """The query strings one concept is crawled with (classification), whether it is crawled (its
+    *visual* decision or prior), and whether it is in the common vocabulary detection pairs come
+    from, with the evidence. 404 for an unknown id."""
+    tax = view.taxonomy
+    tax.index(concept_id)  # an unknown id is a 404 naming it
+    plan = view.crawl
+    decided = _decided(tags)
+    visual, common = decided.get(concept_id, (None, None))
+    return {
+        "concept": concept_id,
+        "name": tax.name(concept_id),
+        "visual": {
+            "decided": visual,
+            "p": round(plan.visual_p(concept_id), 4),
+            "crawled": plan.is_visual(concept_id, decided),
+        },
+        "queries": [form.to_dict() for form in plan.words(decided).forms(concept_id, _langs(langs))],
+        "common": {"decided": common, "in_vocabulary": concept_id in set(plan.vocabulary(decided))}
+        | plan.common_evidence(concept_id),
+    }
 
 
 @router.get(
