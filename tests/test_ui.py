@@ -186,6 +186,8 @@ def test_third_tag_vote_decides(ui: tuple[str, TaskStore], browser: Any) -> None
     )
     browser.get(f"{url}/ui/tag?concept={concept}")
     wait(browser, text_in("#question", "visual concept"))
+    # a concept without reference images shows none, not the word "null" (replaceChildren's text of null)
+    assert "null" not in browser.find_element(By.ID, "card").text.split()
     for n, who in enumerate(("ui-ann-1", "ui-ann-2", "ui-ann-3"), 1):
         sign_in(browser, who)  # a new annotator reloads the screen with their own view
         wait(browser, text_in("#progress", f"{n - 1} yes"))

@@ -24,6 +24,11 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// replaceChildren writes a null child as the text "null": leave out what is not there.
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
+}
+
 function say(message, error = false) {
   const s = document.getElementById("status");
   s.textContent = message;
@@ -84,7 +89,7 @@ function tagBadge(t) {
 
 function page(title, ...children) {
   const m = main();
-  m.replaceChildren(h("h1", { id: "title", tabindex: "-1" }, title), ...children);
+  fill(m, h("h1", { id: "title", tabindex: "-1" }, title), ...children);
   document.title = `${title} · Bamboo`;
   document.getElementById("title").focus();
 }
@@ -247,7 +252,7 @@ async function tagging(params) {
       await next();
     };
     const question = tag === "visual" ? "a visual concept" : "a common concept";
-    card.replaceChildren(
+    fill(card,
       h("p", { class: "question", id: "question" }, "Is ", h("strong", {}, item.name), ` ${question}?`),
       h("p", {}, item.gloss || "(no description)"),
       h("p", { class: "muted" }, `${item.id} · ${item.votes} vote(s) so far · `, conceptLink(item.id, "details")),
@@ -297,7 +302,7 @@ async function verification() {
       say(`Answer recorded for task ${t.id}.`);
       await next();
     };
-    card.replaceChildren(
+    fill(card,
       h("p", { class: "question", id: "question" }, "Is this a ", h("strong", {}, t.query_name), "?"),
       h("img", { src: t.image_url, alt: `Pool image of task ${t.id}, crawled for “${t.query_name}”` }),
       h("p", {}, t.description || "(no description)"),
