@@ -38,7 +38,15 @@ def grow(
     ],
     state: Annotated[Path, typer.Option(help="State folder; an existing one is resumed.")],
     out: Annotated[Path, typer.Option(help="Decisions file (.npz) written at the end.")],
-    keep: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of the stream to keep.")] = 0.5,
+    keep: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of the stream to keep, at most: noise and redundant samples are never kept, "
+            "so less is kept when fewer clean, new ones arrive (the summary says how much and why).",
+        ),
+    ] = 0.5,
     sampling: Annotated[str, typer.Option(help="static or dynamic.")] = "static",
     correction: Annotated[str, typer.Option(help="filter, relabel or none.")] = "filter",
     cleaner: Annotated[
@@ -110,9 +118,26 @@ def grow(
     with atomic_path(out, ".part.npz") as tmp:
         np.savez(tmp, **merged)
     counts = {d.name.lower(): int((merged["decision"] == d).sum()) for d in Decision}
+    kept_share = growth.kept / max(growth.seen, 1)
     console.print(
-        json.dumps({"seen": growth.seen, "members": growth.kept, **counts, "out": str(out)}), markup=False
+        json.dumps(
+            {
+                "seen": growth.seen,
+                "members": growth.kept,
+                "kept_share": round(kept_share, 4),
+                "keep": keep,
+                **counts,
+                "out": str(out),
+            }
+        ),
+        markup=False,
     )
+    if kept_share < keep - 0.01:
+        typer.echo(
+            f"kept {kept_share:.1%} of the stream, not {keep:.0%}: {counts.get('noise', 0)} samples were "
+            f"noise and {counts.get('redundant', 0)} redundant, and those are never kept",
+            err=True,
+        )
 
 
 @app.command()

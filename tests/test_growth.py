@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -367,8 +368,12 @@ def test_cli_grow_resumes_identically_after_kill_9(tmp_path: Path) -> None:
     proc.communicate()
     assert not (tmp_path / "out.npz").exists()
     again = _grow(args)
-    _, err = again.communicate(timeout=120)
+    out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
+    summary = json.loads(out.decode().strip().splitlines()[-1])
+    assert summary["keep"] == 0.3 and summary["kept_share"] == round(summary["members"] / 40_000, 4)
+    if summary["kept_share"] < 0.29:  # fewer clean samples than the share: it says why, on stderr
+        assert b"never kept" in err and b"noise" in err
     with np.load(tmp_path / "ref.npz") as a, np.load(tmp_path / "out.npz") as b:
         assert len(a["decision"]) == 40_000
         for key in ("decision", "label", "ids"):
