@@ -225,7 +225,8 @@ def _resolve_name(store: GraphStore, text: str, unknown: ConceptNotFound) -> str
         meant = unknown.suggestion or next(iter(store.concepts([f"wn:{bare}", f"wn:n{bare}"])), None)
         hint = f"; did you mean {meant!r}?" if meant else ""
         raise ConfigurationError(
-            f"no concept has the id or the name {printable(text, 200)!r}{hint} (try `bamboo search`)"
+            f"unknown concept id {printable(text, 200)!r}, and no concept has that name{hint} "
+            "(try `bamboo search`)"
         )
     lines = "; ".join(f"{r['id']} {r['name']}: {printable(str(r['gloss'] or ''), 80)}" for r in found[:8])
     more = f" and {len(found) - 8} more" if len(found) > 8 else ""
