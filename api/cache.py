@@ -211,6 +211,7 @@ class GraphCache:
         self._lock = threading.Lock()
         self._view: GraphView | None = None
         self._tags: TagView | None = None
+        self._tags_tickets = self._tags_installed = 0  # see _reload_tags
         self._metas: dict[str, str | None] = {}
         self._last_ok = 0.0
         self._stop = threading.Event()
@@ -252,11 +253,20 @@ class GraphCache:
             self.loaded_from = "database"
             return load_view(self._store, version), True
 
-    def _load_tags(self, version: str | None) -> TagView:
+    def _reload_tags(self, version: str | None) -> None:
+        """Read every vote and install the result unless a load that started later is already
+        installed: loads overlap (the poller, each vote's read-your-writes reload), and the one
+        that finishes last is not always the one that read last."""
+        with self._lock:
+            self._tags_tickets += 1
+            ticket = self._tags_tickets
         votes: dict[str, list[Vote]] = defaultdict(list)
         for row in sorted(self._store.all_votes(), key=lambda r: (r.concept, r.tag, r.annotator)):
             votes[row.concept].append(row)
-        return TagView(version=version, votes_of=dict(votes))
+        tags = TagView(version=version, votes_of=dict(votes))
+        with self._lock:
+            if ticket > self._tags_installed:
+                self._tags, self._tags_installed = tags, ticket
 
     def _poll(self, *, force: bool = False) -> None:
         metas = self._store.get_metas(["graph.version", "tags.version", "build.status"])
@@ -270,9 +280,7 @@ class GraphCache:
             gc.freeze()
             self._schedule_warm(view, fresh)
         if force or self._tags is None or metas["tags.version"] != self._tags.version:
-            tags = self._load_tags(metas["tags.version"])
-            with self._lock:
-                self._tags = tags
+            self._reload_tags(metas["tags.version"])
         with self._lock:
             self._metas = metas
             self._last_ok = time.monotonic()
@@ -359,7 +367,4 @@ class GraphCache:
 
     def invalidate_tags(self) -> None:
         """Reload votes now (after a vote through this process)."""
-        version = self._store.get_metas(["tags.version"])["tags.version"]
-        tags = self._load_tags(version)
-        with self._lock:
-            self._tags = tags
+        self._reload_tags(self._store.get_metas(["tags.version"])["tags.version"])
