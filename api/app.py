@@ -31,10 +31,10 @@ from bamboo.api.routers import (
 )
 from bamboo.api.routers.cypher import CypherGate
 from bamboo.api.settings import ServiceSettings
-from bamboo.graph.connection import open_driver, reader_credentials
-from bamboo.graph.store import GraphStore
-from bamboo.graph.tasks import TaskStore
-from bamboo.graph.usercypher import CypherLimits, UserCypher
+from bamboo.graph.store.connection import open_driver, reader_credentials
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.tasks.db import TaskStore
+from bamboo.graph.usercypher.runner import CypherLimits, UserCypher
 
 __all__ = ["create_app", "limit_malloc_arenas"]
 

@@ -24,15 +24,15 @@ from typing import Any
 
 from bamboo.api.viewfile import read_view, write_view
 from bamboo.errors import GraphUnavailable
-from bamboo.graph.crawl import CrawlPlan, DatasetInfo, signals
-from bamboo.graph.invariants import InvariantReport, check_edges
-from bamboo.graph.model import ClassMapping, Dataset, Vote
-from bamboo.graph.packed import EDGE_COLUMNS, EdgeTable, PackedProps, PropsPacker, cyclic_gc_paused
-from bamboo.graph.search import SearchIndex
-from bamboo.graph.snapshot import taxonomy_and_edges
-from bamboo.graph.store import GraphStore
-from bamboo.graph.tags import QueueOrder, Tag, Tally, queue_order, tally
-from bamboo.graph.taxonomy import Taxonomy
+from bamboo.graph.crawl.plan import CrawlPlan, DatasetInfo, signals
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
+from bamboo.graph.taxonomy.invariants import InvariantReport, check_edges
+from bamboo.graph.taxonomy.model import ClassMapping, Dataset, Vote
+from bamboo.graph.taxonomy.packed import EDGE_COLUMNS, EdgeTable, PackedProps, PropsPacker, cyclic_gc_paused
+from bamboo.graph.taxonomy.search import SearchIndex
+from bamboo.graph.taxonomy.snapshot import taxonomy_and_edges
+from bamboo.graph.taxonomy.tags import QueueOrder, Tag, Tally, queue_order, tally
 
 __all__ = ["DEFAULT_SCENES", "GraphCache", "GraphView", "TagView", "load_view"]
 

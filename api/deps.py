@@ -9,7 +9,7 @@ from fastapi import Depends, Header, HTTPException, Request
 
 from bamboo.api.cache import GraphCache, GraphView, TagView
 from bamboo.api.settings import ServiceSettings
-from bamboo.graph.store import GraphStore
+from bamboo.graph.store.graph_store import GraphStore
 
 __all__ = [
     "Cache",

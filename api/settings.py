@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bamboo.graph.connection import GraphSettings
+from bamboo.graph.store.connection import GraphSettings
 
 __all__ = ["ServiceSettings"]
 

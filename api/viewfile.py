@@ -21,12 +21,12 @@ import numpy as np
 import numpy.typing as npt
 
 from bamboo.atomic import atomic_path
-from bamboo.graph.invariants import InvariantReport
-from bamboo.graph.model import ClassMapping, Dataset
-from bamboo.graph.packed import EdgeTable, PackedProps, jsonable
-from bamboo.graph.search import SearchIndex
-from bamboo.graph.snapshot import SNAPSHOT_FORMAT
-from bamboo.graph.taxonomy import Taxonomy
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
+from bamboo.graph.taxonomy.invariants import InvariantReport
+from bamboo.graph.taxonomy.model import ClassMapping, Dataset
+from bamboo.graph.taxonomy.packed import EdgeTable, PackedProps, jsonable
+from bamboo.graph.taxonomy.search import SearchIndex
+from bamboo.graph.taxonomy.snapshot import SNAPSHOT_FORMAT
 
 __all__ = ["FORMAT", "read_view", "write_view"]
 

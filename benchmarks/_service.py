@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from bamboo.graph.embedded import ServerInfo
-from bamboo.graph.store import GraphStore
+from bamboo.graph.store.embedded import ServerInfo
+from bamboo.graph.store.graph_store import GraphStore
 
 # street, forest, platform: a scene set, so that the detection crawl has scenes to pair with
 SCENES = ["wn:n04334599", "wn:n08438533", "wn:n03961939"]

@@ -33,13 +33,13 @@ from pathlib import Path
 import httpx
 import neo4j
 
-from bamboo.graph.build import build_wordnet
-from bamboo.graph.embedded import EmbeddedServer, start_server, stop_server
-from bamboo.graph.invariants import read_contents
-from bamboo.graph.related import related_sets
-from bamboo.graph.snapshot import taxonomy_from_contents
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import read_nouns
+from bamboo.graph.store.build import build_wordnet
+from bamboo.graph.store.embedded import EmbeddedServer, start_server, stop_server
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import read_contents
+from bamboo.graph.taxonomy.related import related_sets
+from bamboo.graph.taxonomy.snapshot import taxonomy_from_contents
+from bamboo.graph.taxonomy.wordnet import read_nouns
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +48,7 @@ import sys
 import uvicorn
 from fastapi import FastAPI
 from bamboo.api import ServiceSettings, create_app
-from bamboo.graph.connection import GraphSettings
+from bamboo.graph.store.connection import GraphSettings
 
 def build():
     app = create_app(ServiceSettings(graph=GraphSettings(

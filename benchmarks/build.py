@@ -23,10 +23,10 @@ from pathlib import Path
 
 import neo4j
 
-from bamboo.graph.build import build_wordnet
-from bamboo.graph.embedded import EmbeddedServer, create_database, start_server, stop_server
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import read_nouns
+from bamboo.graph.store.build import build_wordnet
+from bamboo.graph.store.embedded import EmbeddedServer, create_database, start_server, stop_server
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.wordnet import read_nouns
 
 
 def _port() -> int:

@@ -6,7 +6,7 @@ Reads the graph ``bamboo build`` wrote (the embedded default, or ``BAMBOO_GRAPH_
    samples of 300 hand-labelled concepts): 5-fold cross-validated accuracy, ROC AUC and Brier score
    of the logistic model, the model fitted on the first sample and scored on the second (held out),
    beside the lexicographer-file table it replaces (the baseline), and the weights fitted on all
-   600 (what :data:`bamboo.graph.crawl.VISUAL_WEIGHTS` holds).
+   600 (what :data:`bamboo.graph.crawl.plan.VISUAL_WEIGHTS` holds).
 2. The common vocabulary: its size (goal 500-2,000, the paper kept 809) and its overlap with COCO,
    Pascal VOC, Objects365, Open Images' boxable classes and LVIS's frequent / common / rare classes
    (``benchmarks/gold/lvis-frequency.tsv``; LVIS frequencies are not an input, so f > c > r is a fair
@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from bamboo.api.cache import GraphCache, GraphView
-from bamboo.graph.connection import GraphSettings, open_driver
-from bamboo.graph.crawl import VISUAL_WEIGHTS, visual_features
-from bamboo.graph.store import GraphStore
+from bamboo.graph.crawl.plan import VISUAL_WEIGHTS, visual_features
+from bamboo.graph.store.connection import GraphSettings, open_driver
+from bamboo.graph.store.graph_store import GraphStore
 
 HERE = Path(__file__).resolve().parent
 

@@ -27,10 +27,10 @@ from pathlib import Path
 import httpx
 import neo4j
 
-from bamboo.graph.build import build_wordnet
-from bamboo.graph.embedded import EmbeddedServer, start_server, stop_server
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import read_nouns
+from bamboo.graph.store.build import build_wordnet
+from bamboo.graph.store.embedded import EmbeddedServer, start_server, stop_server
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.wordnet import read_nouns
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _service import import_scenes, start_service, stop_service  # noqa: E402

@@ -30,9 +30,9 @@ from typing import Any
 
 from bamboo.cli.datasets import read_class_file
 from bamboo.errors import MalformedFile
-from bamboo.graph.datasets import ClassMapper
-from bamboo.graph.invariants import placement_cycle
-from bamboo.graph.wordnet import read_member_meronyms, read_nouns, read_sense_index
+from bamboo.graph.mapping.datasets import ClassMapper
+from bamboo.graph.taxonomy.invariants import placement_cycle
+from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_nouns, read_sense_index
 from bamboo.loaders.base import RawClass
 
 

@@ -24,12 +24,12 @@ from pathlib import Path
 import neo4j
 
 from bamboo.cli.graph import _read_datasets, dataset_mapper
-from bamboo.graph.build import build_wordnet
-from bamboo.graph.datasets import import_label_set
-from bamboo.graph.embedded import EmbeddedServer, start_server, stop_server
-from bamboo.graph.invariants import check_invariants, read_contents
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import read_nouns
+from bamboo.graph.mapping.datasets import import_label_set
+from bamboo.graph.store.build import build_wordnet
+from bamboo.graph.store.embedded import EmbeddedServer, start_server, stop_server
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import check_invariants, read_contents
+from bamboo.graph.taxonomy.wordnet import read_nouns
 
 HERE = Path(__file__).resolve().parent
 GOAL_S = 300.0

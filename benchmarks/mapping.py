@@ -24,16 +24,16 @@ import argparse
 import time
 from pathlib import Path
 
-from bamboo.graph.datasets import ClassMapper
-from bamboo.graph.mapping_eval import (
+from bamboo.graph.mapping.datasets import ClassMapper
+from bamboo.graph.mapping.evaluate import (
     GoldClass,
     evaluate_mapping,
     evaluate_taxonomy,
     read_gold,
     read_taxon_gold,
 )
-from bamboo.graph.search import normalize
-from bamboo.graph.wordnet import read_member_meronyms, read_nouns, read_sense_index
+from bamboo.graph.taxonomy.search import normalize
+from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_nouns, read_sense_index
 
 HERE = Path(__file__).resolve().parent
 LABELSETS = HERE.parents[1] / "shared" / "data" / "labelsets"

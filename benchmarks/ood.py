@@ -21,9 +21,9 @@ import time
 import numpy as np
 import torch
 
-from bamboo.graph.invariants import GraphContents
-from bamboo.graph.snapshot import taxonomy_from_contents
-from bamboo.graph.wordnet import read_nouns
+from bamboo.graph.taxonomy.invariants import GraphContents
+from bamboo.graph.taxonomy.snapshot import taxonomy_from_contents
+from bamboo.graph.taxonomy.wordnet import read_nouns
 from bamboo.loaders.registry import create_loader, find_available, package_folders
 from bamboo.sdk.labels import LabelSpace, OfflineLabels
 from bamboo.sdk.ood import ClassificationRectifier

@@ -37,13 +37,13 @@ from typing import Any
 import httpx
 import neo4j
 
-from bamboo.graph.build import build_wordnet
-from bamboo.graph.embedded import EmbeddedServer, ServerInfo, start_server, stop_server
-from bamboo.graph.invariants import check_invariants, read_contents
-from bamboo.graph.store import GraphStore
-from bamboo.graph.sync import read_wn31_map, sync_wikidata
-from bamboo.graph.wikidata import WikidataClient, oxigraph_server
-from bamboo.graph.wordnet import read_nouns
+from bamboo.graph.store.build import build_wordnet
+from bamboo.graph.store.embedded import EmbeddedServer, ServerInfo, start_server, stop_server
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import check_invariants, read_contents
+from bamboo.graph.taxonomy.wordnet import read_nouns
+from bamboo.graph.wikidata.client import WikidataClient, oxigraph_server
+from bamboo.graph.wikidata.sync import read_wn31_map, sync_wikidata
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -102,7 +102,7 @@ def sync_part(
 ) -> dict[str, Any]:
     """Part 1 (see the module docstring); returns figures the serve part reuses."""
     from bamboo.cli.graph import _read_datasets, dataset_mapper
-    from bamboo.graph.datasets import import_label_set
+    from bamboo.graph.mapping.datasets import import_label_set
 
     t0 = time.perf_counter()
     report = build_wordnet(store, read_nouns())
@@ -338,10 +338,11 @@ def serve_part(info: ServerInfo, work: Path, store: GraphStore) -> None:
 
 def writes_part(info: ServerInfo, driver: neo4j.Driver, source: GraphStore) -> None:
     """Part 2: the synced graph written again into empty databases, by today's batched MERGE and by
-    :meth:`~bamboo.graph.store.GraphStore.bulk_create`; both must give the source's content hash."""
-    from bamboo.graph import cypher
-    from bamboo.graph.embedded import create_database
-    from bamboo.graph.invariants import content_hash
+    :meth:`~bamboo.graph.store.graph_store.GraphStore.bulk_create`; both must give the source's
+    content hash."""
+    from bamboo.graph.store import cypher
+    from bamboo.graph.store.embedded import create_database
+    from bamboo.graph.taxonomy.invariants import content_hash
 
     contents = read_contents(source)
     want = content_hash(contents)

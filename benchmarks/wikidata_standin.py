@@ -2,7 +2,7 @@
 
 The paper's label system has 304,048 concepts, 170,586 of them from Wikidata. Real Wikidata cannot be
 reached from here, so this writes, deterministically from a seed, N-Triples with Wikidata's shape for
-what ``bamboo sync wikidata`` reads (see :mod:`bamboo.graph.wikidata`):
+what ``bamboo sync wikidata`` reads (see :mod:`bamboo.graph.wikidata.client`):
 
 * **anchors**: ``anchors`` items carrying a WordNet id (``wdt:P8814 "02084071-n"``; the offsets are
   WordNet 3.0's, and ``wn31_map.tsv`` maps each to itself, so the sync's 3.1 -> 3.0 step runs) and
@@ -64,7 +64,7 @@ def generate(
     out_dir: Path, *, items: int = 190_000, anchors: int = 20_000, seed: int = 20, wordnet: str | None = None
 ) -> StandIn:
     """Write the stand-in's triples and its WordNet id map into ``out_dir`` (see the module docstring)."""
-    from bamboo.graph.wordnet import read_nouns
+    from bamboo.graph.taxonomy.wordnet import read_nouns
 
     rng = random.Random(seed)
     nouns = read_nouns(wordnet)

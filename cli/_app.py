@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bamboo.graph.connection import GraphSettings
+from bamboo.graph.store.connection import GraphSettings
 
 __all__ = ["State", "app", "cache_dir", "state"]
 

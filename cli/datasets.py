@@ -17,7 +17,7 @@ from rich.table import Column, Table
 from bamboo.cli._app import app
 from bamboo.cli.graph import dataset_mapper, open_store
 from bamboo.errors import ConfigurationError, printable
-from bamboo.graph.datasets import ImportProgress
+from bamboo.graph.mapping.datasets import ImportProgress
 from bamboo.loaders import create_loader, list_loaders
 from bamboo.loaders.base import LabelSet, MalformedFile, RawClass
 
@@ -139,7 +139,7 @@ def import_classes(
     wordnet: Annotated[Path | None, typer.Option(envvar="BAMBOO_WORDNET", help="WordNet 3.0 folder.")] = None,
 ) -> None:
     """Import your own dataset's class list: each class's concept, method, confidence and review flag."""
-    from bamboo.graph.datasets import import_label_set
+    from bamboo.graph.mapping.datasets import import_label_set
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
         raise ConfigurationError(

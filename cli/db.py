@@ -7,7 +7,7 @@ from rich.console import Console
 
 from bamboo.cli._app import app, state
 from bamboo.errors import ConfigurationError
-from bamboo.graph.embedded import server_status, start_server, stop_server
+from bamboo.graph.store.embedded import server_status, start_server, stop_server
 
 __all__ = ["console", "db_app", "start", "status", "stop"]
 

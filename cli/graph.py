@@ -18,15 +18,15 @@ from rich.table import Table
 
 from bamboo.cli._app import app, cache_dir, state
 from bamboo.errors import ConceptNotFound, ConfigurationError, InvariantViolation, printable
-from bamboo.graph.build import build_wordnet
-from bamboo.graph.connection import open_driver
-from bamboo.graph.datasets import ClassMapper, import_label_set
-from bamboo.graph.export import export as export_contents
-from bamboo.graph.invariants import check_invariants, content_hash, read_contents
-from bamboo.graph.snapshot import write_snapshot
-from bamboo.graph.stats import graph_stats
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import read_member_meronyms, read_nouns, read_sense_index
+from bamboo.graph.mapping.datasets import ClassMapper, import_label_set
+from bamboo.graph.store.build import build_wordnet
+from bamboo.graph.store.connection import open_driver
+from bamboo.graph.store.export import export as export_contents
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.store.stats import graph_stats
+from bamboo.graph.taxonomy.invariants import check_invariants, content_hash, read_contents
+from bamboo.graph.taxonomy.snapshot import write_snapshot
+from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_nouns, read_sense_index
 from bamboo.loaders import LabelSet, create_loader, find_available, package_folders
 
 __all__ = [

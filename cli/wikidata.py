@@ -52,7 +52,7 @@ def link_datasets(
 ) -> None:
     """Re-place the new concepts import flagged for review: sure links move them, the rest are
     proposed (``bamboo review`` lists both)."""
-    from bamboo.graph.link.pending import link_pending
+    from bamboo.graph.mapping.pending import link_pending
 
     wanted = {n.strip() for n in datasets.split(",") if n.strip()} if datasets else None
     with open_store(ctx) as store:
@@ -93,8 +93,8 @@ def sync_wikidata_cmd(
     Cron (daily at 03:17, see the README):
     ``17 3 * * * bamboo sync wikidata --root Q729 --max-depth 4 --since "$(date -d yesterday -I)"``
     """
-    from bamboo.graph.sync import read_wn31_map, sync_wikidata
-    from bamboo.graph.wikidata import WikidataClient
+    from bamboo.graph.wikidata.client import WikidataClient
+    from bamboo.graph.wikidata.sync import read_wn31_map, sync_wikidata
 
     settings = state(ctx).settings()
     folder = state_dir or Path(settings.data_dir) / "sync"
@@ -130,7 +130,7 @@ def eval_linking(
 ) -> None:
     """(a) WordNet leaf re-attachment, and (b) a gold file: Hit@1/Hit@5/Wu-Palmer per strategy."""
     from bamboo.graph.link.evaluate import evaluate_gold, evaluate_leaves, read_gold
-    from bamboo.graph.wordnet import read_nouns
+    from bamboo.graph.taxonomy.wordnet import read_nouns
 
     nouns = read_nouns(wordnet, cache_dir=cache_dir())
     concepts = [{"id": c["id"], **c["props"]} for c in nouns.concepts]
@@ -166,9 +166,9 @@ def eval_mapping(
     wordnet: Annotated[Path | None, typer.Option(envvar="BAMBOO_WORDNET", help="WordNet 3.0 folder.")] = None,
 ) -> None:
     """Exact-synset accuracy, coverage and placement of name-only class mapping against a gold list."""
-    from bamboo.graph.datasets import ClassMapper
-    from bamboo.graph.mapping_eval import evaluate_mapping, read_gold
-    from bamboo.graph.wordnet import read_member_meronyms, read_nouns, read_sense_index
+    from bamboo.graph.mapping.datasets import ClassMapper
+    from bamboo.graph.mapping.evaluate import evaluate_mapping, read_gold
+    from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_nouns, read_sense_index
     from bamboo.loaders.base import read_lines
 
     rows = read_gold(gold)  # a bad file stops here, before WordNet is read

@@ -7,12 +7,14 @@ into a :class:`LabelSet`. Importing this package registers every loader.
 from __future__ import annotations
 
 # Importing each family module registers its loaders.
-from bamboo.loaders import coco as _coco  # noqa: F401
-from bamboo.loaders import finegrained as _finegrained  # noqa: F401
-from bamboo.loaders import imagenet as _imagenet  # noqa: F401
-from bamboo.loaders import names as _names  # noqa: F401
-from bamboo.loaders import openimages as _openimages  # noqa: F401
-from bamboo.loaders import scenes as _scenes  # noqa: F401
+from bamboo.loaders import (
+    coco as _coco,  # noqa: F401
+    finegrained as _finegrained,  # noqa: F401
+    imagenet as _imagenet,  # noqa: F401
+    names as _names,  # noqa: F401
+    openimages as _openimages,  # noqa: F401
+    scenes as _scenes,  # noqa: F401
+)
 from bamboo.loaders.base import LabelSet, Loader, MalformedFile, RawClass
 from bamboo.loaders.registry import (
     create_loader,

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bamboo.errors import ConceptNotFound, DatasetNotFound, ServiceError
-from bamboo.graph.related import DEFAULT_LEVELS
+from bamboo.graph.taxonomy.related import DEFAULT_LEVELS
 from bamboo.sdk.labels import LabelSpace
 
 __all__ = ["AsyncBambooClient", "BambooClient"]

@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bamboo.errors import ConceptNotFound, DatasetNotFound
-from bamboo.graph.related import DEFAULT_LEVELS, related_sets
-from bamboo.graph.taxonomy import Taxonomy
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
+from bamboo.graph.taxonomy.related import DEFAULT_LEVELS, related_sets
 
 __all__ = ["LabelSpace", "LabelSystem", "OfflineLabels"]
 
@@ -88,7 +88,7 @@ class LabelSystem(Protocol):
     def related(
         self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS
     ) -> dict[str, npt.NDArray[np.int64]]:
-        """The classes of ``space`` related to each query concept (see :mod:`bamboo.graph.related`).
+        """The classes of ``space`` related to each query concept (see :mod:`bamboo.graph.taxonomy.related`).
 
         Args:
             queries: Query concept ids; repeats are answered once. None at all answers ``{}``.
@@ -109,7 +109,7 @@ class LabelSystem(Protocol):
 
 
 class OfflineLabels:
-    """A :class:`LabelSystem` over a loaded :class:`~bamboo.graph.taxonomy.Taxonomy` (no network).
+    """A :class:`LabelSystem` over a loaded :class:`~bamboo.graph.taxonomy.hierarchy.Taxonomy` (no network).
 
     Args:
         taxonomy: The taxonomy and label spaces to answer from.
@@ -127,9 +127,9 @@ class OfflineLabels:
     def from_wordnet(cls, wordnet: str | os.PathLike[str] | None = None) -> OfflineLabels:
         """WordNet 3.0 nouns read directly (no database, no snapshot): for jobs that only need the
         backbone. ``wordnet`` as for ``bamboo build`` (default: found as the build finds it)."""
-        from bamboo.graph.invariants import GraphContents
-        from bamboo.graph.snapshot import taxonomy_from_contents
-        from bamboo.graph.wordnet import read_nouns
+        from bamboo.graph.taxonomy.invariants import GraphContents
+        from bamboo.graph.taxonomy.snapshot import taxonomy_from_contents
+        from bamboo.graph.taxonomy.wordnet import read_nouns
 
         nouns = read_nouns(wordnet)
         contents = GraphContents([{"id": c["id"], **c["props"]} for c in nouns.concepts], nouns.edges)

@@ -2,7 +2,7 @@
 
 **Classification.** Each pool image was crawled for a query concept; the current model gives its
 top-k classes in the model's label space. The image is in distribution when one of them is in the
-query's *related set* (:mod:`bamboo.graph.related`: the label-space classes in the subtree of the
+query's *related set* (:mod:`bamboo.graph.taxonomy.related`: the label-space classes in the subtree of the
 query or of its ancestors up to ``levels`` steps, and the query's own ancestors); otherwise it is
 out of distribution and dropped. Related sets are computed once per distinct query and held as a
 bit matrix (distinct queries x classes, packed 8 classes per byte so it stays in cache); a batch
@@ -33,7 +33,7 @@ import numpy.typing as npt
 import torch
 
 from bamboo.errors import ConceptNotFound
-from bamboo.graph.related import DEFAULT_LEVELS
+from bamboo.graph.taxonomy.related import DEFAULT_LEVELS
 from bamboo.sdk.labels import LabelSpace, LabelSystem
 
 __all__ = [

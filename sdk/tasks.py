@@ -1,7 +1,7 @@
 """The active-learning loop's side of the verification task store (paper Fig. 3b).
 
 :class:`TaskStoreAnnotator` adds a round's tasks to the shared SQLite store
-(:class:`bamboo.graph.tasks.TaskStore`, re-exported here) and reads the decisions back; until
+(:class:`bamboo.graph.tasks.db.TaskStore`, re-exported here) and reads the decisions back; until
 every task is decided the loop stops with :class:`AwaitingVotes`.
 
 In an adaptive store (``TaskStore(path, risk=0.05)``, #22) the annotator also writes the machine's
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bamboo.graph.tasks import TaskDecision, TaskStore, VerificationTask
+from bamboo.graph.tasks.db import TaskDecision, TaskStore, VerificationTask
 from bamboo.sdk.annotate import Awaiting
 
 __all__ = ["AwaitingVotes", "TaskDecision", "TaskStore", "TaskStoreAnnotator", "VerificationTask"]

@@ -20,10 +20,10 @@ import httpx
 import neo4j
 import pytest
 
-from bamboo.graph.build import BuildReport, build_wordnet
-from bamboo.graph.embedded import EmbeddedServer, ServerInfo, create_database, start_server, stop_server
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import WordNetNouns, read_nouns
+from bamboo.graph.store.build import BuildReport, build_wordnet
+from bamboo.graph.store.embedded import EmbeddedServer, ServerInfo, create_database, start_server, stop_server
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.wordnet import WordNetNouns, read_nouns
 
 # The team's shared data (dataset class lists, real Wikidata output, CIFAR-10 images): next to the
 # repository unless BAMBOO_SHARED_DATA says where. Tests marked ``shared_data`` skip without it on a
@@ -96,7 +96,7 @@ def store(driver: neo4j.Driver, server: ServerInfo, wordnet_build: BuildReport) 
 def fresh_database(server: ServerInfo, request: pytest.FixtureRequest) -> str:
     """A new, empty database on the session server, named after the test."""
     name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[:40]
-    from bamboo.graph.embedded import drop_database
+    from bamboo.graph.store.embedded import drop_database
 
     drop_database(server, name)
     create_database(server, name)
@@ -142,7 +142,7 @@ API_KEY = "test-api-key-not-a-placeholder-0123"
 @pytest.fixture(scope="session")
 def rw_database(server: ServerInfo, driver: neo4j.Driver, wordnet_nouns: WordNetNouns) -> str:
     """A second database with WordNet plus tiny datasets, for tests that write (votes, datasets)."""
-    from bamboo.graph.embedded import drop_database
+    from bamboo.graph.store.embedded import drop_database
 
     drop_database(server, "rw")
     create_database(server, "rw")
@@ -208,7 +208,7 @@ def serve_app(app: Any) -> Iterator[str]:
 
 def service_settings(server: ServerInfo, database: str, **extra: Any) -> Any:
     from bamboo.api import ServiceSettings
-    from bamboo.graph.connection import GraphSettings
+    from bamboo.graph.store.connection import GraphSettings
 
     graph = GraphSettings(
         data_dir=server.data_dir, bolt_port=server.bolt_port, http_port=server.http_port, database=database

@@ -3,7 +3,7 @@ ones generated) and names what the one-line refusal must say.
 
 Every entry was accepted, or crashed, or ran the machine out of memory before the import rules of
 :mod:`bamboo.loaders.validate` and the pre-write check of
-:func:`bamboo.graph.invariants.check_placements`.
+:func:`bamboo.graph.taxonomy.invariants.check_placements`.
 """
 
 from __future__ import annotations

@@ -13,8 +13,7 @@ from typing import Any
 import al_scenario
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score
 

@@ -9,10 +9,10 @@ import pytest
 
 from bamboo.api import ServiceSettings, create_app
 from bamboo.errors import InvariantViolation, MalformedFile, SnapshotError, WikidataError
-from bamboo.graph.embedded import ServerInfo
-from bamboo.graph.related import related_sets
-from bamboo.graph.store import GraphStore
-from bamboo.graph.taxonomy import Taxonomy
+from bamboo.graph.store.embedded import ServerInfo
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
+from bamboo.graph.taxonomy.related import related_sets
 from conftest import API_KEY, get_when_ready, serve_app, service_settings
 
 DOG, CANINE, CAT, SHIP, GOLDEN, ENTITY = (
@@ -111,8 +111,8 @@ def test_search(api_url: str) -> None:
 
 
 def test_related_against_an_id_list_matches_the_library(api_url: str, store: GraphStore) -> None:
-    from bamboo.graph.invariants import read_contents
-    from bamboo.graph.snapshot import taxonomy_from_contents
+    from bamboo.graph.taxonomy.invariants import read_contents
+    from bamboo.graph.taxonomy.snapshot import taxonomy_from_contents
 
     tax: Taxonomy = taxonomy_from_contents(read_contents(store))
     space = [GOLDEN, CAT, SHIP, CANINE, "wn:n02115641"]  # ..., dingo

@@ -10,11 +10,11 @@ import time
 
 import neo4j
 
-from bamboo.graph.build import BuildReport, build_wordnet
-from bamboo.graph.embedded import ServerInfo
-from bamboo.graph.stats import graph_stats
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.store.build import BuildReport, build_wordnet
+from bamboo.graph.store.embedded import ServerInfo
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.store.stats import graph_stats
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
 from conftest import cli_env, run_cli
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import neo4j
 import pytest
 
-from bamboo.graph.build import BuildReport
-from bamboo.graph.embedded import ServerInfo
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.store.build import BuildReport
+from bamboo.graph.store.embedded import ServerInfo
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
 from conftest import SHARED_DATA, run_cli
 
 
@@ -172,9 +172,9 @@ def test_import_own_class_list(
     server: ServerInfo, fresh_database: str, wordnet_nouns: WordNetNouns, tmp_path: Path
 ) -> None:
     """`bamboo import`: a user's list through the same pipeline; a bad file changes nothing."""
-    from bamboo.graph.build import build_wordnet
-    from bamboo.graph.invariants import content_hash, read_contents
-    from bamboo.graph.store import GraphStore
+    from bamboo.graph.store.build import build_wordnet
+    from bamboo.graph.store.graph_store import GraphStore
+    from bamboo.graph.taxonomy.invariants import content_hash, read_contents
 
     rw_database = fresh_database
     db = {"BAMBOO_GRAPH_DATABASE": rw_database}

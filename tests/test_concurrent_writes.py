@@ -15,10 +15,10 @@ import networkx as nx
 import pytest
 
 from bamboo.errors import InvariantViolation, VoteRejected
-from bamboo.graph import store as store_module
-from bamboo.graph.invariants import content_hash, read_contents
-from bamboo.graph.store import GraphStore
-from bamboo.graph.tags import MAX_VOTES
+from bamboo.graph.store import graph_store as store_module
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import content_hash, read_contents
+from bamboo.graph.taxonomy.tags import MAX_VOTES
 from tests.conftest import API_KEY, ServerInfo
 
 T = TypeVar("T")

@@ -14,10 +14,10 @@ import httpx
 import neo4j
 import pytest
 
-from bamboo.graph.build import build_wordnet
-from bamboo.graph.embedded import ServerInfo, create_database, drop_database
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.store.build import build_wordnet
+from bamboo.graph.store.embedded import ServerInfo, create_database, drop_database
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
 from tests.conftest import API_KEY, SHARED_DATA, get_when_ready, serve_app, service_settings
 
 pytestmark = pytest.mark.shared_data("labelsets")
@@ -30,7 +30,7 @@ DOG, CONSPECIFIC = "wn:n02084071", "wn:n01314026"
 def crawl_url(server: ServerInfo, driver: neo4j.Driver, wordnet_nouns: WordNetNouns) -> Iterator[str]:
     from bamboo.api import create_app
     from bamboo.cli.graph import _read_datasets, dataset_mapper
-    from bamboo.graph.datasets import import_label_set
+    from bamboo.graph.mapping.datasets import import_label_set
 
     drop_database(server, "crawl")
     create_database(server, "crawl")
@@ -190,7 +190,7 @@ def test_encoder_child_exits_with_its_parent(tmp_path: Any) -> None:
 
     (tmp_path / "child_job.py").write_text(
         "import os, time\n"
-        "from bamboo.graph.crawl import _exit_with_parent\n"
+        "from bamboo.graph.crawl.plan import _exit_with_parent\n"
         "def work(parent):\n"
         "    _exit_with_parent(parent)\n"
         "    time.sleep(120)\n"
@@ -239,7 +239,7 @@ def test_detection_never_waits_on_a_plan_build(crawl_url: str) -> None:
     crawl request queued behind it, then /search and /lca timed out)."""
     import time
 
-    from bamboo.graph.crawl import MAX_PAIR_VOCABULARY
+    from bamboo.graph.crawl.plan import MAX_PAIR_VOCABULARY
 
     t0 = time.monotonic()
     r = httpx.get(

@@ -21,9 +21,9 @@ import httpx
 import pytest
 from cypher_corpus import READS, attacks
 
-from bamboo.graph.embedded import ServerInfo
-from bamboo.graph.invariants import content_hash, read_contents
-from bamboo.graph.store import GraphStore
+from bamboo.graph.store.embedded import ServerInfo
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import content_hash, read_contents
 from conftest import cli_env, free_port, serve_app, service_settings
 
 PARAMS = {"id": "wn:n02084071", "x": 1, "list": [1, 2], "ids": ["wn:n02084071", "wn:n02085374"], "n": 2}

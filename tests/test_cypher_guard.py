@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 from cypher_corpus import READS, attacks
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from bamboo.errors import QueryError
-from bamboo.graph._cypher_lexer import tokenize
-from bamboo.graph.readonly import _KEYWORDS, ALLOWED_FUNCTIONS, ALLOWED_PROCEDURES, check_read_only
+from bamboo.graph.usercypher.guard import _KEYWORDS, ALLOWED_FUNCTIONS, ALLOWED_PROCEDURES, check_read_only
+from bamboo.graph.usercypher.lexer import tokenize
 
 _WRITES = {
     "CREATE", "MERGE", "SET", "DELETE", "DETACH", "REMOVE", "DROP", "LOAD", "FOREACH", "ALTER", "GRANT",

@@ -8,18 +8,18 @@ import neo4j
 import pytest
 
 from bamboo.errors import ConfigurationError
-from bamboo.graph.build import build_wordnet
-from bamboo.graph.datasets import ClassMapper, import_label_set, new_concept_id
-from bamboo.graph.invariants import check_invariants, content_hash, read_contents
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.mapping.datasets import ClassMapper, import_label_set, new_concept_id
+from bamboo.graph.store.build import build_wordnet
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import check_invariants, content_hash, read_contents
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
 from bamboo.loaders import LabelSet, MalformedFile, RawClass, create_loader, list_loaders
 from conftest import SHARED_DATA
 
 
 @pytest.fixture(scope="module")
 def mapper(wordnet_nouns: WordNetNouns) -> ClassMapper:
-    from bamboo.graph.wordnet import read_member_meronyms, read_sense_index
+    from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_sense_index
 
     concepts = [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts]
     return ClassMapper(
@@ -96,7 +96,7 @@ def test_dataset_domain_chooses_senses(mapper: ClassMapper) -> None:
 
 
 def test_senses_chosen_from_evidence(wordnet_nouns: WordNetNouns, mapper: ClassMapper) -> None:
-    from bamboo.graph.wordnet import read_sense_index
+    from bamboo.graph.taxonomy.wordnet import read_sense_index
 
     person = mapper.map("coco", RawClass(0, "person"))  # 3 senses; the first is by far the most tagged
     assert (person.concept, person.method) == ("wn:n00007846", "sense") and "tagged" in person.note
@@ -337,7 +337,7 @@ def test_review_accept_and_move(
 def test_inaturalist_species_lie_under_their_class(mapper: ClassMapper) -> None:
     """iNaturalist 2018's official categories (kingdom ... genus): species WordNet lacks are placed
     through their taxonomy; at least 95 % lie under their class's hand-checked synset."""
-    from bamboo.graph.mapping_eval import evaluate_taxonomy, read_taxon_gold
+    from bamboo.graph.mapping.evaluate import evaluate_taxonomy, read_taxon_gold
 
     ls = create_loader("inaturalist-2018").load(SHARED_DATA / "labelsets")
     assert Path(ls.source).name == "inaturalist2018_categories.json" and len(ls.classes) == 8142

@@ -17,7 +17,7 @@ from PIL import Image
 from skimage import data as photos
 
 from bamboo.errors import ConfigurationError
-from bamboo.graph.store import GraphStore
+from bamboo.graph.store.graph_store import GraphStore
 from bamboo.loaders.base import MalformedFile
 from bamboo.training.det import (
     Box,

@@ -9,7 +9,7 @@ import neo4j
 import pytest
 
 from bamboo.errors import GraphUnavailable
-from bamboo.graph.embedded import EmbeddedServer, ServerInfo, server_status, start_server, stop_server
+from bamboo.graph.store.embedded import EmbeddedServer, ServerInfo, server_status, start_server, stop_server
 from conftest import free_port
 
 
@@ -47,7 +47,7 @@ def test_stale_state_file_is_ignored(tmp_path: Path) -> None:
 def test_command_timeout_aborts_a_runaway_query(tmp_path: Path) -> None:
     import time
 
-    from bamboo.graph.store import GraphStore
+    from bamboo.graph.store.graph_store import GraphStore
 
     cfg = EmbeddedServer(
         data_dir=tmp_path, bolt_port=free_port(), http_port=free_port(), heap="1g", command_timeout_s=2

@@ -11,13 +11,12 @@ import random
 
 import networkx as nx
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from bamboo.graph.invariants import GraphContents
-from bamboo.graph.snapshot import taxonomy_from_contents, taxonomy_from_edges
-from bamboo.graph.taxonomy import Taxonomy
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
+from bamboo.graph.taxonomy.invariants import GraphContents
+from bamboo.graph.taxonomy.snapshot import taxonomy_from_contents, taxonomy_from_edges
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
 
 DOG, CANINE, DOMESTIC = "wn:n02084071", "wn:n02083346", "wn:n01317541"
 RETRIEVER, GOLDEN = "wn:n02099029", "wn:n02099601"

@@ -14,13 +14,12 @@ import time
 import httpx
 import pytest
 from cypher_corpus import RESOURCE_ATTACKS, doubling, nested_literals
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from bamboo.errors import QueryError
-from bamboo.graph import readonly
-from bamboo.graph.embedded import ServerInfo
-from bamboo.graph.readonly import MAX_GROWTH, MAX_REPARSE, check_read_only
+from bamboo.graph.store.embedded import ServerInfo
+from bamboo.graph.usercypher import guard as readonly
+from bamboo.graph.usercypher.guard import MAX_GROWTH, MAX_REPARSE, check_read_only
 from conftest import serve_app, service_settings
 
 SLOW = "MATCH (a:Concept), (b:Concept) WHERE a.gloss < b.gloss RETURN count(*) AS n"

@@ -11,21 +11,20 @@ from typing import Any
 import neo4j
 import networkx as nx
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from import_corpus import CORPUS, Hostile
 
-from bamboo.graph.build import build_wordnet
-from bamboo.graph.embedded import ServerInfo, create_database, drop_database
-from bamboo.graph.invariants import (
+from bamboo.graph.store.build import build_wordnet
+from bamboo.graph.store.embedded import ServerInfo, create_database, drop_database
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import (
     check_invariants,
     check_placements,
     content_hash,
     placement_cycle,
     read_contents,
 )
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
 from conftest import run_cli
 
 #: WordNet above these (dog, cat, chair, car): enough for the mapper to place classes under the

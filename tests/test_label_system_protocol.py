@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from bamboo.errors import ConceptNotFound, DatasetNotFound
-from bamboo.graph.snapshot import write_snapshot
-from bamboo.graph.store import GraphStore
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.snapshot import write_snapshot
 from bamboo.sdk.client import BambooClient
 from bamboo.sdk.labels import LabelSpace, LabelSystem, OfflineLabels
 from bamboo.sdk.ood import ClassificationRectifier

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import scipy.io
 
-from bamboo.graph.datasets import ClassMapper
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.mapping.datasets import ClassMapper
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
 from bamboo.loaders import MalformedFile, create_loader, find_available, list_loaders
 from conftest import SHARED_DATA
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from bamboo.graph.invariants import GraphContents
-from bamboo.graph.related import related_sets
-from bamboo.graph.snapshot import taxonomy_from_contents
-from bamboo.graph.taxonomy import Taxonomy
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
+from bamboo.graph.taxonomy.invariants import GraphContents
+from bamboo.graph.taxonomy.related import related_sets
+from bamboo.graph.taxonomy.snapshot import taxonomy_from_contents
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
 
 
 @pytest.fixture(scope="module")

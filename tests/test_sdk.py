@@ -20,12 +20,12 @@ from PIL import Image, ImageFilter
 from skimage import data as photos
 
 from bamboo.errors import ConceptNotFound, DatasetNotFound, ServiceError
-from bamboo.graph.embedded import ServerInfo
-from bamboo.graph.invariants import GraphContents
-from bamboo.graph.snapshot import taxonomy_from_contents, write_snapshot
-from bamboo.graph.store import GraphStore
-from bamboo.graph.taxonomy import Taxonomy
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.store.embedded import ServerInfo
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
+from bamboo.graph.taxonomy.invariants import GraphContents
+from bamboo.graph.taxonomy.snapshot import taxonomy_from_contents, write_snapshot
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
 from bamboo.loaders.base import MalformedFile
 from bamboo.sdk.client import AsyncBambooClient, BambooClient
 from bamboo.sdk.dedup import HashIndex, dedup_meta, dhash, dhash_pixels, iter_source

@@ -12,9 +12,9 @@ import pytest
 import torch
 from skimage import data as photos
 
-from bamboo.graph.invariants import GraphContents
-from bamboo.graph.snapshot import taxonomy_from_contents
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.taxonomy.invariants import GraphContents
+from bamboo.graph.taxonomy.snapshot import taxonomy_from_contents
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
 from bamboo.sdk.labels import LabelSpace, OfflineLabels
 from bamboo.sdk.models import efficientnet_lite0, imagenet1k_wnids, preprocess
 from bamboo.sdk.ood import ClassificationRectifier

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from bamboo.graph.search import SearchIndex, normalize
+from bamboo.graph.taxonomy.search import SearchIndex, normalize
 
 
 def _unicode_path(text: str) -> str:

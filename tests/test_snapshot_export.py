@@ -11,11 +11,11 @@ import pytest
 from rdflib import SKOS, Graph
 
 from bamboo.errors import ConceptNotFound, ConfigurationError, SnapshotError
-from bamboo.graph.export import BAMBOO_NS, export
-from bamboo.graph.invariants import GraphContents, read_contents
-from bamboo.graph.snapshot import write_snapshot
-from bamboo.graph.store import GraphStore
-from bamboo.graph.taxonomy import Taxonomy
+from bamboo.graph.store.export import BAMBOO_NS, export
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
+from bamboo.graph.taxonomy.invariants import GraphContents, read_contents
+from bamboo.graph.taxonomy.snapshot import write_snapshot
 
 
 @pytest.fixture(scope="module")

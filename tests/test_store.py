@@ -14,9 +14,9 @@ import neo4j
 import pytest
 
 from bamboo.errors import ConceptNotFound, GraphUnavailable
-from bamboo.graph.embedded import ServerInfo
-from bamboo.graph.invariants import check_invariants, content_hash, read_contents
-from bamboo.graph.store import GraphStore
+from bamboo.graph.store.embedded import ServerInfo
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import check_invariants, content_hash, read_contents
 
 pytestmark = pytest.mark.neo4j
 
@@ -169,8 +169,8 @@ def test_user_cypher_corpora(small: GraphStore, server: ServerInfo) -> None:
     from cypher_corpus import READS, attacks
 
     from bamboo.errors import BambooError, QueryError
-    from bamboo.graph.readonly import check_read_only
-    from bamboo.graph.usercypher import CypherLimits, UserCypher
+    from bamboo.graph.usercypher.guard import check_read_only
+    from bamboo.graph.usercypher.runner import CypherLimits, UserCypher
 
     on_neo4j = os.environ.get("BAMBOO_TEST_NEO4J_URI") and small.database == os.environ.get(
         "BAMBOO_TEST_NEO4J_DATABASE", "neo4j"
@@ -227,7 +227,7 @@ def test_bulk_create_writes_what_the_upserts_write(
     uses) and the upserts (what a rebuild uses) give the same content hash, and the bulk path
     refuses a store that already has concepts."""
     from bamboo.errors import InvariantViolation
-    from bamboo.graph.embedded import create_database, drop_database
+    from bamboo.graph.store.embedded import create_database, drop_database
 
     source = read_contents(store)
     rows = [{"id": c["id"], "props": {k: v for k, v in c.items() if k != "id"}} for c in source.concepts]

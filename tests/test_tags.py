@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from bamboo.graph.model import Vote, keyset_page
-from bamboo.graph.tags import (
+from bamboo.graph.taxonomy.model import Vote, keyset_page
+from bamboo.graph.taxonomy.tags import (
     MAX_VOTES,
     VOTES_TO_DECIDE,
     Tag,
@@ -60,7 +59,7 @@ def _reference_queue(
     tag: Tag, limit: int, annotator: str | None,
 ) -> list[tuple[str, int]]:  # fmt: skip
     """The ranking the router did before: every concept sorted on every request."""
-    from bamboo.graph.tags import visual_prior
+    from bamboo.graph.taxonomy.tags import visual_prior
 
     def on(cid: str, t: str) -> list[dict[str, Any]]:
         return [v for v in votes_of.get(cid, []) if v["tag"] == t]

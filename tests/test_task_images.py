@@ -15,8 +15,8 @@ from PIL import Image
 from skimage import data as photos
 
 from bamboo.errors import FileRefused
-from bamboo.graph.task_images import read_image
-from bamboo.graph.tasks import TaskStore
+from bamboo.graph.tasks.db import TaskStore
+from bamboo.graph.tasks.images import read_image
 from tests.conftest import API_KEY, ServerInfo, serve_app, service_settings
 
 

@@ -21,9 +21,9 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from bamboo.errors import ConfigurationError
-from bamboo.graph.snapshot import write_snapshot
-from bamboo.graph.store import GraphStore
-from bamboo.graph.taxonomy import Taxonomy
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
+from bamboo.graph.taxonomy.snapshot import write_snapshot
 from bamboo.loaders.base import MalformedFile
 from bamboo.sdk.loop import _SCHEMA as SCHEMA  # the loop's own tables, filled by hand here
 from bamboo.training.cls import lr_at, train

@@ -16,7 +16,7 @@ import httpx
 import neo4j
 import pytest
 
-from bamboo.graph.store import GraphStore
+from bamboo.graph.store.graph_store import GraphStore
 from bamboo.sdk.tasks import TaskStore
 from tests.conftest import API_KEY, ServerInfo, serve_app, service_settings
 from tests.test_tasks import CAT, DOG, photo_files

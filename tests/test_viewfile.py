@@ -10,14 +10,13 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from bamboo.api.cache import GraphCache, load_view
 from bamboo.api.viewfile import read_view, write_view
-from bamboo.graph.invariants import check_edges, read_contents
-from bamboo.graph.model import ENTITY_ID
-from bamboo.graph.store import GraphStore
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import check_edges, read_contents
+from bamboo.graph.taxonomy.model import ENTITY_ID
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +117,7 @@ def test_check_edges_agrees_with_networkx(n: int, edges: list[tuple[int, int]]) 
 def test_cyclic_gc_pause_nests_and_restores() -> None:
     import gc
 
-    from bamboo.graph.packed import cyclic_gc_paused
+    from bamboo.graph.taxonomy.packed import cyclic_gc_paused
 
     before = gc.isenabled()
     with cyclic_gc_paused():
@@ -137,8 +136,8 @@ def test_cyclic_gc_pause_nests_and_restores() -> None:
 
 def test_edge_confidence_comes_back_as_written() -> None:
     """Scores are kept as float32: 0.7 came back as 0.699999988079071 in the JSON."""
-    from bamboo.graph.packed import EdgeTable
-    from bamboo.graph.snapshot import taxonomy_from_edges
+    from bamboo.graph.taxonomy.packed import EdgeTable
+    from bamboo.graph.taxonomy.snapshot import taxonomy_from_edges
 
     tax = taxonomy_from_edges(["a", "b", "c"], ["a", "b", "c"], ["b", "c"], ["a", "a"])
     rows = {

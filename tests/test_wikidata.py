@@ -17,21 +17,27 @@ import neo4j
 import pytest
 
 from bamboo.errors import ConceptNotFound
-from bamboo.graph.build import build_wordnet
-from bamboo.graph.datasets import ClassMapper, import_label_set
-from bamboo.graph.invariants import check_invariants, content_hash, read_contents
-from bamboo.graph.link.chain import chain_links
 from bamboo.graph.link.embed import Embedder, SynsetIndex
 from bamboo.graph.link.evaluate import evaluate_gold, evaluate_leaves, read_gold
 from bamboo.graph.link.head import HeadLinker, load_spacy
 from bamboo.graph.link.lexicon import Lexicon
-from bamboo.graph.link.pending import link_pending
 from bamboo.graph.link.policy import LinkPolicy, Query
-from bamboo.graph.model import ENTITY_ID
-from bamboo.graph.store import GraphStore
-from bamboo.graph.sync import read_wn31_map, sync_wikidata
-from bamboo.graph.wikidata import WikidataClient, WikidataError, WikidataItem, oxigraph_server, read_dump
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.mapping.datasets import ClassMapper, import_label_set
+from bamboo.graph.mapping.pending import link_pending
+from bamboo.graph.store.build import build_wordnet
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import check_invariants, content_hash, read_contents
+from bamboo.graph.taxonomy.model import ENTITY_ID
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
+from bamboo.graph.wikidata.chain import chain_links
+from bamboo.graph.wikidata.client import (
+    WikidataClient,
+    WikidataError,
+    WikidataItem,
+    oxigraph_server,
+    read_dump,
+)
+from bamboo.graph.wikidata.sync import read_wn31_map, sync_wikidata
 from bamboo.loaders.base import LabelSet, MalformedFile, RawClass
 from conftest import SHARED_DATA
 

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from bamboo.errors import WordNetNotFound
-from bamboo.graph.wordnet import LEXNAMES, WordNetNouns, close_wordnet, find_wordnet_dir, open_wordnet
+from bamboo.graph.taxonomy.wordnet import (
+    LEXNAMES,
+    WordNetNouns,
+    close_wordnet,
+    find_wordnet_dir,
+    open_wordnet,
+)
 
 
 def test_counts_match_wordnet_3_0(wordnet_nouns: WordNetNouns) -> None:

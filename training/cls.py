@@ -94,7 +94,7 @@ def _evaluate(model: torch.nn.Module, loader: DataLoader[Any], device: torch.dev
 
 
 def _taxonomy(cfg: TrainConfig) -> Any:
-    from bamboo.graph.taxonomy import Taxonomy
+    from bamboo.graph.taxonomy.hierarchy import Taxonomy
 
     try:
         return Taxonomy.load(cfg.snapshot)

@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from bamboo.api.cache import GraphView, TagView
 from bamboo.api.deps import Tags, View
-from bamboo.graph.model import Vote, keyset_page
-from bamboo.graph.search import labels_of
-from bamboo.graph.tags import MAX_VOTES, tally
+from bamboo.graph.taxonomy.model import Vote, keyset_page
+from bamboo.graph.taxonomy.search import labels_of
+from bamboo.graph.taxonomy.tags import MAX_VOTES, tally
 
 __all__ = [
     "ConceptOut",

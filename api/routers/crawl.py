@@ -3,16 +3,16 @@
 * Classification: one line per visual concept with its name, synonyms and translations. A concept
   counts as visual when its *visual* tag is decided true, or, with ``untagged=true`` (default),
   when it has no decision yet and its prior P(visual) is at least 0.5 (a logistic model over the
-  graph's evidence, :func:`bamboo.graph.crawl.visual_probability`). A word that several visual
+  graph's evidence, :func:`bamboo.graph.crawl.plan.visual_probability`). A word that several visual
   concepts carry never goes out bare: it carries a distinguishing hypernym (``crane bird``), and the
   query says which part is the bare word.
 * Detection: over the common vocabulary (decided *common*, or with ``untagged=true`` undecided
   concepts whose commonness reaches ``min_score``; ``/crawl/vocabulary`` lists it with evidence),
   "common + scene word" (the classes of a scene dataset, Places365 by default) and "common +
   common" pairs, ``per_concept`` of each, ranked best first by relatedness and scene frequency,
-  each with its score and evidence (:mod:`bamboo.graph.pairs`). Deterministic for a graph version.
+  each with its score and evidence (:mod:`bamboo.graph.crawl.pairs`). Deterministic for a graph version.
   The pair plan of a vocabulary is built once, in the background (one build at a time, at most
-  :data:`~bamboo.graph.crawl.MAX_PAIR_VOCABULARY` concepts); until it is ready the answer is 503
+  :data:`~bamboo.graph.crawl.plan.MAX_PAIR_VOCABULARY` concepts); until it is ready the answer is 503
   with ``Retry-After`` and what it waits for, so no request waits on another's build.
 
 All page by concept id: ``after`` (exclusive) and ``limit``; the ``X-Next-Cursor`` response header
@@ -32,8 +32,8 @@ from fastapi.responses import StreamingResponse
 from bamboo.api.cache import DEFAULT_SCENES
 from bamboo.api.deps import PlannedView, Tags
 from bamboo.errors import DatasetNotFound
-from bamboo.graph.crawl import COMMON_MIN_SCORE
-from bamboo.graph.model import keyset_page
+from bamboo.graph.crawl.plan import COMMON_MIN_SCORE
+from bamboo.graph.taxonomy.model import keyset_page
 
 __all__ = ["crawl_classification", "crawl_detection", "crawl_vocabulary", "router"]
 

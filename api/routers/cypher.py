@@ -1,6 +1,6 @@
 """``POST /cypher``: one read-only Cypher statement, as the read-only database user, within limits.
 
-The statement is parsed and allowlisted (:mod:`bamboo.graph.readonly`) and the re-written text is
+The statement is parsed and allowlisted (:mod:`bamboo.graph.usercypher.guard`) and the re-written text is
 what runs. At most ``cypher_concurrency`` statements are checked or run at once, in their own
 thread pool (more get 503 with ``Retry-After``), so the rest of the service never waits behind
 them: parsing is off the event loop and under the same limit as execution. At the time limit the
@@ -23,8 +23,8 @@ from pydantic import BaseModel, Field
 from bamboo.api.deps import get_settings
 from bamboo.api.settings import ServiceSettings
 from bamboo.errors import GraphBusy, GraphUnavailable, QueryTimeout
-from bamboo.graph.readonly import check_read_only
-from bamboo.graph.usercypher import CypherResult, UserCypher
+from bamboo.graph.usercypher.guard import check_read_only
+from bamboo.graph.usercypher.runner import CypherResult, UserCypher
 
 router = APIRouter(tags=["cypher"])
 

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from bamboo import __version__
 from bamboo.api.deps import Cache, PlannedView, Store, Tags, View
-from bamboo.graph.crawl import prior_agreement
-from bamboo.graph.stats import invariants_summary
-from bamboo.graph.tags import Tag
+from bamboo.graph.crawl.plan import prior_agreement
+from bamboo.graph.store.stats import invariants_summary
+from bamboo.graph.taxonomy.tags import Tag
 
 __all__ = ["Health", "Invariants", "Stats", "health", "router", "stats"]
 
@@ -79,7 +79,7 @@ async def health(cache: Cache) -> Health:
 
 @router.get("/stats", response_model=Stats, summary="Counts, tag decisions and invariants")
 def stats(store: Store, cache: Cache, view: View, planned: PlannedView, tags: Tags) -> Stats:
-    """Counts from the cached views (see :func:`bamboo.graph.stats.graph_stats` for the CLI's)."""
+    """Counts from the cached views (see :func:`bamboo.graph.store.stats.graph_stats` for the CLI's)."""
     datasets = store.datasets()
 
     def decisions(tag: Tag) -> dict[str, int]:

@@ -1,6 +1,6 @@
 """``POST /related``: related-category sets of query concepts within a label space (paper §4.1.3).
 
-Definition (see :mod:`bamboo.graph.related`): for query ``q`` and ``levels = k`` (default 1), the
+Definition (see :mod:`bamboo.graph.taxonomy.related`): for query ``q`` and ``levels = k`` (default 1), the
 label-space classes in the subtree of ``q`` or of any ancestor of ``q`` at most ``k`` IS_A edges
 up, plus the label-space classes that are ancestors of ``q``. Indices are positions in the label
 space's order (a dataset's class indices, or the order of the given id list).
@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from bamboo.api.deps import Store, View
-from bamboo.graph.related import DEFAULT_LEVELS, related_sets
+from bamboo.graph.taxonomy.related import DEFAULT_LEVELS, related_sets
 
 __all__ = ["RelatedIn", "RelatedOut", "post_related", "router"]
 

@@ -1,6 +1,6 @@
 """``/tags``: annotators' visual/common votes (paper §3.3) and the queue of concepts to vote on.
 
-Queue order (:func:`bamboo.graph.tags.tag_queue`): concepts that already have some votes on the
+Queue order (:func:`bamboo.graph.taxonomy.tags.tag_queue`): concepts that already have some votes on the
 tag first (finish what was started), then by the lexicographer-file prior of being visual
 (likely-visual concepts first, so that they become crawl queries soonest), then deeper (more
 specific) concepts first, then by id. The vote-free part of that order is ranked once per graph
@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from bamboo.api.deps import Cache, PlannedView, Store, Tags, require_api_key
-from bamboo.graph.tags import MAX_VOTES, Tag, tag_queue
+from bamboo.graph.taxonomy.tags import MAX_VOTES, Tag, tag_queue
 
 __all__ = ["DecisionOut", "QueueItem", "VoteIn", "get_queue", "post_vote", "router"]
 

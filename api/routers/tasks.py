@@ -1,7 +1,7 @@
 """``/tasks``: the verification task store (paper Fig. 3b), "Is this a <concept>?" for pool images the
 active-learning loop sent for annotation; decided at 3 of 5 Yes/No votes, or in an adaptive store (#22)
 once the posterior risk is below the store's threshold, which every task and decision reports with its
-P(yes) (``bamboo.graph.tasks``)."""
+P(yes) (``bamboo.graph.tasks.db``)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from bamboo.api.deps import get_settings, require_api_key
 from bamboo.api.settings import ServiceSettings
 from bamboo.errors import FileRefused
-from bamboo.graph.task_images import read_image
-from bamboo.graph.tasks import TaskStore, VerificationTask
+from bamboo.graph.tasks.db import TaskStore, VerificationTask
+from bamboo.graph.tasks.images import read_image
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from bamboo.graph.link.lexicon import Lexicon, Link
-from bamboo.graph.search import normalize
+from bamboo.graph.taxonomy.search import normalize
 
 __all__ = ["HeadLinker", "load_spacy"]
 

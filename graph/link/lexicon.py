@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bamboo.graph.model import ENTITY_ID
-from bamboo.graph.search import normalize
+from bamboo.graph.taxonomy.model import ENTITY_ID
+from bamboo.graph.taxonomy.search import normalize
 
 __all__ = ["Lexicon", "Link"]
 

@@ -7,16 +7,18 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from bamboo.atomic import atomic_path
-from bamboo.graph.invariants import GraphContents, concept_line, edge_line, hash_lines
-from bamboo.graph.packed import EDGE_COLUMNS, cyclic_gc_paused
-from bamboo.graph.store import GraphStore
-from bamboo.graph.taxonomy import ROW_SEP, SNAPSHOT_FORMAT, Taxonomy, join_rows
+from bamboo.graph.taxonomy.hierarchy import ROW_SEP, SNAPSHOT_FORMAT, Taxonomy, join_rows
+from bamboo.graph.taxonomy.invariants import GraphContents, concept_line, edge_line, hash_lines
+from bamboo.graph.taxonomy.packed import EDGE_COLUMNS, cyclic_gc_paused
+
+if TYPE_CHECKING:  # the store is only read through; this room imports no driver
+    from bamboo.graph.store.graph_store import GraphStore
 
 __all__ = ["taxonomy_and_edges", "taxonomy_from_contents", "taxonomy_from_edges", "write_snapshot"]
 

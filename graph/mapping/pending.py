@@ -1,6 +1,6 @@
 """Re-place the new dataset concepts import flagged for review (``bamboo link datasets``).
 
-Import places every new concept at once (:mod:`bamboo.graph.datasets`); the ones it placed on weak
+Import places every new concept at once (:mod:`bamboo.graph.mapping.datasets`); the ones it placed on weak
 evidence (the dataset's domain, the root, a close head-noun sense) carry ``review = "check"``.
 Each is linked by its name with the combined policy (head-noun parsing, then sentence
 embeddings), scoped to its current parent unless that is the root. A sure link scored above the
@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from bamboo.errors import InvariantViolation
-from bamboo.graph.invariants import GraphContents, check_invariants
 from bamboo.graph.link.embed import Embedder, SynsetIndex
 from bamboo.graph.link.head import HeadLinker
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.link.policy import LinkPolicy, Query
-from bamboo.graph.model import ENTITY_ID
-from bamboo.graph.senses import PHYSICAL_OBJECT
-from bamboo.graph.store import GraphStore
+from bamboo.graph.mapping.senses import PHYSICAL_OBJECT
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import GraphContents, check_invariants
+from bamboo.graph.taxonomy.model import ENTITY_ID
 
 __all__ = ["PendingReport", "link_pending"]
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bamboo.graph.invariants import InvariantReport, check_invariants, content_hash, read_contents
-from bamboo.graph.store import GraphStore
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import InvariantReport, check_invariants, content_hash, read_contents
 
 __all__ = ["GraphStats", "by_key", "graph_stats", "invariants_summary"]
 

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from bamboo.graph.taxonomy import Taxonomy
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
 
 __all__ = ["DEFAULT_LEVELS", "RelatedSets", "related_sets"]
 

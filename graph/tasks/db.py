@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bamboo.errors import TaskNotFound, VoteRejected
-from bamboo.graph.tags import MAX_VOTES, VOTES_TO_DECIDE, Tally
+from bamboo.graph.taxonomy.tags import MAX_VOTES, VOTES_TO_DECIDE, Tally
 
 __all__ = ["DEFAULT_SKILL", "TaskDecision", "TaskStore", "VerificationTask"]
 

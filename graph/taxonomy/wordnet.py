@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bamboo.errors import WordNetNotFound
-from bamboo.graph.model import concept_id_for_offset
+from bamboo.graph.taxonomy.model import concept_id_for_offset
 
 __all__ = [
     "WordNetNouns",
@@ -213,9 +213,9 @@ def read_sense_index(path: str | os.PathLike[str] | None = None) -> dict[str, li
 
     ``index.noun`` lists a lemma's synsets most frequent first; ``cntlist.rev`` gives the number of
     times each sense was tagged in the semantic concordances (0 when absent). Keys are
-    :func:`bamboo.graph.search.normalize`-d lemmas; values ``[(concept id, tag count), ...]``.
+    :func:`bamboo.graph.taxonomy.search.normalize`-d lemmas; values ``[(concept id, tag count), ...]``.
     """
-    from bamboo.graph.search import normalize
+    from bamboo.graph.taxonomy.search import normalize
 
     dict_dir = find_wordnet_dir(path)
     counts: dict[tuple[str, int], int] = {}

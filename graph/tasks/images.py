@@ -1,6 +1,6 @@
 """Reading a verification task's local image only when it is safe to hand out.
 
-A task names its image by path (``bamboo.graph.tasks``); whoever can add tasks could otherwise have
+A task names its image by path (``bamboo.graph.tasks.db``); whoever can add tasks could otherwise have
 the service read any file it can: a link named ``x.jpg`` to ``/etc/passwd``, a FIFO that blocks a
 worker, a device. :func:`read_image` resolves the path, keeps it inside the allowed folders and
 reads a regular file of bounded size from the very file it checked.

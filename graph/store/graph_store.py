@@ -1,12 +1,12 @@
 """``GraphStore``: the label system's reads and writes over a ``neo4j.Driver``.
 
 The store is handed its driver and database name; it does not own configuration and does not
-close the driver. Every statement comes from :mod:`bamboo.graph.cypher`.
+close the driver. Every statement comes from :mod:`bamboo.graph.store.cypher`.
 
 Writes that check a rule first (a tag vote against the 3-of-5 cap, a placement against an acyclic
 IS_A graph) check and write in one transaction that claims a guard of the rule's key before it
 reads, queued by key inside the process and retried on a write conflict with other processes
-(:mod:`bamboo.graph._locks`), so neither a race past the rule nor a refusal for a mere conflict
+(:mod:`bamboo.graph.store.locks`), so neither a race past the rule nor a refusal for a mere conflict
 can happen.
 """
 
@@ -32,9 +32,9 @@ from bamboo.errors import (
     VoteRejected,
     printable,
 )
-from bamboo.graph import cypher
-from bamboo.graph._locks import KeyedLocks, is_conflict, retry_delays
-from bamboo.graph.model import (
+from bamboo.graph.store import cypher
+from bamboo.graph.store.locks import KeyedLocks, is_conflict, retry_delays
+from bamboo.graph.taxonomy.model import (
     ClassMapping,
     Concept,
     ConceptRef,
@@ -47,7 +47,7 @@ from bamboo.graph.model import (
     Vote,
     keyset_page,
 )
-from bamboo.graph.tags import MAX_VOTES, Tag, TagDecision, tally
+from bamboo.graph.taxonomy.tags import MAX_VOTES, Tag, TagDecision, tally
 
 __all__ = ["GraphStore"]
 

@@ -39,10 +39,10 @@ import numpy as np
 import numpy.typing as npt
 
 from bamboo.errors import ConfigurationError, PlanPending
-from bamboo.graph.pairs import PairPlanner, gloss_mentions, scene_prior
-from bamboo.graph.search import labels_of
-from bamboo.graph.tags import visual_prior
-from bamboo.graph.taxonomy import Taxonomy
+from bamboo.graph.crawl.pairs import PairPlanner, gloss_mentions, scene_prior
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
+from bamboo.graph.taxonomy.search import labels_of
+from bamboo.graph.taxonomy.tags import visual_prior
 
 __all__ = [
     "COMMON_MIN_SCORE",
@@ -129,7 +129,8 @@ class Signals:
     Attributes:
         taxonomy: The IS_A hierarchy.
         lexname: Lexicographer file per concept (None for dataset-only concepts).
-        lex_prior: The lexicographer file's prior of *visual* (:func:`bamboo.graph.tags.visual_prior`).
+        lex_prior: The lexicographer file's prior of *visual*
+            (:func:`bamboo.graph.taxonomy.tags.visual_prior`).
         tag_count: Sense tag count in the semantic concordances (0 when absent).
         depth: Shortest IS_A distance to the root.
         own_datasets: Number of datasets with a class mapped to the concept.

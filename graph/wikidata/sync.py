@@ -39,13 +39,13 @@ import networkx as nx
 
 from bamboo.atomic import write_text_atomic
 from bamboo.errors import InvariantViolation, MalformedFile
-from bamboo.graph.invariants import GraphContents, check_invariants, read_contents
-from bamboo.graph.link.chain import chain_links
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.link.policy import Decision, LinkPolicy, Query
-from bamboo.graph.model import ENTITY_ID
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wikidata import LANGUAGES, WikidataClient, WikidataItem
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import GraphContents, check_invariants, read_contents
+from bamboo.graph.taxonomy.model import ENTITY_ID
+from bamboo.graph.wikidata.chain import chain_links
+from bamboo.graph.wikidata.client import LANGUAGES, WikidataClient, WikidataItem
 from bamboo.loaders.base import read_lines
 
 __all__ = ["SyncReport", "read_wn31_map", "sync_wikidata"]

@@ -17,12 +17,11 @@ from typing import Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from rdflib import RDF, SKOS, Graph, Namespace, URIRef
-from rdflib import Literal as RdfLiteral
+from rdflib import RDF, SKOS, Graph, Literal as RdfLiteral, Namespace, URIRef
 
 from bamboo.atomic import atomic_path, write_text_atomic
 from bamboo.errors import ConfigurationError
-from bamboo.graph.invariants import GraphContents
+from bamboo.graph.taxonomy.invariants import GraphContents
 
 __all__ = ["BAMBOO_NS", "ExportFormat", "export"]
 

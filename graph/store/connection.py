@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bamboo.errors import ConfigurationError, GraphUnavailable
-from bamboo.graph.embedded import EmbeddedServer, server_status, start_server
+from bamboo.graph.store.embedded import EmbeddedServer, server_status, start_server
 
 __all__ = ["GraphSettings", "default_data_dir", "open_driver", "reader_credentials"]
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bamboo.graph.model import Vote
+from bamboo.graph.taxonomy.model import Vote
 
 __all__ = [
     "MAX_VOTES",
@@ -153,7 +153,7 @@ def queue_order(ids: Iterable[str], prior: Callable[[str], float], depth: Callab
     Args:
         ids: Every concept id.
         prior: A concept's probability of *visual* before votes
-            (:meth:`bamboo.graph.crawl.CrawlPlan.visual_p`).
+            (:meth:`bamboo.graph.crawl.plan.CrawlPlan.visual_p`).
         depth: A concept's depth below the root.
     """
     ordered = tuple(sorted(ids, key=lambda cid: (-round(prior(cid), 6), -depth(cid), cid)))

@@ -1,6 +1,6 @@
 """Read-only Cypher by construction: parse a user statement, allowlist it, write it out anew.
 
-A statement is tokenised by :mod:`bamboo.graph._cypher_lexer` and parsed by a recursive-descent
+A statement is tokenised by :mod:`bamboo.graph.usercypher.lexer` and parsed by a recursive-descent
 parser of the *read* subset of Neo4j 5 Cypher. Whatever the parser does not know is refused, so
 the rule is an allowlist, not a list of forbidden words:
 
@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from bamboo.errors import QueryError
-from bamboo.graph._cypher_lexer import Token, tokenize, where
+from bamboo.graph.usercypher.lexer import Token, tokenize, where
 
 __all__ = [
     "ALLOWED_FUNCTIONS",

@@ -80,7 +80,7 @@ SCHEMA: tuple[str, ...] = (
     GUARD_SCHEMA,
 )
 
-# --- guards: the first write of a rule-checked transaction (see bamboo.graph._locks) ---------
+# --- guards: the first write of a rule-checked transaction (see bamboo.graph.store.locks) ---------
 
 # Rewrites one guard node per key: of two transactions that overlap on a key, the database commits
 # one and answers the other with a write conflict (ArcadeDB checks a record's version from the

@@ -11,7 +11,7 @@ Mapping order for each class:
    dataset's domain is not taken; a qualifier (``Seal (Animal)``, LVIS's ``bus_(vehicle)``) keeps
    the senses close to it (Wu-Palmer at least :data:`QUALIFIER_CLOSE`) and counts as evidence;
 4. otherwise, when the name has several senses, the sense the evidence favours (``"sense"``,
-   :mod:`bamboo.graph.senses`): WordNet's sense order and tag counts, imageability (ImageNet-21K
+   :mod:`bamboo.graph.mapping.senses`): WordNet's sense order and tag counts, imageability (ImageNet-21K
    images, a physical lexicographer file), the dataset's other classes; a narrow margin is kept
    but flagged ``review = "check"`` on the class, with the alternatives.
 
@@ -21,7 +21,7 @@ last word singular: ``Stop_Sign``, ``stop signs`` -> ``bamboo:stop-sign``), so t
 class in several datasets is one concept with several ``HAS_CLASS`` edges whatever the import
 order. It is placed at once, under the first parent the evidence gives:
 
-1. the dataset's taxonomy (iNaturalist's genus ... kingdom, :mod:`bamboo.graph.taxa`);
+1. the dataset's taxonomy (iNaturalist's genus ... kingdom, :mod:`bamboo.graph.mapping.taxa`);
 2. the dataset's own parent class when that maps (an Open Images Subcategory parent);
 3. its head noun (``stop sign`` -> a sign), chosen like any sense;
 4. the dataset's domain;
@@ -47,13 +47,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bamboo.errors import InvariantViolation, printable
-from bamboo.graph.invariants import InvariantReport, check_placements
 from bamboo.graph.link.lexicon import Lexicon
-from bamboo.graph.model import ENTITY_ID
-from bamboo.graph.search import normalize
-from bamboo.graph.senses import PHYSICAL_OBJECT, SenseChoice, SenseContext, choose_sense
-from bamboo.graph.store import GraphStore
-from bamboo.graph.taxa import TaxonIndex
+from bamboo.graph.mapping.senses import PHYSICAL_OBJECT, SenseChoice, SenseContext, choose_sense
+from bamboo.graph.mapping.taxa import TaxonIndex
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import InvariantReport, check_placements
+from bamboo.graph.taxonomy.model import ENTITY_ID
+from bamboo.graph.taxonomy.search import normalize
 from bamboo.loaders.base import LabelSet, RawClass
 
 __all__ = [
@@ -223,7 +223,7 @@ class ClassMapper:
         """Map a dataset's classes, then place the new ones (see the module docstring).
 
         A name with several senses is settled by the evidence of the dataset's other classes (see
-        :mod:`bamboo.graph.senses`), in two rounds: the second sees the first round's choices as
+        :mod:`bamboo.graph.mapping.senses`), in two rounds: the second sees the first round's choices as
         neighbours. A detection dataset's classes are objects, which favours physical senses.
         ``progress`` hears ``("map", classes done, classes)`` every :data:`PROGRESS_EVERY` classes."""
         objects = task == "detection"
@@ -515,7 +515,7 @@ def import_label_set(
 ) -> DatasetReport:
     """Map every class and write the dataset in one transaction (re-running gives the same graph).
 
-    The write is checked before it happens (:func:`~bamboo.graph.invariants.check_placements`):
+    The write is checked before it happens (:func:`~bamboo.graph.taxonomy.invariants.check_placements`):
     the graph must stay acyclic, rooted and free of duplicate ids.
 
     Args:

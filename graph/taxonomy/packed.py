@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from bamboo.graph.taxonomy import Taxonomy
+from bamboo.graph.taxonomy.hierarchy import Taxonomy
 
 __all__ = ["EDGE_COLUMNS", "EdgeTable", "PackedProps", "PropsPacker", "cyclic_gc_paused", "jsonable"]
 

@@ -1,6 +1,6 @@
 """``Taxonomy``: the label system in memory as CSR arrays, loaded from a snapshot file.
 
-A snapshot is one compressed ``.npz`` written by :func:`bamboo.graph.snapshot.write_snapshot`:
+A snapshot is one compressed ``.npz`` written by :func:`bamboo.graph.taxonomy.snapshot.write_snapshot`:
 sorted concept ids, names, lemmas, and the parent lists as CSR (``parent_indptr``,
 ``parent_indices``). Loading it needs numpy only, so training jobs answer taxonomy questions
 without a database or one HTTP call per image.

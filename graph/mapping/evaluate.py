@@ -4,7 +4,7 @@ Gold files are tab-separated, one class per line: ``dataset<TAB>class name<TAB>w
 optional fourth column ``exact`` (default: the class *is* that synset) or ``parent`` (WordNet lacks
 the class; the wnid is its right parent). Lines starting with ``#`` are comments. Each gold
 dataset's classes are mapped by name only (no wnid), in file order, exactly as an import maps
-them (:meth:`bamboo.graph.datasets.ClassMapper.map_all`), and scored:
+them (:meth:`bamboo.graph.mapping.datasets.ClassMapper.map_all`), and scored:
 
 * **exact accuracy**: ``exact`` rows mapped to their gold synset;
 * **coverage**: ``exact`` rows mapped to some WordNet synset (not made a new concept);
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bamboo.errors import MalformedFile
-from bamboo.graph.datasets import ClassMapper, MappedClass
+from bamboo.graph.mapping.datasets import ClassMapper, MappedClass
 from bamboo.loaders.base import RawClass, read_lines
 
 __all__ = [

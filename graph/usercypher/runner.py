@@ -1,7 +1,7 @@
 """Run a user's read-only Cypher statement within limits: time, rows, bytes, nesting.
 
 :class:`UserCypher` is handed a driver that logs in as a *read-only* database user (never the
-admin credential) and a statement already re-written by :func:`bamboo.graph.readonly.check_read_only`.
+admin credential) and a statement already re-written by :func:`bamboo.graph.usercypher.guard.check_read_only`.
 At the time limit the statement is *terminated in the database*: closing the connection is not
 enough (ArcadeDB's Bolt executor runs a statement to its end and ignores the transaction timeout
 Neo4j honours), so :meth:`UserCypher.terminate` finds the reader's own transaction running that

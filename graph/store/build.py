@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bamboo.errors import InvariantViolation
-from bamboo.graph.invariants import InvariantReport, check_invariants, content_hash, read_contents
-from bamboo.graph.store import GraphStore
-from bamboo.graph.wordnet import WordNetNouns
+from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.invariants import InvariantReport, check_invariants, content_hash, read_contents
+from bamboo.graph.taxonomy.wordnet import WordNetNouns
 
 __all__ = ["BuildReport", "build_wordnet"]
 

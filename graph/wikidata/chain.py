@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bamboo.graph.link.lexicon import Link
-from bamboo.graph.wikidata import WikidataItem
+from bamboo.graph.wikidata.client import WikidataItem
 
 __all__ = ["chain_links"]
 

@@ -13,15 +13,17 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from bamboo.graph.model import ENTITY_ID
-from bamboo.graph.store import GraphStore
+from bamboo.graph.taxonomy.model import ENTITY_ID
+
+if TYPE_CHECKING:  # the store is only read through; this room imports no driver
+    from bamboo.graph.store.graph_store import GraphStore
 
 __all__ = [
     "GraphContents",
