@@ -24,32 +24,7 @@ Typical use::
 Names are re-exported lazily: ``from bamboo.graph import Taxonomy`` loads the taxonomy room only.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
 import lazy_loader
 
-if TYPE_CHECKING:
-    from bamboo.graph.store.build import BuildReport as BuildReport, build_wordnet as build_wordnet
-    from bamboo.graph.store.connection import GraphSettings as GraphSettings, open_driver as open_driver
-    from bamboo.graph.store.graph_store import GraphStore as GraphStore
-    from bamboo.graph.taxonomy.hierarchy import Taxonomy as Taxonomy
-    from bamboo.graph.taxonomy.model import (
-        ENTITY_ID as ENTITY_ID,
-        Concept as Concept,
-        ConceptRef as ConceptRef,
-        Page as Page,
-    )
-
-__getattr__, __dir__, __all__ = lazy_loader.attach(
-    __name__,
-    submodules=["crawl", "link", "mapping", "store", "tasks", "taxonomy", "usercypher", "wikidata"],
-    submod_attrs={
-        "store.build": ["BuildReport", "build_wordnet"],
-        "store.connection": ["GraphSettings", "open_driver"],
-        "store.graph_store": ["GraphStore"],
-        "taxonomy.hierarchy": ["Taxonomy"],
-        "taxonomy.model": ["ENTITY_ID", "Concept", "ConceptRef", "Page"],
-    },
-)
+# Re-exported lazily (the names and rooms are in __init__.pyi).
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
