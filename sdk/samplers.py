@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypedDict, TypeVar, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,7 @@ __all__ = [
     "CoreSetSampler",
     "EntropySampler",
     "HACClustering",
+    "Inputs",
     "LeastConfidenceSampler",
     "MarginSampler",
     "RandomSampler",
@@ -59,31 +60,37 @@ Array = npt.NDArray[Any]
 INPUTS = frozenset({"probs", "embeddings", "labeled", "clusters"})
 
 
+class Inputs(TypedDict, total=False):
+    """The keyword arguments of every sampler's ``select``, declared once.
+
+    Attributes:
+        probs: Class probabilities of the current model on the pool (N x C).
+        embeddings: Features of the pool (N x d).
+        labeled: Features of the already labelled images.
+        clusters: A cluster id per pool image.
+        seed: Seeds every random choice (0 when left out).
+    """
+
+    probs: Array | None
+    embeddings: Array | None
+    labeled: Array | None
+    clusters: Array | None
+    seed: int
+
+
 class Sampler(Protocol):
     """What every sampler offers: a ``name``, the inputs it ``needs``, and ``select``."""
 
     name: str
     needs: ClassVar[frozenset[str]]
 
-    def select(
-        self,
-        budget: int,
-        *,
-        probs: Array | None = None,
-        embeddings: Array | None = None,
-        labeled: Array | None = None,
-        clusters: Array | None = None,
-        seed: int = 0,
-    ) -> npt.NDArray[np.int64]:
+    def select(self, budget: int, **inputs: Unpack[Inputs]) -> npt.NDArray[np.int64]:
         """The pool positions to annotate next, best first.
 
         Args:
             budget: How many to pick (fewer when the pool is smaller).
-            probs: Class probabilities of the current model on the pool (N x C).
-            embeddings: Features of the pool (N x d).
-            labeled: Features of the already labelled images.
-            clusters: A cluster id per pool image.
-            seed: Seeds every random choice.
+            **inputs: The keyword inputs of :class:`Inputs`: ``probs``, ``embeddings``, ``labeled``,
+                ``clusters`` and ``seed``.
 
         Returns:
             Distinct positions into the pool (int64).
@@ -138,6 +145,28 @@ def _need(value: Array | None, what: str, sampler: str) -> Array:
     return np.asarray(value)
 
 
+def _checked(inputs: Inputs) -> Inputs:
+    """``inputs`` itself; an unknown keyword is a TypeError, as for a declared signature."""
+    unknown = inputs.keys() - Inputs.__optional_keys__
+    if unknown:
+        raise TypeError(f"select() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    return inputs
+
+
+class _PoolSampler:
+    """Base of the built-in samplers: ``select`` checks the keyword inputs and hands them to ``pick``."""
+
+    name: str
+
+    def select(self, budget: int, **inputs: Unpack[Inputs]) -> npt.NDArray[np.int64]:
+        """See :meth:`Sampler.select`."""
+        return self.pick(budget, _checked(inputs), inputs.get("seed", 0))
+
+    def pick(self, budget: int, inputs: Inputs, seed: int) -> npt.NDArray[np.int64]:
+        """The positions :meth:`select` returns, from the checked inputs."""
+        raise NotImplementedError
+
+
 def _lowest(scores: Array, budget: int, seed: int) -> npt.NDArray[np.int64]:
     """Positions of the ``budget`` lowest scores, lowest first (ties broken by a seeded shuffle)."""
     order = np.random.default_rng(seed).permutation(len(scores))
@@ -166,7 +195,7 @@ def margins(probs: Array) -> npt.NDArray[np.float64]:
 
 @register_sampler("random")
 @dataclass
-class RandomSampler:
+class RandomSampler(_PoolSampler):
     """Uniformly random positions (the pool size is read from ``probs``, else ``embeddings``).
 
     Example:
@@ -177,23 +206,19 @@ class RandomSampler:
     name: str = "random"
     needs: ClassVar[frozenset[str]] = frozenset({"probs"})
 
-    def select(
-        self,
-        budget: int,
-        *,
-        probs: Array | None = None,
-        embeddings: Array | None = None,
-        labeled: Array | None = None,
-        clusters: Array | None = None,
-        seed: int = 0,
-    ) -> npt.NDArray[np.int64]:
+    def pick(self, budget: int, inputs: Inputs, seed: int) -> npt.NDArray[np.int64]:
         """See :meth:`Sampler.select`."""
-        n = len(probs) if probs is not None else len(_need(embeddings, "probs or embeddings", self.name))
+        probs = inputs.get("probs")
+        n = (
+            len(probs)
+            if probs is not None
+            else len(_need(inputs.get("embeddings"), "probs or embeddings", self.name))
+        )
         return np.random.default_rng(seed).permutation(n)[: min(budget, n)].astype(np.int64)
 
 
 @dataclass
-class _LowestScore:
+class _LowestScore(_PoolSampler):
     """Samplers that rank the pool by a score of ``probs`` and take the lowest."""
 
     name: str = ""
@@ -203,18 +228,9 @@ class _LowestScore:
         """Per pool row, the score whose lowest values are picked first."""
         raise NotImplementedError
 
-    def select(
-        self,
-        budget: int,
-        *,
-        probs: Array | None = None,
-        embeddings: Array | None = None,
-        labeled: Array | None = None,
-        clusters: Array | None = None,
-        seed: int = 0,
-    ) -> npt.NDArray[np.int64]:
+    def pick(self, budget: int, inputs: Inputs, seed: int) -> npt.NDArray[np.int64]:
         """See :meth:`Sampler.select` (only ``probs`` is used)."""
-        return _lowest(self.score(_need(probs, "probs", self.name)), budget, seed)
+        return _lowest(self.score(_need(inputs.get("probs"), "probs", self.name)), budget, seed)
 
 
 @register_sampler("entropy")
@@ -275,7 +291,7 @@ def _device() -> torch.device:
 
 @register_sampler("coreset")
 @dataclass
-class CoreSetSampler:
+class CoreSetSampler(_PoolSampler):
     """k-center greedy over ``embeddings``, starting from the ``labeled`` images as centres.
 
     Args:
@@ -287,22 +303,13 @@ class CoreSetSampler:
     device: str | None = None
     needs: ClassVar[frozenset[str]] = frozenset({"embeddings", "labeled"})
 
-    def select(
-        self,
-        budget: int,
-        *,
-        probs: Array | None = None,
-        embeddings: Array | None = None,
-        labeled: Array | None = None,
-        clusters: Array | None = None,
-        seed: int = 0,
-    ) -> npt.NDArray[np.int64]:
+    def pick(self, budget: int, inputs: Inputs, seed: int) -> npt.NDArray[np.int64]:
         """See :meth:`Sampler.select` (without ``labeled``, a seeded random first centre)."""
         import faiss
 
-        x = np.ascontiguousarray(_need(embeddings, "embeddings", self.name), dtype=np.float32)
+        x = np.ascontiguousarray(_need(inputs.get("embeddings"), "embeddings", self.name), dtype=np.float32)
         n = len(x)
-        centres = _labeled_features(labeled, x, self.name)
+        centres = _labeled_features(inputs.get("labeled"), x, self.name)
         if len(centres):
             index = faiss.IndexFlatL2(x.shape[1])
             index.add(centres)
@@ -440,21 +447,15 @@ class ClusterMarginSampler:
         return self
 
     def select(
-        self,
-        budget: int,
-        *,
-        probs: Array | None = None,
-        embeddings: Array | None = None,
-        labeled: Array | None = None,
-        clusters: Array | None = None,
-        seed: int = 0,
-        pool: Array | None = None,
+        self, budget: int, *, pool: Array | None = None, **inputs: Unpack[Inputs]
     ) -> npt.NDArray[np.int64]:
         """See :meth:`Sampler.select`; ``pool`` picks the rows of ``labels_`` that ``probs`` covers."""
-        p = _need(probs, "probs", self.name)
+        seed = _checked(inputs).get("seed", 0)
+        p = _need(inputs.get("probs"), "probs", self.name)
+        clusters = inputs.get("clusters")
         if clusters is None:
             if self.labels_ is None:
-                self.fit(_need(embeddings, "embeddings (or call fit first)", self.name), seed)
+                self.fit(_need(inputs.get("embeddings"), "embeddings (or call fit first)", self.name), seed)
             assert self.labels_ is not None
             clusters = self.labels_ if pool is None else self.labels_[np.asarray(pool)]
         clusters = np.asarray(clusters)
