@@ -397,6 +397,16 @@ def test_sync_resumes_after_interruption(
     assert client.requests == 1  # only the fetch was left to do
 
 
+def test_sync_refuses_a_checkpoint_it_cannot_resume(tmp_path: Path) -> None:
+    client = WikidataClient("http://127.0.0.1:9/sparql", min_interval_s=0)
+    config = {"endpoint": client.endpoint, "roots": None, "max_depth": 3}
+    saved = {"config": config, "run_id": "r1", "started": "2026-01-01", "phase": "anchors", "stage": 2}
+    (tmp_path / "wikidata-sync.json").write_text(json.dumps(saved))
+    with pytest.raises(MalformedFile, match="not a sync checkpoint this version can resume"):
+        sync_wikidata(None, client, state_dir=tmp_path)  # type: ignore[arg-type]  # refused before any read
+    assert json.loads((tmp_path / "wikidata-sync.json").read_text()) == saved
+
+
 def _subtree(wordnet_nouns: WordNetNouns, lexicon: Lexicon, top: str) -> tuple[list[dict], list[dict]]:  # type: ignore[type-arg]
     """The concepts under ``top`` plus their ancestors, and the edges among them."""
     keep = {c for c in lexicon.concepts if top in lexicon.ancestors(c)}

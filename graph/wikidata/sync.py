@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 
@@ -139,85 +139,209 @@ def sync_wikidata(
 
     Returns:
         What the sync did.
+
+    Raises:
+        MalformedFile: The checkpoint in ``state_dir`` is not one this version can resume.
     """
     state_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = state_dir / CHECKPOINT
-    config = {"endpoint": client.endpoint, "roots": roots, "max_depth": max_depth}
-    state: dict[str, Any] = {}
-    if ckpt_path.exists():
-        saved = json.loads(ckpt_path.read_text())
-        if saved.get("config") == config:
-            state = saved
+    scope = _Scope(endpoint=client.endpoint, roots=roots, max_depth=max_depth)
+    ckpt = _Checkpoint.resume(state_dir / CHECKPOINT, scope)
     report = SyncReport(
-        run_id=state.get("run_id") or uuid.uuid4().hex[:12],
-        endpoint=client.endpoint,
-        started=state.get("started") or _now(),
-        resumed=bool(state),
+        run_id=ckpt.run_id, endpoint=client.endpoint, started=ckpt.started, resumed=ckpt.resumed
     )
-    state |= {"config": config, "run_id": report.run_id, "started": report.started}
+    graph = _GraphNow.read(store)  # read once: lexicon, repair and the invariant check use it
 
-    def checkpoint(phase: str) -> None:
-        state["phase"] = phase
-        write_text_atomic(ckpt_path, json.dumps(state))
+    anchors = _find_anchors(client, ckpt, graph, wn31_map, log)
+    _discover(client, ckpt, sorted(roots or anchors), max_depth, log)
+    items = _fetch(client, ckpt)
+    report.anchors, report.items = len(anchors), len(items)
+    linked = _link_items(items, anchors, graph, since, policy, cache_dir, report)
+    linked.links, report.repaired = _repair(linked.links, graph.contents.edges)
+    _write(store, client, graph, items, anchors, linked, report)
+    with open(state_dir / AUDIT, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(dataclasses.asdict(report)) + "\n")
+    ckpt.path.unlink(missing_ok=True)
+    return report
 
-    contents = read_contents(store)  # read once: lexicon, repair and the invariant check use it
-    concepts = contents.concepts
-    wordnet = {c["id"]: c for c in concepts if c.get("source") == "wordnet"}
-    lexicon_rows = list(wordnet.values())
 
-    # 1. anchors
-    if "anchors" not in state:
-        raw = client.wordnet_anchors()
-        lemma_index = Lexicon(lexicon_rows, [])
-        anchors: dict[str, str] = {}
-        unresolved = sorted(q for q, wn in raw.items() if not any(w in (wn31_map or {}) for w in wn))
-        labels = client.items(unresolved) if unresolved else {}
-        for qid, ids in raw.items():
-            mapped = [wn31_map[w] for w in ids if wn31_map and w in wn31_map and wn31_map[w] in wordnet]
-            if mapped:
-                anchors[qid] = sorted(mapped)[0]
-                continue
-            label = labels.get(qid)
-            senses = lemma_index.senses(label.label) if label and label.label else []
-            if len(senses) == 1:
-                anchors[qid] = senses[0]
-        state["anchors"] = anchors
-        checkpoint("anchors")
-        log(f"anchors: {len(anchors)} of {len(raw)} items with a WordNet id resolve to WordNet 3.0")
-    anchors = state["anchors"]
-    report.anchors = len(anchors)
+# -- the checkpoint -------------------------------------------------------------------------------
 
-    # 2. discover, level by level (resumable per level)
-    if state.get("phase") in (None, "anchors", "discover"):
-        level = state.get("level", 0)
-        frontier: list[str] = state.get("frontier") or sorted(roots or anchors)
-        edges: list[list[str]] = state.get("edges", [])
-        seen: set[str] = set(state.get("seen", frontier))
-        while level < max_depth and frontier:
-            found = client.children(frontier)
-            edges.extend([c, p] for c, p in found)
-            frontier = sorted({c for c, _ in found} - seen)
-            seen.update(frontier)
-            level += 1
-            state |= {"level": level, "frontier": frontier, "edges": edges, "seen": sorted(seen)}
-            checkpoint("discover")
-            log(f"level {level}: {len(frontier)} new items")
-        state["discovered"] = sorted(seen)
-        checkpoint("discovered")
+Phase = Literal["anchors", "discover", "discovered", "fetched"]
+"""The last phase a checkpoint saved: anchors found, some levels walked, the walk done, items read."""
 
-    # 3. fetch
-    if state.get("phase") == "discovered":
-        items = client.items(state["discovered"])
-        state["items"] = {q: dataclasses.asdict(i) for q, i in items.items()}
-        checkpoint("fetched")
-    items = {q: _item(d) for q, d in state["items"].items()}
-    report.items = len(items)
 
-    # 4. link
-    existing = {c["id"]: c for c in concepts if c["id"].startswith("wd:")}
+@dataclass(frozen=True)
+class _Scope:
+    """What a checkpoint is valid for: a saved sync resumes only under the same scope."""
+
+    endpoint: str
+    roots: list[str] | None
+    max_depth: int
+
+
+@dataclass
+class _Checkpoint:
+    """A sync's progress, saved to ``wikidata-sync.json`` (one JSON object, one key per field) after
+    each phase and each level of the walk, so an interrupted run resumes where it stopped.
+
+    Attributes:
+        path: Where it is saved (not itself saved).
+        config: The :class:`_Scope` it was saved under, as a JSON object.
+        run_id: The run it belongs to.
+        started: When that run started (ISO, UTC).
+        resumed: Whether it was read from a file (not itself saved).
+        phase: The last phase saved (``None`` before the first).
+        anchors: Wikidata item -> WordNet concept id, once the anchors are found.
+        level: Levels of the walk done.
+        frontier: Items whose children the next level reads.
+        edges: ``[child, parent]`` pairs the walk found.
+        seen: Items the walk has reached (``None`` before the first level: the frontier).
+        discovered: Every item the walk reached, once it is done.
+        items: The items read, once fetched.
+    """
+
+    path: Path
+    config: dict[str, Any]
+    run_id: str
+    started: str
+    resumed: bool = False
+    phase: Phase | None = None
+    anchors: dict[str, str] | None = None
+    level: int = 0
+    frontier: list[str] = field(default_factory=list)
+    edges: list[list[str]] = field(default_factory=list)
+    seen: list[str] | None = None
+    discovered: list[str] = field(default_factory=list)
+    items: dict[str, WikidataItem] = field(default_factory=dict)
+
+    @classmethod
+    def resume(cls, path: Path, scope: _Scope) -> _Checkpoint:
+        """The checkpoint saved at ``path`` under the same scope, else a new run's."""
+        config = dataclasses.asdict(scope)
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        if not isinstance(saved, dict) or saved.get("config") != config:
+            return cls(path=path, config=config, run_id=uuid.uuid4().hex[:12], started=_now())
+        saved_fields = {f.name for f in dataclasses.fields(cls)} - {"path", "resumed"}
+        unknown = sorted(set(saved) - saved_fields)
+        if unknown or not (saved.get("run_id") and saved.get("started") and saved.get("phase")):
+            raise MalformedFile(path, None, "not a sync checkpoint this version can resume; delete it")
+        items = {q: _item(d) for q, d in (saved.pop("items", None) or {}).items()}
+        return cls(path=path, resumed=True, items=items, **saved)
+
+    def save(self, phase: Phase) -> None:
+        """Record that ``phase`` is done and write the checkpoint atomically."""
+        self.phase = phase
+        fields = dataclasses.asdict(self)
+        del fields["path"], fields["resumed"]
+        write_text_atomic(self.path, json.dumps(fields))
+
+
+# -- the phases -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _GraphNow:
+    """The graph as the sync found it."""
+
+    contents: GraphContents
+    wordnet: dict[str, dict[str, Any]]  # WordNet concepts by id
+    existing: dict[str, dict[str, Any]]  # ``wd:`` concepts by id
+
+    @classmethod
+    def read(cls, store: GraphStore) -> _GraphNow:
+        contents = read_contents(store)
+        concepts = contents.concepts
+        return cls(
+            contents,
+            wordnet={c["id"]: c for c in concepts if c.get("source") == "wordnet"},
+            existing={c["id"]: c for c in concepts if c["id"].startswith("wd:")},
+        )
+
+
+def _find_anchors(
+    client: WikidataClient,
+    ckpt: _Checkpoint,
+    graph: _GraphNow,
+    wn31_map: dict[str, str] | None,
+    log: Callable[[str], None],
+) -> dict[str, str]:
+    """Phase 1: the Wikidata items that are WordNet 3.0 synsets, through ``wn31_map`` or a label with
+    exactly one sense."""
+    if ckpt.anchors is not None:
+        return ckpt.anchors
+    raw = client.wordnet_anchors()
+    lemma_index = Lexicon(list(graph.wordnet.values()), [])
+    anchors: dict[str, str] = {}
+    unresolved = sorted(q for q, wn in raw.items() if not any(w in (wn31_map or {}) for w in wn))
+    labels = client.items(unresolved) if unresolved else {}
+    for qid, ids in raw.items():
+        mapped = [wn31_map[w] for w in ids if wn31_map and w in wn31_map and wn31_map[w] in graph.wordnet]
+        if mapped:
+            anchors[qid] = sorted(mapped)[0]
+            continue
+        label = labels.get(qid)
+        senses = lemma_index.senses(label.label) if label and label.label else []
+        if len(senses) == 1:
+            anchors[qid] = senses[0]
+    ckpt.anchors = anchors
+    ckpt.save("anchors")
+    log(f"anchors: {len(anchors)} of {len(raw)} items with a WordNet id resolve to WordNet 3.0")
+    return anchors
+
+
+def _discover(
+    client: WikidataClient, ckpt: _Checkpoint, roots: list[str], max_depth: int, log: Callable[[str], None]
+) -> None:
+    """Phase 2: walk down from ``roots`` one level at a time, saving after each level."""
+    if ckpt.phase not in (None, "anchors", "discover"):
+        return
+    frontier = ckpt.frontier or roots
+    seen = set(frontier if ckpt.seen is None else ckpt.seen)
+    while ckpt.level < max_depth and frontier:
+        found = client.children(frontier)
+        ckpt.edges.extend([c, p] for c, p in found)
+        frontier = sorted({c for c, _ in found} - seen)
+        seen.update(frontier)
+        ckpt.level += 1
+        ckpt.frontier, ckpt.seen = frontier, sorted(seen)
+        ckpt.save("discover")
+        log(f"level {ckpt.level}: {len(frontier)} new items")
+    ckpt.discovered = sorted(seen)
+    ckpt.save("discovered")
+
+
+def _fetch(client: WikidataClient, ckpt: _Checkpoint) -> dict[str, WikidataItem]:
+    """Phase 3: read the discovered items."""
+    if ckpt.phase == "discovered":
+        ckpt.items = client.items(ckpt.discovered)
+        ckpt.save("fetched")
+    return ckpt.items
+
+
+@dataclass
+class _Linked:
+    """What the link phase decided."""
+
+    new_items: list[str]  # items that become ``wd:`` concepts (anchors are not among them)
+    links: list[dict[str, Any]]
+    decisions: dict[str, Decision]  # for the items the policy linked
+
+
+def _link_items(
+    items: dict[str, WikidataItem],
+    anchors: dict[str, str],
+    graph: _GraphNow,
+    since: str | None,
+    policy: Callable[[Lexicon], LinkPolicy] | None,
+    cache_dir: Path | None,
+    report: SyncReport,
+) -> _Linked:
+    """Phase 4: link each new item under its parents in the graph, else by the policy."""
     new_items = [q for q in sorted(items) if q not in anchors]
     if since:
-        fresh = [q for q in new_items if f"wd:{q}" not in existing or (items[q].modified or "") >= since]
+        fresh = [
+            q for q in new_items if f"wd:{q}" not in graph.existing or (items[q].modified or "") >= since
+        ]
         report.skipped_since = len(new_items) - len(fresh)
         new_items = fresh
     in_graph = set(anchors) | set(items)
@@ -232,14 +356,10 @@ def sync_wikidata(
             needs_policy.append(q)
     decisions: dict[str, Decision] = {}
     if needs_policy:
-        lexicon = Lexicon(lexicon_rows, contents.edges)
+        lexicon = Lexicon(list(graph.wordnet.values()), graph.contents.edges)
         chooser = policy(lexicon) if policy else _default_policy(lexicon, cache_dir)
         queries = [
-            Query(
-                items[q].label or q,
-                items[q].description or "",
-                tuple(chain_links(q, items, anchors)),
-            )
+            Query(items[q].label or q, items[q].description or "", tuple(chain_links(q, items, anchors)))
             for q in needs_policy
         ]
         for q, d in zip(needs_policy, chooser.decide_many(queries), strict=True):
@@ -247,28 +367,25 @@ def sync_wikidata(
             if d.link is not None:
                 links.append(_link(q, d.link.concept, d.link.method, d.link.score, d.link.evidence))
     report.review = sum(1 for d in decisions.values() if d.review or d.link is None)
+    return _Linked(new_items, links, decisions)
 
-    # 5. repair: cycles, then shortcuts
-    links, report.repaired = _repair(links, contents.edges)
 
-    # 6. write
-    rows: list[dict[str, Any]] = []
-    linked = {e["child"] for e in links}
-    for q in new_items:
-        props = _props(items[q])
-        if q in decisions:
-            d = decisions[q]
-            props["review"] = "check" if (d.review or d.link is None) else None
-        if f"wd:{q}" not in linked:  # nothing to hang it on: at the root, flagged for review
-            props["review"] = "check"
-            links.append(_link(q, ENTITY_ID, "review", 0.0, "no parent found"))
-        rows.append({"id": f"wd:{q}", "props": props})
-    for q, cid in sorted(anchors.items()):
-        if q in items:
-            rows.append({"id": cid, "props": _anchor_props(items[q])})
+def _write(
+    store: GraphStore,
+    client: WikidataClient,
+    graph: _GraphNow,
+    items: dict[str, WikidataItem],
+    anchors: dict[str, str],
+    linked: _Linked,
+    report: SyncReport,
+) -> None:
+    """Phase 6: write what differs from the graph in one transaction, after checking the invariants
+    on the would-be graph."""
+    links = linked.links
+    rows = _rows(items, anchors, linked)
     dirty: list[dict[str, Any]] = []  # only what differs from the graph is written
     for r in rows:
-        before = existing.get(r["id"]) if r["id"].startswith("wd:") else wordnet.get(r["id"])
+        before = graph.existing.get(r["id"]) if r["id"].startswith("wd:") else graph.wordnet.get(r["id"])
         if before is None:
             report.added += 1
         elif any(before.get(k) != v for k, v in r["props"].items() if v is not None or k in before):
@@ -277,8 +394,8 @@ def sync_wikidata(
             report.unchanged += 1
             continue
         dirty.append(r)
-    _check_would_be_graph(contents, rows, links)
-    known = {(e["child"], e["parent"]) for e in contents.edges}
+    _check_would_be_graph(graph.contents, rows, links)
+    known = {(e["child"], e["parent"]) for e in graph.contents.edges}
     dirty_ids = {r["id"] for r in dirty}
     new_links = [e for e in links if e["child"] in dirty_ids or (e["child"], e["parent"]) not in known]
     report.links = dict(Counter(e["method"] for e in links if e["child"].startswith("wd:")))
@@ -290,10 +407,26 @@ def sync_wikidata(
         meta={"sync.wikidata.last": report.finished},
         changed=f"sync:{report.run_id}" if report.added or report.changed else None,
     )
-    with open(state_dir / AUDIT, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(dataclasses.asdict(report)) + "\n")
-    ckpt_path.unlink(missing_ok=True)
-    return report
+
+
+def _rows(items: dict[str, WikidataItem], anchors: dict[str, str], linked: _Linked) -> list[dict[str, Any]]:
+    """The concepts the sync would write: each new item (an item left without a parent is hung at the
+    root and flagged for review, its link added to ``linked.links``), then each anchor's synset."""
+    rows: list[dict[str, Any]] = []
+    has_parent = {e["child"] for e in linked.links}
+    for q in linked.new_items:
+        props = _props(items[q])
+        if q in linked.decisions:
+            d = linked.decisions[q]
+            props["review"] = "check" if (d.review or d.link is None) else None
+        if f"wd:{q}" not in has_parent:  # nothing to hang it on: at the root, flagged for review
+            props["review"] = "check"
+            linked.links.append(_link(q, ENTITY_ID, "review", 0.0, "no parent found"))
+        rows.append({"id": f"wd:{q}", "props": props})
+    for q, cid in sorted(anchors.items()):
+        if q in items:
+            rows.append({"id": cid, "props": _anchor_props(items[q])})
+    return rows
 
 
 def _default_policy(lexicon: Lexicon, cache_dir: Path | None) -> LinkPolicy:
