@@ -1,7 +1,7 @@
 """``GraphCache``: the service's in-memory view of the label system.
 
 Reads (concept pages, hierarchy, search, related sets, crawl queries) are answered from memory:
-a :class:`GraphView` (taxonomy as CSR arrays, concept properties, dataset classes, search index),
+a :class:`~bamboo.graph.view.GraphView` (taxonomy as CSR arrays, concept properties, dataset classes, search index),
 rebuilt when the ``graph.version`` meta value changes (builds and dataset imports bump it), and a
 :class:`TagView` (current votes and decisions), reloaded when ``tags.version`` changes (every vote
 bumps it). A background thread checks both versions every ``refresh_s`` seconds, so a write made
@@ -15,96 +15,23 @@ import gc
 import logging
 import threading
 import time
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
-from bamboo.api.viewfile import read_view, write_view
 from bamboo.errors import GraphUnavailable
-from bamboo.graph.crawl.plan import CrawlPlan, DatasetInfo, signals
 from bamboo.graph.store.graph_store import GraphStore
-from bamboo.graph.taxonomy.hierarchy import Taxonomy
-from bamboo.graph.taxonomy.invariants import InvariantReport, check_edges
-from bamboo.graph.taxonomy.model import ClassMapping, Dataset, Vote
-from bamboo.graph.taxonomy.packed import EDGE_COLUMNS, EdgeTable, PackedProps, PropsPacker, cyclic_gc_paused
-from bamboo.graph.taxonomy.search import SearchIndex
-from bamboo.graph.taxonomy.snapshot import taxonomy_and_edges
-from bamboo.graph.taxonomy.tags import QueueOrder, Tag, Tally, queue_order, tally
+from bamboo.graph.taxonomy.model import Vote
+from bamboo.graph.taxonomy.packed import cyclic_gc_paused
+from bamboo.graph.taxonomy.tags import Tag, Tally, tally
+from bamboo.graph.view import GraphView, load_view, read_view, write_view
 
-__all__ = ["DEFAULT_SCENES", "GraphCache", "GraphView", "TagView", "load_view"]
+__all__ = ["DEFAULT_SCENES", "GraphCache", "TagView"]
 
 #: The scene dataset of detection crawl queries unless a request names another.
 DEFAULT_SCENES = "places365"
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class GraphView:
-    """One load of the label system, read by requests until the next ``graph.version``.
-
-    Attributes:
-        version: The ``graph.version`` meta value it was loaded at.
-        taxonomy: The IS_A hierarchy as CSR arrays.
-        search: The name search index.
-        props: Concept id -> its property map (packed; decoded on access).
-        edge_table: The IS_A edges' ``kind``, ``source``, ``method`` and confidence.
-        datasets_of: Concept id -> the dataset classes mapped to it.
-        classes_of: Dataset name -> its classes in index order.
-        datasets: Every dataset, by name.
-        invariants: The graph's invariant check.
-        edges: Number of IS_A edges.
-        concepts_by_source: Concepts per ``source`` property.
-    """
-
-    version: str | None
-    taxonomy: Taxonomy
-    search: SearchIndex
-    props: PackedProps
-    edge_table: EdgeTable
-    datasets_of: dict[str, list[ClassMapping]]
-    classes_of: dict[str, list[ClassMapping]]
-    datasets: dict[str, Dataset]
-    invariants: InvariantReport
-    edges: int
-    concepts_by_source: dict[str, int]
-
-    def dataset_classes(self, name: str) -> list[ClassMapping]:
-        """The classes of one dataset in class-index order (empty for an unknown name)."""
-        return self.classes_of.get(name, [])
-
-    @cached_property
-    def crawl(self) -> CrawlPlan:
-        """Crawl evidence (visual probabilities, commonness, query words, pairs), once per view."""
-        kinds = self.edge_table.kinds_by_child()
-        infos = [
-            DatasetInfo(
-                name=d.name,
-                task=str(d.props.get("task") or "classification"),
-                classes=d.classes,
-                domain=bool(d.props.get("domain")),
-                scene=bool(d.props.get("scenes")),
-            )
-            for d in self.datasets.values()
-        ]
-        instances = [c for c, k in kinds.items() if k == {"instance"}]
-        sig = signals(self.taxonomy, self.props, self.datasets_of, infos, instances)
-        return CrawlPlan(sig, self.props, out_of_process=True)
-
-    @cached_property
-    def queue_order(self) -> QueueOrder:
-        """Every concept ranked for the tag queue, computed once per view (per graph version)."""
-        tax = self.taxonomy
-        depth = tax.root_depths()
-        plan = self.crawl
-        return queue_order(
-            (str(i) for i in tax.ids),
-            prior=plan.visual_p,
-            depth=lambda cid: int(depth[tax.index(cid)]),
-        )
 
 
 @dataclass(frozen=True)
@@ -130,65 +57,6 @@ class TagView:
     def decided(self, concept_id: str) -> tuple[bool | None, bool | None]:
         """The *visual* and *common* decisions of a concept (None: undecided)."""
         return self.tally(concept_id, "visual").value, self.tally(concept_id, "common").value
-
-
-def index_classes(
-    rows: Iterable[ClassMapping],
-) -> tuple[dict[str, list[ClassMapping]], dict[str, list[ClassMapping]]]:
-    """Dataset classes by concept and by dataset, each list in the order of ``rows``."""
-    datasets_of: dict[str, list[ClassMapping]] = defaultdict(list)
-    classes_of: dict[str, list[ClassMapping]] = defaultdict(list)
-    for row in rows:
-        datasets_of[row.concept].append(row)
-        classes_of[row.dataset].append(row)
-    return dict(datasets_of), dict(classes_of)
-
-
-def load_view(store: GraphStore, version: str | None) -> GraphView:
-    """Read the label system into a :class:`GraphView`, streaming rows into compact columns.
-
-    Concepts and IS_A edges are read concurrently (two sessions); each concept's map is packed as
-    it arrives, so no list of every concept's dict is ever held.
-    """
-    packer = PropsPacker()
-    search = SearchIndex()
-    names: list[str] = []
-    sources: Counter[str] = Counter()
-
-    def concept(props: dict[str, Any]) -> None:
-        packer.add(props)
-        search.add(props)
-        names.append(str(props.get("name") or props["id"]))
-        sources[str(props.get("source"))] += 1
-
-    edge_rows, class_rows = store.scan_graph(concept)
-    search.seal()
-    ids = packer.ids
-    columns = {k: [r[i] for r in edge_rows] for i, k in enumerate(EDGE_COLUMNS)}
-    del edge_rows
-    duplicates = sorted(c for c, n in Counter(ids).items() if n > 1)
-    taxonomy, child_pos, parent_pos = taxonomy_and_edges(ids, names, columns["child"], columns["parent"])
-    datasets_of, classes_of = index_classes(sorted(class_rows, key=lambda r: (r.dataset, r.index)))
-    if duplicates:
-        invariants = check_edges(sorted(set(ids)), columns["child"], columns["parent"], duplicates)
-    else:  # the taxonomy's ids are the distinct ids, and its edge positions serve as they are
-        positions = (taxonomy.positions, child_pos, parent_pos)
-        invariants = check_edges(
-            taxonomy.ids.tolist(), columns["child"], columns["parent"], positions=positions
-        )
-    return GraphView(
-        version=version,
-        taxonomy=taxonomy,
-        search=search,
-        props=packer.finish(taxonomy),
-        edge_table=EdgeTable(taxonomy, columns, positions=(child_pos, parent_pos)),
-        datasets_of=datasets_of,
-        classes_of=classes_of,
-        datasets={d.name: d for d in store.datasets()},
-        invariants=invariants,
-        edges=len(columns["child"]),
-        concepts_by_source=dict(sorted(sources.items())),
-    )
 
 
 class GraphCache:

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
-from bamboo.api.cache import GraphCache, GraphView, TagView
+from bamboo.api.cache import GraphCache, TagView
 from bamboo.api.settings import ServiceSettings
 from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.view import GraphView
 
 __all__ = [
     "Cache",

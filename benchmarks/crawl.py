@@ -30,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bamboo.api.cache import GraphCache, GraphView
+from bamboo.api.cache import GraphCache
 from bamboo.graph.crawl.plan import VISUAL_WEIGHTS, visual_features
 from bamboo.graph.store.connection import GraphSettings, open_driver
 from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.view import GraphView
 
 HERE = Path(__file__).resolve().parent
 

@@ -12,6 +12,7 @@ Rooms, one concern each:
 - :mod:`bamboo.graph.link`: linking names that are not synsets (lexicon, head nouns, embeddings).
 - :mod:`bamboo.graph.wikidata`: the SPARQL client and the Wikidata sync.
 - :mod:`bamboo.graph.tasks`: verification tasks.
+- :mod:`bamboo.graph.view`: the service's view of the graph (one load, its saved file, its loader).
 
 Typical use::
 

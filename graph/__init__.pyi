@@ -1,7 +1,15 @@
 # The names bamboo.graph re-exports, read by lazy_loader.attach_stub (and by type checkers).
 
-from . import crawl as crawl, link as link, mapping as mapping, store as store, tasks as tasks
-from . import taxonomy as taxonomy, usercypher as usercypher, wikidata as wikidata
+from . import (
+    crawl as crawl,
+    link as link,
+    mapping as mapping,
+    store as store,
+    tasks as tasks,
+    taxonomy as taxonomy,
+    usercypher as usercypher,
+    wikidata as wikidata,
+)
 from .store.build import BuildReport as BuildReport, build_wordnet as build_wordnet
 from .store.connection import GraphSettings as GraphSettings, open_driver as open_driver
 from .store.graph_store import GraphStore as GraphStore

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from bamboo.api.cache import GraphCache, load_view
-from bamboo.api.viewfile import read_view, write_view
+from bamboo.api.cache import GraphCache
 from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.invariants import check_edges, read_contents
 from bamboo.graph.taxonomy.model import ENTITY_ID
+from bamboo.graph.view import load_view, read_view, write_view
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field, TypeAdapter
 
-from bamboo.api.cache import GraphView, TagView
+from bamboo.api.cache import TagView
 from bamboo.api.deps import Tags, View
 from bamboo.graph.taxonomy.model import Vote, keyset_page
 from bamboo.graph.taxonomy.search import labels_of
 from bamboo.graph.taxonomy.tags import MAX_VOTES, tally
+from bamboo.graph.view import GraphView
 
 __all__ = [
     "ConceptOut",

@@ -1,11 +1,16 @@
 # The names this room re-exports, read by lazy_loader.attach_stub (and by type checkers).
 
+from .codec import (
+    LEMMA_SEP as LEMMA_SEP,
+    NONE_ROW as NONE_ROW,
+    ROW_SEP as ROW_SEP,
+    join_rows as join_rows,
+    split_rows as split_rows,
+)
 from .hierarchy import (
     READABLE_FORMATS as READABLE_FORMATS,
     SNAPSHOT_FORMAT as SNAPSHOT_FORMAT,
     Taxonomy as Taxonomy,
-    join_rows as join_rows,
-    split_rows as split_rows,
 )
 from .invariants import (
     GraphContents as GraphContents,

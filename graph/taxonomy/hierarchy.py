@@ -20,8 +20,9 @@ import numpy as np
 import numpy.typing as npt
 
 from bamboo.errors import ConceptNotFound, SnapshotError
+from bamboo.graph.taxonomy.codec import LEMMA_SEP, join_rows, split_rows
 
-__all__ = ["READABLE_FORMATS", "SNAPSHOT_FORMAT", "Taxonomy", "join_rows", "split_rows"]
+__all__ = ["READABLE_FORMATS", "SNAPSHOT_FORMAT", "Taxonomy"]
 
 SNAPSHOT_FORMAT = "bamboo-taxonomy/2"
 #: Formats :meth:`Taxonomy.load` reads: 1 kept ids, names and lemmas as fixed-width text arrays
@@ -32,20 +33,6 @@ _ARRAYS = {
     "bamboo-taxonomy/1": ("ids", "names", "lemmas", "parent_indptr", "parent_indices", "meta"),
     SNAPSHOT_FORMAT: ("ids_text", "names_text", "lemmas_text", "parent_indptr", "parent_indices", "meta"),
 }
-ROW_SEP = "\x1e"
-
-
-def join_rows(rows: Iterable[str]) -> npt.NDArray[np.uint8]:
-    """Strings as one UTF-8 byte array, rows separated by :data:`ROW_SEP` (format 2)."""
-    return np.frombuffer("\x1e".join(rows).encode(), dtype=np.uint8)
-
-
-def split_rows(data: npt.NDArray[np.uint8], n: int) -> list[str]:
-    """The ``n`` strings :func:`join_rows` joined."""
-    rows = data.tobytes().decode().split(ROW_SEP) if n else []
-    if len(rows) != n:
-        raise SnapshotError(f"a text column holds {len(rows)} rows where {n} are expected")
-    return rows
 
 
 class Taxonomy:
@@ -120,16 +107,11 @@ class Taxonomy:
                 if missing:
                     raise SnapshotError(f"{path} is not a Bamboo taxonomy snapshot (missing {missing})")
                 if meta["format"] == SNAPSHOT_FORMAT:
-                    n = len(data["parent_indptr"]) - 1
-                    ids = np.empty(n, dtype=object)
-                    ids[:] = split_rows(data["ids_text"], n)
-                    names = np.empty(n, dtype=object)
-                    names[:] = split_rows(data["names_text"], n)
-                    lemma_rows = split_rows(data["lemmas_text"], n)
+                    ids, names, lemma_rows = cls.text_columns(data, len(data["parent_indptr"]) - 1)
                 else:
                     ids, names = data["ids"], data["names"]
                     lemma_rows = data["lemmas"].tolist()
-                lemmas = [tuple(x.split("\x1f")) if x else () for x in lemma_rows]
+                lemmas = [tuple(x.split(LEMMA_SEP)) if x else () for x in lemma_rows]
                 spaces: dict[str, list[tuple[int, str]]] = {}
                 if "ds_names" in data.files:  # optional: snapshots before label spaces lack them
                     bounds, index, concept = data["ds_indptr"], data["ds_index"], data["ds_concept"]
@@ -153,6 +135,29 @@ class Taxonomy:
             if isinstance(exc, SnapshotError):
                 raise
             raise SnapshotError(f"snapshot {path} is unreadable or truncated: {exc}") from exc
+
+    @staticmethod
+    def text_columns(data: Mapping[str, Any], n: int) -> tuple[Any, Any, list[str | None]]:
+        """The ids, names (object arrays) and lemma rows of ``n`` concepts from :meth:`arrays`."""
+        ids = np.empty(n, dtype=object)
+        ids[:] = split_rows(data["ids_text"], n)
+        names = np.empty(n, dtype=object)
+        names[:] = split_rows(data["names_text"], n)
+        return ids, names, split_rows(data["lemmas_text"], n)
+
+    def arrays(self) -> dict[str, npt.NDArray[Any]]:
+        """The taxonomy as the arrays a snapshot (format 2) and the service's saved view hold; read
+        back with :meth:`text_columns` and the CSR arrays."""
+        lemmas = self.lemmas or [()] * len(self)
+        if any(LEMMA_SEP in lemma for row in lemmas for lemma in row):
+            raise ValueError("a lemma holds a control separator")
+        return {
+            "ids_text": join_rows(str(i) for i in self.ids),
+            "names_text": join_rows(str(n) for n in self.names),
+            "lemmas_text": join_rows(LEMMA_SEP.join(row) for row in lemmas),
+            "parent_indptr": self.parent_indptr,
+            "parent_indices": self.parent_indices,
+        }
 
     # --- lookups ----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bamboo.atomic import atomic_path
-from bamboo.graph.taxonomy.hierarchy import ROW_SEP, SNAPSHOT_FORMAT, Taxonomy, join_rows
+from bamboo.graph.taxonomy.hierarchy import SNAPSHOT_FORMAT, Taxonomy
 from bamboo.graph.taxonomy.invariants import GraphContents, concept_line, edge_line, hash_lines
 from bamboo.graph.taxonomy.packed import EDGE_COLUMNS, cyclic_gc_paused
 
@@ -148,16 +148,9 @@ def _write_snapshot(store: GraphStore, path: str | os.PathLike[str]) -> dict[str
 def _savez(
     tmp: Path, tax: Taxonomy, names: list[str], rows: list[list[tuple[int, str]]], meta: dict[str, object]
 ) -> None:
-    for row in (*tax.ids, *tax.names, *("".join(lm) for lm in tax.lemmas or ())):
-        if ROW_SEP in str(row) or "\x1f" in str(row):
-            raise ValueError(f"a concept id, name or lemma holds a control separator: {row!r}")
     np.savez_compressed(
         tmp,
-        ids_text=join_rows(str(i) for i in tax.ids),
-        names_text=join_rows(str(n) for n in tax.names),
-        lemmas_text=join_rows("\x1f".join(lm) for lm in (tax.lemmas or [])),
-        parent_indptr=tax.parent_indptr,
-        parent_indices=tax.parent_indices,
+        **tax.arrays(),
         ds_names=np.array(names, dtype=np.str_),
         ds_indptr=np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64),
         ds_index=np.array([i for r in rows for i, _ in r], dtype=np.int32),
