@@ -14,7 +14,8 @@ DATASETS_DIR ?= $(wildcard ../shared/data/labelsets)
 # mmcv 2.1.0 (mmdet's compiled ops) has no PyPI wheel: built once per torch version and cached
 # outside the repository (about 35 min on 2 cores; see DEVELOPERS.md). On GPU machines, install
 # OpenMMLab's wheel for your torch/CUDA instead and `touch $(VENV)/.detect`.
-WHEELS    ?= $(HOME)/.cache/bamboo/wheels
+# the cache folder of bamboo.paths.cache_dir: $BAMBOO_CACHE_DIR, else $XDG_CACHE_HOME/bamboo, else ~/.cache/bamboo
+WHEELS    ?= $(or $(BAMBOO_CACHE_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bamboo)/wheels
 MMCV_SDIST = https://files.pythonhosted.org/packages/a7/19/f97f0fd4d432113a232e75f965335be6b7bb6557ae9faf8051e9a012cadd/mmcv-2.1.0.tar.gz
 
 .PHONY: run test install detect wordnet browser bench lint clean-db

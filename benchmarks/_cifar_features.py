@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bamboo import paths
+
 CIFAR = Path(os.environ.get("BAMBOO_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 FILES = {"train": "cifar10_train_subset_1000pc_from_jpeg.npz", "test": "cifar10_test_from_jpeg.npz"}
-CACHE = Path.home() / ".cache" / "bamboo" / "features"
+CACHE = paths.cache_dir("features")
 
 
 def load_images(split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -40,12 +40,13 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 
-from bamboo.sdk.online import label_online, verification_prior
+from bamboo import paths
+from bamboo.sdk.online import OnlineConfig, label_online, verification_prior
 from bamboo.sdk.votes import DawidSkene, SimulatedWorkers, annotate_adaptively, majority_vote
 
 SHARED = Path(os.environ.get("BAMBOO_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 CIFAR = SHARED / "images" / "cifar10_train_subset_1000pc_from_jpeg.npz"
-CACHE = Path.home() / ".cache" / "bamboo" / "features"
+CACHE = paths.cache_dir("features")
 WORKERS = 20
 
 
@@ -133,9 +134,7 @@ def online_rows(
             k,
             features=features,
             prior=prior,
-            risk=risk,
-            max_per_worker=cap,
-            seed=seed,
+            config=OnlineConfig(risk=risk, max_per_worker=cap, seed=seed),
             **verify,  # type: ignore[arg-type]
         )
         took = time.perf_counter() - started

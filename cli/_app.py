@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from bamboo import paths
 from bamboo.graph.store.connection import GraphSettings
 
 __all__ = ["State", "app", "cache_dir", "state"]
@@ -24,14 +24,10 @@ app = typer.Typer(
 
 
 def cache_dir() -> Path:
-    """The folder for caches the commands hand to the library (synset vectors, a prepared WordNet).
-
-    ``$BAMBOO_CACHE_DIR``, else ``$XDG_CACHE_HOME/bamboo``, else ``~/.cache/bamboo``: the environment is
-    read here, at the command line, so that library code takes the folder as an argument.
-    """
-    if os.environ.get("BAMBOO_CACHE_DIR"):
-        return Path(os.environ["BAMBOO_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bamboo"
+    """The folder for caches the commands hand to the library (synset vectors, a prepared WordNet):
+    :func:`bamboo.paths.cache_dir`, read here at the command line so that library code takes the
+    folder as an argument."""
+    return paths.cache_dir()
 
 
 @dataclass

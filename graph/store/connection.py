@@ -7,7 +7,6 @@ environment). With no ``uri`` the embedded ArcadeDB server under ``data_dir`` is
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import neo4j
@@ -15,6 +14,7 @@ from neo4j.exceptions import AuthError, ServiceUnavailable
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bamboo import paths
 from bamboo.errors import ConfigurationError, GraphUnavailable
 from bamboo.graph.store.embedded import EmbeddedServer, server_status, start_server
 
@@ -26,8 +26,7 @@ def default_data_dir() -> Path:
 
     Read when :class:`GraphSettings` is built, not when this module is imported.
     """
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "bamboo"
+    return paths.data_dir()
 
 
 class GraphSettings(BaseSettings):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bamboo import paths
 from bamboo.errors import WordNetNotFound
 from bamboo.graph.taxonomy.model import concept_id_for_offset
 
@@ -88,7 +89,7 @@ def _prepared_dir(dict_dir: Path, cache_dir: Path | None) -> Path:
     if (dict_dir / "lexnames").is_file():
         return dict_dir
     stamp = hashlib.sha256(str(dict_dir.resolve()).encode()).hexdigest()[:12]
-    root = cache_dir or Path.home() / ".cache" / "bamboo"
+    root = cache_dir or paths.cache_dir()
     target = root / f"wordnet-{stamp}"
     if not (target / "lexnames").is_file():
         tmp = target.with_name(target.name + f".tmp{os.getpid()}")

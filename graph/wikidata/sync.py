@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 import networkx as nx
 
+from bamboo import paths
 from bamboo.atomic import write_text_atomic
 from bamboo.errors import InvariantViolation, MalformedFile
 from bamboo.graph.link.lexicon import Lexicon
@@ -133,8 +134,8 @@ def sync_wikidata(
         wn31_map: WordNet 3.1 to 3.0 synset ids (:func:`read_wn31_map`), for ``P8814`` anchors.
         policy: Builds the linking policy for items without a parent in the graph (heads and
             embeddings when ``None``).
-        cache_dir: Where the default policy caches synset vectors (``~/.cache/bamboo`` when
-            ``None``; the CLI passes ``$BAMBOO_CACHE_DIR``).
+        cache_dir: Where the default policy caches synset vectors (:func:`bamboo.paths.cache_dir`
+            when ``None``).
         log: Receives progress lines.
 
     Returns:
@@ -435,12 +436,8 @@ def _default_policy(lexicon: Lexicon, cache_dir: Path | None) -> LinkPolicy:
 
     internal = [c for c in lexicon.concepts if lexicon.children.get(c)]
     return LinkPolicy(
-        HeadLinker(lexicon), SynsetIndex(lexicon, Embedder(), internal, cache_dir or _home_cache())
+        HeadLinker(lexicon), SynsetIndex(lexicon, Embedder(), internal, cache_dir or paths.cache_dir())
     )
-
-
-def _home_cache() -> Path:
-    return Path.home() / ".cache" / "bamboo"
 
 
 def _now() -> str:
