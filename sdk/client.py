@@ -8,6 +8,10 @@ queries of ``POST /related`` -- -> :class:`~bamboo.errors.ConceptNotFound`, an u
 :class:`~bamboo.errors.DatasetNotFound`, anything else -> :class:`~bamboo.errors.ServiceError` with
 the API's ``detail``).
 
+The two clients are one implementation: each endpoint is written once as a :class:`_Call` (the request
+to send and how to read the answer, sans I/O), and the retry policy once in :class:`_ClientCore`; the
+clients only send, over ``httpx.Client`` or ``httpx.AsyncClient``.
+
 Both clients implement :class:`~bamboo.sdk.labels.LabelSystem`, like the offline
 :class:`~bamboo.sdk.labels.OfflineLabels`. A training job asks for related sets once per distinct
 query word (``related`` takes thousands at once), never once per image.
@@ -18,8 +22,9 @@ from __future__ import annotations
 import ast
 import asyncio
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, unquote
 
 import httpx
@@ -33,6 +38,7 @@ from bamboo.sdk.labels import LabelSpace
 __all__ = ["AsyncBambooClient", "BambooClient"]
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})
+_T = TypeVar("_T")
 
 
 def _wait(response: httpx.Response | None, attempt: int, backoff: float, max_wait: float) -> float:
@@ -78,51 +84,118 @@ def _raise_for(response: httpx.Response, path: str) -> None:
     )
 
 
-def _related_body(
+@dataclass(frozen=True)
+class _Call(Generic[_T]):
+    """One endpoint call: the request to send, and ``read``, which turns the decoded JSON answer into
+    what the client method returns."""
+
+    method: str
+    path: str
+    read: Callable[[Any], _T]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _concept_path(concept: str) -> str:
+    return f"/concepts/{quote(concept, safe=':')}"
+
+
+def _ids(rows: list[dict[str, Any]]) -> list[str]:
+    return [r["id"] for r in rows]
+
+
+def _related_call(
     queries: Sequence[str], space: LabelSpace, levels: int
-) -> tuple[dict[str, Any], npt.NDArray[np.int64] | None]:
-    """The request body, and for an unnamed label space the class index of each position sent."""
+) -> _Call[dict[str, npt.NDArray[np.int64]]]:
+    """``POST /related`` for all queries; for an unnamed label space the answer's positions are mapped
+    back to the space's class indices."""
     body: dict[str, Any] = {"queries": list(dict.fromkeys(queries)), "levels": levels}
+    index_of: npt.NDArray[np.int64] | None = None
     if space.name:
         body["label_space"] = space.name
-        return body, None
-    mapped = [i for i, c in enumerate(space.concepts) if c is not None]
-    body["label_space"] = [space.concepts[i] for i in mapped]
-    return body, np.asarray(mapped, dtype=np.int64)
+    else:
+        mapped = [i for i, c in enumerate(space.concepts) if c is not None]
+        body["label_space"] = [space.concepts[i] for i in mapped]
+        index_of = np.asarray(mapped, dtype=np.int64)
+
+    def read(answer: dict[str, Any]) -> dict[str, npt.NDArray[np.int64]]:
+        out = {q: np.asarray(v, dtype=np.int64) for q, v in answer["related"].items()}
+        return out if index_of is None else {q: index_of[v] for q, v in out.items()}
+
+    return _Call("POST", "/related", read, {"json": body})
 
 
-def _related_out(
-    body: dict[str, Any], index_of: npt.NDArray[np.int64] | None
-) -> dict[str, npt.NDArray[np.int64]]:
-    out = {q: np.asarray(v, dtype=np.int64) for q, v in body["related"].items()}
-    return out if index_of is None else {q: index_of[v] for q, v in out.items()}
+class _Calls:
+    """Every endpoint the clients offer, once (see the methods of :class:`BambooClient`)."""
+
+    @staticmethod
+    def health() -> _Call[dict[str, Any]]:
+        return _Call("GET", "/health", dict)
+
+    @staticmethod
+    def concept(concept: str) -> _Call[dict[str, Any]]:
+        return _Call("GET", _concept_path(concept), dict)
+
+    @staticmethod
+    def ancestors(concept: str) -> _Call[list[str]]:
+        return _Call("GET", _concept_path(concept) + "/ancestors", _ids)
+
+    @staticmethod
+    def search(text: str, limit: int) -> _Call[list[dict[str, Any]]]:
+        return _Call("GET", "/search", list, {"params": {"q": text, "limit": limit}})
+
+    @staticmethod
+    def label_space(dataset: str) -> _Call[LabelSpace]:
+        return _Call(
+            "GET",
+            f"/datasets/{quote(dataset)}/classes",
+            lambda rows: LabelSpace.from_classes([(r["index"], r["concept"]) for r in rows], dataset),
+        )
 
 
-class _Retrying:
-    """The retry policy both clients share."""
+_HTTP = TypeVar("_HTTP", httpx.Client, httpx.AsyncClient)
+_TRANSPORT = TypeVar("_TRANSPORT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
-    retries: int
-    backoff: float
-    max_wait: float
-    waits: list[float]
+
+class _ClientCore(Generic[_HTTP, _TRANSPORT]):
+    """What both clients share: their arguments, the HTTP client they open, and the retry policy."""
+
+    _http_class: type[_HTTP]
+
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        *,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 5,
+        backoff: float = 0.5,
+        max_wait: float = 60.0,
+        transport: _TRANSPORT | None = None,
+    ) -> None:
+        headers = {"User-Agent": "bamboo-sdk"} | ({"X-API-Key": api_key} if api_key else {})
+        http: Any = self._http_class  # the transport's kind matches the client's (the type parameters)
+        self._http: _HTTP = http(base_url=base_url, timeout=timeout, headers=headers, transport=transport)
+        self.retries, self.backoff, self.max_wait = retries, backoff, max_wait
+        self.waits: list[float] = []  # seconds waited before each retry (for logs and tests)
 
     def _settle(
-        self, method: str, path: str, attempt: int, response: httpx.Response | None, error: Exception | None
-    ) -> float | None:
-        """``None`` when ``response`` is final (an error answer raises here), else the seconds to
-        wait before the next attempt (recorded in ``waits``)."""
+        self, method: str, path: str, attempt: int, outcome: httpx.Response | httpx.TransportError
+    ) -> httpx.Response | float:
+        """The final answer (an error answer raises here), else the seconds to wait before the next
+        attempt (recorded in ``waits``). ``outcome``: the answer, or the error of an attempt without one."""
         last = attempt == self.retries
-        if error is not None and last:
-            raise ServiceError(f"{method} {path}: {error!r} after {attempt + 1} attempts") from error
+        response = outcome if isinstance(outcome, httpx.Response) else None
+        if isinstance(outcome, httpx.TransportError) and last:
+            raise ServiceError(f"{method} {path}: {outcome!r} after {attempt + 1} attempts") from outcome
         if response is not None and (response.status_code not in RETRY_STATUS or last):
             _raise_for(response, path)
-            return None
+            return response
         wait = _wait(response, attempt, self.backoff, self.max_wait)
         self.waits.append(wait)
         return wait
 
 
-class BambooClient(_Retrying):
+class BambooClient(_ClientCore[httpx.Client, httpx.BaseTransport]):
     """Synchronous client of the Bamboo API, a :class:`~bamboo.sdk.labels.LabelSystem`.
 
     Use it as a context manager, or call :meth:`close`.
@@ -137,21 +210,7 @@ class BambooClient(_Retrying):
         transport: An httpx transport to use instead of the network (e.g. ``httpx.WSGITransport``).
     """
 
-    def __init__(
-        self,
-        base_url: str = "http://127.0.0.1:8000",
-        *,
-        api_key: str | None = None,
-        timeout: float = 60.0,
-        retries: int = 5,
-        backoff: float = 0.5,
-        max_wait: float = 60.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        headers = {"User-Agent": "bamboo-sdk"} | ({"X-API-Key": api_key} if api_key else {})
-        self._http = httpx.Client(base_url=base_url, timeout=timeout, headers=headers, transport=transport)
-        self.retries, self.backoff, self.max_wait = retries, backoff, max_wait
-        self.waits: list[float] = []  # seconds waited before each retry (for logs and tests)
+    _http_class = httpx.Client
 
     def __enter__(self) -> BambooClient:
         return self
@@ -180,20 +239,23 @@ class BambooClient(_Retrying):
             ServiceError: Any other error answer, or no answer after every retry.
         """
         for attempt in range(self.retries + 1):
+            outcome: httpx.Response | httpx.TransportError
             try:
-                response, error = self._http.request(method, path, **kwargs), None
+                outcome = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
-                response, error = None, exc
-            wait = self._settle(method, path, attempt, response, error)
-            if wait is None:
-                assert response is not None
-                return response.json()
-            time.sleep(wait)
+                outcome = exc
+            settled = self._settle(method, path, attempt, outcome)
+            if isinstance(settled, httpx.Response):
+                return settled.json()
+            time.sleep(settled)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, call: _Call[_T]) -> _T:
+        return call.read(self.request(call.method, call.path, **call.options))
 
     def health(self) -> dict[str, Any]:
         """The service's ``GET /health`` answer."""
-        return dict(self.request("GET", "/health"))
+        return self._send(_Calls.health())
 
     def concept(self, concept: str) -> dict[str, Any]:
         """One concept's record (``GET /concepts/{id}``).
@@ -201,62 +263,32 @@ class BambooClient(_Retrying):
         Raises:
             ConceptNotFound: No such concept.
         """
-        return dict(self.request("GET", f"/concepts/{quote(concept, safe=':')}"))
+        return self._send(_Calls.concept(concept))
 
     def ancestors(self, concept: str) -> list[str]:
         """See :meth:`bamboo.sdk.labels.LabelSystem.ancestors`."""
-        rows = self.request("GET", f"/concepts/{quote(concept, safe=':')}/ancestors")
-        return [r["id"] for r in rows]
+        return self._send(_Calls.ancestors(concept))
 
     def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
         """Concepts whose labels match ``text``, best first, at most ``limit`` of them."""
-        return list(self.request("GET", "/search", params={"q": text, "limit": limit}))
+        return self._send(_Calls.search(text, limit))
 
     def label_space(self, dataset: str) -> LabelSpace:
         """See :meth:`bamboo.sdk.labels.LabelSystem.label_space`."""
-        rows = self.request("GET", f"/datasets/{quote(dataset)}/classes")
-        return LabelSpace.from_classes([(r["index"], r["concept"]) for r in rows], dataset)
+        return self._send(_Calls.label_space(dataset))
 
     def related(
         self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS
     ) -> dict[str, npt.NDArray[np.int64]]:
         """See :meth:`bamboo.sdk.labels.LabelSystem.related` (one ``POST /related`` for all queries)."""
-        if not queries:
-            return {}
-        body, index_of = _related_body(queries, space, levels)
-        return _related_out(self.request("POST", "/related", json=body), index_of)
+        return self._send(_related_call(queries, space, levels)) if queries else {}
 
 
-class AsyncBambooClient(_Retrying):
-    """Asynchronous twin of :class:`BambooClient` (``async with``; every method is awaited).
+class AsyncBambooClient(_ClientCore[httpx.AsyncClient, httpx.AsyncBaseTransport]):
+    """Asynchronous twin of :class:`BambooClient` (``async with``; every method is awaited), with the
+    same arguments; ``transport`` is an httpx async transport."""
 
-    Args:
-        base_url: Where the API listens.
-        api_key: Sent as ``X-API-Key`` (needed only for writes).
-        timeout: Seconds per request.
-        retries: Further attempts after a connection failure or a 429/502/503/504 answer.
-        backoff: First wait between attempts, doubled each time (unless ``Retry-After`` says).
-        max_wait: Longest single wait.
-        transport: An httpx async transport to use instead of the network.
-    """
-
-    def __init__(
-        self,
-        base_url: str = "http://127.0.0.1:8000",
-        *,
-        api_key: str | None = None,
-        timeout: float = 60.0,
-        retries: int = 5,
-        backoff: float = 0.5,
-        max_wait: float = 60.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        headers = {"User-Agent": "bamboo-sdk"} | ({"X-API-Key": api_key} if api_key else {})
-        self._http = httpx.AsyncClient(
-            base_url=base_url, timeout=timeout, headers=headers, transport=transport
-        )
-        self.retries, self.backoff, self.max_wait = retries, backoff, max_wait
-        self.waits: list[float] = []
+    _http_class = httpx.AsyncClient
 
     async def __aenter__(self) -> AsyncBambooClient:
         return self
@@ -271,44 +303,42 @@ class AsyncBambooClient(_Retrying):
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """As :meth:`BambooClient.request`, awaited."""
         for attempt in range(self.retries + 1):
+            outcome: httpx.Response | httpx.TransportError
             try:
-                response, error = await self._http.request(method, path, **kwargs), None
+                outcome = await self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
-                response, error = None, exc
-            wait = self._settle(method, path, attempt, response, error)
-            if wait is None:
-                assert response is not None
-                return response.json()
-            await asyncio.sleep(wait)
+                outcome = exc
+            settled = self._settle(method, path, attempt, outcome)
+            if isinstance(settled, httpx.Response):
+                return settled.json()
+            await asyncio.sleep(settled)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(self, call: _Call[_T]) -> _T:
+        return call.read(await self.request(call.method, call.path, **call.options))
 
     async def health(self) -> dict[str, Any]:
         """As :meth:`BambooClient.health`."""
-        return dict(await self.request("GET", "/health"))
+        return await self._send(_Calls.health())
 
     async def concept(self, concept: str) -> dict[str, Any]:
         """As :meth:`BambooClient.concept`."""
-        return dict(await self.request("GET", f"/concepts/{quote(concept, safe=':')}"))
+        return await self._send(_Calls.concept(concept))
 
     async def ancestors(self, concept: str) -> list[str]:
         """As :meth:`BambooClient.ancestors`."""
-        rows = await self.request("GET", f"/concepts/{quote(concept, safe=':')}/ancestors")
-        return [r["id"] for r in rows]
+        return await self._send(_Calls.ancestors(concept))
 
     async def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
         """As :meth:`BambooClient.search`."""
-        return list(await self.request("GET", "/search", params={"q": text, "limit": limit}))
+        return await self._send(_Calls.search(text, limit))
 
     async def label_space(self, dataset: str) -> LabelSpace:
         """As :meth:`BambooClient.label_space`."""
-        rows = await self.request("GET", f"/datasets/{quote(dataset)}/classes")
-        return LabelSpace.from_classes([(r["index"], r["concept"]) for r in rows], dataset)
+        return await self._send(_Calls.label_space(dataset))
 
     async def related(
         self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS
     ) -> dict[str, npt.NDArray[np.int64]]:
         """As :meth:`BambooClient.related`."""
-        if not queries:
-            return {}
-        body, index_of = _related_body(queries, space, levels)
-        return _related_out(await self.request("POST", "/related", json=body), index_of)
+        return await self._send(_related_call(queries, space, levels)) if queries else {}
