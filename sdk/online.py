@@ -35,6 +35,7 @@ from scipy.optimize import minimize
 from bamboo.sdk.votes import DawidSkene
 
 __all__ = [
+    "OnlineConfig",
     "OnlineResult",
     "SoftmaxLearner",
     "expected_risk_after",
@@ -371,6 +372,43 @@ class _Verifier:
         return np.stack([1 - p_yes, p_yes], axis=1)
 
 
+@dataclass(frozen=True)
+class OnlineConfig:
+    """How :func:`label_online` trades human answers for accuracy (every field has a default).
+
+    Attributes:
+        risk: An item is accepted once ``1 - max posterior`` is below this.
+        batch: Answers asked per round (``None``: 5 % of the items, at least 20).
+        budget: Most human answers per item on average.
+        max_votes: Most answers per item (at most the number of workers).
+        max_per_worker: Most answers per worker over the whole run (``None``: no cap).
+        max_rounds: Most rounds.
+        dims: Principal components of the features the learner sees.
+        folds: Cross-fitting folds of the learner.
+        l2: The learner's weight decay.
+        pseudo: Unanswered items whose posterior reaches this join the learner's training set with
+            their most probable label (self-training, the semi-supervised part).
+        pseudo_weight: The weight of such an item (a human-answered item weighs 1).
+        explore: The share of each round's answers that go to unanswered items drawn at random
+            (with the first round's random batch, the learner's calibration set).
+        seed: Seeds the folds, the random items and tie-breaking between workers.
+    """
+
+    risk: float = 0.05
+    batch: int | None = None
+    budget: float = 5.0
+    max_votes: int = 5
+    max_per_worker: int | None = None
+    max_rounds: int = 100
+    dims: int = 64
+    folds: int = 3
+    l2: float = 1e-2
+    pseudo: float = 0.95
+    pseudo_weight: float = 0.5
+    explore: float = 0.1
+    seed: int = 0
+
+
 def label_online(
     ask: Callable[[Array, Array], Array],
     n_items: int,
@@ -382,19 +420,7 @@ def label_online(
     queries: Array | None = None,
     query_classes: int | None = None,
     labelled: tuple[Array, Array] | None = None,
-    risk: float = 0.05,
-    batch: int | None = None,
-    budget: float = 5.0,
-    max_votes: int = 5,
-    max_per_worker: int | None = None,
-    max_rounds: int = 100,
-    dims: int = 64,
-    folds: int = 3,
-    l2: float = 1e-2,
-    pseudo: float = 0.95,
-    pseudo_weight: float = 0.5,
-    explore: float = 0.1,
-    seed: int = 0,
+    config: OnlineConfig | None = None,
 ) -> OnlineResult:
     """Label ``n_items`` images online, asking people only where the posterior risk needs it.
 
@@ -413,141 +439,57 @@ def label_online(
         query_classes: How many classes ``queries`` range over.
         labelled: Verification only: ``(features, labels)`` of images labelled already (the loop's
             labelled set), which the multi-class learner also trains on.
-        risk: An item is accepted once ``1 - max posterior`` is below this.
-        batch: Answers asked per round (default: 5 % of the items, at least 20).
-        budget: Most human answers per item on average.
-        max_votes: Most answers per item (at most ``n_workers``).
-        max_per_worker: Most answers per worker over the whole run (``None``: no cap).
-        max_rounds: Most rounds.
-        dims: Principal components of the features the learner sees.
-        folds: Cross-fitting folds of the learner.
-        l2: The learner's weight decay.
-        pseudo: Unanswered items whose posterior reaches this join the learner's training set with
-            their most probable label (self-training, the semi-supervised part).
-        pseudo_weight: The weight of such an item (a human-answered item weighs 1).
-        explore: The share of each round's answers that go to unanswered items drawn at random
-            (with the first round's random batch, the learner's calibration set).
-        seed: Seeds the folds, the random items and tie-breaking between workers.
+        config: The risk threshold, budgets and learner settings (:class:`OnlineConfig`'s defaults
+            when ``None``).
 
     Returns:
         The decisions, the answers asked, the workers' estimated confusions and a per-round history.
     """
-    rng = np.random.default_rng(seed)
+    cfg = config or OnlineConfig()
+    rng = np.random.default_rng(cfg.seed)
     k = n_classes
-    max_votes = min(max_votes, n_workers)
-    batch = batch or max(20, n_items // 20)
-    cap = np.full(n_workers, np.iinfo(np.int64).max if max_per_worker is None else max_per_worker)
+    max_votes = min(cfg.max_votes, n_workers)
+    batch = cfg.batch or max(20, n_items // 20)
+    cap = np.full(n_workers, np.iinfo(np.int64).max if cfg.max_per_worker is None else cfg.max_per_worker)
     fixed = None if prior is None else np.clip(np.asarray(prior, dtype=np.float64), 1e-6, 1.0)
-    machine: _Machine | _Verifier | None = None
-    if queries is not None:
-        if k != 2 or query_classes is None:
-            raise ValueError("queries need n_classes=2 (verification) and query_classes")
-        machine = _Verifier(
-            features,
-            queries,
-            query_classes,
-            fixed,
-            labelled,
-            dims=dims,
-            folds=folds,
-            l2=l2,
-            pseudo=pseudo,
-            pseudo_weight=pseudo_weight,
-            seed=seed,
-        )
-    elif features is not None:
-        machine = _Machine(
-            features,
-            fixed,
-            k,
-            dims=dims,
-            folds=folds,
-            l2=l2,
-            pseudo=pseudo,
-            pseudo_weight=pseudo_weight,
-            seed=seed,
-        )
-    voted = np.zeros((n_items, n_workers), dtype=bool)
-    counts = np.zeros(n_items, dtype=np.int64)
-    used = np.zeros(n_workers, dtype=np.int64)
-    got: list[tuple[Array, Array, Array]] = []
+    machine = _machine(k, features, fixed, queries, query_classes, labelled, cfg)
+    asked = _Asked(n_items, n_workers)
     em = DawidSkene(k)
-    explored = np.zeros(n_items, dtype=bool)
     current = np.full((n_items, k), 1.0 / k) if fixed is None else fixed
     posterior = current
     confusion = np.tile(np.eye(k) * 0.6 + 0.4 / k, (n_workers, 1, 1))
     history: list[dict[str, float]] = []
-    allowed = int(budget * n_items)
-    for round_no in range(max_rounds + 1):  # the last pass only takes in the last answers
-        if got:
-            items, workers, answers = (np.concatenate(a) for a in zip(*got, strict=True))
-            em.fit(items, workers, answers, n_items, n_workers, current)
-            if machine is not None:
-                learnt = machine.prior(em.posterior_, counts > 0, explored)
-                current = current if learnt is None else learnt
-                em.fit(items, workers, answers, n_items, n_workers, current)
+    allowed = int(cfg.budget * n_items)
+    for round_no in range(cfg.max_rounds + 1):  # the last pass only takes in the last answers
+        if asked.got:
+            current = _estimate(em, machine, asked, current)
             posterior, confusion = em.posterior_, em.confusion_
         item_risk = 1.0 - posterior.max(axis=1)
-        left = allowed - int(counts.sum())
-        open_ = np.flatnonzero((item_risk >= risk) & (counts < max_votes))
+        left = allowed - int(asked.counts.sum())
+        open_ = np.flatnonzero((item_risk >= cfg.risk) & (asked.counts < max_votes))
         history.append(
             {
                 "round": round_no,
-                "answers": float(counts.sum()),
-                "accepted": float((item_risk < risk).sum()),
+                "answers": float(asked.counts.sum()),
+                "accepted": float((item_risk < cfg.risk).sum()),
             }
         )
-        if not len(open_) or left <= 0 or not (used < cap).any() or round_no == max_rounds:
+        if not len(open_) or left <= 0 or not (asked.used < cap).any() or round_no == cfg.max_rounds:
             break
-        size = min(batch, left)
-        if not got:  # nothing is known yet: a random first batch (over all items: the prior is untested)
-            order = rng.permutation(open_ if machine is None else np.arange(n_items))[:size]
-            explored[order] = True
-        else:
-            # a share at random among the unanswered, accepted or not, to calibrate the learner on
-            # items like the ones it accepts alone; the rest to the riskiest. The share is of the
-            # round's risky items, not of the batch: once few are left, scouting must not go on
-            # asking about accepted items round after round.
-            fresh = np.flatnonzero(counts == 0)
-            scouts = int(round(explore * min(size, len(open_)))) if machine is not None else 0
-            scout = rng.permutation(fresh)[:scouts]
-            explored[scout] = True
-            rest = np.setdiff1d(open_, scout)
-            order = np.concatenate([scout, rest[np.argsort(-item_risk[rest], kind="stable")]])[:size]
+        order = _next_items(rng, asked, open_, item_risk, min(batch, left), machine is not None, cfg.explore)
         gain = item_risk[order, None] - expected_risk_after(posterior[order], confusion)
         gain += rng.random(gain.shape) * 1e-9  # unknown workers: ties broken at random
-        share = int(np.ceil(len(order) / n_workers)) + 1  # people work in parallel: a round's share
-        load = np.zeros(n_workers, dtype=np.int64)
-        pick_items, pick_workers = [], []
-        for row, item in enumerate(order.tolist()):
-            free = ~voted[item] & (used + load < cap) & (load < share)
-            if not free.any():
-                free = ~voted[item] & (used + load < cap)
-            if not free.any():
-                continue
-            w = int(np.argmax(np.where(free, gain[row], -np.inf)))
-            pick_items.append(item)
-            pick_workers.append(w)
-            load[w] += 1
-        if not pick_items:
+        it, wk, load = _assign_workers(order, gain, asked, cap)
+        if not len(it):
             break
-        it, wk = np.array(pick_items, dtype=np.int64), np.array(pick_workers, dtype=np.int64)
-        ans = np.asarray(ask(it, wk), dtype=np.int64)
-        voted[it, wk] = True
-        counts[it] += 1
-        used += load
-        got.append((it, wk, ans))
+        asked.record(it, wk, np.asarray(ask(it, wk), dtype=np.int64), load)
         history[-1]["asked"] = float(len(it))
-    items, workers, answers = (
-        (np.concatenate(a) for a in zip(*got, strict=True))
-        if got
-        else (np.zeros(0, dtype=np.int64) for _ in range(3))
-    )
+    items, workers, answers = asked.arrays()
     return OnlineResult(
         labels=np.asarray(posterior.argmax(axis=1), dtype=np.int64),
         posterior=posterior,
         risk=1.0 - posterior.max(axis=1),
-        votes_per_item=counts,
+        votes_per_item=asked.counts,
         items=items,
         workers=workers,
         answers=answers,
@@ -555,3 +497,115 @@ def label_online(
         temperature=machine.temperature if machine is not None else 1.0,
         history=history,
     )
+
+
+def _machine(
+    k: int,
+    features: Array | None,
+    fixed: Array | None,
+    queries: Array | None,
+    query_classes: int | None,
+    labelled: tuple[Array, Array] | None,
+    cfg: OnlineConfig,
+) -> _Machine | _Verifier | None:
+    """The learner behind the prior: a verifier with ``queries``, a softmax learner with features alone,
+    none without either."""
+    learner = {
+        "dims": cfg.dims,
+        "folds": cfg.folds,
+        "l2": cfg.l2,
+        "pseudo": cfg.pseudo,
+        "pseudo_weight": cfg.pseudo_weight,
+        "seed": cfg.seed,
+    }
+    if queries is not None:
+        if k != 2 or query_classes is None:
+            raise ValueError("queries need n_classes=2 (verification) and query_classes")
+        return _Verifier(features, queries, query_classes, fixed, labelled, **learner)
+    if features is not None:
+        return _Machine(features, fixed, k, **learner)
+    return None
+
+
+class _Asked:
+    """The answers asked so far: who answered what about which item."""
+
+    def __init__(self, n_items: int, n_workers: int) -> None:
+        self.n_items, self.n_workers = n_items, n_workers
+        self.voted = np.zeros((n_items, n_workers), dtype=bool)
+        self.counts = np.zeros(n_items, dtype=np.int64)  # answers per item
+        self.used = np.zeros(n_workers, dtype=np.int64)  # answers per worker
+        self.explored = np.zeros(n_items, dtype=bool)  # drawn at random (the calibration set)
+        self.got: list[tuple[Array, Array, Array]] = []
+
+    def record(self, items: Array, workers: Array, answers: Array, load: Array) -> None:
+        """Take in one round's answers (``load``: answers per worker this round)."""
+        self.voted[items, workers] = True
+        self.counts[items] += 1
+        self.used += load
+        self.got.append((items, workers, answers))
+
+    def arrays(self) -> tuple[Array, Array, Array]:
+        """Items, workers and answers of every answer, in the order asked."""
+        if not self.got:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        items, workers, answers = (np.concatenate(a) for a in zip(*self.got, strict=True))
+        return items, workers, answers
+
+
+def _estimate(em: DawidSkene, machine: _Machine | _Verifier | None, asked: _Asked, current: Array) -> Array:
+    """Fit EM on the answers with ``current`` as the prior; with a learner, refit the learner on the
+    posteriors and EM again on its prior. Returns the prior used last."""
+    items, workers, answers = asked.arrays()
+    em.fit(items, workers, answers, asked.n_items, asked.n_workers, current)
+    if machine is not None:
+        learnt = machine.prior(em.posterior_, asked.counts > 0, asked.explored)
+        current = current if learnt is None else learnt
+        em.fit(items, workers, answers, asked.n_items, asked.n_workers, current)
+    return current
+
+
+def _next_items(
+    rng: np.random.Generator,
+    asked: _Asked,
+    open_: Array,
+    item_risk: Array,
+    size: int,
+    learning: bool,
+    explore: float,
+) -> Array:
+    """The items to ask about this round, at most ``size``: at random in the first round, then a share
+    of scouts at random among the unanswered and the riskiest open items."""
+    if not asked.got:  # nothing is known yet: a random first batch (over all items: the prior is untested)
+        order = rng.permutation(np.arange(asked.n_items) if learning else open_)[:size]
+        asked.explored[order] = True
+        return np.asarray(order)
+    # a share at random among the unanswered, accepted or not, to calibrate the learner on
+    # items like the ones it accepts alone; the rest to the riskiest. The share is of the
+    # round's risky items, not of the batch: once few are left, scouting must not go on
+    # asking about accepted items round after round.
+    fresh = np.flatnonzero(asked.counts == 0)
+    scouts = int(round(explore * min(size, len(open_)))) if learning else 0
+    scout = rng.permutation(fresh)[:scouts]
+    asked.explored[scout] = True
+    rest = np.setdiff1d(open_, scout)
+    return np.concatenate([scout, rest[np.argsort(-item_risk[rest], kind="stable")]])[:size]
+
+
+def _assign_workers(order: Array, gain: Array, asked: _Asked, cap: Array) -> tuple[Array, Array, Array]:
+    """Each item in ``order`` to the free worker with the largest ``gain``, a worker taking about a
+    round's share; returns the items and workers picked and the answers per worker."""
+    share = int(np.ceil(len(order) / asked.n_workers)) + 1  # people work in parallel: a round's share
+    load = np.zeros(asked.n_workers, dtype=np.int64)
+    pick_items, pick_workers = [], []
+    for row, item in enumerate(order.tolist()):
+        free = ~asked.voted[item] & (asked.used + load < cap) & (load < share)
+        if not free.any():
+            free = ~asked.voted[item] & (asked.used + load < cap)
+        if not free.any():
+            continue
+        w = int(np.argmax(np.where(free, gain[row], -np.inf)))
+        pick_items.append(item)
+        pick_workers.append(w)
+        load[w] += 1
+    return np.array(pick_items, dtype=np.int64), np.array(pick_workers, dtype=np.int64), load

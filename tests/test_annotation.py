@@ -10,7 +10,13 @@ import pytest
 from sklearn.datasets import load_digits
 
 from bamboo.sdk.loop import ActiveLoop, PoolImage
-from bamboo.sdk.online import SoftmaxLearner, expected_risk_after, label_online, verification_prior
+from bamboo.sdk.online import (
+    OnlineConfig,
+    SoftmaxLearner,
+    expected_risk_after,
+    label_online,
+    verification_prior,
+)
 from bamboo.sdk.samplers import make_sampler
 from bamboo.sdk.tasks import TaskStore, TaskStoreAnnotator
 from bamboo.sdk.votes import SimulatedWorkers, majority_vote
@@ -37,7 +43,12 @@ def test_online_labelling_beats_fixed_five_with_a_fifth_of_the_answers_on_digits
     fixed = _fixed_five(crowd, y, 10)
     cap = 400
     res = label_online(
-        lambda i, w: crowd.answer(i, w, y), len(y), 20, 10, features=x, risk=0.05, max_per_worker=cap
+        lambda i, w: crowd.answer(i, w, y),
+        len(y),
+        20,
+        10,
+        features=x,
+        config=OnlineConfig(risk=0.05, max_per_worker=cap),
     )
     assert (res.labels == y).mean() >= (fixed == y).mean() + 0.05
     assert res.answers_per_item <= 1.0  # 5x fewer than fixed 5
@@ -57,7 +68,14 @@ def test_a_stricter_risk_costs_more_answers_and_is_never_less_accurate() -> None
     x, y = load_digits(return_X_y=True)
     crowd = SimulatedWorkers.people(_similarity(x, y), 20, seed=2)
     loose, strict = (
-        label_online(lambda i, w: crowd.answer(i, w, y), len(y), 20, 10, features=x, risk=r, seed=2)
+        label_online(
+            lambda i, w: crowd.answer(i, w, y),
+            len(y),
+            20,
+            10,
+            features=x,
+            config=OnlineConfig(risk=r, seed=2),
+        )
         for r in (0.2, 0.01)
     )
     assert strict.answers_per_item > loose.answers_per_item
@@ -100,7 +118,9 @@ def test_binary_verification_with_a_prior_needs_few_answers() -> None:
     prior = np.stack([1 / (1 + np.exp(logit)), 1 / (1 + np.exp(-logit))], axis=1)
     crowd = SimulatedWorkers.yes_no(20, seed=0)
     fixed = _fixed_five(crowd, truth, 2)
-    res = label_online(lambda i, w: crowd.answer(i, w, truth), n, 20, 2, prior=prior, risk=0.05)
+    res = label_online(
+        lambda i, w: crowd.answer(i, w, truth), n, 20, 2, prior=prior, config=OnlineConfig(risk=0.05)
+    )
     assert (res.labels == truth).mean() >= (fixed == truth).mean()
     assert res.answers_per_item < 2.5  # half of fixed 5 with this weak a prior
     sayers = crowd.confusion[:, 0, 1] >= 0.4
@@ -131,10 +151,9 @@ def test_verification_calibrates_an_overconfident_prior_and_learns_from_the_answ
     fixed = (_fixed_five(crowd, truth, 2) == truth).mean()
     ask = lambda i, w: crowd.answer(i, w, truth)  # noqa: E731
     cap = 300  # 2x a fair share of fixed 5
-    raw = label_online(ask, 600, 20, 2, prior=prior, risk=0.05, max_per_worker=cap)
-    calibrated = label_online(
-        ask, 600, 20, 2, prior=prior, queries=query, query_classes=6, risk=0.05, max_per_worker=cap
-    )
+    capped = OnlineConfig(risk=0.05, max_per_worker=cap)
+    raw = label_online(ask, 600, 20, 2, prior=prior, config=capped)
+    calibrated = label_online(ask, 600, 20, 2, prior=prior, queries=query, query_classes=6, config=capped)
     learnt = label_online(
         ask,
         600,
@@ -145,8 +164,7 @@ def test_verification_calibrates_an_overconfident_prior_and_learns_from_the_answ
         queries=query,
         query_classes=6,
         labelled=(lx, ly),
-        risk=0.05,
-        max_per_worker=cap,
+        config=capped,
     )
     acc = {
         name: (r.labels == truth).mean()
@@ -183,7 +201,14 @@ def test_online_labelling_on_real_cifar10_features() -> None:
     x = extract_features(efficientnet_lite0(), images, size=160)
     crowd = SimulatedWorkers.people(_similarity(x, y), 20, seed=0)
     fixed = _fixed_five(crowd, y, 10)
-    res = label_online(lambda i, w: crowd.answer(i, w, y), len(y), 20, 10, features=x, risk=0.05, dims=32)
+    res = label_online(
+        lambda i, w: crowd.answer(i, w, y),
+        len(y),
+        20,
+        10,
+        features=x,
+        config=OnlineConfig(risk=0.05, dims=32),
+    )
     assert (res.labels == y).mean() >= (fixed == y).mean()
     assert res.answers_per_item < 2.5
 

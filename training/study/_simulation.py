@@ -178,7 +178,7 @@ class OnlineCrowd(Crowd):
 
     def __call__(self, round_no: int, keys: list[str], queries: list[str]) -> list[int | None]:
         """The crowd's decision on each image of a round: its query's label, or None."""
-        from bamboo.sdk.online import label_online
+        from bamboo.sdk.online import OnlineConfig, label_online
 
         truth = np.array([self.valid[k] for k in keys], dtype=np.int64)
         crc = [zlib.crc32(k.encode()) for k in keys]
@@ -199,12 +199,14 @@ class OnlineCrowd(Crowd):
             queries=np.array([self.query_label[q] for q in queries]),
             query_classes=max(self.query_label.values()) + 1,
             labelled=self._labelled(),
-            risk=self.cfg.annotation_risk,
-            max_votes=self.cfg.votes,
-            max_per_worker=int(np.ceil(2 * self.cfg.votes * len(keys) / self.cfg.workers)),
-            batch=max(10, len(keys) // 10),
-            dims=min(32, len(keys) // 2),
-            seed=self.seed + round_no,
+            config=OnlineConfig(
+                risk=self.cfg.annotation_risk,
+                max_votes=self.cfg.votes,
+                max_per_worker=int(np.ceil(2 * self.cfg.votes * len(keys) / self.cfg.workers)),
+                batch=max(10, len(keys) // 10),
+                dims=min(32, len(keys) // 2),
+                seed=self.seed + round_no,
+            ),
         )
         _record_answers(self.folder, round_no, len(res.items))
         return [
