@@ -202,32 +202,6 @@ def test_arms_keep_their_names_and_order() -> None:
     assert arm_name("coreset", "learner") == "coreset + OOD rect. (learner)"
 
 
-def test_study_package_exports() -> None:
-    import bamboo.training.study as study
-
-    assert sorted(study.__all__) == sorted(
-        [
-            "ANNOTATIONS",
-            "CIFAR10_CONCEPTS",
-            "KINDS",
-            "RECTIFIERS",
-            "SAMPLERS",
-            "Arm",
-            "Candidates",
-            "StudyConfig",
-            "arm_name",
-            "arms",
-            "build_candidates",
-            "config_from",
-            "draw_pool",
-            "plot",
-            "run_study",
-            "summarise",
-        ]
-    )
-    assert all(hasattr(study, name) for name in study.__all__)
-
-
 def test_bad_study_setting_on_the_cli_is_one_line(tmp_path: Path, server: ServerInfo) -> None:
     out = tmp_path / "out"
     result = run_cli(server, "study", "al", "samplers=nope", f"out={out}")
