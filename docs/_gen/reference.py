@@ -49,8 +49,9 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> list[str]:
         for p in params:
             schema = p.get("schema", {})
             default = f"`{json.dumps(schema['default'])}`" if "default" in schema else ""
+            required = "yes" if p.get("required") else ""
             out.append(
-                f"| `{p['name']}` | {p['in']} | {_schema_name(schema)} | {'yes' if p.get('required') else ''} "
+                f"| `{p['name']}` | {p['in']} | {_schema_name(schema)} | {required} "
                 f"| {default} | {_cell(p.get('description', ''))} |"
             )
         out.append("")
@@ -61,7 +62,8 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> list[str]:
     for status, response in op.get("responses", {}).items():
         content = response.get("content", {})
         kinds = ", ".join(
-            f"{media}: {_schema_name(c['schema'])}" if c.get("schema") else media for media, c in content.items()
+            f"{media}: {_schema_name(c['schema'])}" if c.get("schema") else media
+            for media, c in content.items()
         )
         out.append(f"| {status} | {_cell(response.get('description', ''))} | {kinds} |")
     return [*out, ""]
