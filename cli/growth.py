@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
@@ -12,6 +12,9 @@ from rich.console import Console
 
 from bamboo.cli._app import app
 from bamboo.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from bamboo.sdk.growth import DatasetGrowth
 
 __all__ = ["grow", "retrieve"]
 
@@ -74,13 +77,11 @@ def grow(
     point and started again with the same arguments continues from the last saved state and writes
     the same decisions.
     """
-    from bamboo.atomic import atomic_path
-    from bamboo.sdk.growth import DatasetGrowth, Decision, GrowthConfig
+    from bamboo.sdk.growth import DatasetGrowth, GrowthConfig
 
     arrays = _arrays(embeddings)
-    x = arrays["embeddings"]
     config = GrowthConfig(
-        dim=int(x.shape[1]),
+        dim=int(arrays["embeddings"].shape[1]),
         keep_fraction=keep,
         sampling=sampling,
         k=k,
@@ -94,11 +95,30 @@ def grow(
         index=index,
     )
     growth = DatasetGrowth.open(state, config, arrays.get("label_vectors"))
+    parts = out.with_name(out.name + ".parts")
+    _feed(growth, arrays, state, parts, batch=batch, checkpoint_every=checkpoint_every)
+    decisions = _merge_parts(parts, out)
+    _summarise(growth, decisions, keep, out)
+
+
+def _feed(
+    growth: DatasetGrowth,
+    arrays: dict[str, Any],
+    state: Path,
+    parts: Path,
+    *,
+    batch: int,
+    checkpoint_every: int,
+) -> None:
+    """Add the stream from where ``growth`` stopped, a batch at a time: each batch's decisions to
+    ``parts/``, then the state to ``state`` every ``checkpoint_every`` batches and at the end."""
+    from bamboo.atomic import atomic_path
+
+    x = arrays["embeddings"]
     if growth.seen % batch and growth.seen != len(x):
         raise ConfigurationError(
             f"{state} stopped at sample {growth.seen}, not a multiple of --batch {batch}"
         )
-    parts = out.with_name(out.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
     for done, start in enumerate(range(growth.seen, len(x), batch), 1):
         end = min(len(x), start + batch)
@@ -111,13 +131,26 @@ def grow(
             np.savez(tmp, decision=res.decision, gain=res.gain, label=res.label, ids=res.ids)
         if done % checkpoint_every == 0 or end == len(x):
             growth.save(state)
+
+
+def _merge_parts(parts: Path, out: Path) -> dict[str, Any]:
+    """Every batch's decisions in ``parts/``, in stream order, written to ``out`` atomically."""
+    from bamboo.atomic import atomic_path
+
     files = sorted(parts.glob("*.npz"))
     merged: dict[str, Any] = {
         f: np.concatenate([np.load(p)[f] for p in files]) for f in ("decision", "gain", "label", "ids")
     }
     with atomic_path(out, ".part.npz") as tmp:
         np.savez(tmp, **merged)
-    counts = {d.name.lower(): int((merged["decision"] == d).sum()) for d in Decision}
+    return merged
+
+
+def _summarise(growth: DatasetGrowth, decisions: dict[str, Any], keep: float, out: Path) -> None:
+    """Print the run's counts as JSON, and say why when less than ``keep`` of the stream was kept."""
+    from bamboo.sdk.growth import Decision
+
+    counts = {d.name.lower(): int((decisions["decision"] == d).sum()) for d in Decision}
     kept_share = growth.kept / max(growth.seen, 1)
     console.print(
         json.dumps(
