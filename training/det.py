@@ -334,13 +334,6 @@ def faster_rcnn_config(
         The config dict.
     """
     lr = lr_ref * batch_size / total_batch_ref
-    pipeline = [
-        {"type": "LoadImageFromFile"},
-        {"type": "LoadAnnotations", "with_bbox": True},
-        {"type": "Resize", "scale": img_scale, "keep_ratio": True},
-        {"type": "RandomFlip", "prob": 0.5},
-        {"type": "PackDetInputs"},
-    ]
     loop: dict[str, Any] = (
         {"type": "IterBasedTrainLoop", "max_iters": max_iters, "val_interval": max_iters + 1}
         if max_iters
@@ -349,174 +342,227 @@ def faster_rcnn_config(
     return {
         "default_scope": "mmdet",
         "work_dir": work_dir,
-        "model": {
-            "type": "FasterRCNN",
-            "data_preprocessor": {
-                "type": "DetDataPreprocessor",
-                "mean": [123.675, 116.28, 103.53],
-                "std": [58.395, 57.12, 57.375],
-                "bgr_to_rgb": True,
-                "pad_size_divisor": 32,
-            },
-            "backbone": {
-                "type": "ResNet",
-                "depth": 50,
-                "num_stages": 4,
-                "out_indices": (0, 1, 2, 3),
-                "frozen_stages": 1,
-                "norm_cfg": {"type": "BN", "requires_grad": True},
-                "norm_eval": True,
-                "style": "pytorch",
-                "init_cfg": {"type": "Pretrained", "checkpoint": "torchvision://resnet50"}
-                if pretrained_backbone
-                else None,
-            },
-            "neck": {
-                "type": "FPN",
-                "in_channels": [256, 512, 1024, 2048],
-                "out_channels": 256,
-                "num_outs": 5,
-            },
-            "rpn_head": {
-                "type": "RPNHead",
-                "in_channels": 256,
-                "feat_channels": 256,
-                "anchor_generator": {
-                    "type": "AnchorGenerator",
-                    "scales": [8],
-                    "ratios": [0.5, 1.0, 2.0],
-                    "strides": [4, 8, 16, 32, 64],
-                },
-                "bbox_coder": {
-                    "type": "DeltaXYWHBBoxCoder",
-                    "target_means": [0.0, 0.0, 0.0, 0.0],
-                    "target_stds": [1.0, 1.0, 1.0, 1.0],
-                },
-                "loss_cls": {"type": "CrossEntropyLoss", "use_sigmoid": True, "loss_weight": 1.0},
-                "loss_bbox": {"type": "L1Loss", "loss_weight": 1.0},
-            },
-            "roi_head": {
-                "type": "StandardRoIHead",
-                "bbox_roi_extractor": {
-                    "type": "SingleRoIExtractor",
-                    "roi_layer": {"type": "RoIAlign", "output_size": 7, "sampling_ratio": 0},
-                    "out_channels": 256,
-                    "featmap_strides": [4, 8, 16, 32],
-                },
-                "bbox_head": {
-                    "type": "Shared2FCBBoxHead",
-                    "in_channels": 256,
-                    "fc_out_channels": 1024,
-                    "roi_feat_size": 7,
-                    "num_classes": len(classes),
-                    "bbox_coder": {
-                        "type": "DeltaXYWHBBoxCoder",
-                        "target_means": [0.0, 0.0, 0.0, 0.0],
-                        "target_stds": [0.1, 0.1, 0.2, 0.2],
-                    },
-                    "reg_class_agnostic": False,
-                    "loss_cls": {"type": "CrossEntropyLoss", "use_sigmoid": False, "loss_weight": 1.0},
-                    "loss_bbox": {"type": "SmoothL1Loss", "beta": 1.0, "loss_weight": 1.0},
-                },
-            },
-            "train_cfg": {
-                "rpn": {
-                    "assigner": {
-                        "type": "MaxIoUAssigner",
-                        "pos_iou_thr": 0.7,
-                        "neg_iou_thr": 0.3,
-                        "min_pos_iou": 0.3,
-                        "match_low_quality": True,
-                        "ignore_iof_thr": -1,
-                    },
-                    "sampler": {
-                        "type": "RandomSampler",
-                        "num": 256,
-                        "pos_fraction": 0.5,
-                        "neg_pos_ub": -1,
-                        "add_gt_as_proposals": False,
-                    },
-                    "allowed_border": -1,
-                    "pos_weight": -1,
-                    "debug": False,
-                },
-                "rpn_proposal": {
-                    "nms_pre": 2000,
-                    "max_per_img": 1000,
-                    "nms": {"type": "nms", "iou_threshold": 0.7},
-                    "min_bbox_size": 0,
-                },
-                "rcnn": {
-                    "assigner": {
-                        "type": "MaxIoUAssigner",
-                        "pos_iou_thr": 0.5,
-                        "neg_iou_thr": 0.5,
-                        "min_pos_iou": 0.5,
-                        "match_low_quality": False,
-                        "ignore_iof_thr": -1,
-                    },
-                    "sampler": {
-                        "type": "RandomSampler",
-                        "num": 512,
-                        "pos_fraction": 0.25,
-                        "neg_pos_ub": -1,
-                        "add_gt_as_proposals": True,
-                    },
-                    "pos_weight": -1,
-                    "debug": False,
-                },
-            },
-            "test_cfg": {
-                "rpn": {
-                    "nms_pre": 1000,
-                    "max_per_img": 1000,
-                    "nms": {"type": "nms", "iou_threshold": 0.7},
-                    "min_bbox_size": 0,
-                },
-                "rcnn": {"score_thr": 0.05, "nms": {"type": "nms", "iou_threshold": 0.5}, "max_per_img": 100},
-            },
-        },
-        "train_dataloader": {
-            "batch_size": batch_size,
-            "num_workers": 0,
-            "persistent_workers": False,
-            "sampler": {"type": "DefaultSampler", "shuffle": True},
-            "batch_sampler": {"type": "AspectRatioBatchSampler"},
-            "dataset": {
-                "type": "CocoDataset",
-                "data_root": "",
-                "ann_file": train_json,
-                "data_prefix": {"img": image_root},
-                "metainfo": {"classes": tuple(classes)},
-                "filter_cfg": {"filter_empty_gt": True, "min_size": 1},
-                "pipeline": pipeline,
-            },
-        },
+        "model": _faster_rcnn_model(len(classes), pretrained_backbone),
+        "train_dataloader": _train_dataloader(train_json, image_root, classes, batch_size, img_scale),
         "train_cfg": loop,
         "optim_wrapper": {
             "type": "OptimWrapper",
             "optimizer": {"type": "SGD", "lr": lr, "momentum": 0.9, "weight_decay": 1e-4},
         },
-        "param_scheduler": [
-            # linear warm-up from 4e-4 (the paper's value at its total lr 0.4) over one epoch, or
-            # over the first half of a short iteration-based run
-            {
-                "type": "LinearLR",
-                "start_factor": min(0.0004 / lr_ref, 1.0),
-                "by_epoch": False,
-                "begin": 0,
-                "end": max(1, max_iters // 2) if max_iters else 1,
-                **({} if max_iters else {"by_epoch": True, "convert_to_iter_based": True}),
+        "param_scheduler": _schedule(lr, lr_ref, epochs, milestones, max_iters),
+        **_runtime(max_iters, dist_backend, seed),
+    }
+
+
+def _faster_rcnn_model(num_classes: int, pretrained_backbone: bool) -> dict[str, Any]:
+    """The detector: ResNet-50 with FPN, the RPN and the RoI head, as mmdet's ``faster-rcnn_r50_fpn``."""
+    return {
+        "type": "FasterRCNN",
+        "data_preprocessor": {
+            "type": "DetDataPreprocessor",
+            "mean": [123.675, 116.28, 103.53],
+            "std": [58.395, 57.12, 57.375],
+            "bgr_to_rgb": True,
+            "pad_size_divisor": 32,
+        },
+        "backbone": {
+            "type": "ResNet",
+            "depth": 50,
+            "num_stages": 4,
+            "out_indices": (0, 1, 2, 3),
+            "frozen_stages": 1,
+            "norm_cfg": {"type": "BN", "requires_grad": True},
+            "norm_eval": True,
+            "style": "pytorch",
+            "init_cfg": {"type": "Pretrained", "checkpoint": "torchvision://resnet50"}
+            if pretrained_backbone
+            else None,
+        },
+        "neck": {
+            "type": "FPN",
+            "in_channels": [256, 512, 1024, 2048],
+            "out_channels": 256,
+            "num_outs": 5,
+        },
+        "rpn_head": _rpn_head(),
+        "roi_head": _roi_head(num_classes),
+        "train_cfg": _model_train_cfg(),
+        "test_cfg": _model_test_cfg(),
+    }
+
+
+def _rpn_head() -> dict[str, Any]:
+    """The region proposal head: 3 anchor ratios at one scale per FPN level."""
+    return {
+        "type": "RPNHead",
+        "in_channels": 256,
+        "feat_channels": 256,
+        "anchor_generator": {
+            "type": "AnchorGenerator",
+            "scales": [8],
+            "ratios": [0.5, 1.0, 2.0],
+            "strides": [4, 8, 16, 32, 64],
+        },
+        "bbox_coder": {
+            "type": "DeltaXYWHBBoxCoder",
+            "target_means": [0.0, 0.0, 0.0, 0.0],
+            "target_stds": [1.0, 1.0, 1.0, 1.0],
+        },
+        "loss_cls": {"type": "CrossEntropyLoss", "use_sigmoid": True, "loss_weight": 1.0},
+        "loss_bbox": {"type": "L1Loss", "loss_weight": 1.0},
+    }
+
+
+def _roi_head(num_classes: int) -> dict[str, Any]:
+    """The box head: RoIAlign features, two shared FC layers, a class and a box per class."""
+    return {
+        "type": "StandardRoIHead",
+        "bbox_roi_extractor": {
+            "type": "SingleRoIExtractor",
+            "roi_layer": {"type": "RoIAlign", "output_size": 7, "sampling_ratio": 0},
+            "out_channels": 256,
+            "featmap_strides": [4, 8, 16, 32],
+        },
+        "bbox_head": {
+            "type": "Shared2FCBBoxHead",
+            "in_channels": 256,
+            "fc_out_channels": 1024,
+            "roi_feat_size": 7,
+            "num_classes": num_classes,
+            "bbox_coder": {
+                "type": "DeltaXYWHBBoxCoder",
+                "target_means": [0.0, 0.0, 0.0, 0.0],
+                "target_stds": [0.1, 0.1, 0.2, 0.2],
             },
-            {
-                "type": "MultiStepLR",
-                "by_epoch": not max_iters,
-                "milestones": list(milestones),
-                "gamma": 0.1,
-                "begin": 0,
-                "end": max_iters or epochs,
+            "reg_class_agnostic": False,
+            "loss_cls": {"type": "CrossEntropyLoss", "use_sigmoid": False, "loss_weight": 1.0},
+            "loss_bbox": {"type": "SmoothL1Loss", "beta": 1.0, "loss_weight": 1.0},
+        },
+    }
+
+
+def _model_train_cfg() -> dict[str, Any]:
+    """How the RPN and the RoI head pick their positive and negative samples while training."""
+    return {
+        "rpn": {
+            "assigner": {
+                "type": "MaxIoUAssigner",
+                "pos_iou_thr": 0.7,
+                "neg_iou_thr": 0.3,
+                "min_pos_iou": 0.3,
+                "match_low_quality": True,
+                "ignore_iof_thr": -1,
             },
-        ],
+            "sampler": {
+                "type": "RandomSampler",
+                "num": 256,
+                "pos_fraction": 0.5,
+                "neg_pos_ub": -1,
+                "add_gt_as_proposals": False,
+            },
+            "allowed_border": -1,
+            "pos_weight": -1,
+            "debug": False,
+        },
+        "rpn_proposal": {
+            "nms_pre": 2000,
+            "max_per_img": 1000,
+            "nms": {"type": "nms", "iou_threshold": 0.7},
+            "min_bbox_size": 0,
+        },
+        "rcnn": {
+            "assigner": {
+                "type": "MaxIoUAssigner",
+                "pos_iou_thr": 0.5,
+                "neg_iou_thr": 0.5,
+                "min_pos_iou": 0.5,
+                "match_low_quality": False,
+                "ignore_iof_thr": -1,
+            },
+            "sampler": {
+                "type": "RandomSampler",
+                "num": 512,
+                "pos_fraction": 0.25,
+                "neg_pos_ub": -1,
+                "add_gt_as_proposals": True,
+            },
+            "pos_weight": -1,
+            "debug": False,
+        },
+    }
+
+
+def _model_test_cfg() -> dict[str, Any]:
+    """Proposals and detections kept at test time."""
+    return {
+        "rpn": {
+            "nms_pre": 1000,
+            "max_per_img": 1000,
+            "nms": {"type": "nms", "iou_threshold": 0.7},
+            "min_bbox_size": 0,
+        },
+        "rcnn": {"score_thr": 0.05, "nms": {"type": "nms", "iou_threshold": 0.5}, "max_per_img": 100},
+    }
+
+
+def _train_dataloader(
+    train_json: str, image_root: str, classes: Sequence[str], batch_size: int, img_scale: tuple[int, int]
+) -> dict[str, Any]:
+    """The COCO-format training data, resized to fit ``img_scale`` and flipped at random."""
+    pipeline = [
+        {"type": "LoadImageFromFile"},
+        {"type": "LoadAnnotations", "with_bbox": True},
+        {"type": "Resize", "scale": img_scale, "keep_ratio": True},
+        {"type": "RandomFlip", "prob": 0.5},
+        {"type": "PackDetInputs"},
+    ]
+    return {
+        "batch_size": batch_size,
+        "num_workers": 0,
+        "persistent_workers": False,
+        "sampler": {"type": "DefaultSampler", "shuffle": True},
+        "batch_sampler": {"type": "AspectRatioBatchSampler"},
+        "dataset": {
+            "type": "CocoDataset",
+            "data_root": "",
+            "ann_file": train_json,
+            "data_prefix": {"img": image_root},
+            "metainfo": {"classes": tuple(classes)},
+            "filter_cfg": {"filter_empty_gt": True, "min_size": 1},
+            "pipeline": pipeline,
+        },
+    }
+
+
+def _schedule(
+    lr: float, lr_ref: float, epochs: int, milestones: tuple[int, int], max_iters: int | None
+) -> list[dict[str, Any]]:
+    """Warm-up, then the learning rate x0.1 at each milestone."""
+    return [
+        # linear warm-up from 4e-4 (the paper's value at its total lr 0.4) over one epoch, or
+        # over the first half of a short iteration-based run
+        {
+            "type": "LinearLR",
+            "start_factor": min(0.0004 / lr_ref, 1.0),
+            "by_epoch": False,
+            "begin": 0,
+            "end": max(1, max_iters // 2) if max_iters else 1,
+            **({} if max_iters else {"by_epoch": True, "convert_to_iter_based": True}),
+        },
+        {
+            "type": "MultiStepLR",
+            "by_epoch": not max_iters,
+            "milestones": list(milestones),
+            "gamma": 0.1,
+            "begin": 0,
+            "end": max_iters or epochs,
+        },
+    ]
+
+
+def _runtime(max_iters: int | None, dist_backend: str, seed: int) -> dict[str, Any]:
+    """Hooks (a checkpoint per epoch, or per iteration in an iteration-based run), environment, seed."""
+    return {
         "default_hooks": {
             "timer": {"type": "IterTimerHook"},
             "logger": {"type": "LoggerHook", "interval": 1},

@@ -1,7 +1,9 @@
 """``build_wordnet``: write the WordNet backbone into the graph, idempotently.
 
-Every write is a MERGE in a batched ``UNWIND`` transaction, so a build that was killed half-way is
-finished by simply running it again, and running it twice leaves the same graph. The build state
+An empty store takes the bulk path (:meth:`GraphStore.bulk_create`: ``CREATE`` in large batches);
+a store that holds concepts (a rebuild, or a build killed half-way) gets idempotent upserts (``MERGE``
+in batched ``UNWIND`` transactions), so a killed build is finished by simply running it again, and
+running it twice leaves the same graph (the bulk path writes the same content). The build state
 (``running`` / ``complete``) is kept on a ``:Meta`` node so that ``stats`` can tell a half-built
 graph from a finished one.
 """
