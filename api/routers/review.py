@@ -10,52 +10,18 @@ views show it within a second.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from bamboo.api.deps import Store, require_api_key
+from bamboo.graph.taxonomy.model import ReviewItems
 
 router = APIRouter(prefix="/review", tags=["review"])
 
 _ID = r"^[A-Za-z0-9][\w:.\-]*$"
 _REVIEWER = Field(min_length=1, max_length=100, pattern=r"^[\w.@+-]+$", examples=["ann-1"])
-
-
-class PlacementItem(BaseModel):
-    """A new concept placed under a parent on weak evidence, with its alternatives."""
-
-    id: str
-    name: str | None
-    parent: str
-    parent_name: str | None
-    score: float | None
-    placed_by: str | None
-    alternatives: list[str] | None
-    note: str | None
-    datasets: list[str]
-
-
-class ClassItem(BaseModel):
-    """A dataset class whose concept was chosen on a narrow margin, with its alternatives."""
-
-    dataset: str
-    index: int
-    raw_name: str | None
-    concept: str
-    name: str | None
-    score: float | None
-    note: str | None
-    alternatives: list[str] | None
-
-
-class ReviewOut(BaseModel):
-    """The placements and class mappings flagged for review."""
-
-    placements: list[PlacementItem]
-    classes: list[ClassItem]
 
 
 class PlacementDecision(BaseModel):
@@ -79,18 +45,16 @@ class ClassDecision(BaseModel):
     reviewer: str = _REVIEWER
 
 
-@router.get("", response_model=ReviewOut, summary="Decisions flagged for review, least sure first")
+# The answer is the store's dataclass itself: FastAPI validates it and documents it in OpenAPI from
+# its fields and docstring, so the API model cannot drift from what the store returns.
+@router.get("", response_model=ReviewItems, summary="Decisions flagged for review, least sure first")
 def get_review(
     store: Store,
     dataset: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-) -> ReviewOut:
+) -> ReviewItems:
     """The placements and class mappings flagged for review, least sure first."""
-    items = store.review_items(dataset=dataset, limit=limit)
-    return ReviewOut(
-        placements=[PlacementItem(**dataclasses.asdict(p)) for p in items.placements],
-        classes=[ClassItem(**dataclasses.asdict(c)) for c in items.classes],
-    )
+    return store.review_items(dataset=dataset, limit=limit)
 
 
 @router.post(

@@ -81,20 +81,9 @@ class ProgressOut(BaseModel):
 
 
 def _out(t: VerificationTask) -> TaskOut:
-    return TaskOut(
-        id=t.id,
-        round=t.round,
-        query=t.query,
-        query_name=t.query_name,
-        description=t.description,
-        image_url=f"/tasks/{t.id}/image",
-        yes=t.yes,
-        no=t.no,
-        decision=t.decision,
-        p_yes=t.p_yes,
-        risk=t.risk,
-        max_risk=t.max_risk,
-    )
+    # Every field but the image's URL is the task's attribute of the same name.
+    same = {name: getattr(t, name) for name in TaskOut.model_fields if name != "image_url"}
+    return TaskOut(image_url=f"/tasks/{t.id}/image", **same)
 
 
 @router.get("/next", response_model=list[TaskOut], summary="Undecided tasks this annotator has not answered")
