@@ -229,20 +229,14 @@ class _Machine:
         features: Array,
         prior: Array | None,
         k: int,
-        *,
-        dims: int,
-        folds: int,
-        l2: float,
-        pseudo: float,
-        pseudo_weight: float,
-        seed: int,
+        cfg: OnlineConfig,
     ) -> None:
-        x = _project(features, dims)
+        x = _project(features, cfg.dims)
         if prior is not None:  # the external prior's log-probabilities are inputs the learner weighs
             x = np.hstack([x, np.log(np.clip(prior, 1e-4, 1))])
-        self.x, self.k, self.pseudo, self.pseudo_weight = x, k, pseudo, pseudo_weight
-        self.fold = np.random.default_rng(seed).integers(0, folds, len(x))
-        self.learners = [SoftmaxLearner(l2=l2) for _ in range(folds)]
+        self.x, self.k, self.pseudo, self.pseudo_weight = x, k, cfg.pseudo, cfg.pseudo_weight
+        self.fold = np.random.default_rng(cfg.seed).integers(0, cfg.folds, len(x))
+        self.learners = [SoftmaxLearner(l2=cfg.l2) for _ in range(cfg.folds)]
         self.temperature = 1.0
 
     def prior(self, posterior: Array, answered: Array, explored: Array) -> Array:
@@ -290,13 +284,7 @@ class _Verifier:
         classes: int,
         prior: Array | None,
         labelled: tuple[Array, Array] | None,
-        *,
-        dims: int,
-        folds: int,
-        l2: float,
-        pseudo: float,
-        pseudo_weight: float,
-        seed: int,
+        cfg: OnlineConfig,
     ) -> None:
         n = len(queries)
         self.q, self.c = np.asarray(queries, dtype=np.int64), classes
@@ -307,15 +295,15 @@ class _Verifier:
             if labelled is not None:
                 feats = np.vstack([feats, np.asarray(labelled[0], dtype=np.float64)])
                 self.ly = np.asarray(labelled[1], dtype=np.int64)
-            x = _project(feats, dims)
+            x = _project(feats, cfg.dims)
             self.x, self.lx = x[:n], x[n:]
         self.prior_logit = None if prior is None else _logit(prior[:, 1])
-        self.fold = np.random.default_rng(seed).integers(0, folds, n)
-        self.learners = [SoftmaxLearner(l2=l2) for _ in range(folds)]
-        self.calibrators = [SoftmaxLearner(l2=1e-3) for _ in range(folds)]
+        self.fold = np.random.default_rng(cfg.seed).integers(0, cfg.folds, n)
+        self.learners = [SoftmaxLearner(l2=cfg.l2) for _ in range(cfg.folds)]
+        self.calibrators = [SoftmaxLearner(l2=1e-3) for _ in range(cfg.folds)]
         others = 1.0 - np.eye(classes)[self.q]
         self.spread = others / others.sum(axis=1, keepdims=True)  # where a No's mass goes
-        self.pseudo, self.pseudo_weight = pseudo, pseudo_weight
+        self.pseudo, self.pseudo_weight = cfg.pseudo, cfg.pseudo_weight
         self.temperature = 1.0  # the calibrator's slope on the learner's log-odds, reported
 
     def _scores(self, posterior: Array, answered: Array) -> Array | None:
@@ -510,20 +498,12 @@ def _machine(
 ) -> _Machine | _Verifier | None:
     """The learner behind the prior: a verifier with ``queries``, a softmax learner with features alone,
     none without either."""
-    learner = {
-        "dims": cfg.dims,
-        "folds": cfg.folds,
-        "l2": cfg.l2,
-        "pseudo": cfg.pseudo,
-        "pseudo_weight": cfg.pseudo_weight,
-        "seed": cfg.seed,
-    }
     if queries is not None:
         if k != 2 or query_classes is None:
             raise ValueError("queries need n_classes=2 (verification) and query_classes")
-        return _Verifier(features, queries, query_classes, fixed, labelled, **learner)
+        return _Verifier(features, queries, query_classes, fixed, labelled, cfg)
     if features is not None:
-        return _Machine(features, fixed, k, **learner)
+        return _Machine(features, fixed, k, cfg)
     return None
 
 
