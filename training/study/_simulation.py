@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import pickle
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ class Learner:
         return {"accuracy": float((self._probs(model, self.test_x).argmax(1) == self.test_y).mean())}
 
 
+@dataclass(eq=False)
 class Crowd:
     """``votes`` noisy workers per image from a crowd of ``workers``; accepted at ``quorum`` yes votes.
 
@@ -95,21 +97,19 @@ class Crowd:
         folder: The arm's state folder, where the answers each round took are recorded.
     """
 
-    def __init__(
-        self,
-        cfg: StudyConfig,
-        valid: dict[str, bool],
-        query_label: dict[str, int],
-        seed: int,
-        folder: Path | None = None,
-    ) -> None:
+    cfg: StudyConfig
+    valid: dict[str, bool]
+    query_label: dict[str, int]
+    seed: int
+    folder: Path | None = None
+    accuracy: Array = field(init=False, repr=False)  # each worker's, drawn from cfg.worker_accuracy
+
+    def __post_init__(self) -> None:
         # Not sdk.votes.SimulatedWorkers: its random draws differ, and these votes are the study's
         # published numbers; not sdk.loop.SimulatedOracle either: that is one exact (or flipping) oracle.
-        rng = np.random.default_rng([seed, 77])
-        low, high = cfg.worker_accuracy
-        self.accuracy = rng.uniform(low, high, cfg.workers)
-        self.cfg, self.valid, self.query_label, self.seed = cfg, valid, query_label, seed
-        self.folder = folder
+        rng = np.random.default_rng([self.seed, 77])
+        low, high = self.cfg.worker_accuracy
+        self.accuracy = rng.uniform(low, high, self.cfg.workers)
 
     def __call__(self, round_no: int, keys: list[str], queries: list[str]) -> list[int | None]:
         """The crowd's decision on each image of a round: its query's label, or None."""
@@ -130,6 +130,7 @@ class Crowd:
         ]
 
 
+@dataclass(eq=False)
 class OnlineCrowd(Crowd):
     """The same workers asked online (#22): a round's images go through
     :func:`bamboo.sdk.online.label_online` as verification tasks, each image getting 0 to ``votes``
@@ -150,17 +151,7 @@ class OnlineCrowd(Crowd):
         feats: Pool image key -> its feature vector.
     """
 
-    def __init__(
-        self,
-        cfg: StudyConfig,
-        valid: dict[str, bool],
-        query_label: dict[str, int],
-        seed: int,
-        folder: Path,
-        feats: dict[str, Array],
-    ) -> None:
-        super().__init__(cfg, valid, query_label, seed, folder)
-        self.feats = feats
+    feats: dict[str, Array] = field(default_factory=dict)
 
     def _labelled(self) -> tuple[Array, Array] | None:
         from bamboo.sdk.loop import read_pools
