@@ -14,15 +14,19 @@ Usage: ``python benchmarks/cluster_margin.py [--pool 1000000] [--dim 128] [--bat
 
 from __future__ import annotations
 
-import argparse
 import resource
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import adjusted_rand_score
 
 from bamboo.sdk.samplers import ClusterMarginSampler, HACClustering
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _options import options  # noqa: E402
 
 
 def _peak_gb() -> float:
@@ -41,16 +45,17 @@ def pool_data(n: int, dim: int, blobs: int, seed: int) -> tuple[np.ndarray, np.n
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pool", type=int, default=1_000_000)
-    parser.add_argument("--dim", type=int, default=128)
-    parser.add_argument("--blobs", type=int, default=500)
-    parser.add_argument("--batch", type=int, default=10_000)
-    parser.add_argument("--clusters", type=int, default=1000)
-    parser.add_argument("--centroids", type=int, default=4096)
-    parser.add_argument("--subset", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = options(
+        __doc__,
+        pool=1_000_000,
+        dim=128,
+        blobs=500,
+        batch=10_000,
+        clusters=1000,
+        centroids=4096,
+        subset=20_000,
+        seed=0,
+    )
     x, probs = pool_data(args.pool, args.dim, args.blobs, args.seed)
     print(
         f"pool {args.pool:,} x {args.dim}-d ({args.blobs} blobs), batch {args.batch:,}, "

@@ -15,7 +15,7 @@ Usage: ``python benchmarks/dedup.py [--pool 1000000] [--downstream 100000] [--sa
 
 from __future__ import annotations
 
-import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +23,9 @@ import faiss
 import numpy as np
 
 from bamboo.sdk.dedup import HashIndex, dhash_pixels
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _options import options  # noqa: E402
 
 CIFAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "images"
 
@@ -44,13 +47,7 @@ def _cifar_hashes() -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pool", type=int, default=1_000_000)
-    parser.add_argument("--downstream", type=int, default=100_000)
-    parser.add_argument("--sample", type=int, default=20_000)
-    parser.add_argument("--max-distance", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = options(__doc__, pool=1_000_000, downstream=100_000, sample=20_000, max_distance=4, seed=0)
     rng = np.random.default_rng(args.seed)
 
     real = _cifar_hashes()

@@ -13,8 +13,8 @@ Usage: ``python benchmarks/train_overhead.py [--model resnet18] [--epochs 2] [--
 
 from __future__ import annotations
 
-import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +28,9 @@ from sklearn.datasets import load_digits
 from bamboo.training.cls import _transforms, train
 from bamboo.training.config import load_config
 from bamboo.training.data import ImageList, read_entries
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _options import options  # noqa: E402
 
 
 def make_images(root: Path, per_class: int, size: int) -> None:
@@ -75,14 +78,7 @@ def ours(cfg_overrides: list[str], epochs: int, out: Path) -> tuple[float, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="resnet18")
-    parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--per-class", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    args = options(__doc__, model="resnet18", size=64, batch=32, per_class=32, epochs=2, repeats=3)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_images(root / "data", args.per_class, args.size)

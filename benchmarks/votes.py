@@ -16,8 +16,9 @@ Usage: ``python benchmarks/votes.py [--workers 20] [--risk 0.05] [--seed 0]``.
 
 from __future__ import annotations
 
-import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -25,16 +26,12 @@ from sklearn.linear_model import LogisticRegression
 
 from bamboo.sdk.votes import DawidSkene, SimulatedWorkers, annotate_adaptively, majority_vote
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _options import options  # noqa: E402
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=20)
-    parser.add_argument("--min-acc", type=float, default=0.55)
-    parser.add_argument("--max-acc", type=float, default=0.9)
-    parser.add_argument("--train", type=int, default=100)
-    parser.add_argument("--risk", type=float, default=0.05)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = options(__doc__, workers=20, min_acc=0.55, max_acc=0.9, train=100, risk=0.05, seed=0)
     rng = np.random.default_rng(args.seed)
     x, y = load_digits(return_X_y=True)
     order = rng.permutation(len(y))
