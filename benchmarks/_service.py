@@ -10,12 +10,24 @@ import time
 from pathlib import Path
 
 import httpx
+import neo4j
 
+from bamboo.graph.store.build import build_wordnet
 from bamboo.graph.store.embedded import ServerInfo
 from bamboo.graph.store.graph_store import GraphStore
+from bamboo.graph.taxonomy.wordnet import read_nouns
 
 # street, forest, platform: a scene set, so that the detection crawl has scenes to pair with
 SCENES = ["wn:n04334599", "wn:n08438533", "wn:n03961939"]
+
+
+def wordnet_store(info: ServerInfo, scenes: str) -> tuple[neo4j.Driver, GraphStore]:
+    """A driver and a store on the server ``info``: WordNet built, the scene set ``scenes`` imported."""
+    driver = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
+    store = GraphStore(driver, info.database)
+    build_wordnet(store, read_nouns())
+    import_scenes(store, scenes)
+    return driver, store
 
 
 def import_scenes(store: GraphStore, name: str, scenes: list[str] = SCENES) -> None:

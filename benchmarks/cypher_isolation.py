@@ -25,15 +25,11 @@ import time
 from pathlib import Path
 
 import httpx
-import neo4j
 
-from bamboo.graph.store.build import build_wordnet
 from bamboo.graph.store.embedded import EmbeddedServer, start_server, stop_server
-from bamboo.graph.store.graph_store import GraphStore
-from bamboo.graph.taxonomy.wordnet import read_nouns
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _service import import_scenes, start_service, stop_service  # noqa: E402
+from _service import start_service, stop_service, wordnet_store  # noqa: E402
 
 SLOW = "MATCH (a:Concept), (b:Concept) WHERE a.gloss < b.gloss RETURN count(*) AS n"
 
@@ -102,10 +98,7 @@ def main() -> None:
     info = start_server(EmbeddedServer(data_dir=data, bolt_port=_port(), http_port=_port(), heap="2g"))
     proc = None
     try:
-        driver = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
-        store = GraphStore(driver, info.database)
-        build_wordnet(store, read_nouns())
-        import_scenes(store, "toy-scenes")
+        driver, _ = wordnet_store(info, "toy-scenes")
         driver.close()
         port = _port()
         proc = start_service(data, info, port, BAMBOO_CYPHER_TIMEOUT_S=str(args.timeout))

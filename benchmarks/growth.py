@@ -203,6 +203,11 @@ def _grow(x: np.ndarray, labels: np.ndarray, frac: float, cfg: dict, probs=None)
     return out, kept
 
 
+def _print_keep(indent: str, frac: float, res: dict[str, list[float]]) -> None:
+    """The probe accuracy of every method so far at one kept fraction, on one line."""
+    print(f"{indent}keep {frac:.0%}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in res.items()), flush=True)
+
+
 def _cleaner_line(out, kept, labels, flip, truth, is_copy) -> str:  # type: ignore[no-untyped-def]
     # A relabelled sample later dropped for low gain or as redundant carries that decision, but its
     # new label stays in ``out.label``: count it as flagged all the same.
@@ -325,10 +330,7 @@ def quality(seeds: tuple[int, ...] = (0, 1, 2)) -> None:
                             f"    keep {frac:.0%} {name}: "
                             + _cleaner_line(out, kept, labels, flip, truth, is_copy)
                         )
-                print(
-                    f"    keep {frac:.0%}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in res.items()),
-                    flush=True,
-                )
+                _print_keep("    ", frac, res)
     _table(acc, list(acc), seeds, "CIFAR-10, symmetric noise, test")
 
 
@@ -440,10 +442,7 @@ def heldout(seeds: tuple[int, ...] = (0, 1, 2)) -> None:
                             f"  keep {frac:.0%} {name}: "
                             + _cleaner_line(out, kept, labels, flip, truth, is_copy)
                         )
-                    print(
-                        f"  keep {frac:.0%}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in res.items()),
-                        flush=True,
-                    )
+                    _print_keep("  ", frac, res)
         _table(acc, cells, seeds, f"{title}, test")
 
 

@@ -28,15 +28,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import httpx
-import neo4j
 
-from bamboo.graph.store.build import build_wordnet
 from bamboo.graph.store.embedded import EmbeddedServer, start_server, stop_server
 from bamboo.graph.store.graph_store import GraphStore
-from bamboo.graph.taxonomy.wordnet import read_nouns
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _service import import_scenes, start_service, stop_service  # noqa: E402
+from _service import start_service, stop_service, wordnet_store  # noqa: E402
 
 API_KEY = "soak-benchmark-key-0123456789"
 DOG = "wn:n02084071"
@@ -172,10 +169,7 @@ def main() -> None:
     )
     proc = None
     try:
-        driver = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
-        store = GraphStore(driver, info.database)
-        build_wordnet(store, read_nouns())
-        import_scenes(store, "soak-scenes")
+        _, store = wordnet_store(info, "soak-scenes")
         port = _port()
         proc = start_service(data, info, port, "--no-access-log", BAMBOO_API_KEY=API_KEY)
         url = f"http://127.0.0.1:{port}"
