@@ -1,12 +1,13 @@
 """``GraphCache``: the service's in-memory view of the label system.
 
 Reads (concept pages, hierarchy, search, related sets, crawl queries) are answered from memory:
-a :class:`~bamboo.graph.view.GraphView` (taxonomy as CSR arrays, concept properties, dataset classes, search index),
-rebuilt when the ``graph.version`` meta value changes (builds and dataset imports bump it), and a
-:class:`TagView` (current votes and decisions), reloaded when ``tags.version`` changes (every vote
-bumps it). A background thread checks both versions every ``refresh_s`` seconds, so a write made
-by another process is visible here within about ``refresh_s``, and no request ever waits on the
-database for it; a vote cast through this process reloads the tag view at once (read-your-writes).
+a :class:`~bamboo.graph.view.GraphView` (taxonomy as CSR arrays, concept properties, dataset
+classes, search index), rebuilt when the ``graph.version`` meta value changes (builds and
+dataset imports bump it), and a :class:`TagView` (current votes and decisions), reloaded when
+``tags.version`` changes (every vote bumps it). A background thread checks both versions every
+``refresh_s`` seconds, so a write made by another process is visible here within about
+``refresh_s``, and no request ever waits on the database for it; a vote cast through this process
+reloads the tag view at once (read-your-writes).
 """
 
 from __future__ import annotations

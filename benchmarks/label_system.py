@@ -23,13 +23,13 @@ from pathlib import Path
 
 import neo4j
 
-from bamboo.cli.graph import _read_datasets, dataset_mapper
-from bamboo.graph.mapping.datasets import import_label_set
+from bamboo.graph.mapping.datasets import dataset_mapper, import_label_set
 from bamboo.graph.store.build import build_wordnet
 from bamboo.graph.store.embedded import EmbeddedServer, start_server, stop_server
 from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.invariants import check_invariants, read_contents
 from bamboo.graph.taxonomy.wordnet import read_nouns
+from bamboo.loaders import read_label_sets
 
 HERE = Path(__file__).resolve().parent
 GOAL_S = 300.0
@@ -60,7 +60,7 @@ def main() -> None:
         try:
             server_s = time.perf_counter() - started
             t0 = time.perf_counter()
-            label_sets = _read_datasets(None, folder)
+            label_sets = read_label_sets(None, folder)
             store = GraphStore(driver, info.database)
             build_wordnet(store, read_nouns())
             wordnet_s = time.perf_counter() - t0

@@ -101,14 +101,14 @@ def sync_part(
     store: GraphStore, work: Path, *, items: int, anchors: int, datasets_dir: Path | None
 ) -> dict[str, Any]:
     """Part 1 (see the module docstring); returns figures the serve part reuses."""
-    from bamboo.cli.graph import _read_datasets, dataset_mapper
-    from bamboo.graph.mapping.datasets import import_label_set
+    from bamboo.graph.mapping.datasets import dataset_mapper, import_label_set
+    from bamboo.loaders import read_label_sets
 
     t0 = time.perf_counter()
     report = build_wordnet(store, read_nouns())
     wordnet_s = time.perf_counter() - t0
     if datasets_dir is not None:
-        label_sets = _read_datasets(None, datasets_dir)
+        label_sets = read_label_sets(None, datasets_dir)
         mapper = dataset_mapper(store, label_sets, None)
         for ls in label_sets:
             import_label_set(store, ls, mapper)

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from bamboo.cli._app import app, cache_dir, state
 from bamboo.errors import ConceptNotFound, ConfigurationError, InvariantViolation, printable
-from bamboo.graph.mapping.datasets import ClassMapper, import_label_set
+from bamboo.graph.mapping.datasets import dataset_mapper, import_label_set
 from bamboo.graph.store.build import build_wordnet
 from bamboo.graph.store.connection import open_driver
 from bamboo.graph.store.export import export as export_contents
@@ -26,15 +26,14 @@ from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.store.stats import graph_stats
 from bamboo.graph.taxonomy.invariants import check_invariants, content_hash, read_contents
 from bamboo.graph.taxonomy.snapshot import write_snapshot
-from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_nouns, read_sense_index
-from bamboo.loaders import LabelSet, create_loader, find_available, package_folders
+from bamboo.graph.taxonomy.wordnet import read_nouns
+from bamboo.loaders import read_label_sets
 
 __all__ = [
     "ancestors",
     "build",
     "concept",
     "console",
-    "dataset_mapper",
     "descendants",
     "export_cmd",
     "open_store",
@@ -56,20 +55,9 @@ def open_store(ctx: typer.Context) -> Iterator[GraphStore]:
         driver.close()
 
 
-def dataset_mapper(store: GraphStore, label_sets: list[LabelSet], wordnet: Path | None) -> ClassMapper:
-    """The class mapper over the graph's WordNet, with WordNet's sense index and member meronyms
-    (taxa); *imaged* senses are those a dataset names by wnid (in ``label_sets`` or already
-    imported); the genera of ``label_sets`` that give a taxonomy place other datasets' binomials."""
-    imaged = {f"wn:{c.wnid}" for ls in label_sets for c in ls.classes if c.wnid} | {
-        r.concept for r in store.all_dataset_classes() if r.method == "wnid"
-    }
-    return ClassMapper(
-        store.all_concepts(),
-        store.all_is_a(),
-        imaged,
-        read_sense_index(wordnet),
-        read_member_meronyms(wordnet),
-    )
+def _names(names: str | None) -> list[str] | None:
+    """``--datasets a,b`` as a list (None: every dataset found)."""
+    return [n.strip() for n in names.split(",") if n.strip()] if names else None
 
 
 def _progress() -> Progress:
@@ -104,7 +92,9 @@ def build(
     ] = None,
 ) -> None:
     """Build the label system (WordNet 3.0 nouns, then datasets) into the graph store; safe to re-run."""
-    label_sets = _read_datasets(datasets, datasets_dir)  # parse first: a bad file stops before any write
+    label_sets = read_label_sets(
+        _names(datasets), datasets_dir
+    )  # parse first: a bad file stops before any write
     nouns = read_nouns(wordnet, cache_dir=cache_dir())
     with open_store(ctx) as store, _progress() as bar:
         tasks = {
@@ -137,23 +127,6 @@ def build(
             )
             if not after.ok:
                 raise InvariantViolation(after.describe())
-
-
-def _read_datasets(names: str | None, folder: Path | None) -> list[LabelSet]:
-    """Parse the datasets' class lists from ``folder`` and installed packages (timm's lists)."""
-    folders = [*([folder] if folder else []), *package_folders()]
-    wanted = [n.strip() for n in names.split(",") if n.strip()] if names else None
-    for name in wanted or []:
-        create_loader(name)  # unknown names fail here, before anything is read
-    found = find_available(folders, wanted)
-    missing = [n for n in wanted or [] if n not in found]
-    if missing:
-        loader = create_loader(missing[0])
-        where = ", ".join(map(str, folders)) or "nowhere (give --datasets-dir)"
-        raise ConfigurationError(
-            f"{missing[0]}: no {loader.filename} in {where} (download it from {loader.urls[0]})"
-        )
-    return [create_loader(name).load(path) for name, path in found.items()]
 
 
 @app.command()

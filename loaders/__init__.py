@@ -21,6 +21,7 @@ from bamboo.loaders.registry import (
     find_available,
     list_loaders,
     package_folders,
+    read_label_sets,
     register_loader,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "find_available",
     "list_loaders",
     "package_folders",
+    "read_label_sets",
     "register_loader",
 ]

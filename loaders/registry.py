@@ -7,9 +7,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bamboo.errors import ConfigurationError
-from bamboo.loaders.base import Loader
+from bamboo.loaders.base import LabelSet, Loader
 
-__all__ = ["create_loader", "find_available", "list_loaders", "package_folders", "register_loader"]
+__all__ = [
+    "create_loader",
+    "find_available",
+    "list_loaders",
+    "package_folders",
+    "read_label_sets",
+    "register_loader",
+]
 
 _REGISTRY: dict[str, Callable[[], Loader]] = {}
 
@@ -56,3 +63,24 @@ def find_available(folders: Sequence[Path], names: Sequence[str] | None = None) 
         if path is not None:
             found[name] = path
     return found
+
+
+def read_label_sets(names: Sequence[str] | None, folder: Path | None = None) -> list[LabelSet]:
+    """Parse the class lists of ``names`` (every dataset found when None) from ``folder`` and the
+    installed packages that ship lists (timm's).
+
+    Raises:
+        ConfigurationError: an unknown name, or a wanted list found nowhere (says where to get it).
+    """
+    folders = [*([folder] if folder else []), *package_folders()]
+    for name in names or []:
+        create_loader(name)  # unknown names fail here, before anything is read
+    found = find_available(folders, names)
+    missing = [n for n in names or [] if n not in found]
+    if missing:
+        loader = create_loader(missing[0])
+        where = ", ".join(map(str, folders)) or "nowhere (give --datasets-dir)"
+        raise ConfigurationError(
+            f"{missing[0]}: no {loader.filename} in {where} (download it from {loader.urls[0]})"
+        )
+    return [create_loader(name).load(path) for name, path in found.items()]

@@ -29,14 +29,14 @@ DOG, CONSPECIFIC = "wn:n02084071", "wn:n01314026"
 @pytest.fixture(scope="module")
 def crawl_url(server: ServerInfo, driver: neo4j.Driver, wordnet_nouns: WordNetNouns) -> Iterator[str]:
     from bamboo.api import create_app
-    from bamboo.cli.graph import _read_datasets, dataset_mapper
-    from bamboo.graph.mapping.datasets import import_label_set
+    from bamboo.graph.mapping.datasets import dataset_mapper, import_label_set
+    from bamboo.loaders import read_label_sets
 
     drop_database(server, "crawl")
     create_database(server, "crawl")
     store = GraphStore(driver, "crawl")
     build_wordnet(store, wordnet_nouns)
-    label_sets = _read_datasets(DATASETS, SHARED_DATA / "labelsets")
+    label_sets = read_label_sets(DATASETS.split(","), SHARED_DATA / "labelsets")
     mapper = dataset_mapper(store, label_sets, None)
     for ls in label_sets:
         import_label_set(store, ls, mapper)
