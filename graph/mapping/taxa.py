@@ -136,8 +136,3 @@ class TaxonIndex:
             ):
                 return TaxonPlacement(found, rank, taxon, _CONFIDENCE[rank])
         return None
-
-    def consistent(self, concept: str, lineage: Mapping[str, str]) -> bool:
-        """Whether ``concept`` lies under the lineage's class (phylum, kingdom) organism."""
-        anchor = self.anchor(lineage)
-        return anchor is None or anchor in self._lex.ancestors(concept)
