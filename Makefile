@@ -93,7 +93,7 @@ bench: install wordnet
 lint: install
 	$(PY) -m pip install -q ruff mypy
 	$(PY) -m ruff check .
-	$(PY) -m mypy graph api cli loaders sdk training errors.py atomic.py __init__.py
+	$(PY) -m mypy graph api cli loaders sdk training errors.py atomic.py paths.py __init__.py
 
 clean-db:
 	$(BAMBOO) db stop || true

@@ -180,7 +180,7 @@ class GraphCache:
                 write_view(view, self._view_dir, self._database)
             except (OSError, ValueError) as exc:
                 log.warning("could not save the view to %s: %s", self._view_dir, exc)
-        if view is not self._view:
+        if self._view is not view or view is None:
             return  # a newer view came meanwhile: warming this one would only hold it in memory
         try:
             plan = view.crawl
