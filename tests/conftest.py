@@ -161,25 +161,17 @@ def rw_database(server: ServerInfo, driver: neo4j.Driver, wordnet_nouns: WordNet
         ],
     )
     scenes = ["wn:n04334599", "wn:n08438533", "wn:n03961939"]  # street, forest, platform
-    store.import_dataset(
-        "toy-scenes",
-        {"task": "classification"},
-        concepts=[],
-        classes=[
-            {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9}
-            for i, c in enumerate(scenes)
-        ],
-    )
     objects = ["wn:n02084071", "wn:n03001627", "wn:n02958343"]  # dog, chair, car
-    store.import_dataset(
-        "toy-det",
-        {"task": "detection"},
-        concepts=[],
-        classes=[
-            {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9}
-            for i, c in enumerate(objects)
-        ],
-    )
+    for name, task, concepts in (("toy-scenes", "classification", scenes), ("toy-det", "detection", objects)):
+        store.import_dataset(
+            name,
+            {"task": task},
+            concepts=[],
+            classes=[
+                {"index": i, "raw_name": c, "concept": c, "method": "lemma", "confidence": 0.9}
+                for i, c in enumerate(concepts)
+            ],
+        )
     return "rw"
 
 

@@ -27,6 +27,14 @@ def mapper(wordnet_nouns: WordNetNouns) -> ClassMapper:
     )
 
 
+@pytest.fixture
+def wordnet_store(driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns) -> GraphStore:
+    """A fresh database with WordNet built."""
+    store = GraphStore(driver, fresh_database)
+    build_wordnet(store, wordnet_nouns)
+    return store
+
+
 def test_registry() -> None:
     assert {"imagenet-1k", "imagenet-21k", "imagenet-22k", "imagenet-21k-p"} <= set(list_loaders())
     with pytest.raises(ConfigurationError, match="unknown dataset 'nope'"):
@@ -128,11 +136,8 @@ def test_name_forms_and_qualifiers(mapper: ClassMapper) -> None:
     assert jaguar.concept == "bamboo:jaguar-vehicle"
 
 
-def test_dataset_hierarchy_becomes_evidence(
-    driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns, mapper: ClassMapper
-) -> None:
-    store = GraphStore(driver, fresh_database)
-    build_wordnet(store, wordnet_nouns)
+def test_dataset_hierarchy_becomes_evidence(wordnet_store: GraphStore, mapper: ClassMapper) -> None:
+    store = wordnet_store
     ls = LabelSet(
         "oid",
         "detection",
@@ -188,11 +193,8 @@ def test_real_imagenet_lists_map_by_id(mapper: ClassMapper, name: str, filename:
     assert methods == {"wnid"}
 
 
-def test_import_is_idempotent_and_loses_nothing(
-    driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns, mapper: ClassMapper
-) -> None:
-    store = GraphStore(driver, fresh_database)
-    build_wordnet(store, wordnet_nouns)
+def test_import_is_idempotent_and_loses_nothing(wordnet_store: GraphStore, mapper: ClassMapper) -> None:
+    store = wordnet_store
     ls = LabelSet(
         "toy",
         "classification",
@@ -298,13 +300,10 @@ def test_one_concept_per_meaning_whatever_the_import_order(
     assert check_invariants(read_contents(store)).ok
 
 
-def test_review_accept_and_move(
-    driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns, mapper: ClassMapper
-) -> None:
+def test_review_accept_and_move(wordnet_store: GraphStore, mapper: ClassMapper) -> None:
     from bamboo.errors import ConceptNotFound, InvariantViolation
 
-    store = GraphStore(driver, fresh_database)
-    build_wordnet(store, wordnet_nouns)
+    store = wordnet_store
     ls = LabelSet("toy", "classification", [RawClass(0, "Zzyzx Qwrtp"), RawClass(1, "crane")])
     import_label_set(store, ls, mapper)
     items = store.review_items()

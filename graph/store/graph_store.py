@@ -653,15 +653,20 @@ class GraphStore:
         if not rows and not self.exists(concept_id):
             raise ConceptNotFound(concept_id)
 
+    def _related(self, query: str, concept_id: str, attribute: str) -> list[ConceptRef]:
+        """The concepts ``query`` reads around ``concept_id``, each with the row's ``attribute``
+        (``kind`` or ``depth``); raises ConceptNotFound when there is no such concept."""
+        rows = self._read(query, id=concept_id)
+        self._require(concept_id, rows)
+        return [ConceptRef(r["id"], r["name"], **{attribute: r[attribute]}) for r in rows]
+
     def parents(self, concept_id: str) -> list[ConceptRef]:
         """Direct parents, each with its edge ``kind``.
 
         Raises:
             ConceptNotFound: no such concept.
         """
-        rows = self._read(cypher.PARENTS, id=concept_id)
-        self._require(concept_id, rows)
-        return [ConceptRef(r["id"], r["name"], kind=r["kind"]) for r in rows]
+        return self._related(cypher.PARENTS, concept_id, "kind")
 
     def children(self, concept_id: str) -> list[ConceptRef]:
         """Direct children, each with its edge ``kind``.
@@ -669,15 +674,11 @@ class GraphStore:
         Raises:
             ConceptNotFound: no such concept.
         """
-        rows = self._read(cypher.CHILDREN, id=concept_id)
-        self._require(concept_id, rows)
-        return [ConceptRef(r["id"], r["name"], kind=r["kind"]) for r in rows]
+        return self._related(cypher.CHILDREN, concept_id, "kind")
 
     def ancestors(self, concept_id: str) -> list[ConceptRef]:
         """All ancestors, nearest first (``depth`` = shortest number of IS_A edges)."""
-        rows = self._read(cypher.ANCESTORS, id=concept_id)
-        self._require(concept_id, rows)
-        return [ConceptRef(r["id"], r["name"], depth=r["depth"]) for r in rows]
+        return self._related(cypher.ANCESTORS, concept_id, "depth")
 
     def descendants(self, concept_id: str, *, cursor: str | None = None, limit: int = 1000) -> Page:
         """One page of descendants in id order; ``cursor`` is the previous page's ``next_cursor``."""
