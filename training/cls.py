@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,71 @@ def _write_classes(path: Path, classes: list[str], taxonomy: Any) -> None:
     write_text_atomic(path, json.dumps(rows, indent=1))
 
 
+@dataclass
+class _Process:
+    """This process's place in the run: one of ``world`` under ``torchrun``, else the only one."""
+
+    world: int
+    rank: int
+    cuda: bool
+    device: torch.device
+
+    @classmethod
+    def join(cls) -> _Process:
+        """Read the place from ``torchrun``'s environment and join its process group."""
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        cuda = torch.cuda.is_available()
+        device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if cuda else "cpu")
+        if world > 1 and not dist.is_initialized():
+            dist.init_process_group("nccl" if cuda else "gloo")
+        return cls(world, int(os.environ.get("RANK", "0")), cuda, device)
+
+
+@dataclass
+class _Trainer:
+    """What one training step needs."""
+
+    cfg: TrainConfig
+    proc: _Process
+    model: torch.nn.Module
+    net: torch.nn.Module  # the model, wrapped for DDP when there are several processes
+    opt: torch.optim.Optimizer
+    criterion: torch.nn.Module
+    loader: DataLoader[Any]
+    autocast: Any
+
+    def epoch(self, epoch: int, step: int, advance: Any) -> tuple[list[dict[str, Any]], float]:
+        """Train one epoch from global step ``step``; returns each step's row and the summed loss."""
+        cfg, proc = self.cfg, self.proc
+        steps_per_epoch = len(self.loader)
+        total_loss = 0.0
+        step_rows: list[dict[str, Any]] = []
+        for x, y in self.loader:
+            lr = lr_at(cfg, step, steps_per_epoch, proc.world)
+            for group in self.opt.param_groups:
+                group["lr"] = lr
+            torch.manual_seed(cfg.seed * 1_000_003 + step)  # dropout / drop-path draws
+            x = x.to(proc.device, non_blocking=True)
+            if cfg.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with self.autocast:
+                loss = self.criterion(self.net(x), y.to(proc.device))
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+            self.opt.step()
+            shown = loss.detach().float()
+            if proc.world > 1:
+                dist.all_reduce(shown)
+                shown /= proc.world
+            total_loss += float(shown)
+            step_rows.append({"epoch": epoch, "step": step, "loss": float(shown), "lr": lr})
+            step += 1
+            advance()
+        return step_rows, total_loss
+
+
 def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str, Any]:
     """Train (or resume from ``out/last.pt``) per ``cfg``; under ``torchrun`` one process of a DDP run.
 
@@ -137,54 +203,26 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
     Raises:
         ConfigurationError: On bad data or settings, before anything is written.
     """
-    import timm
-
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    cuda = torch.cuda.is_available()
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if cuda else "cpu")
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if cuda else "gloo")
+    proc = _Process.join()
     entries, classes = read_entries(cfg.train)  # bad data fails before anything is written
     taxonomy = _taxonomy(cfg) if cfg.snapshot else None  # read once: loss and classes.json
     criterion = _criterion(cfg, classes, taxonomy)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    if rank == 0:
+    if proc.rank == 0:
         cfg.save(out / "config.yaml")
-    num_classes = cfg.num_classes or len(classes)
-    if rank == 0:
         _write_classes(out / "classes.json", classes, taxonomy)
     data = ImageList(entries, _transforms(cfg, True), cfg.seed)
     sampler: DistributedSampler[tuple[torch.Tensor, int]] = DistributedSampler(
-        data, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed, drop_last=True
+        data, num_replicas=proc.world, rank=proc.rank, shuffle=True, seed=cfg.seed, drop_last=True
     )
     loader = DataLoader(
         data, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers, drop_last=True
     )
     steps_per_epoch = len(loader)
     if steps_per_epoch == 0:
-        raise ValueError(f"{len(data)} images are fewer than one batch of {cfg.batch_size} x {world}")
-
-    torch.manual_seed(cfg.seed)
-    model = timm.create_model(cfg.model, pretrained=cfg.pretrained, num_classes=num_classes, **cfg.extra)
-    model.to(device)
-    criterion.to(device)
-    if cfg.channels_last:
-        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.scaled_lr(world), weight_decay=cfg.weight_decay)
-    start_epoch, step = 0, 0
-    last = out / "last.pt"
-    if cfg.resume and last.exists():
-        state = torch.load(last, map_location="cpu", weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        start_epoch, step = int(state["epoch"]), int(state["step"])
-        if rank == 0:
-            _keep_before(out / "steps.jsonl", "step", step)
-            _keep_before(out / "metrics.jsonl", "epoch", start_epoch)
-    net: torch.nn.Module = DistributedDataParallel(model) if world > 1 else model
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (cuda and cfg.amp) else nullcontext()
+        raise ValueError(f"{len(data)} images are fewer than one batch of {cfg.batch_size} x {proc.world}")
+    trainer, start_epoch, step = _trainer(cfg, proc, cfg.num_classes or len(classes), criterion, loader, out)
     val_loader = None
     if cfg.val:
         val_entries, _ = read_entries(cfg.val)
@@ -194,73 +232,118 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
 
     summary: dict[str, Any] = {
         "start_epoch": start_epoch,
-        "world_size": world,
+        "world_size": proc.world,
         "steps_per_epoch": steps_per_epoch,
     }
     ran = 0
-    with Progress(disable=rank != 0 or not sys.stderr.isatty()) as bar:
+    with Progress(disable=proc.rank != 0 or not sys.stderr.isatty()) as bar:
         task = bar.add_task("train", total=(cfg.epochs - start_epoch) * steps_per_epoch)
         for epoch in range(start_epoch, cfg.epochs):
             if stop_after_epochs is not None and ran >= stop_after_epochs:
                 break
             sampler.set_epoch(epoch)
             data.set_epoch(epoch)
-            started, total_loss = time.perf_counter(), 0.0
-            step_rows: list[dict[str, Any]] = []  # written once per epoch (a crash redoes the epoch)
-            for x, y in loader:
-                lr = lr_at(cfg, step, steps_per_epoch, world)
-                for group in opt.param_groups:
-                    group["lr"] = lr
-                torch.manual_seed(cfg.seed * 1_000_003 + step)  # dropout / drop-path draws
-                x = x.to(device, non_blocking=True)
-                if cfg.channels_last:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                with autocast:
-                    loss = criterion(net(x), y.to(device))
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.grad_clip > 0:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                opt.step()
-                shown = loss.detach().float()
-                if world > 1:
-                    dist.all_reduce(shown)
-                    shown /= world
-                total_loss += float(shown)
-                step_rows.append({"epoch": epoch, "step": step, "loss": float(shown), "lr": lr})
-                step += 1
-                bar.advance(task)
-            row: dict[str, Any] = {
-                "epoch": epoch,
-                "train_loss": total_loss / steps_per_epoch,
-                "lr": lr_at(cfg, step, steps_per_epoch, world),
-                "seconds": round(time.perf_counter() - started, 2),
-                "images_per_s": round(
-                    steps_per_epoch * cfg.batch_size * world / (time.perf_counter() - started), 1
-                ),
-            }
-            if val_loader is not None and rank == 0:
-                row["val_top1"] = _evaluate(model, val_loader, device)
-            if rank == 0:
-                _write_json_lines(out / "steps.jsonl", step_rows)
-                _write_json_lines(out / "metrics.jsonl", [row])
-                with atomic_path(last) as tmp:
-                    torch.save(
-                        {
-                            "model": model.state_dict(),
-                            "optimizer": opt.state_dict(),
-                            "epoch": epoch + 1,
-                            "step": step,
-                            "classes": classes,
-                        },
-                        tmp,
-                    )
-            if world > 1:
+            started = time.perf_counter()
+            step_rows, total_loss = trainer.epoch(epoch, step, lambda: bar.advance(task))
+            step += len(step_rows)
+            row = _epoch_row(cfg, proc, epoch, step, steps_per_epoch, total_loss, started)
+            if val_loader is not None and proc.rank == 0:
+                row["val_top1"] = _evaluate(trainer.model, val_loader, proc.device)
+            if proc.rank == 0:  # steps are written once per epoch (a crash redoes the epoch)
+                _save_epoch(trainer, out, step_rows, row, epoch, step, classes)
+            if proc.world > 1:
                 dist.barrier()
             summary["last_epoch"] = row
             ran += 1
     summary["steps"] = step
     return summary
+
+
+def _trainer(
+    cfg: TrainConfig,
+    proc: _Process,
+    num_classes: int,
+    criterion: torch.nn.Module,
+    loader: DataLoader[Any],
+    out: Path,
+) -> tuple[_Trainer, int, int]:
+    """The model (seeded by ``cfg.seed``) and its optimizer on this process's device, resumed from
+    ``out/last.pt`` when ``cfg.resume`` and wrapped for DDP; also the epoch and global step to start at."""
+    import timm
+
+    torch.manual_seed(cfg.seed)
+    model = timm.create_model(cfg.model, pretrained=cfg.pretrained, num_classes=num_classes, **cfg.extra)
+    model.to(proc.device)
+    criterion.to(proc.device)
+    if cfg.channels_last:
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.scaled_lr(proc.world), weight_decay=cfg.weight_decay)
+    start_epoch, step = _resume(model, opt, out, proc.rank) if cfg.resume else (0, 0)
+    net: torch.nn.Module = DistributedDataParallel(model) if proc.world > 1 else model
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (proc.cuda and cfg.amp) else nullcontext()
+    return _Trainer(cfg, proc, model, net, opt, criterion, loader, autocast), start_epoch, step
+
+
+def _resume(model: torch.nn.Module, opt: torch.optim.Optimizer, out: Path, rank: int) -> tuple[int, int]:
+    """Load ``out/last.pt`` when there is one (rank 0 drops the log lines after it); returns the
+    epoch and global step to go on from."""
+    last = out / "last.pt"
+    if not last.exists():
+        return 0, 0
+    state = torch.load(last, map_location="cpu", weights_only=False)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    start_epoch, step = int(state["epoch"]), int(state["step"])
+    if rank == 0:
+        _keep_before(out / "steps.jsonl", "step", step)
+        _keep_before(out / "metrics.jsonl", "epoch", start_epoch)
+    return start_epoch, step
+
+
+def _epoch_row(
+    cfg: TrainConfig,
+    proc: _Process,
+    epoch: int,
+    step: int,
+    steps_per_epoch: int,
+    total_loss: float,
+    started: float,
+) -> dict[str, Any]:
+    """The epoch's line of ``metrics.jsonl`` (without the validation score)."""
+    return {
+        "epoch": epoch,
+        "train_loss": total_loss / steps_per_epoch,
+        "lr": lr_at(cfg, step, steps_per_epoch, proc.world),
+        "seconds": round(time.perf_counter() - started, 2),
+        "images_per_s": round(
+            steps_per_epoch * cfg.batch_size * proc.world / (time.perf_counter() - started), 1
+        ),
+    }
+
+
+def _save_epoch(
+    trainer: _Trainer,
+    out: Path,
+    step_rows: list[dict[str, Any]],
+    row: dict[str, Any],
+    epoch: int,
+    step: int,
+    classes: list[str],
+) -> None:
+    """Append the epoch's steps and metrics, then write ``last.pt`` atomically."""
+    _write_json_lines(out / "steps.jsonl", step_rows)
+    _write_json_lines(out / "metrics.jsonl", [row])
+    with atomic_path(out / "last.pt") as tmp:
+        torch.save(
+            {
+                "model": trainer.model.state_dict(),
+                "optimizer": trainer.opt.state_dict(),
+                "epoch": epoch + 1,
+                "step": step,
+                "classes": classes,
+            },
+            tmp,
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -44,6 +44,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from bamboo.errors import InvariantViolation, printable
@@ -54,6 +55,7 @@ from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.invariants import InvariantReport, check_placements
 from bamboo.graph.taxonomy.model import ENTITY_ID
 from bamboo.graph.taxonomy.search import normalize
+from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_sense_index
 from bamboo.loaders.base import LabelSet, RawClass
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "REVIEW_BELOW",
     "ClassMapper",
     "DatasetReport",
+    "dataset_mapper",
     "ImportProgress",
     "MappedClass",
     "import_label_set",
@@ -530,80 +533,9 @@ def import_label_set(
     """
     domain = [c for c in (mapper.concept_of_synset(s) for s in label_set.domain) if c]
     mapped = mapper.map_all(label_set.name, label_set.classes, domain, task=label_set.task, progress=progress)
-    by_key: dict[str, MappedClass] = {}
-    for raw, m in zip(label_set.classes, mapped, strict=True):
-        by_key.setdefault(raw.raw_name, m)
-        if raw.mid:
-            by_key.setdefault(raw.mid, m)
-
-    def resolve(key: str | None) -> str | None:
-        """The concept a dataset parent (a class of the dataset, or a name) maps to."""
-        if not key:
-            return None
-        if key in by_key:
-            return by_key[key].concept
-        found = mapper.lemma(key, domain)
-        if isinstance(found, str):
-            return None
-        return found.concept if isinstance(found, SenseChoice) else found[0]
-
-    evidence: list[dict[str, Any]] = []
-    for raw, m in zip(label_set.classes, mapped, strict=True):
-        targets = [(resolve(raw.parent), "subcategory"), *((resolve(w), "part") for w in raw.part_of)]
-        for target, kind in targets:
-            if target and target != m.concept:
-                evidence.append({"child": m.concept, "parent": target, "kind": kind})
-    evidence = list({(e["child"], e["parent"], e["kind"]): e for e in evidence}.values())
-
-    # New concepts: one per id, its best placement among this dataset's classes and what the graph
-    # holds already (other datasets', the linkers', a person's), so the import order does not matter.
-    best: dict[str, MappedClass] = {}
-    names: dict[str, set[str]] = {}
-    for m in mapped:
-        if m.new:
-            names.setdefault(m.concept, set()).update({m.raw_name, m.name or m.raw_name})
-            if m.concept not in best or _placement_key(m.placement_score, m.parent) < _placement_key(
-                best[m.concept].placement_score, best[m.concept].parent
-            ):
-                best[m.concept] = m
-    existing = store.placements(sorted(best))
-    concepts: list[dict[str, Any]] = []
-    placements: list[dict[str, Any]] = []
-    for cid, m in sorted(best.items()):
-        old = existing.get(cid)
-        props: dict[str, Any] = {
-            "lemmas": sorted(names[cid] | set((old or {}).get("lemmas") or ())),
-            "source": "datasets",
-        }
-        if old is None:
-            props["name"] = m.name or m.raw_name
-        keep = (
-            old is not None
-            and old["parent"] is not None
-            and (
-                old["method"] == "person"
-                or _placement_key(old["score"] or 0.0, old["parent"])
-                <= _placement_key(m.placement_score, m.parent)
-            )
-        )
-        if not keep:
-            props |= {
-                "review": "check" if m.review else None,
-                "review_note": m.note,
-                "placed_by": m.placed_by,
-                "alternatives": list(m.alternatives),
-            }
-            placements.append(
-                {
-                    "id": cid,
-                    "parent": m.parent,
-                    "method": "import",
-                    "score": m.placement_score,
-                    "evidence": m.placed_by,
-                    "source": label_set.name,
-                }
-            )
-        concepts.append({"id": cid, "props": props})
+    evidence = _evidence(label_set, mapped, mapper, domain)
+    best, names = _best_placements(mapped)
+    concepts, placements = _new_concepts(store, best, names, label_set.name)
     classes = [
         {
             "index": m.index,
@@ -648,6 +580,98 @@ def import_label_set(
     )
 
 
+def _evidence(
+    label_set: LabelSet, mapped: Sequence[MappedClass], mapper: ClassMapper, domain: list[str]
+) -> list[dict[str, Any]]:
+    """The dataset's own hierarchy (each class's parent and wholes) as edges between mapped concepts,
+    once each."""
+    by_key: dict[str, MappedClass] = {}
+    for raw, m in zip(label_set.classes, mapped, strict=True):
+        by_key.setdefault(raw.raw_name, m)
+        if raw.mid:
+            by_key.setdefault(raw.mid, m)
+
+    def resolve(key: str | None) -> str | None:
+        """The concept a dataset parent (a class of the dataset, or a name) maps to."""
+        if not key:
+            return None
+        if key in by_key:
+            return by_key[key].concept
+        found = mapper.lemma(key, domain)
+        if isinstance(found, str):
+            return None
+        return found.concept if isinstance(found, SenseChoice) else found[0]
+
+    evidence: list[dict[str, Any]] = []
+    for raw, m in zip(label_set.classes, mapped, strict=True):
+        targets = [(resolve(raw.parent), "subcategory"), *((resolve(w), "part") for w in raw.part_of)]
+        for target, kind in targets:
+            if target and target != m.concept:
+                evidence.append({"child": m.concept, "parent": target, "kind": kind})
+    return list({(e["child"], e["parent"], e["kind"]): e for e in evidence}.values())
+
+
+def _best_placements(mapped: Sequence[MappedClass]) -> tuple[dict[str, MappedClass], dict[str, set[str]]]:
+    """New concepts: one per id, the class with its best placement, and the names its classes give it."""
+    best: dict[str, MappedClass] = {}
+    names: dict[str, set[str]] = {}
+    for m in mapped:
+        if m.new:
+            names.setdefault(m.concept, set()).update({m.raw_name, m.name or m.raw_name})
+            if m.concept not in best or _placement_key(m.placement_score, m.parent) < _placement_key(
+                best[m.concept].placement_score, best[m.concept].parent
+            ):
+                best[m.concept] = m
+    return best, names
+
+
+def _new_concepts(
+    store: GraphStore, best: dict[str, MappedClass], names: dict[str, set[str]], dataset: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The new concepts' rows and the placements to write: this dataset's best placement of each
+    replaces the one the graph holds (other datasets', the linkers') only when it is better and never a
+    person's, so the import order does not matter."""
+    existing = store.placements(sorted(best))
+    concepts: list[dict[str, Any]] = []
+    placements: list[dict[str, Any]] = []
+    for cid, m in sorted(best.items()):
+        old = existing.get(cid)
+        props: dict[str, Any] = {
+            "lemmas": sorted(names[cid] | set((old or {}).get("lemmas") or ())),
+            "source": "datasets",
+        }
+        if old is None:
+            props["name"] = m.name or m.raw_name
+        keep = (
+            old is not None
+            and old["parent"] is not None
+            and (
+                old["method"] == "person"
+                or _placement_key(old["score"] or 0.0, old["parent"])
+                <= _placement_key(m.placement_score, m.parent)
+            )
+        )
+        if not keep:
+            props |= {
+                "review": "check" if m.review else None,
+                "review_note": m.note,
+                "placed_by": m.placed_by,
+                "alternatives": list(m.alternatives),
+            }
+            placements.append(
+                {
+                    "id": cid,
+                    "parent": m.parent,
+                    "method": "import",
+                    "score": m.placement_score,
+                    "evidence": m.placed_by,
+                    "source": dataset,
+                }
+            )
+        concepts.append({"id": cid, "props": props})
+    return concepts, placements
+
+
 def _describe(report: InvariantReport, mapped: Sequence[MappedClass]) -> str:
     """The broken invariant in the user's terms: the classes (by their names in the file) rather
     than concept ids, where the concept is one of the dataset's."""
@@ -671,3 +695,19 @@ def _describe(report: InvariantReport, mapped: Sequence[MappedClass]) -> str:
 def _placement_key(score: float, parent: str | None) -> tuple[float, str]:
     """Orders placements best first: higher score, then the smaller parent id."""
     return (-round(score, 6), parent or "~")
+
+
+def dataset_mapper(store: GraphStore, label_sets: list[LabelSet], wordnet: Path | None) -> ClassMapper:
+    """The class mapper over the graph's WordNet, with WordNet's sense index and member meronyms
+    (taxa); *imaged* senses are those a dataset names by wnid (in ``label_sets`` or already
+    imported); the genera of ``label_sets`` that give a taxonomy place other datasets' binomials."""
+    imaged = {f"wn:{c.wnid}" for ls in label_sets for c in ls.classes if c.wnid} | {
+        r.concept for r in store.all_dataset_classes() if r.method == "wnid"
+    }
+    return ClassMapper(
+        store.all_concepts(),
+        store.all_is_a(),
+        imaged,
+        read_sense_index(wordnet),
+        read_member_meronyms(wordnet),
+    )
