@@ -175,21 +175,26 @@ class OnlineIndex:
         self.index = index
 
 
-def _two_level_centroids(x: Array, lists: int, *, seed: int) -> Array:
-    """``lists`` spherical k-means centroids of ``x`` in two levels: ``sqrt(lists)`` coarse clusters,
-    each split into sub-clusters in proportion to its size (at most one per vector)."""
-    dim = x.shape[1]
-    coarse = max(2, round(np.sqrt(lists)))
+def _spherical_kmeans(x: Array, k: int, *, seed: int, per_centroid: int) -> faiss.Kmeans:
+    """Spherical k-means of ``x`` with ``k`` centroids, trained on at most ``per_centroid`` vectors each."""
     km = faiss.Kmeans(
-        dim,
-        coarse,
+        x.shape[1],
+        k,
         niter=10,
         seed=seed,
         spherical=True,
-        max_points_per_centroid=256,
+        max_points_per_centroid=per_centroid,
         min_points_per_centroid=1,
     )
     km.train(x)
+    return km
+
+
+def _two_level_centroids(x: Array, lists: int, *, seed: int) -> Array:
+    """``lists`` spherical k-means centroids of ``x`` in two levels: ``sqrt(lists)`` coarse clusters,
+    each split into sub-clusters in proportion to its size (at most one per vector)."""
+    coarse = max(2, round(np.sqrt(lists)))
+    km = _spherical_kmeans(x, coarse, seed=seed, per_centroid=256)
     _, assign = km.index.search(x, 1)
     assign = assign[:, 0]
     sizes = np.bincount(assign, minlength=coarse)
@@ -203,15 +208,5 @@ def _two_level_centroids(x: Array, lists: int, *, seed: int) -> Array:
         if share[c] == len(members):
             parts.append(members)
             continue
-        sub = faiss.Kmeans(
-            dim,
-            int(share[c]),
-            niter=10,
-            seed=seed,
-            spherical=True,
-            max_points_per_centroid=64,
-            min_points_per_centroid=1,
-        )
-        sub.train(members)
-        parts.append(sub.centroids)
+        parts.append(_spherical_kmeans(members, int(share[c]), seed=seed, per_centroid=64).centroids)
     return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)

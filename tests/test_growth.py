@@ -76,12 +76,18 @@ def test_static_keeps_the_fraction_and_drops_duplicates() -> None:
     assert np.nanmean(out.gain[out.kept]) > np.nanmean(out.gain[out.decision == Decision.LOW_GAIN])
 
 
-def test_relabels_confident_noise_with_label_vectors() -> None:
-    x, truth, centres = _stream(n=2000)
-    rng = np.random.default_rng(2)
-    flip = rng.random(len(x)) < 0.3
+def _mislabelled(truth: np.ndarray, rate: float, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``truth`` with about ``rate`` of the labels moved to another of the 5 classes, and which."""
+    rng = np.random.default_rng(seed)
+    flip = rng.random(len(truth)) < rate
     labels = truth.copy()
     labels[flip] = (truth[flip] + rng.integers(1, 5, flip.sum())) % 5
+    return labels, flip
+
+
+def test_relabels_confident_noise_with_label_vectors() -> None:
+    x, truth, centres = _stream(n=2000)
+    labels, flip = _mislabelled(truth, 0.3, seed=2)
     relabel = dict(dim=32, keep_fraction=1.0, correction="relabel", noise_rule="margin", relabel_margin=0.05)
     g = DatasetGrowth(GrowthConfig(**relabel), label_vectors=centres)  # type: ignore[arg-type]
     out = g.add(x, labels=labels)
@@ -106,10 +112,7 @@ def test_mixture_rule_follows_the_noise_rate_without_a_threshold(rate: float) ->
     """The mixture rule flags about as many samples as are mislabelled, at 10 %, 30 % and 50 % noise
     alike, with the LDA cleaner (log-odds margins) and with given probabilities."""
     x, truth, _ = _stream(n=4000, seed=int(rate * 10))
-    rng = np.random.default_rng(7)
-    flip = rng.random(len(x)) < rate
-    labels = truth.copy()
-    labels[flip] = (truth[flip] + rng.integers(1, 5, flip.sum())) % 5
+    labels, flip = _mislabelled(truth, rate, seed=7)
     cfg = GrowthConfig(dim=32, keep_fraction=0.5, step=512, noise_rule="mixture")
     out = DatasetGrowth(cfg).add(x, labels=labels)
     flagged = out.decision == Decision.NOISE
@@ -166,10 +169,7 @@ def test_recaptions_need_relabelling() -> None:
 
 def test_lda_cleaner_finds_noise_from_labels_alone() -> None:
     x, truth, _ = _stream(n=4000)
-    rng = np.random.default_rng(5)
-    flip = rng.random(len(x)) < 0.3
-    labels = truth.copy()
-    labels[flip] = (truth[flip] + rng.integers(1, 5, flip.sum())) % 5
+    labels, flip = _mislabelled(truth, 0.3, seed=5)
     cfg = dict(dim=32, keep_fraction=0.5, noise_rule="margin", noise_margin=0.3, step=512)
     out = DatasetGrowth(GrowthConfig(**cfg)).add(x, labels=labels)  # type: ignore[arg-type]
     flagged = out.decision == Decision.NOISE
