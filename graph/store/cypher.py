@@ -117,33 +117,37 @@ CREATE (c:Concept {id: row.id})
 SET c += row.props
 """
 
-# $rows: [{child, parent, props}]: props holds kind, source and any provenance (method, score...).
-CREATE_IS_A = """
+# The child and parent of each row's edge: the start of every statement that writes IS_A or EVIDENCE edges.
+_EDGE_ENDS = """
 UNWIND $rows AS row
 MATCH (c:Concept {id: row.child})
 MATCH (p:Concept {id: row.parent})
-CREATE (c)-[e:IS_A]->(p)
+"""
+
+# $rows: [{child, parent, props}]: props holds kind, source and any provenance (method, score...).
+CREATE_IS_A = (
+    _EDGE_ENDS
+    + """CREATE (c)-[e:IS_A]->(p)
 SET e += row.props
 """
+)
 
 # $rows: [{child, parent, kind, source}]
-UPSERT_IS_A = """
-UNWIND $rows AS row
-MATCH (c:Concept {id: row.child})
-MATCH (p:Concept {id: row.parent})
-MERGE (c)-[e:IS_A]->(p)
+UPSERT_IS_A = (
+    _EDGE_ENDS
+    + """MERGE (c)-[e:IS_A]->(p)
 SET e.kind = row.kind, e.source = row.source
 """
+)
 
 # $rows: [{child, parent, kind, source, method, score, evidence}]: links with their provenance.
-UPSERT_LINKS = """
-UNWIND $rows AS row
-MATCH (c:Concept {id: row.child})
-MATCH (p:Concept {id: row.parent})
-MERGE (c)-[e:IS_A]->(p)
+UPSERT_LINKS = (
+    _EDGE_ENDS
+    + """MERGE (c)-[e:IS_A]->(p)
 SET e.kind = row.kind, e.source = row.source, e.method = row.method, e.score = row.score,
     e.evidence = row.evidence
 """
+)
 
 # $rows: [{id, parent, method, score, evidence, source}]: a new (dataset or person) concept's
 # placement replaces whatever parent it had: one IS_A edge of kind 'placement'.
@@ -447,12 +451,11 @@ DELETE e
 """
 
 # Run after DELETE_EVIDENCE in the same transaction.
-CREATE_EVIDENCE = """
-UNWIND $rows AS row
-MATCH (c:Concept {id: row.child})
-MATCH (p:Concept {id: row.parent})
-CREATE (c)-[:EVIDENCE {dataset: $name, kind: row.kind}]->(p)
+CREATE_EVIDENCE = (
+    _EDGE_ENDS
+    + """CREATE (c)-[:EVIDENCE {dataset: $name, kind: row.kind}]->(p)
 """
+)
 
 ALL_EVIDENCE = """
 MATCH (c:Concept)-[e:EVIDENCE]->(p:Concept)
