@@ -12,6 +12,7 @@ from sklearn.datasets import load_digits
 from bamboo.sdk.loop import ActiveLoop, PoolImage
 from bamboo.sdk.online import (
     OnlineConfig,
+    OnlineResult,
     SoftmaxLearner,
     expected_risk_after,
     label_online,
@@ -37,19 +38,19 @@ def _fixed_five(crowd: SimulatedWorkers, truth: np.ndarray, k: int) -> np.ndarra
     return majority_vote(items, crowd.answer(items, workers, truth), n, k, quorum=3)
 
 
+def _online_and_fixed_five(
+    crowd: SimulatedWorkers, x: np.ndarray, y: np.ndarray, config: OnlineConfig
+) -> tuple[OnlineResult, np.ndarray]:
+    """The crowd labelling ``x`` (10 classes) online, and by five votes an image."""
+    fixed = _fixed_five(crowd, y, 10)
+    return label_online(lambda i, w: crowd.answer(i, w, y), len(y), 20, 10, features=x, config=config), fixed
+
+
 def test_online_labelling_beats_fixed_five_with_a_fifth_of_the_answers_on_digits() -> None:
     x, y = load_digits(return_X_y=True)
-    crowd = SimulatedWorkers.people(_similarity(x, y), 20, seed=0)
-    fixed = _fixed_five(crowd, y, 10)
     cap = 400
-    res = label_online(
-        lambda i, w: crowd.answer(i, w, y),
-        len(y),
-        20,
-        10,
-        features=x,
-        config=OnlineConfig(risk=0.05, max_per_worker=cap),
-    )
+    crowd = SimulatedWorkers.people(_similarity(x, y), 20, seed=0)
+    res, fixed = _online_and_fixed_five(crowd, x, y, OnlineConfig(risk=0.05, max_per_worker=cap))
     assert (res.labels == y).mean() >= (fixed == y).mean() + 0.05
     assert res.answers_per_item <= 1.0  # 5x fewer than fixed 5
     assert res.unanswered > 0.3  # confident images need no human answer...
@@ -200,15 +201,7 @@ def test_online_labelling_on_real_cifar10_features() -> None:
         images, y = f["images"][keep], f["labels"][keep].astype(np.int64)
     x = extract_features(efficientnet_lite0(), images, size=160)
     crowd = SimulatedWorkers.people(_similarity(x, y), 20, seed=0)
-    fixed = _fixed_five(crowd, y, 10)
-    res = label_online(
-        lambda i, w: crowd.answer(i, w, y),
-        len(y),
-        20,
-        10,
-        features=x,
-        config=OnlineConfig(risk=0.05, dims=32),
-    )
+    res, fixed = _online_and_fixed_five(crowd, x, y, OnlineConfig(risk=0.05, dims=32))
     assert (res.labels == y).mean() >= (fixed == y).mean()
     assert res.answers_per_item < 2.5
 
