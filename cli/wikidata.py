@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -40,6 +40,16 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(link_app, name="link")
 
 
+def _say(message: str) -> None:
+    """A progress line of a long command, printed as is."""
+    console.print(message, highlight=False)
+
+
+def _print_report(report: Any) -> None:
+    """A command's report (a dataclass) as one JSON line."""
+    console.print(json.dumps(dataclasses.asdict(report)), highlight=False)
+
+
 @link_app.command("datasets")
 def link_datasets(
     ctx: typer.Context,
@@ -61,9 +71,9 @@ def link_datasets(
             datasets=wanted,
             embed=embed,
             cache_dir=cache_dir(),
-            log=lambda m: console.print(m, highlight=False),
+            log=_say,
         )
-    console.print(json.dumps(dataclasses.asdict(report)), highlight=False)
+    _print_report(report)
 
 
 @sync_app.command("wikidata")
@@ -109,9 +119,9 @@ def sync_wikidata_cmd(
             since=since,
             wn31_map=read_wn31_map(wn31_map) if wn31_map else None,
             cache_dir=cache_dir(),
-            log=lambda m: console.print(m, highlight=False),
+            log=_say,
         )
-    console.print(json.dumps(dataclasses.asdict(report)), highlight=False)
+    _print_report(report)
 
 
 @eval_app.command("linking")
