@@ -86,6 +86,13 @@ def test_hostile_file_is_refused_in_one_line(
     assert graph_state(store) == before
 
 
+def _coco_pair(path: Path, *, parent: str, child: str) -> Path:
+    """A COCO file of two categories, ``child`` under ``parent`` (its supercategory)."""
+    categories = [{"id": 1, "name": parent}, {"id": 2, "name": child, "supercategory": parent}]
+    path.write_text(json.dumps({"categories": categories}))
+    return path
+
+
 def test_cycle_through_the_graph_is_refused(
     server: ServerInfo, driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns, tmp_path: Path
 ) -> None:
@@ -94,31 +101,11 @@ def test_cycle_through_the_graph_is_refused(
     store = GraphStore(driver, fresh_database)
     small_wordnet(store, wordnet_nouns)
     db = {"BAMBOO_GRAPH_DATABASE": fresh_database}
-    first = tmp_path / "first.json"
-    first.write_text(
-        json.dumps(
-            {
-                "categories": [
-                    {"id": 1, "name": "zzqparent"},
-                    {"id": 2, "name": "zzqchild", "supercategory": "zzqparent"},
-                ]
-            }
-        )
-    )
+    first = _coco_pair(tmp_path / "first.json", parent="zzqparent", child="zzqchild")
     out = run_cli(server, "import", "first", str(first), "--json", **db)
     assert out.returncode == 0, out.stderr
     assert [p.id for p in store.parents("bamboo:zzqchild")] == ["bamboo:zzqparent"]
-    second = tmp_path / "second.json"
-    second.write_text(
-        json.dumps(
-            {
-                "categories": [
-                    {"id": 1, "name": "zzqchild"},
-                    {"id": 2, "name": "zzqparent", "supercategory": "zzqchild"},
-                ]
-            }
-        )
-    )
+    second = _coco_pair(tmp_path / "second.json", parent="zzqchild", child="zzqparent")
     before = graph_state(store)
     line = refusal(run_cli(server, "import", "second", str(second), **db))
     assert "IS_A cycle: zzqchild -> zzqparent -> zzqchild" in line, line
