@@ -240,30 +240,33 @@ class TaskStore:
             for a, s, p in db.execute("SELECT annotator, sensitivity, specificity FROM annotator_skills")
         }
 
-    def set_priors(self, priors: dict[int, float]) -> None:
-        """Set the machine's P(yes) of tasks by id (the round model with the rectifier)."""
+    # task_priors and task_machine hold the same columns: a task id and a probability.
+    def _write_probs(self, table: str, probs: dict[int, float]) -> None:
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT OR REPLACE INTO task_priors VALUES (?, ?)", list(priors.items()))
+            db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", list(probs.items()))
             db.execute("COMMIT")
+
+    def _read_probs(self, table: str) -> dict[int, float]:
+        with closing(self._connect()) as db:
+            return {int(t): float(p) for t, p in db.execute(f"SELECT task, p_yes FROM {table}")}
+
+    def set_priors(self, priors: dict[int, float]) -> None:
+        """Set the machine's P(yes) of tasks by id (the round model with the rectifier)."""
+        self._write_probs("task_priors", priors)
 
     def priors(self) -> dict[int, float]:
         """Every task's machine P(yes) that has one, by task id."""
-        with closing(self._connect()) as db:
-            return {int(t): float(p) for t, p in db.execute("SELECT task, p_yes FROM task_priors")}
+        return self._read_probs("task_priors")
 
     def set_machine_priors(self, priors: dict[int, float]) -> None:
         """Keep the round model's raw P(yes) of tasks by id, before calibration (see
         ``TaskStoreAnnotator.calibrate``); the posterior uses :meth:`priors`, not these."""
-        with closing(self._connect()) as db:
-            db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT OR REPLACE INTO task_machine VALUES (?, ?)", list(priors.items()))
-            db.execute("COMMIT")
+        self._write_probs("task_machine", priors)
 
     def machine_priors(self) -> dict[int, float]:
         """Every task's raw machine P(yes) kept with :meth:`set_machine_priors`, by task id."""
-        with closing(self._connect()) as db:
-            return {int(t): float(p) for t, p in db.execute("SELECT task, p_yes FROM task_machine")}
+        return self._read_probs("task_machine")
 
     def set_skills(self, skills: dict[str, tuple[float, float, int]]) -> None:
         """Persist annotators' estimated ``(sensitivity, specificity, votes)``: P(Yes | yes),
