@@ -25,7 +25,7 @@ import torch.nn.functional as F  # noqa: N812
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from bamboo.training.cls import _transforms, train
+from bamboo.training.cls import image_transforms, train
 from bamboo.training.config import load_config
 from bamboo.training.data import ImageList, read_entries
 
@@ -47,7 +47,7 @@ def bare(cfg_overrides: list[str], epochs: int) -> float:
 
     cfg = load_config(None, cfg_overrides)
     entries, classes = read_entries(cfg.train)
-    data = ImageList(entries, _transforms(cfg, True), cfg.seed)
+    data = ImageList(entries, image_transforms(cfg, True), cfg.seed)
     loader = torch.utils.data.DataLoader(
         data, batch_size=cfg.batch_size, shuffle=True, drop_last=True, num_workers=0
     )

@@ -35,7 +35,7 @@ from bamboo.training.config import TrainConfig, load_config
 from bamboo.training.data import ImageList, read_entries
 from bamboo.training.hierarchy import SemanticSoftmaxLoss, semantic_tree
 
-__all__ = ["lr_at", "main", "train"]
+__all__ = ["image_transforms", "lr_at", "main", "train"]
 
 
 def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, world_size: int) -> float:
@@ -63,7 +63,8 @@ def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, world_size: int) ->
     return cfg.min_lr + 0.5 * (peak - cfg.min_lr) * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
-def _transforms(cfg: TrainConfig, training: bool) -> Any:
+def image_transforms(cfg: TrainConfig, training: bool) -> Any:
+    """timm's train or eval transform at ``cfg.img_size`` (bicubic), as :func:`train` uses it."""
     from timm.data import create_transform
 
     return create_transform(cfg.img_size, is_training=training, interpolation="bicubic")
@@ -212,7 +213,7 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
     if proc.rank == 0:
         cfg.save(out / "config.yaml")
         _write_classes(out / "classes.json", classes, taxonomy)
-    data = ImageList(entries, _transforms(cfg, True), cfg.seed)
+    data = ImageList(entries, image_transforms(cfg, True), cfg.seed)
     sampler: DistributedSampler[tuple[torch.Tensor, int]] = DistributedSampler(
         data, num_replicas=proc.world, rank=proc.rank, shuffle=True, seed=cfg.seed, drop_last=True
     )
@@ -226,7 +227,9 @@ def train(cfg: TrainConfig, *, stop_after_epochs: int | None = None) -> dict[str
     val_loader = None
     if cfg.val:
         val_entries, _ = read_entries(cfg.val)
-        val_loader = DataLoader(ImageList(val_entries, _transforms(cfg, False)), batch_size=cfg.batch_size)
+        val_loader = DataLoader(
+            ImageList(val_entries, image_transforms(cfg, False)), batch_size=cfg.batch_size
+        )
 
     from rich.progress import Progress
 

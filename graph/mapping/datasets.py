@@ -174,30 +174,18 @@ class ClassMapper:
         self._lexicon = Lexicon(concepts, edges)  # WordNet lemmas and IS_A, shared with the linkers
         self._imaged = frozenset(imaged)
         self._taxa = TaxonIndex(self._lexicon, members) if members else None
-        self._genera: dict[str, dict[str, str]] = {}
         # A text longer than every lemma matches none: bounds the work a long name costs.
         self._longest = max(self._lexicon.longest_lemma, max(map(len, self._sense_index), default=0))
 
-    def learn_taxonomy(self, label_sets: Iterable[LabelSet]) -> None:
-        """Remember each genus's lineage from datasets that give one (iNaturalist's categories), so
-        a Latin binomial in a dataset that gives only names is placed through its genus too."""
-        for ls in label_sets:
-            for raw in ls.classes:
-                ranks = dict(raw.lineage)
-                if ranks.get("genus"):
-                    self._genera.setdefault(ranks["genus"].lower(), ranks)
-
     def lineage(self, raw: RawClass) -> dict[str, str]:
-        """The class's taxonomy: its own, or for a Latin binomial (``Ursus arctos``) its genus's
-        as another dataset gave it, else just the genus."""
+        """The class's taxonomy: its own, or for a Latin binomial (``Ursus arctos``) its genus when
+        WordNet knows that genus as an organism."""
         if raw.lineage:
             return dict(raw.lineage)
         m = _BINOMIAL.match(raw.display_name.strip())
         if not m or not self._taxa:
             return {}
         genus = m.group(1)
-        if genus.lower() in self._genera:
-            return self._genera[genus.lower()]
         return {"genus": genus} if self._taxa.organism(genus, "genus") else {}
 
     def concept_of_synset(self, synset: str) -> str | None:
@@ -700,7 +688,7 @@ def _placement_key(score: float, parent: str | None) -> tuple[float, str]:
 def dataset_mapper(store: GraphStore, label_sets: list[LabelSet], wordnet: Path | None) -> ClassMapper:
     """The class mapper over the graph's WordNet, with WordNet's sense index and member meronyms
     (taxa); *imaged* senses are those a dataset names by wnid (in ``label_sets`` or already
-    imported); the genera of ``label_sets`` that give a taxonomy place other datasets' binomials."""
+    imported)."""
     imaged = {f"wn:{c.wnid}" for ls in label_sets for c in ls.classes if c.wnid} | {
         r.concept for r in store.all_dataset_classes() if r.method == "wnid"
     }
