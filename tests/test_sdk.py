@@ -30,7 +30,7 @@ from bamboo.loaders.base import MalformedFile
 from bamboo.sdk.client import AsyncBambooClient, BambooClient
 from bamboo.sdk.dedup import HashIndex, dedup_meta, dhash, dhash_pixels, iter_source
 from bamboo.sdk.labels import LabelSpace, OfflineLabels
-from bamboo.sdk.ood import ClassificationRectifier, rectify_detection
+from bamboo.sdk.ood import CLS_REASONS, DET_REASONS, ClassificationRectifier, rectify_detection
 from conftest import run_cli
 
 DOG, CAT, SHIP, CANINE, RETRIEVER = (
@@ -176,6 +176,16 @@ def test_classification_rectifier_matches_a_plain_python_baseline(wordnet_labels
     assert np.array_equal(again.keep, out.keep)
 
 
+#: The rectifiers' reasons, by short names (their texts are pinned below).
+IN, UNRELATED, UNKNOWN_QUERY = CLS_REASONS
+_, FEW, CROWDED = DET_REASONS
+
+
+def test_rectifier_reasons_read_as_documented() -> None:
+    assert CLS_REASONS == ("in distribution", "top-k unrelated to the query", "query concept unknown")
+    assert DET_REASONS == ("in distribution", "noise: too few proposals", "crowded: too many of one class")
+
+
 def test_classification_rectifier_semantics(wordnet_labels: OfflineLabels) -> None:
     space = LabelSpace.of([RETRIEVER, CAT, None, SHIP, "wn:n02110185"])  # + Siberian husky
     rect = ClassificationRectifier(wordnet_labels, space, levels=1, device="cpu")
@@ -184,13 +194,7 @@ def test_classification_rectifier_semantics(wordnet_labels: OfflineLabels) -> No
         [[1, 3, -1], [3, 0, -1], [3, -1, -1], [0, 1, 3], [-1, -1, -1]],
     )
     assert out.keep.tolist() == [False, True, True, False, False]
-    assert [out.why(i) for i in range(5)] == [
-        "top-k unrelated to the query",
-        "in distribution",
-        "in distribution",
-        "query concept unknown",
-        "top-k unrelated to the query",
-    ]
+    assert [out.why(i) for i in range(5)] == [UNRELATED, IN, IN, UNKNOWN_QUERY, UNRELATED]
     with pytest.raises(ValueError, match="label space has 5"):
         rect([DOG], [[7]])
     with pytest.raises(ValueError, match="N x k"):
@@ -205,13 +209,7 @@ def test_detection_rectification() -> None:
     scores = [0.9] + [0.8] * 20 + [0.9, 0.5, 0.4] + [0.9, 0.1]
     out = rectify_detection(image, classes, scores, 5, device="cpu")
     assert out.keep.tolist() == [False, False, True, False, False]
-    assert [out.why(i) for i in range(5)] == [
-        "noise: too few proposals",
-        "crowded: too many of one class",
-        "in distribution",
-        "noise: too few proposals",
-        "noise: too few proposals",
-    ]
+    assert [out.why(i) for i in range(5)] == [FEW, CROWDED, IN, FEW, FEW]
     loose = rectify_detection(image, classes, scores, 5, max_per_class=25, min_proposals=1, device="cpu")
     assert loose.keep.tolist() == [True, True, True, False, True]
     with pytest.raises(ValueError, match="image indices"):
