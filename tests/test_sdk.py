@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -336,27 +337,17 @@ def test_dedup_command(server: ServerInfo, tmp_path: Path) -> None:
     Image.fromarray(photos.coffee()).save(tmp_path / "copy.jpg", quality=80)
     Image.fromarray(photos.chelsea()).save(tmp_path / "cat.jpg")
     (tmp_path / "pool.txt").write_text("copy.jpg 3\ncat.jpg 7\n")
-    out = run_cli(
-        server,
-        "dedup",
-        str(tmp_path / "pool.txt"),
-        "--downstream",
-        str(tmp_path / "test"),
-        "--out",
-        str(tmp_path / "kept.txt"),
-    )
+
+    def dedup(pool: str, kept: str) -> subprocess.CompletedProcess[str]:
+        """``bamboo dedup`` of the pool file ``pool`` against the test folder, writing ``kept``."""
+        args = (tmp_path / pool, "--downstream", tmp_path / "test", "--out", tmp_path / kept)
+        return run_cli(server, "dedup", *map(str, args))
+
+    out = dedup("pool.txt", "kept.txt")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "kept.txt").read_text() == "cat.jpg 7\n"
     assert '"duplicates": 1' in out.stdout and '"kept": 1' in out.stdout
     (tmp_path / "bad.txt").write_text("cat.jpg\n")
-    bad = run_cli(
-        server,
-        "dedup",
-        str(tmp_path / "bad.txt"),
-        "--downstream",
-        str(tmp_path / "test"),
-        "--out",
-        str(tmp_path / "bad-out.txt"),
-    )
+    bad = dedup("bad.txt", "bad-out.txt")
     assert bad.returncode == 2 and "bad.txt:1" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "bad-out.txt").exists()
