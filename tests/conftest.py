@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import neo4j
@@ -24,6 +24,10 @@ from bamboo.graph.store.build import BuildReport, build_wordnet
 from bamboo.graph.store.embedded import EmbeddedServer, ServerInfo, create_database, start_server, stop_server
 from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.wordnet import WordNetNouns, read_nouns
+
+if TYPE_CHECKING:
+    from bamboo.sdk.annotate import Annotate
+    from bamboo.sdk.loop import ActiveLoop, Predict
 
 # The team's shared data (dataset class lists, real Wikidata output, CIFAR-10 images): next to the
 # repository unless BAMBOO_SHARED_DATA says where. Tests marked ``shared_data`` skip without it on a
@@ -124,6 +128,26 @@ def cli_env(server: ServerInfo, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def task_loop(folder: Path, predict: Predict, annotate: Annotate, *, cold_start: int) -> ActiveLoop:
+    """An active loop for the verification-task tests: one image a round, sampled at random, by a
+    stand-in training that only names its round's model (``model-<round>``)."""
+    from bamboo.sdk.loop import ActiveLoop
+    from bamboo.sdk.samplers import make_sampler
+
+    def train(round_no: int, keys: list[str], labels: list[int], out: Path) -> str:
+        return f"model-{round_no}"
+
+    return ActiveLoop(
+        folder,
+        sampler=make_sampler("random"),
+        train=train,
+        predict=predict,
+        annotate=annotate,
+        budget=1,
+        cold_start=cold_start,
+    )
 
 
 def run_cli(server: ServerInfo, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -18,10 +18,9 @@ from bamboo.sdk.online import (
     label_online,
     verification_prior,
 )
-from bamboo.sdk.samplers import make_sampler
 from bamboo.sdk.tasks import TaskStore, TaskStoreAnnotator
 from bamboo.sdk.votes import SimulatedWorkers, majority_vote
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, task_loop
 
 
 def _similarity(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -234,9 +233,6 @@ def test_loop_with_adaptive_verification_asks_fewer_votes(tmp_path: Path) -> Non
     truth = {k: i % 3 != 0 for i, k in enumerate(keys)}  # every third image is not a cat
     p_yes = {k: (0.97 if truth[k] else 0.5) if i < 6 else 0.5 for i, k in enumerate(keys)}
 
-    def train(r: int, k: list[str], labels: list[int], folder: Path) -> str:
-        return f"model-{r}"
-
     def predict(checkpoint: str, k: list[str]) -> tuple[np.ndarray, np.ndarray]:
         return np.full((len(k), 2), 0.5), np.arange(len(k), dtype=float)[:, None] * np.ones((1, 2))
 
@@ -245,15 +241,7 @@ def test_loop_with_adaptive_verification_asks_fewer_votes(tmp_path: Path) -> Non
     )
 
     def loop() -> ActiveLoop:
-        return ActiveLoop(
-            tmp_path / "al",
-            sampler=make_sampler("random"),
-            train=train,
-            predict=predict,
-            annotate=annotator,
-            budget=1,
-            cold_start=12,
-        )
+        return task_loop(tmp_path / "al", predict, annotator, cold_start=12)
 
     loop().add_pool([PoolImage(k, "cat") for k in keys])
     first = loop()

@@ -14,9 +14,8 @@ from skimage import data as photos
 
 from bamboo.errors import TaskNotFound, VoteRejected
 from bamboo.sdk.loop import ActiveLoop, PoolImage
-from bamboo.sdk.samplers import make_sampler
 from bamboo.sdk.tasks import AwaitingVotes, TaskStore, TaskStoreAnnotator
-from tests.conftest import API_KEY, ServerInfo, serve_app, service_settings
+from tests.conftest import API_KEY, ServerInfo, serve_app, service_settings, task_loop
 
 CAT, DOG = "wn:n02121620", "wn:n02084071"
 
@@ -144,22 +143,12 @@ def test_loop_waits_for_votes_then_goes_on(tmp_path: Path) -> None:
     store = TaskStore(tmp_path / "tasks.sqlite")
     feats = {k: np.array([i, 1.0 - i]) for i, k in enumerate(images)}
 
-    def train(r: int, keys: list[str], labels: list[int], folder: Path) -> str:
-        return f"model-{r}"
-
     def predict(checkpoint: str, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
         return np.full((len(keys), 2), 0.5), np.stack([feats[k] for k in keys])
 
     def loop() -> ActiveLoop:
-        return ActiveLoop(
-            tmp_path / "al",
-            sampler=make_sampler("random"),
-            train=train,
-            predict=predict,
-            annotate=TaskStoreAnnotator(store, {CAT: 0, DOG: 1}, names={CAT: "cat", DOG: "dog"}),
-            budget=1,
-            cold_start=1,
-        )
+        annotator = TaskStoreAnnotator(store, {CAT: 0, DOG: 1}, names={CAT: "cat", DOG: "dog"})
+        return task_loop(tmp_path / "al", predict, annotator, cold_start=1)
 
     loop().add_pool([PoolImage(images[0], CAT), PoolImage(images[1], DOG), PoolImage(images[2], DOG)])
     first = loop()
