@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,8 +46,11 @@ def _say(message: str) -> None:
     console.print(message, highlight=False)
 
 
-def _print_report(report: Any) -> None:
-    """A command's report (a dataclass) as one JSON line."""
+def _run_and_report(ctx: typer.Context, job: Callable[..., Any], *args: Any, **options: Any) -> None:
+    """Run a long job on the store (``job(store, *args, **options)``, with the cache folder and
+    progress lines), then print its report (a dataclass) as one JSON line."""
+    with open_store(ctx) as store:
+        report = job(store, *args, cache_dir=cache_dir(), log=_say, **options)
     console.print(json.dumps(dataclasses.asdict(report)), highlight=False)
 
 
@@ -65,15 +69,7 @@ def link_datasets(
     from bamboo.graph.mapping.pending import link_pending
 
     wanted = {n.strip() for n in datasets.split(",") if n.strip()} if datasets else None
-    with open_store(ctx) as store:
-        report = link_pending(
-            store,
-            datasets=wanted,
-            embed=embed,
-            cache_dir=cache_dir(),
-            log=_say,
-        )
-    _print_report(report)
+    _run_and_report(ctx, link_pending, datasets=wanted, embed=embed)
 
 
 @sync_app.command("wikidata")
@@ -109,19 +105,16 @@ def sync_wikidata_cmd(
     settings = state(ctx).settings()
     folder = state_dir or Path(settings.data_dir) / "sync"
     client = WikidataClient(endpoint, min_interval_s=min_interval)
-    with open_store(ctx) as store:
-        report = sync_wikidata(
-            store,
-            client,
-            state_dir=folder,
-            roots=root or None,
-            max_depth=max_depth,
-            since=since,
-            wn31_map=read_wn31_map(wn31_map) if wn31_map else None,
-            cache_dir=cache_dir(),
-            log=_say,
-        )
-    _print_report(report)
+    _run_and_report(
+        ctx,
+        sync_wikidata,
+        client,
+        state_dir=folder,
+        roots=root or None,
+        max_depth=max_depth,
+        since=since,
+        wn31_map=read_wn31_map(wn31_map) if wn31_map else None,
+    )
 
 
 @eval_app.command("linking")
