@@ -11,6 +11,7 @@ import csv
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bamboo.loaders.base import MalformedFile, RawClass, read_lines
 from bamboo.loaders.validate import check_count, clean_name, clean_text
@@ -21,53 +22,61 @@ _WNID = re.compile(r"^n\d{8}$")
 _MID = re.compile(r"^/[mg]/[0-9a-z_]+$")
 
 
-def _no_repeats(path: Path, number: int, key: str, seen: dict[str, int]) -> None:
-    if key in seen:
-        raise MalformedFile(path, number, f"{key!r} repeats line {seen[key]}")
-    seen[key] = number
+class _Classes(list[RawClass]):
+    """The classes read so far from ``path``, indexed in file order; refuses a repeated key and too many
+    classes, each naming the line."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self.seen: dict[str, int] = {}  # key -> the line that had it
+
+    def once(self, number: int, key: str) -> None:
+        """Refuse ``key`` when an earlier line had it."""
+        if key in self.seen:
+            raise MalformedFile(self.path, number, f"{key!r} repeats line {self.seen[key]}")
+        self.seen[key] = number
+
+    def add(self, number: int, **fields: Any) -> None:
+        """The class of line ``number`` (``fields`` of :class:`RawClass`), with the next index."""
+        self.append(RawClass(index=len(self), **fields))
+        check_count(self.path, len(self), number)
 
 
 def parse_names(path: Path) -> list[RawClass]:
     """One class name per line; the line order is the class index."""
-    classes: list[RawClass] = []
-    seen: dict[str, int] = {}
+    classes = _Classes(path)
     for number, line in read_lines(path):
         if "\t" in line.strip():
             raise MalformedFile(path, number, f"expected one class name per line, got {line[:80]!r}")
         raw = clean_name(line, path, number)
-        _no_repeats(path, number, raw, seen)
-        classes.append(RawClass(index=len(classes), raw_name=raw))
-        check_count(path, len(classes), number)
-    return classes
+        classes.once(number, raw)
+        classes.add(number, raw_name=raw)
+    return list(classes)
 
 
 def parse_wnids(path: Path) -> list[RawClass]:
     """A WordNet id per line, optionally followed by names (``n01440764 tench, Tinca tinca``)."""
-    classes: list[RawClass] = []
-    seen: dict[str, int] = {}
+    classes = _Classes(path)
     for number, line in read_lines(path):
         wnid, _, rest = line.strip().replace("\t", " ").partition(" ")
         if not _WNID.match(wnid):
             raise MalformedFile(path, number, f"expected a WordNet id like n02084071, got {wnid[:40]!r}")
-        _no_repeats(path, number, wnid, seen)
-        name = clean_name(rest, path, number) if rest.strip() else wnid
-        classes.append(RawClass(index=len(classes), raw_name=name, wnid=wnid))
-        check_count(path, len(classes), number)
-    return classes
+        classes.once(number, wnid)
+        classes.add(number, raw_name=clean_name(rest, path, number) if rest.strip() else wnid, wnid=wnid)
+    return list(classes)
 
 
 def parse_mid_names(path: Path) -> list[RawClass]:
     """``MID<TAB>name`` per line (Open Images classes as tensorflow-datasets and mmdet list them)."""
-    classes: list[RawClass] = []
-    seen: dict[str, int] = {}
+    classes = _Classes(path)
     for number, line in read_lines(path):
         mid, _, name = line.strip().partition("\t")
         if not _MID.match(mid) or not name.strip():
             raise MalformedFile(path, number, f"expected 'MID<TAB>name', got {line[:80]!r}")
-        _no_repeats(path, number, mid, seen)
-        classes.append(RawClass(index=len(classes), raw_name=clean_name(name, path, number), mid=mid))
-        check_count(path, len(classes), number)
-    return classes
+        classes.once(number, mid)
+        classes.add(number, raw_name=clean_name(name, path, number), mid=mid)
+    return list(classes)
 
 
 def parse_index_names(path: Path) -> list[RawClass]:
@@ -75,20 +84,18 @@ def parse_index_names(path: Path) -> list[RawClass]:
     lines = read_lines(path)
     if not lines or lines[0][1].strip().split("\t") != ["index", "name"]:
         raise MalformedFile(path, lines[0][0] if lines else None, "expected the header 'index<TAB>name'")
-    classes: list[RawClass] = []
+    classes = _Classes(path)
     for number, line in lines[1:]:
         index, _, name = line.strip().partition("\t")
         if not index.isdigit() or int(index) != len(classes) or not name.strip():
             raise MalformedFile(path, number, f"expected '{len(classes)}<TAB>name', got {line[:80]!r}")
-        classes.append(RawClass(index=len(classes), raw_name=clean_name(name, path, number)))
-        check_count(path, len(classes), number)
-    return classes
+        classes.add(number, raw_name=clean_name(name, path, number))
+    return list(classes)
 
 
 def parse_csv(path: Path) -> list[RawClass]:
     """CSV ``name[,description]`` rows, under an optional ``name`` header; a name may not repeat."""
-    classes: list[RawClass] = []
-    seen: dict[str, int] = {}
+    classes = _Classes(path)
     for number, line in read_lines(path):
         try:
             (row,) = list(csv.reader([line], strict=True))
@@ -99,11 +106,10 @@ def parse_csv(path: Path) -> list[RawClass]:
         if not 1 <= len(row) <= 2 or not row[0].strip():
             raise MalformedFile(path, number, f"expected name[,description], got {line[:80]!r}")
         name = clean_name(row[0], path, number)
-        _no_repeats(path, number, name, seen)
+        classes.once(number, name)
         description = clean_text(row[1], path, number) if len(row) == 2 else None
-        classes.append(RawClass(index=len(classes), raw_name=name, description=description))
-        check_count(path, len(classes), number)
-    return classes
+        classes.add(number, raw_name=name, description=description)
+    return list(classes)
 
 
 #: Parsers by format name, for :attr:`FileLoader.mirrors`.
