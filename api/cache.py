@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from bamboo.errors import GraphUnavailable
 from bamboo.graph.store.graph_store import GraphStore
@@ -33,6 +34,7 @@ __all__ = ["DEFAULT_SCENES", "GraphCache", "TagView"]
 DEFAULT_SCENES = "places365"
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -203,10 +205,7 @@ class GraphCache:
         Raises:
             GraphUnavailable: nothing is loaded yet.
         """
-        view = self._view
-        if view is None:
-            raise GraphUnavailable("the label system is not loaded yet")
-        return view
+        return _loaded(self._view)
 
     def planned(self) -> GraphView:
         """The newest view whose crawl plan and queue order are computed, else the current view
@@ -220,10 +219,7 @@ class GraphCache:
         Raises:
             GraphUnavailable: nothing is loaded yet.
         """
-        tags = self._tags
-        if tags is None:
-            raise GraphUnavailable("the label system is not loaded yet")
-        return tags
+        return _loaded(self._tags)
 
     def meta(self, key: str) -> str | None:
         """A meta value as of the last successful poll."""
@@ -237,3 +233,9 @@ class GraphCache:
     def invalidate_tags(self) -> None:
         """Reload votes now (after a vote through this process)."""
         self._reload_tags(self._store.get_metas(["tags.version"])["tags.version"])
+
+
+def _loaded(value: T | None) -> T:
+    if value is None:
+        raise GraphUnavailable("the label system is not loaded yet")
+    return value

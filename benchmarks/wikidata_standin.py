@@ -22,8 +22,8 @@ writes ``OUT_DIR/wikidata.nt`` and ``OUT_DIR/wn31_map.tsv``.
 
 from __future__ import annotations
 
-import argparse
 import random
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -135,14 +135,10 @@ def generate(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--items", type=int, default=190_000)
-    parser.add_argument("--anchors", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=20)
-    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _options import options
+
+    args = options(__doc__ or "", "out_dir", items=190_000, anchors=20_000, seed=20)
     made = generate(args.out_dir, items=args.items, anchors=args.anchors, seed=args.seed)
     print(made)
 

@@ -152,7 +152,6 @@ def load_view(store: GraphStore, version: str | None) -> GraphView:
     del edge_rows
     duplicates = sorted(c for c, n in Counter(ids).items() if n > 1)
     taxonomy, child_pos, parent_pos = taxonomy_and_edges(ids, names, columns["child"], columns["parent"])
-    datasets_of, classes_of = index_classes(sorted(class_rows, key=lambda r: (r.dataset, r.index)))
     if duplicates:
         invariants = check_edges(sorted(set(ids)), columns["child"], columns["parent"], duplicates)
     else:  # the taxonomy's ids are the distinct ids, and its edge positions serve as they are
@@ -160,17 +159,36 @@ def load_view(store: GraphStore, version: str | None) -> GraphView:
         invariants = check_edges(
             taxonomy.ids.tolist(), columns["child"], columns["parent"], positions=positions
         )
+    edge_table = EdgeTable(taxonomy, columns, positions=(child_pos, parent_pos))
+    datasets = {d.name: d for d in store.datasets()}
+    parts = (taxonomy, search, packer.finish(taxonomy), edge_table)
+    classes = sorted(class_rows, key=lambda r: (r.dataset, r.index))
+    return _assemble(version, parts, classes, datasets, invariants, len(columns["child"]), sources)
+
+
+def _assemble(
+    version: str | None,
+    parts: tuple[Taxonomy, SearchIndex, PackedProps, EdgeTable],
+    classes: list[ClassMapping],
+    datasets: dict[str, Dataset],
+    invariants: InvariantReport,
+    edges: int,
+    sources: dict[str, int],
+) -> GraphView:
+    """A view from its parts, read from the store or from a saved file alike."""
+    taxonomy, search, props, edge_table = parts
+    datasets_of, classes_of = index_classes(classes)
     return GraphView(
         version=version,
         taxonomy=taxonomy,
         search=search,
-        props=packer.finish(taxonomy),
-        edge_table=EdgeTable(taxonomy, columns, positions=(child_pos, parent_pos)),
+        props=props,
+        edge_table=edge_table,
         datasets_of=datasets_of,
         classes_of=classes_of,
-        datasets={d.name: d for d in store.datasets()},
+        datasets=datasets,
         invariants=invariants,
-        edges=len(columns["child"]),
+        edges=edges,
         concepts_by_source=dict(sorted(sources.items())),
     )
 
@@ -286,17 +304,9 @@ def read_view(folder: Path, database: str, version: str | None) -> GraphView | N
         )
         for i in range(m)
     ]
-    datasets_of, classes_of = index_classes(rows)
-    return GraphView(
-        version=version,
-        taxonomy=tax,
-        search=search,
-        props=props,
-        edge_table=edges,
-        datasets_of=datasets_of,
-        classes_of=classes_of,
-        datasets={d["name"]: Dataset(**d) for d in meta["datasets"]},
-        invariants=InvariantReport(**meta["invariants"]),
-        edges=int(meta["edges"]),
-        concepts_by_source=dict(meta["concepts_by_source"]),
+    datasets = {d["name"]: Dataset(**d) for d in meta["datasets"]}
+    invariants = InvariantReport(**meta["invariants"])
+    sources = dict(meta["concepts_by_source"])
+    return _assemble(
+        version, (tax, search, props, edges), rows, datasets, invariants, int(meta["edges"]), sources
     )

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from bamboo.api.deps import Store, require_api_key
+from bamboo.api.deps import Store, keyed_post
 from bamboo.graph.taxonomy.model import ReviewItems
 
 router = APIRouter(prefix="/review", tags=["review"])
@@ -57,11 +57,7 @@ def get_review(
     return store.review_items(dataset=dataset, limit=limit)
 
 
-@router.post(
-    "/placements",
-    dependencies=[Depends(require_api_key)],
-    summary="Accept a new concept's placement, or move it under another parent",
-)
+@keyed_post(router, "/placements", "Accept a new concept's placement, or move it under another parent")
 def post_placement(decision: PlacementDecision, store: Store) -> dict[str, str | None]:
     """Accept a new concept's placement, or move it under ``parent``; recorded as the reviewer's.
 
@@ -72,11 +68,7 @@ def post_placement(decision: PlacementDecision, store: Store) -> dict[str, str |
     return {"concept": decision.concept, "parent": decision.parent, "review": "accepted"}
 
 
-@router.post(
-    "/classes",
-    dependencies=[Depends(require_api_key)],
-    summary="Accept a dataset class's concept, or re-point the class to another concept",
-)
+@keyed_post(router, "/classes", "Accept a dataset class's concept, or re-point the class to another concept")
 def post_class(decision: ClassDecision, store: Store) -> dict[str, Any]:
     """Accept a dataset class's concept, or re-point the class to ``concept``; recorded as the reviewer's.
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from bamboo.api.deps import Cache, PlannedView, Store, Tags, require_api_key
+from bamboo.api.deps import Cache, PlannedView, Store, Tags, keyed_post
 from bamboo.graph.taxonomy.tags import MAX_VOTES, Tag, tag_queue
 
 __all__ = ["DecisionOut", "QueueItem", "VoteIn", "get_queue", "post_vote", "router"]
@@ -54,12 +54,7 @@ class QueueItem(BaseModel):
     prior_visual: float
 
 
-@router.post(
-    "/votes",
-    response_model=DecisionOut,
-    dependencies=[Depends(require_api_key)],
-    summary="Cast (or replace) one annotator's vote; returns the tag decision",
-)
+@keyed_post(router, "/votes", "Cast (or replace) one annotator's vote; returns the tag decision", DecisionOut)
 def post_vote(vote: VoteIn, store: Store, cache: Cache) -> DecisionOut:
     """Record the vote, reload this process's tag view at once, and return the decision.
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from bamboo.api.deps import get_settings, require_api_key
+from bamboo.api.deps import get_settings, keyed_post
 from bamboo.api.settings import ServiceSettings
 from bamboo.errors import FileRefused
 from bamboo.graph.tasks.db import TaskStore, VerificationTask
@@ -142,12 +142,7 @@ def task_image(
     return Response(found.data, media_type=found.media_type, headers={"X-Content-Type-Options": "nosniff"})
 
 
-@router.post(
-    "/{task_id}/votes",
-    response_model=DecisionOut,
-    dependencies=[Depends(require_api_key)],
-    summary="Answer a task Yes/No (a re-answer replaces); returns the decision so far",
-)
+@keyed_post(router, "/{task_id}/votes", "Answer a task Yes/No (a re-answer replaces)", DecisionOut)
 def vote(task_id: TaskId, answer: AnswerIn, tasks: Tasks) -> DecisionOut:
     """Record an annotator's Yes/No answer and answer the task's decision so far.
 
