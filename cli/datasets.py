@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from bamboo.cli._app import app
-from bamboo.cli.graph import dataset_mapper, open_store
+from bamboo.cli.graph import open_store
 from bamboo.errors import ConfigurationError, printable
-from bamboo.graph.mapping.datasets import ImportProgress
+from bamboo.graph.mapping.datasets import ImportProgress, dataset_mapper
 from bamboo.loaders import create_loader, list_loaders
 from bamboo.loaders.base import LabelSet, MalformedFile, RawClass
 
@@ -137,6 +137,13 @@ def import_classes(
     task: Annotated[str, typer.Option(help="classification or detection.")] = "classification",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines, one per class.")] = False,
     wordnet: Annotated[Path | None, typer.Option(envvar="BAMBOO_WORDNET", help="WordNet 3.0 folder.")] = None,
+    domain: Annotated[
+        str | None,
+        typer.Option(
+            help="The concept every class falls under (an id such as wn:n02958343, or car.n.01); "
+            "inferred from the classes the list places when not given."
+        ),
+    ] = None,
 ) -> None:
     """Import your own dataset's class list: each class's concept, method, confidence and review flag."""
     from bamboo.graph.mapping.datasets import import_label_set
@@ -150,12 +157,22 @@ def import_classes(
     if not file.is_file():
         raise ConfigurationError(f"{file}: no such file")
     classes = read_class_file(file)  # a bad file stops here, before anything is written
-    label_set = LabelSet(name, task, classes, source=f"file:{file.name}")  # type: ignore[arg-type]
+    label_set = LabelSet(
+        name,
+        task,
+        classes,
+        source=f"file:{file.name}",
+        domain=(domain,) if domain else (),  # type: ignore[arg-type]
+    )
     progress = _progress(file, len(classes))
     with open_store(ctx) as store:
         if progress:
             progress("read", len(classes), len(classes))
         mapper = dataset_mapper(store, [label_set], wordnet)
+        if domain and mapper.domain_concept(domain) is None:
+            raise ConfigurationError(
+                f"--domain {printable(domain, 80)}: no such concept id or WordNet synset"
+            )
         report = import_label_set(store, label_set, mapper, progress=progress)
         rows = [dataclasses.asdict(c) for c in store.dataset_classes(name)]
     for row in rows:
@@ -171,6 +188,13 @@ def import_classes(
             )
     if not as_json:
         console.print(f"{name}: {report.classes} classes {json.dumps(report.by_method)}", highlight=False)
+        if report.domain:
+            d = report.domain
+            console.print(
+                f"domain {d.concept}, inferred: it covers {d.support:.0%} of the {d.placed} classes placed "
+                "by evidence, and is the parent of those nothing else placed (give --domain to choose)",
+                highlight=False,
+            )
 
 
 review_app = typer.Typer(

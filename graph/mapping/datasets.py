@@ -90,6 +90,18 @@ _QUALIFIER_STOP = frozenset("a an the of for on at in to with from by part non u
 #: parent for a class that names nothing WordNet has.
 NARROW_DOMAIN_DEPTH = 8
 
+NOTHING_CLOSER = "nothing closer known"
+DATASET_DOMAIN = "dataset domain"
+INFERRED_DOMAIN = "list domain (inferred)"
+_NOT_EVIDENCE = (NOTHING_CLOSER, DATASET_DOMAIN, INFERRED_DOMAIN)  # placements that say nothing of a class
+
+#: A list's domain is inferred (when none is declared) as the deepest concept that covers at least
+#: this share of the classes the list already places (known concepts and head-noun placements) ...
+DOMAIN_SUPPORT = 0.75
+#: ... and at least this many of them; never shallower than this depth (entity, object, whole).
+DOMAIN_MIN_CLASSES = 5
+DOMAIN_MIN_DEPTH = 4
+
 
 def _singular(word: str) -> str:
     """English plural to singular by rule, for ids only (names are kept as written)."""
@@ -150,6 +162,16 @@ class DatasetReport:
     new: list[str] = field(default_factory=list)
     review: int = 0
     evidence: int = 0
+    domain: InferredDomain | None = None
+
+
+@dataclass(frozen=True)
+class InferredDomain:
+    """The domain a list was found to have: ``support`` of the ``placed`` classes it covers."""
+
+    concept: str
+    support: float
+    placed: int
 
 
 class ClassMapper:
@@ -188,6 +210,11 @@ class ClassMapper:
         genus = m.group(1)
         return {"genus": genus} if self._taxa.organism(genus, "genus") else {}
 
+    def domain_concept(self, domain: str) -> str | None:
+        """The concept a declared domain names: a concept id (``wn:n02958343``) or a WordNet synset
+        name (``car.n.01``); ``None`` when it names neither."""
+        return domain if domain in self._lexicon.concepts else self.concept_of_synset(domain)
+
     def concept_of_synset(self, synset: str) -> str | None:
         """The concept for a WordNet synset name, or ``None`` when it has none."""
         return self._by_synset.get(synset)
@@ -210,8 +237,10 @@ class ClassMapper:
         *,
         task: str = "",
         progress: ImportProgress | None = None,
+        infer: bool = True,
     ) -> list[MappedClass]:
-        """Map a dataset's classes, then place the new ones (see the module docstring).
+        """Map a dataset's classes, then place the new ones (see the module docstring). Without a
+        ``domain``, one is inferred (:meth:`infer_domain`; ``infer=False`` turns that off).
 
         A name with several senses is settled by the evidence of the dataset's other classes (see
         :mod:`bamboo.graph.mapping.senses`), in two rounds: the second sees the first round's choices as
@@ -244,13 +273,45 @@ class ClassMapper:
                 by_key.setdefault(raw.mid, m)
         settled = [None if m.new else m.concept for m in out]
         mix = SenseContext.lexname_mix(settled, self._lexicon)
-        for i, m in enumerate(out):
-            if m.new:
-                context = SenseContext.of(
-                    settled, i, self._lexicon, ordered=ordered, mix=mix, objects=objects
-                )
-                out[i] = self._place(m, classes[i], domain, context, by_key, objects)
+        contexts = {
+            i: SenseContext.of(settled, i, self._lexicon, ordered=ordered, mix=mix, objects=objects)
+            for i, m in enumerate(out)
+            if m.new
+        }
+        for i, context in contexts.items():
+            out[i] = self._place(out[i], classes[i], domain, context, by_key, objects)
+        found = None if domain or not infer else self.infer_domain(out)
+        if found is not None:  # the list's domain is a prior for what nothing else placed
+            inferred = [found.concept]
+            for i, context in contexts.items():
+                if out[i].placed_by == NOTHING_CLOSER:
+                    out[i] = self._place(out[i], classes[i], inferred, context, by_key, objects, found)
         return out
+
+    def infer_domain(self, mapped: Sequence[MappedClass]) -> InferredDomain | None:
+        """The deepest concept covering at least :data:`DOMAIN_SUPPORT` of the classes the list
+        places by evidence (known concepts, and new ones placed by taxonomy, dataset parent or head
+        noun), if :data:`DOMAIN_MIN_CLASSES` of them and no shallower than :data:`DOMAIN_MIN_DEPTH`."""
+        placed = [
+            m.concept if not m.new else m.parent
+            for m in mapped
+            if not m.new
+            or (m.parent and m.placed_by not in (NOTHING_CLOSER, DATASET_DOMAIN, INFERRED_DOMAIN))
+        ]
+        placed = [c for c in placed if c]
+        if len(placed) < DOMAIN_MIN_CLASSES:
+            return None
+        counts: Counter[str] = Counter(a for c in placed for a in self.ancestors(c))
+        need = max(DOMAIN_MIN_CLASSES, DOMAIN_SUPPORT * len(placed))
+        best = [
+            (self._lexicon.depth(a), n, a)
+            for a, n in counts.items()
+            if n >= need and a in self._lexicon.concepts and self._lexicon.depth(a) >= DOMAIN_MIN_DEPTH
+        ]
+        if not best:
+            return None
+        depth, n, concept = max(best, key=lambda t: (t[0], t[1], t[2]))
+        return InferredDomain(concept, round(n / len(placed), 3), len(placed))
 
     def _place(
         self,
@@ -260,8 +321,10 @@ class ClassMapper:
         context: SenseContext,
         by_key: Mapping[str, MappedClass],
         objects: bool,
+        inferred: InferredDomain | None = None,
     ) -> MappedClass:
-        """A new concept's parent: the first of taxonomy, dataset parent, head noun, domain, root."""
+        """A new concept's parent: the first of taxonomy, dataset parent, head noun, domain, root.
+        An ``inferred`` domain (not declared) places below :data:`REVIEW_BELOW`: flagged for review."""
         options: list[tuple[str, str, float, bool]] = []  # (parent, placed by, score, flagged)
         lineage = self.lineage(raw)
         if lineage and self._taxa:
@@ -279,11 +342,13 @@ class ClassMapper:
             concept, text, choice = head
             score = 0.7 if choice is None else round(0.7 * choice.confidence / 0.85, 3)
             options.append((concept, f"head noun {text!r}", score, choice is not None and choice.review))
-        if domain:  # a narrow domain (car, dog, aircraft) places well; a broad one (organism) less so
+        if inferred is not None:  # a prior from the list's other classes, not evidence about this one
+            options.append((inferred.concept, INFERRED_DOMAIN, round(0.45 * inferred.support, 3), True))
+        elif domain:  # a narrow domain (car, dog, aircraft) places well; a broad one (organism) less so
             score = 0.7 if self._lexicon.depth(domain[0]) >= NARROW_DOMAIN_DEPTH else 0.4
-            options.append((domain[0], "dataset domain", score, score < REVIEW_BELOW))
+            options.append((domain[0], DATASET_DOMAIN, score, score < REVIEW_BELOW))
         root = PHYSICAL_OBJECT if objects or lineage else ENTITY_ID
-        options.append((root, "nothing closer known", 0.1, True))
+        options.append((root, NOTHING_CLOSER, 0.1, True))
         parent, placed_by, score, flagged = options[0]
         alternatives = tuple(dict.fromkeys(o[0] for o in options[1:] if o[0] != parent))[:3]
         return replace(
@@ -303,6 +368,8 @@ class ClassMapper:
         the longest proper ending of the name that is a WordNet lemma; with the sense choice when
         evidence, not a rule, settled it."""
         words = normalize(_QUALIFIED.sub(r"\1", name)).replace("-", " ").split()
+        while len(words) > 1 and any(ch.isdigit() for ch in words[-1]):
+            words.pop()  # a model year or code after the head ("acura rl sedan 2012" -> sedan)
         for start in range(self._first_ending(words), len(words)):
             head = " ".join(words[start:])
             found = self.lemma(head, domain, context=context)
@@ -519,8 +586,9 @@ def import_label_set(
             parents loop: ``IS_A cycle: a -> b -> a``); the message names the classes and nothing
             is written.
     """
-    domain = [c for c in (mapper.concept_of_synset(s) for s in label_set.domain) if c]
+    domain = [c for c in (mapper.domain_concept(s) for s in label_set.domain) if c]
     mapped = mapper.map_all(label_set.name, label_set.classes, domain, task=label_set.task, progress=progress)
+    inferred = None if domain else mapper.infer_domain(mapped)
     evidence = _evidence(label_set, mapped, mapper, domain)
     best, names = _best_placements(mapped)
     concepts, placements = _new_concepts(store, best, names, label_set.name)
@@ -551,6 +619,8 @@ def import_label_set(
             "source": label_set.source,
             "num_classes": len(label_set.classes),
             "domain": [*label_set.domain],
+            "inferred_domain": inferred.concept if inferred else None,
+            "domain_support": inferred.support if inferred else None,
             "scenes": label_set.scenes,
         },
         concepts=concepts,
@@ -559,6 +629,7 @@ def import_label_set(
         evidence=evidence,
     )
     return DatasetReport(
+        domain=inferred,
         dataset=label_set.name,
         classes=len(mapped),
         by_method=dict(Counter(m.method for m in mapped)),
