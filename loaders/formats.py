@@ -44,14 +44,13 @@ class _Classes(list[RawClass]):
 
 
 def parse_names(path: Path) -> list[RawClass]:
-    """One class name per line; the line order is the class index."""
+    """One class name per line; the line order is the class index. A name may repeat (ImageNet-1K
+    has two *crane*s): the mapping gives each its own sense where WordNet has one."""
     classes = _Classes(path)
     for number, line in read_lines(path):
         if "\t" in line.strip():
             raise MalformedFile(path, number, f"expected one class name per line, got {line[:80]!r}")
-        raw = clean_name(line, path, number)
-        classes.once(number, raw)
-        classes.add(number, raw_name=raw)
+        classes.add(number, raw_name=clean_name(line, path, number))
     return list(classes)
 
 
@@ -94,7 +93,8 @@ def parse_index_names(path: Path) -> list[RawClass]:
 
 
 def parse_csv(path: Path) -> list[RawClass]:
-    """CSV ``name[,description]`` rows, under an optional ``name`` header; a name may not repeat."""
+    """CSV ``name[,description]`` rows, under an optional ``name`` header; a name may repeat (see
+    :func:`parse_names`)."""
     classes = _Classes(path)
     for number, line in read_lines(path):
         try:
@@ -106,7 +106,6 @@ def parse_csv(path: Path) -> list[RawClass]:
         if not 1 <= len(row) <= 2 or not row[0].strip():
             raise MalformedFile(path, number, f"expected name[,description], got {line[:80]!r}")
         name = clean_name(row[0], path, number)
-        classes.once(number, name)
         description = clean_text(row[1], path, number) if len(row) == 2 else None
         classes.add(number, raw_name=name, description=description)
     return list(classes)

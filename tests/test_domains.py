@@ -139,3 +139,55 @@ def test_bamboo_import_infers_the_domain_and_takes_one(
     assert "inferred" not in out.stdout  # declared, not inferred
     (row,) = store.dataset_classes("more-cars")
     assert store.placements([row.concept])[row.concept]["parent"] == CAR
+
+
+# --- repeated names: one list, two meanings ---------------------------------------------------
+
+
+def imagenet_names() -> tuple[list[str], list[str]]:
+    import timm.data
+
+    info = Path(timm.data.__file__).parent / "_info"
+    wnids = (info / "imagenet_synsets.txt").read_text().split()
+    lemmas = dict(
+        line.split("\t", 1) for line in (info / "imagenet_synset_to_lemma.txt").read_text().splitlines()
+    )
+    return wnids, [lemmas[w].split(",")[0].strip() for w in wnids]
+
+
+def test_imagenet_names_only_give_each_repeated_name_its_own_sense(mapper: ClassMapper) -> None:
+    """ImageNet-1K by names alone, in its own order: the two *crane*s (bird, machine) and the two
+    *maillot*s are four concepts; a later repeat that the evidence did not separate is flagged."""
+    wnids, names = imagenet_names()
+    mapped = mapper.map_all("in1k", [RawClass(index=i, raw_name=n) for i, n in enumerate(names)])
+    for name in ("crane", "maillot"):
+        rows = [m for m in mapped if m.raw_name == name]
+        assert len(rows) == 2 and rows[0].concept != rows[1].concept
+        assert {m.concept for m in rows} == {
+            f"wn:{w}" for w, n in zip(wnids, names, strict=True) if n == name
+        }
+        assert all(m.review for m in rows if m.note.startswith("repeats the name"))
+    cranes = [m for m in mapped if m.raw_name == "crane"]
+    assert [m.concept for m in cranes] == ["wn:n02012849", "wn:n03126707"]  # the evidence chose both
+
+
+def test_a_repeated_name_with_one_sense_names_one_concept_flagged(mapper: ClassMapper) -> None:
+    classes = [
+        RawClass(index=i, raw_name=n) for i, n in enumerate(["golden retriever", "cat", "golden retriever"])
+    ]
+    first, _, again = mapper.map_all("pets", classes)
+    assert first.concept == again.concept and not first.review
+    assert again.review and "repeats the name of class 0: the same concept" in again.note
+
+
+def test_bamboo_import_takes_a_list_with_a_repeated_name(
+    server: ServerInfo, driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns, tmp_path: Path
+) -> None:
+    build_wordnet(GraphStore(driver, fresh_database), wordnet_nouns)
+    listing = tmp_path / "birds-and-machines.txt"
+    listing.write_text("crane\nheron\nstork\ncrane\nbulldozer\n")
+    out = run_cli(server, "import", "mixed", str(listing), "--json", BAMBOO_GRAPH_DATABASE=fresh_database)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = GraphStore(driver, fresh_database).dataset_classes("mixed")
+    assert [r.index for r in rows] == [0, 1, 2, 3, 4]
+    assert rows[0].raw_name == rows[3].raw_name == "crane" and rows[0].concept != rows[3].concept
