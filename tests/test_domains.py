@@ -3,6 +3,7 @@ else places, so a list of model names lands under its kind instead of under *ent
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import neo4j
@@ -139,6 +140,16 @@ def test_bamboo_import_infers_the_domain_and_takes_one(
     assert "inferred" not in out.stdout  # declared, not inferred
     (row,) = store.dataset_classes("more-cars")
     assert store.placements([row.concept])[row.concept]["parent"] == CAR
+
+    def under_entity() -> int:
+        out = run_cli(server, "stats", "--json", **db)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return int(json.loads(out.stdout)["under_entity"])
+
+    assert under_entity() == 0  # every car model found a place
+    listing.write_text("Zzq Qvw\n")  # one name, nothing to go on: the last resort, counted
+    assert run_cli(server, "import", "lonely", str(listing), **db).returncode == 0
+    assert under_entity() == 1
 
 
 # --- repeated names: one list, two meanings ---------------------------------------------------

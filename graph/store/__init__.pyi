@@ -23,4 +23,5 @@ from .stats import (
     by_key as by_key,
     graph_stats as graph_stats,
     invariants_summary as invariants_summary,
+    under_entity as under_entity,
 )

@@ -8,8 +8,9 @@ from typing import Any
 
 from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.invariants import InvariantReport, check_invariants, content_hash, read_contents
+from bamboo.graph.taxonomy.model import ENTITY_ID
 
-__all__ = ["GraphStats", "by_key", "graph_stats", "invariants_summary"]
+__all__ = ["GraphStats", "by_key", "graph_stats", "invariants_summary", "under_entity"]
 
 
 def by_key(rows: Iterable[Mapping[str, Any]], key: str) -> dict[str, int]:
@@ -48,6 +49,8 @@ class GraphStats:
         build_status: The ``build.status`` meta value.
         content_hash: Hash of concepts and edges (equal graphs, equal hashes).
         invariants: The invariant check.
+        under_entity: Concepts brought by datasets or Wikidata whose only parent is *entity* (the
+            last resort: nothing closer placed them).
     """
 
     concepts: int
@@ -57,6 +60,7 @@ class GraphStats:
     build_status: str | None
     content_hash: str
     invariants: InvariantReport
+    under_entity: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON, the invariants as :func:`invariants_summary`."""
@@ -76,4 +80,21 @@ def graph_stats(store: GraphStore) -> GraphStats:
         build_status=store.get_meta("build.status"),
         content_hash=content_hash(contents),
         invariants=check_invariants(contents),
+        under_entity=under_entity(contents.concepts, contents.edges),
     )
+
+
+def under_entity(concepts: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]]) -> int:
+    """Concepts not from WordNet whose only parent is *entity*.
+
+    >>> under_entity(
+    ...     [{"id": "a", "source": "dataset"}, {"id": "b", "source": "wordnet"}, {"id": "c", "source": "x"}],
+    ...     [{"child": "a", "parent": ENTITY_ID}, {"child": "b", "parent": ENTITY_ID},
+    ...      {"child": "c", "parent": ENTITY_ID}, {"child": "c", "parent": "d"}],
+    ... )
+    1
+    """
+    parents: dict[str, set[str]] = {}
+    for e in edges:
+        parents.setdefault(str(e["child"]), set()).add(str(e["parent"]))
+    return sum(parents.get(str(c["id"])) == {ENTITY_ID} for c in concepts if c.get("source") != "wordnet")
