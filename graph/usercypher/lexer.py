@@ -30,6 +30,8 @@ __all__ = ["Token", "tokenize"]
 
 @dataclass(frozen=True)
 class Token:
+    """One lexical token of a Cypher statement: its kind (see above), its text and its offset."""
+
     kind: str
     text: str  # the identifier's / string's value; the operator or number as written
     pos: int  # offset in the statement, for messages
