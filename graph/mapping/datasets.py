@@ -323,12 +323,10 @@ class ClassMapper:
         places by evidence (known concepts, and new ones placed by taxonomy, dataset parent or head
         noun), if :data:`DOMAIN_MIN_CLASSES` of them and no shallower than :data:`DOMAIN_MIN_DEPTH`."""
         placed = [
-            m.concept if not m.new else m.parent
+            m.concept if not m.new else m.parent or ""
             for m in mapped
-            if not m.new
-            or (m.parent and m.placed_by not in (NOTHING_CLOSER, DATASET_DOMAIN, INFERRED_DOMAIN))
+            if not m.new or (m.parent and m.placed_by not in _NOT_EVIDENCE)
         ]
-        placed = [c for c in placed if c]
         if len(placed) < DOMAIN_MIN_CLASSES:
             return None
         counts: Counter[str] = Counter(a for c in placed for a in self.ancestors(c))
