@@ -168,7 +168,8 @@ def imagenet_names() -> tuple[list[str], list[str]]:
 
 def test_imagenet_names_only_give_each_repeated_name_its_own_sense(mapper: ClassMapper) -> None:
     """ImageNet-1K by names alone, in its own order: the two *crane*s (bird, machine) and the two
-    *maillot*s are four concepts; a later repeat that the evidence did not separate is flagged."""
+    *maillot*s are four concepts. The cranes' neighbours (birds, machines) say which is which; the
+    maillots sit side by side among clothes, so nothing does, and both are flagged saying so."""
     wnids, names = imagenet_names()
     mapped = mapper.map_all("in1k", [RawClass(index=i, raw_name=n) for i, n in enumerate(names)])
     for name in ("crane", "maillot"):
@@ -177,9 +178,30 @@ def test_imagenet_names_only_give_each_repeated_name_its_own_sense(mapper: Class
         assert {m.concept for m in rows} == {
             f"wn:{w}" for w, n in zip(wnids, names, strict=True) if n == name
         }
-        assert all(m.review for m in rows if m.note.startswith("repeats the name"))
     cranes = [m for m in mapped if m.raw_name == "crane"]
-    assert [m.concept for m in cranes] == ["wn:n02012849", "wn:n03126707"]  # the evidence chose both
+    assert [m.concept for m in cranes] == ["wn:n02012849", "wn:n03126707"]  # bird, then machine
+    assert all("senses assigned by neighbours" in m.note for m in cranes)
+    maillots = [m for m in mapped if m.raw_name == "maillot"]
+    assert all(m.review and "not settled by evidence" in m.note for m in maillots)
+
+
+def test_repeated_names_take_their_senses_from_their_neighbours_not_their_position(
+    mapper: ClassMapper,
+) -> None:
+    """The joint assignment: the same two *crane*s with the machine listed first go the other way."""
+    names = ["bulldozer", "forklift", "crane", "excavator", "tow truck", "heron", "stork", "crane", "egret"]
+    mapped = mapper.map_all("mixed", [RawClass(index=i, raw_name=n) for i, n in enumerate(names)])
+    assert (mapped[2].concept, mapped[7].concept) == ("wn:n03126707", "wn:n02012849")
+    assert not mapped[2].review and not mapped[7].review
+
+
+def test_repeated_names_in_an_alphabetical_list_are_flagged_as_unsettled(mapper: ClassMapper) -> None:
+    """Sorted names have no neighbours to speak: two senses are chosen, and both classes are flagged."""
+    names = sorted(["crane", "crane", "heron", "bulldozer", "stork", "forklift"])
+    mapped = mapper.map_all("sorted", [RawClass(index=i, raw_name=n) for i, n in enumerate(names)])
+    cranes = [m for m in mapped if m.raw_name == "crane"]
+    assert len({m.concept for m in cranes}) == 2
+    assert all(m.review and "not settled by evidence" in m.note for m in cranes)
 
 
 def test_a_repeated_name_with_one_sense_names_one_concept_flagged(mapper: ClassMapper) -> None:

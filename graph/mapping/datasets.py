@@ -49,6 +49,7 @@ from typing import Any
 
 from bamboo.errors import InvariantViolation, printable
 from bamboo.graph.link.lexicon import Lexicon
+from bamboo.graph.mapping.repeats import separate_repeats
 from bamboo.graph.mapping.senses import PHYSICAL_OBJECT, SenseChoice, SenseContext, choose_sense
 from bamboo.graph.mapping.taxa import TaxonIndex
 from bamboo.graph.store.graph_store import GraphStore
@@ -264,7 +265,7 @@ class ClassMapper:
                     settled, i, self._lexicon, ordered=ordered, mix=mix, objects=objects
                 )
                 out[i] = self.map(dataset, classes[i], domain, context=context)
-        out = self._separate_repeats(classes, out)
+        out = separate_repeats(classes, out, self._senses, self._lexicon, ordered=ordered, objects=objects)
         if not any(m.new for m in out):
             return out
         by_key: dict[str, MappedClass] = {}
@@ -287,35 +288,6 @@ class ClassMapper:
             for i, context in contexts.items():
                 if out[i].placed_by == NOTHING_CLOSER:
                     out[i] = self._place(out[i], classes[i], inferred, context, by_key, objects, found)
-        return out
-
-    def _separate_repeats(self, classes: Sequence[RawClass], mapped: list[MappedClass]) -> list[MappedClass]:
-        """Classes of one list that share a name (ImageNet-1K's two *crane*s) are two meanings: the
-        first keeps the sense its evidence chose; each later one takes the best other sense (the
-        evidence's runner-up, else WordNet's next) and is flagged; with no sense left, it is
-        flagged as naming the same concept as the first."""
-        first: dict[str, int] = {}
-        used: dict[str, set[str]] = {}
-        out = list(mapped)
-        for i, raw in enumerate(classes):
-            key = normalize(raw.display_name)
-            if key not in first:
-                first[key], used[key] = i, {out[i].concept}
-                continue
-            m, earlier, taken = out[i], out[first[key]], used[key]
-            if not m.new and m.concept not in taken:  # the evidence already chose another sense
-                taken.add(m.concept)
-                continue
-            senses = () if m.new else (*m.alternatives, *self._senses(key))
-            other = next((c for c in senses if c not in taken and c in self._lexicon.concepts), None)
-            if other is None:
-                note = f"repeats the name of class {earlier.index}: the same concept"
-                out[i] = replace(m, review=True, note=f"{m.note}; {note}" if m.note else note)
-                continue
-            note = f"repeats the name of class {earlier.index}: another sense"
-            confidence = min(m.confidence, 0.5)
-            out[i] = replace(m, concept=other, method="sense", confidence=confidence, review=True, note=note)
-            taken.add(other)
         return out
 
     def infer_domain(self, mapped: Sequence[MappedClass]) -> InferredDomain | None:
