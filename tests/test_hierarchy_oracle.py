@@ -119,6 +119,13 @@ def test_wordnet_matches_networkx(wordnet: tuple[Taxonomy, nx.DiGraph]) -> None:
     rng = random.Random(31)
     animals = sorted(tax.descendants("wn:n00015388"))
     everything = [str(i) for i in tax.ids]
+    assert tax.descendants("wn:n00015388") == nx.ancestors(g, "wn:n00015388")
+    # ids held as numpy text here (object arrays in the random DAGs); own seed: the draws below stay
+    for y in random.Random(7).sample(everything, 100):
+        assert tax.ancestors(y) == nx.descendants(g, y) and tax.descendants(y) == nx.ancestors(g, y)
+        assert tax.ancestor_depths(y) == {
+            a: d for a, d in nx.single_source_shortest_path_length(g, y).items() if a != y
+        }
     for _ in range(100):
         x = rng.choice(animals)
         assert tax.lowest_common_ancestor([x, x]) == x

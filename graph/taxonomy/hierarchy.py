@@ -12,9 +12,9 @@ import json
 import os
 import zipfile
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +81,7 @@ class Taxonomy:
         counts = np.bincount(parent_indices, minlength=len(ids))
         self.child_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self._root_depths: npt.NDArray[np.int32] | None = None
+        self._lists_cache: _Lists | None = None
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -211,30 +212,58 @@ class Taxonomy:
         """Ids of the direct children of ``concept_id``."""
         return [str(self.ids[c]) for c in self.child_positions(self.index(concept_id))]
 
-    def _bfs(self, start: int, up: bool) -> Iterator[tuple[int, int]]:
-        step = self.parent_positions if up else self.child_positions
-        seen = {start}
-        queue = deque([(start, 0)])
-        while queue:
-            pos, depth = queue.popleft()
-            for nxt in step(pos):
-                nxt = int(nxt)
-                if nxt not in seen:
-                    seen.add(nxt)
-                    queue.append((nxt, depth + 1))
-                    yield nxt, depth + 1
+    def _lists(self) -> _Lists:
+        """The walks' lists, built on the first walk (a racing second build is harmless: the
+        same lists, assigned in one step)."""
+        lists = self._lists_cache
+        if lists is None:
+            lists = self._lists_cache = _Lists.of(self)
+        return lists
+
+    def _reach(self, start: int, up: bool) -> set[int]:
+        """Positions above (``up``) or below ``start``, not itself."""
+        indptr, indices = self._lists().up if up else self._lists().down
+        seen: set[int] = set()
+        stack = indices[indptr[start] : indptr[start + 1]]
+        while stack:
+            pos = stack.pop()
+            if pos not in seen:
+                seen.add(pos)
+                stack += indices[indptr[pos] : indptr[pos + 1]]
+        seen.discard(start)  # only a cyclic input reaches it
+        return seen
+
+    def _depths(self, start: int, up: bool) -> dict[int, int]:
+        """Position -> shortest number of edges from ``start``, of everything above (``up``) or
+        below it, not itself; in breadth-first order."""
+        indptr, indices = self._lists().up if up else self._lists().down
+        depth = {start: 0}
+        frontier = [start]
+        level = 0
+        while frontier:
+            level += 1
+            below: list[int] = []
+            for pos in frontier:
+                for nxt in indices[indptr[pos] : indptr[pos + 1]]:
+                    if nxt not in depth:
+                        depth[nxt] = level
+                        below.append(nxt)
+            frontier = below
+        del depth[start]
+        return depth
 
     def ancestor_depths(self, concept_id: str) -> dict[str, int]:
         """Ancestor id → shortest number of IS_A edges up to it."""
-        return {str(self.ids[p]): d for p, d in self._bfs(self.index(concept_id), up=True)}
+        ids = self._lists().ids
+        return {ids[p]: d for p, d in self._depths(self.index(concept_id), up=True).items()}
 
     def ancestors(self, concept_id: str) -> set[str]:
         """Ids of everything above ``concept_id`` (not itself)."""
-        return set(self.ancestor_depths(concept_id))
+        return set(map(self._lists().ids.__getitem__, self._reach(self.index(concept_id), up=True)))
 
     def descendants(self, concept_id: str) -> set[str]:
         """Ids of everything below ``concept_id`` (not itself)."""
-        return {str(self.ids[p]) for p, _ in self._bfs(self.index(concept_id), up=False)}
+        return set(map(self._lists().ids.__getitem__, self._reach(self.index(concept_id), up=False)))
 
     # --- hierarchy queries over the whole DAG -------------------------------------------------
 
@@ -265,7 +294,7 @@ class Taxonomy:
         common: dict[int, int] | None = None
         for cid in dict.fromkeys(ids):
             pos = self.index(cid)
-            up = dict(self._bfs(pos, up=True)) | {pos: 0}
+            up = self._depths(pos, up=True) | {pos: 0}
             common = up if common is None else {p: common[p] + d for p, d in up.items() if p in common}
         assert common is not None
         return common
@@ -282,11 +311,12 @@ class Taxonomy:
         # a common ancestor with a common descendant has a common *child* (every node on the path
         # between them is an ancestor of that descendant, hence common): so the lowest ones are
         # those that are no common ancestor's parent
-        above = {int(p) for c in common for p in self.parent_positions(c)}
+        (indptr, indices), ids = self._lists().up, self._lists().ids
+        above = {p for c in common for p in indices[indptr[c] : indptr[c + 1]]}
         lowest = [c for c in common if c not in above]
         depth = self.root_depths()
-        lowest.sort(key=lambda p: (common[p], -int(depth[p]), str(self.ids[p])))
-        return [str(self.ids[p]) for p in lowest]
+        lowest.sort(key=lambda p: (common[p], -int(depth[p]), ids[p]))
+        return [ids[p] for p in lowest]
 
     def lowest_common_ancestor(self, concept_ids: Iterable[str]) -> str | None:
         """One lowest common ancestor of the ids (None if they share none), deterministically.
@@ -318,14 +348,14 @@ class Taxonomy:
         return [str(self.ids[p]) for p in up] + [str(self.ids[p]) for p in reversed(down[:-1])]
 
     def _shortest_up(self, start: int, goal: int) -> list[int]:
+        indptr, indices = self._lists().up
         prev = {start: -1}
         queue = deque([start])
         while queue:
             pos = queue.popleft()
             if pos == goal:
                 break
-            for nxt in self.parent_positions(pos):
-                nxt = int(nxt)
+            for nxt in indices[indptr[pos] : indptr[pos + 1]]:
                 if nxt not in prev:
                     prev[nxt] = pos
                     queue.append(nxt)
@@ -333,3 +363,37 @@ class Taxonomy:
         while prev[out[-1]] != -1:
             out.append(prev[out[-1]])
         return out[::-1]
+
+
+class _Lists(NamedTuple):
+    """The CSR arrays as Python lists (``up``: the parents', ``down``: the children's) and the ids as
+    ``str``: what the walks index.
+
+    A list indexes several times faster than a numpy array and gives back an ``int``, not a numpy
+    scalar to convert. The ints are shared (one object per value, not one per entry) and the id
+    strings are the position map's own: about 6 MiB for WordNet's 82K nouns, 75 bytes a concept
+    (``benchmarks/hierarchy.py`` prints it). Built on the first walk, never grown after.
+    """
+
+    ids: list[str]
+    up: tuple[list[int], list[int]]
+    down: tuple[list[int], list[int]]
+
+    @classmethod
+    def of(cls, tax: Taxonomy) -> _Lists:
+        n = len(tax)
+        ints = list(range(max(n, len(tax.parent_indices)) + 1))
+
+        def shared(array: npt.NDArray[Any]) -> list[int]:
+            return list(map(ints.__getitem__, array.tolist()))
+
+        ids: list[str] = [""] * n
+        for cid, pos in tax.positions.items():
+            ids[pos] = cid
+        if len(tax.positions) != n:  # a caller's position map that is not one entry per concept
+            ids = [str(i) for i in tax.ids]
+        return cls(
+            ids,
+            (shared(tax.parent_indptr), shared(tax.parent_indices)),
+            (shared(tax.child_indptr), shared(tax.child_indices)),
+        )
