@@ -32,7 +32,6 @@ import numpy as np
 import numpy.typing as npt
 
 from bamboo.errors import ConceptNotFound, DatasetNotFound, ServiceError
-from bamboo.graph.taxonomy.related import DEFAULT_LEVELS
 from bamboo.sdk.labels import LabelSpace
 
 __all__ = ["AsyncBambooClient", "BambooClient"]
@@ -104,11 +103,13 @@ def _ids(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _related_call(
-    queries: Sequence[str], space: LabelSpace, levels: int
+    queries: Sequence[str], space: LabelSpace, levels: int | None
 ) -> _Call[dict[str, npt.NDArray[np.int64]]]:
     """``POST /related`` for all queries; for an unnamed label space the answer's positions are mapped
     back to the space's class indices."""
-    body: dict[str, Any] = {"queries": list(dict.fromkeys(queries)), "levels": levels}
+    body: dict[str, Any] = {"queries": list(dict.fromkeys(queries))}
+    if levels is not None:  # left out, the service applies its default rule
+        body["levels"] = levels
     index_of: npt.NDArray[np.int64] | None = None
     if space.name:
         body["label_space"] = space.name
@@ -278,7 +279,7 @@ class BambooClient(_ClientCore[httpx.Client, httpx.BaseTransport]):
         return self._send(_Calls.label_space(dataset))
 
     def related(
-        self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS
+        self, queries: Sequence[str], space: LabelSpace, *, levels: int | None = None
     ) -> dict[str, npt.NDArray[np.int64]]:
         """See :meth:`bamboo.sdk.labels.LabelSystem.related` (one ``POST /related`` for all queries)."""
         return self._send(_related_call(queries, space, levels)) if queries else {}
@@ -338,7 +339,7 @@ class AsyncBambooClient(_ClientCore[httpx.AsyncClient, httpx.AsyncBaseTransport]
         return await self._send(_Calls.label_space(dataset))
 
     async def related(
-        self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS
+        self, queries: Sequence[str], space: LabelSpace, *, levels: int | None = None
     ) -> dict[str, npt.NDArray[np.int64]]:
         """As :meth:`BambooClient.related`."""
         return await self._send(_related_call(queries, space, levels)) if queries else {}

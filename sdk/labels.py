@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from bamboo.errors import ConceptNotFound, DatasetNotFound
 from bamboo.graph.taxonomy.hierarchy import Taxonomy
-from bamboo.graph.taxonomy.related import DEFAULT_LEVELS, related_sets
+from bamboo.graph.taxonomy.related import related_sets
 
 __all__ = ["LabelSpace", "LabelSystem", "OfflineLabels"]
 
@@ -86,14 +86,15 @@ class LabelSystem(Protocol):
         ...
 
     def related(
-        self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS
+        self, queries: Sequence[str], space: LabelSpace, *, levels: int | None = None
     ) -> dict[str, npt.NDArray[np.int64]]:
         """The classes of ``space`` related to each query concept (see :mod:`bamboo.graph.taxonomy.related`).
 
         Args:
             queries: Query concept ids; repeats are answered once. None at all answers ``{}``.
             space: The label space whose class indices are returned.
-            levels: How many steps up from each query the related subtree starts.
+            levels: How many steps up from each query the related subtree starts; ``None`` (the
+                default) uses :data:`~bamboo.graph.taxonomy.related.DEFAULT_RULE`.
 
         Returns:
             Per distinct query, the sorted (int64) class indices of ``space`` related to it.
@@ -148,7 +149,7 @@ class OfflineLabels:
             raise DatasetNotFound(dataset, known=self.taxonomy.label_spaces) from None
 
     def related(
-        self, queries: Sequence[str], space: LabelSpace, *, levels: int = DEFAULT_LEVELS
+        self, queries: Sequence[str], space: LabelSpace, *, levels: int | None = None
     ) -> dict[str, npt.NDArray[np.int64]]:
         """See :meth:`LabelSystem.related`."""
         distinct = list(dict.fromkeys(queries))

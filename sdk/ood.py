@@ -3,7 +3,7 @@
 **Classification.** Each pool image was crawled for a query concept; the current model gives its
 top-k classes in the model's label space. The image is in distribution when one of them is in the
 query's *related set* (:mod:`bamboo.graph.taxonomy.related`: the label-space classes in the subtree of the
-query or of its ancestors up to ``levels`` steps, and the query's own ancestors); otherwise it is
+query or of the ancestors its rule reaches, and the query's own ancestors); otherwise it is
 out of distribution and dropped. Related sets are computed once per distinct query and held as a
 bit matrix (distinct queries x classes, packed 8 classes per byte so it stays in cache); a batch
 is then one flat gather per chunk of images::
@@ -33,7 +33,6 @@ import numpy.typing as npt
 import torch
 
 from bamboo.errors import ConceptNotFound
-from bamboo.graph.taxonomy.related import DEFAULT_LEVELS
 from bamboo.sdk.labels import LabelSpace, LabelSystem
 
 __all__ = [
@@ -124,7 +123,8 @@ class ClassificationRectifier:
     Args:
         labels: The label system (``OfflineLabels`` from a snapshot, or the API client).
         space: The model's label space (e.g. ``labels.label_space("imagenet-1k")``).
-        levels: Related-set levels (default 1, as the API).
+        levels: Related-set levels; ``None`` (the default, as the API) uses the default rule,
+            :data:`~bamboo.graph.taxonomy.related.DEFAULT_RULE` (a 20 % label-space share bound).
         device: Where the related sets live and the gather runs (default: CUDA when available).
         chunk: Images per gather step (in-cache intermediates on CPU; larger on GPU).
     """
@@ -134,7 +134,7 @@ class ClassificationRectifier:
         labels: LabelSystem,
         space: LabelSpace,
         *,
-        levels: int = DEFAULT_LEVELS,
+        levels: int | None = None,
         device: torch.device | str | None = None,
         chunk: int | None = None,
     ) -> None:

@@ -12,7 +12,7 @@ from bamboo.errors import InvariantViolation, MalformedFile, SnapshotError, Wiki
 from bamboo.graph.store.embedded import ServerInfo
 from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.hierarchy import Taxonomy
-from bamboo.graph.taxonomy.related import related_sets
+from bamboo.graph.taxonomy.related import DEFAULT_RULE, related_sets
 from conftest import API_KEY, get_when_ready, serve_app, service_settings
 
 DOG, CANINE, CAT, SHIP, GOLDEN, ENTITY = (
@@ -128,6 +128,11 @@ def test_related_against_an_id_list_matches_the_library(api_url: str, store: Gra
     assert body["related"] == related_sets(tax, [DOG, CAT], space, levels=1).as_dict()
     lvl0 = httpx.post(f"{api_url}/related", json={"queries": [DOG], "label_space": space, "levels": 0}).json()
     assert lvl0["related"][DOG] == [0, 3]
+    assert body["levels"] == 1 and body["rule"] == "levels 1"
+    # Without levels the service applies the library's default rule (a label-space share bound).
+    default = httpx.post(f"{api_url}/related", json={"queries": [DOG, CAT], "label_space": space}).json()
+    assert default["levels"] is None and default["rule"] == str(DEFAULT_RULE)
+    assert default["related"] == related_sets(tax, [DOG, CAT], space).as_dict()
 
 
 def test_related_errors(api_url: str) -> None:
