@@ -224,3 +224,71 @@ def test_bamboo_import_takes_a_list_with_a_repeated_name(
     rows = GraphStore(driver, fresh_database).dataset_classes("mixed")
     assert [r.index for r in rows] == [0, 1, 2, 3, 4]
     assert rows[0].raw_name == rows[3].raw_name == "crane" and rows[0].concept != rows[3].concept
+
+
+# --- one meaning, one concept; a qualifier names the kind --------------------------------------
+
+
+def fresh_mapper(wordnet_nouns: WordNetNouns, extra: list[dict[str, str]] = ()) -> ClassMapper:  # type: ignore[assignment]
+    """A mapper of its own: it remembers the new concepts it made (the joined-form registry)."""
+    rows = [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts]
+    return ClassMapper([*rows, *extra], wordnet_nouns.edges, (), read_sense_index(), read_member_meronyms())
+
+
+def test_a_lemma_followed_by_its_kind_is_that_sense_of_the_lemma(mapper: ClassMapper) -> None:
+    """CIFAR-100's *maple_tree* is WordNet's maple tree (as *oak_tree* is its oak); *alarm device* is
+    the alarm that is a device; *corn dog* is not a sense of corn: no such rule applies."""
+    maple, oak, corn_dog = mapper.map_all(
+        "c", [RawClass(index=i, raw_name=n) for i, n in enumerate(["maple_tree", "oak_tree", "corn dog"])]
+    )
+    tree = mapper.concept_of_synset("tree.n.01")
+    assert not maple.new and tree in mapper.ancestors(maple.concept) and "suffix form" in maple.note
+    assert maple.concept in mapper._senses("maple")
+    assert not oak.new and tree in mapper.ancestors(oak.concept)
+    assert corn_dog.new
+
+
+def test_joined_and_spaced_spellings_are_one_new_concept(wordnet_nouns: WordNetNouns) -> None:
+    """COCO's *potted plant* and VOC's *pottedplant*: one concept, across lists and within one,
+    and against a new concept already in the graph; the later spelling is flagged."""
+    fresh = fresh_mapper(wordnet_nouns)
+    (coco,) = fresh.map_all("coco", [RawClass(index=0, raw_name="potted plant")])
+    (voc,) = fresh.map_all("voc", [RawClass(index=0, raw_name="pottedplant")])
+    assert coco.new and voc.concept == coco.concept and voc.review and "another spelling" in voc.note
+    graph = fresh_mapper(
+        wordnet_nouns, [{"id": "bamboo:potted-plant", "name": "potted plant", "source": "dataset"}]
+    )
+    (again,) = graph.map_all("voc", [RawClass(index=0, raw_name="Potted-Plants")])
+    assert again.concept == "bamboo:potted-plant"
+    a, b = fresh_mapper(wordnet_nouns).map_all(
+        "one", [RawClass(index=0, raw_name="zqx widget"), RawClass(index=1, raw_name="zqxwidget")]
+    )
+    assert a.concept == b.concept and b.review
+
+
+def test_latin_names_are_not_merged_by_their_joined_form(wordnet_nouns: WordNetNouns) -> None:
+    """Two species of a genus WordNet knows differ by a last letter: two concepts, as their ids say."""
+    a, b = fresh_mapper(wordnet_nouns).map_all(
+        "sp", [RawClass(index=0, raw_name="Ursus zqxs"), RawClass(index=1, raw_name="Ursus zqx")]
+    )
+    assert a.concept != b.concept
+
+
+def test_a_qualifier_that_names_a_kind_places_a_new_concept(mapper: ClassMapper) -> None:
+    """*Avena (Drink)* is a drink, *Jaguar (Automobile)* a car; a field or place qualifier
+    (*Bank (Geography)*, *(australia)*) is not a kind, and an activity places flagged."""
+    names = [
+        "Avena (Drink)",
+        "Zqcar (Automobile)",
+        "Zqbank (Geography)",
+        "Zqford (australia)",
+        "Zqiron (Golf)",
+    ]
+    drink, car, bank, ford, iron = mapper.map_all(
+        "oi", [RawClass(index=i, raw_name=n) for i, n in enumerate(names)], infer=False
+    )
+    assert drink.new and drink.parent == mapper.concept_of_synset("drink.n.01")
+    assert drink.placed_by == "qualifier 'drink'" and not drink.review
+    assert car.parent == mapper.concept_of_synset("car.n.01")
+    assert not bank.placed_by.startswith("qualifier") and not ford.placed_by.startswith("qualifier")
+    assert iron.placed_by.startswith("qualifier") and iron.review

@@ -59,6 +59,10 @@ class Lexicon:
         self._depth: dict[str, int] = {}
         self._ancestors: dict[str, frozenset[str]] = {}
 
+    def lemma_keys(self) -> list[str]:
+        """Every normalised lemma the lexicon knows."""
+        return list(self._senses)
+
     def senses(self, text: str) -> list[str]:
         """Concepts with ``text`` as a lemma, most frequent WordNet sense first."""
         return self._senses.get(normalize(text), [])

@@ -23,9 +23,10 @@ order. It is placed at once, under the first parent the evidence gives:
 
 1. the dataset's taxonomy (iNaturalist's genus ... kingdom, :mod:`bamboo.graph.mapping.taxa`);
 2. the dataset's own parent class when that maps (an Open Images Subcategory parent);
-3. its head noun (``stop sign`` -> a sign), chosen like any sense;
-4. the dataset's domain;
-5. the root (*physical object* for a detection dataset, *entity* otherwise).
+3. the kind its qualifier names (``Avena (Drink)`` -> a drink), chosen like any sense;
+4. its head noun (``stop sign`` -> a sign), chosen like any sense;
+5. the dataset's domain;
+6. the root (*physical object* for a detection dataset, *entity* otherwise).
 
 The decision is an ``IS_A {kind: "placement", method, score, evidence}`` edge; the others are kept
 as ``alternatives`` and a decision scored under :data:`REVIEW_BELOW` (or resting on a sense choice
@@ -50,7 +51,13 @@ from typing import Any
 from bamboo.errors import InvariantViolation, printable
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.mapping.repeats import separate_repeats
-from bamboo.graph.mapping.senses import PHYSICAL_OBJECT, SenseChoice, SenseContext, choose_sense
+from bamboo.graph.mapping.senses import (
+    PHYSICAL_LEXNAMES,
+    PHYSICAL_OBJECT,
+    SenseChoice,
+    SenseContext,
+    choose_sense,
+)
 from bamboo.graph.mapping.taxa import TaxonIndex
 from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.invariants import InvariantReport, check_placements
@@ -68,6 +75,7 @@ __all__ = [
     "ImportProgress",
     "MappedClass",
     "import_label_set",
+    "joined_key",
     "new_concept_id",
 ]
 
@@ -87,6 +95,8 @@ _ORGANISM = "wn:n00004475"
 #: A sense this close (Wu-Palmer) to its qualifier's is one the qualifier allows.
 QUALIFIER_CLOSE = 0.7
 _QUALIFIER_STOP = frozenset("a an the of for on at in to with from by part non used".split())
+#: A qualifier in these files names a field, place or time, not the kind a new concept is.
+_FIELD_LEXNAMES = frozenset({"noun.cognition", "noun.location", "noun.time"})
 #: A dataset domain at least this deep (car, dog, aircraft; not organism or food) is a confident
 #: parent for a class that names nothing WordNet has.
 NARROW_DOMAIN_DEPTH = 8
@@ -113,6 +123,16 @@ def _singular(word: str) -> str:
     if word.endswith(("ches", "shes", "xes", "sses", "zes")):
         return word[:-2]
     return word[:-1]
+
+
+def joined_key(name: str) -> str:
+    """A name with case, spaces, punctuation and a plural last letter gone: the spellings of one
+    class name that :func:`new_concept_id` keeps apart (``potted plant``, VOC's ``pottedplant``).
+
+    >>> joined_key("Potted Plant"), joined_key("pottedplant"), joined_key("potted-plants")
+    ('pottedplant', 'pottedplant', 'pottedplant')
+    """
+    return _singular(_NOT_WORD.sub("", normalize(name)))
 
 
 def new_concept_id(name: str, *, latin: bool = False) -> str:
@@ -199,6 +219,15 @@ class ClassMapper:
         self._taxa = TaxonIndex(self._lexicon, members) if members else None
         # A text longer than every lemma matches none: bounds the work a long name costs.
         self._longest = max(self._lexicon.longest_lemma, max(map(len, self._sense_index), default=0))
+        # WordNet lemmas by their joined key: CUB's "Black billed Cuckoo" is the "black-billed cuckoo"
+        self._lemma_forms: dict[str, list[str]] = {}
+        for lemma in sorted(self._sense_index or self._lexicon.lemma_keys()):
+            self._lemma_forms.setdefault(joined_key(lemma), []).append(lemma)
+        # New concepts by their joined key (``potted plant``, ``pottedplant``): one meaning, one concept.
+        self._joined: dict[str, str] = {}
+        for c in concepts:
+            if str(c["id"]).startswith("bamboo:"):
+                self._joined.setdefault(joined_key(str(c.get("name") or c["id"][7:])), str(c["id"]))
 
     def lineage(self, raw: RawClass) -> dict[str, str]:
         """The class's taxonomy: its own, or for a Latin binomial (``Ursus arctos``) its genus when
@@ -266,6 +295,7 @@ class ClassMapper:
                 )
                 out[i] = self.map(dataset, classes[i], domain, context=context)
         out = separate_repeats(classes, out, self._senses, self._lexicon, ordered=ordered, objects=objects)
+        out = self._join_forms(classes, out)
         if not any(m.new for m in out):
             return out
         by_key: dict[str, MappedClass] = {}
@@ -288,6 +318,24 @@ class ClassMapper:
             for i, context in contexts.items():
                 if out[i].placed_by == NOTHING_CLOSER:
                     out[i] = self._place(out[i], classes[i], inferred, context, by_key, objects, found)
+        return out
+
+    def _latin(self, raw: RawClass) -> bool:
+        return bool(self.lineage(raw)) or bool(_BINOMIAL.match(raw.display_name.strip()))
+
+    def _join_forms(self, classes: Sequence[RawClass], mapped: list[MappedClass]) -> list[MappedClass]:
+        """New classes whose joined key (:func:`joined_key`) names a new concept already known (in
+        the graph, an earlier list of this mapper, or earlier in this list) are that concept, flagged;
+        the rest are remembered. A Latin name is left alone (its id keeps its last word)."""
+        out = list(mapped)
+        for i, (raw, m) in enumerate(zip(classes, mapped, strict=True)):
+            if not m.new or self._latin(raw):
+                continue
+            key = joined_key(raw.display_name)
+            known = self._joined.setdefault(key, m.concept)
+            if known != m.concept:
+                note = f"another spelling of {known}"
+                out[i] = replace(m, concept=known, review=True, note=f"{m.note}; {note}" if m.note else note)
         return out
 
     def infer_domain(self, mapped: Sequence[MappedClass]) -> InferredDomain | None:
@@ -323,7 +371,8 @@ class ClassMapper:
         objects: bool,
         inferred: InferredDomain | None = None,
     ) -> MappedClass:
-        """A new concept's parent: the first of taxonomy, dataset parent, head noun, domain, root.
+        """A new concept's parent: the first of taxonomy, dataset parent, the kind its qualifier
+        names, head noun, domain, root.
         An ``inferred`` domain (not declared) places below :data:`REVIEW_BELOW`: flagged for review."""
         options: list[tuple[str, str, float, bool]] = []  # (parent, placed by, score, flagged)
         lineage = self.lineage(raw)
@@ -337,6 +386,14 @@ class ClassMapper:
             up = by_key.get(raw.parent)
             if up is not None and up.concept != m.concept and up.index != m.index:
                 options.append((up.concept, f"dataset parent {up.raw_name!r}", 0.8, up.review))
+        qualified = self.qualifier_kind(raw.display_name, domain, context)
+        if qualified:
+            concept, text, choice = qualified
+            score = 0.75 if choice is None else round(0.75 * choice.confidence / 0.85, 3)
+            if self._lexicon.concepts[concept].get("lexname") == "noun.act":
+                score = min(score, 0.4)  # "Plank (Exercise)" is one, "Iron (Golf)" is used in one
+            flagged = (choice is not None and choice.review) or score < REVIEW_BELOW
+            options.append((concept, f"qualifier {text!r}", score, flagged))
         head = self.head_noun(raw.display_name, domain, context)
         if head:
             concept, text, choice = head
@@ -378,6 +435,32 @@ class ClassMapper:
             if not isinstance(found, str):
                 return found[0], head, None
         return None
+
+    def qualifier_kind(
+        self, name: str, domain: Sequence[str], context: SenseContext
+    ) -> tuple[str, str, SenseChoice | None] | None:
+        """The kind a name's qualifier names (``Avena (Drink)`` -> a drink, ``Jaguar (Automobile)`` ->
+        a car), its sense chosen like any other; ``None`` when there is no qualifier, it names a
+        purpose or place (``for cooking``), or WordNet has no noun for it (``Giulietta (1954)``)."""
+        m = _QUALIFIED.match(name)
+        if not m:
+            return None
+        words = normalize(m.group(2)).split()
+        if words[:2] in (["type", "of"], ["kind", "of"], ["sort", "of"]):
+            words = words[2:]
+        if not words or words[0] in _QUALIFIER_STOP:
+            return None
+        text = " ".join(words)
+        found = self.lemma(text, domain, context=context)
+        if isinstance(found, str) and len(words) > 1 and not set(words) & _QUALIFIER_STOP:
+            text = words[-1]  # "underwater wrestling" -> wrestling; not "day of the dead" -> dead
+            found = self.lemma(text, domain, context=context)
+        if isinstance(found, str):
+            return None
+        concept, choice = (found.concept, found) if isinstance(found, SenseChoice) else (found[0], None)
+        if self._lexicon.concepts[concept].get("lexname") in _FIELD_LEXNAMES:
+            return None  # a field or a place, not a kind: "Bank (Geography)", "Fairlane (Australia)"
+        return concept, text, choice
 
     def _first_ending(self, words: Sequence[str]) -> int:
         """The first word of the longest proper ending of ``words`` that could be a lemma: an
@@ -473,6 +556,12 @@ class ClassMapper:
             senses = self._senses(text)
             if senses:
                 return senses, confidence, note, qualifier
+        forms = self._lemma_forms.get(joined_key(key), [])
+        run_together = key.isalnum() and not forms[0].isalnum() if forms else False  # the split guess below
+        if len(forms) == 1 and not run_together and (senses := self._senses(forms[0])):
+            return senses, 0.8, f"spelling of {forms[0]!r}", qualifier
+        if suffixed := self._suffix_form(key):
+            return suffixed
         if key.isalpha() and len(key) >= 6:  # VOC's "diningtable", "tvmonitor": a two-word lemma run together
             found: list[tuple[str, list[str]]] = []
             for i in range(2, len(key) - 1):  # one split at a time, stopping at a second (no answer)
@@ -484,6 +573,26 @@ class ClassMapper:
             if len(found) == 1:
                 return found[0][1], 0.8, f"split form {found[0][0]!r}", qualifier
         return [], 0.0, "", qualifier
+
+    def _suffix_form(self, key: str) -> tuple[list[str], float, str, str] | None:
+        """``maple tree``, ``alarm device``: a lemma followed by the name of its own kind means the
+        lemma's senses of that kind (the maple that is a tree, not its wood); ``None`` otherwise
+        (``corn dog``: no sense of *corn* is a dog)."""
+        words = key.split()
+        if len(words) < 2:
+            return None
+        stem, kind = " ".join(words[:-1]), words[-1]
+        kinds = set(self._senses(kind) or self._senses(_singular(kind)))
+        if not kinds:
+            return None
+        senses = [
+            c
+            for c in self._senses(stem)
+            if self.ancestors(c) & kinds
+            and c not in kinds
+            and self._lexicon.concepts[c].get("lexname") in PHYSICAL_LEXNAMES  # not "stop sign" -> a period
+        ]
+        return (senses, 0.8, f"suffix form: {stem!r} as a {kind}", "") if senses else None
 
     def _senses(self, text: str) -> list[str]:
         """The senses of a lemma, in WordNet order (the sense index's, else the lexicon's)."""
