@@ -274,6 +274,18 @@ def test_latin_names_are_not_merged_by_their_joined_form(wordnet_nouns: WordNetN
     assert a.concept != b.concept
 
 
+def test_a_species_named_with_and_without_its_taxonomy_is_one_concept(wordnet_nouns: WordNetNouns) -> None:
+    """iNaturalist 2017's list gives *Achalarus lyciades* bare, 2018's with its lineage (so its id
+    keeps the final s): one species, one concept, whichever list comes first."""
+    for first_with_lineage in (False, True):
+        fresh = fresh_mapper(wordnet_nouns)
+        bare = RawClass(index=0, raw_name="Achalarus lyciades")
+        known = RawClass(index=0, raw_name="Achalarus lyciades", lineage=(("family", "Hesperiidae"),))
+        lists = [[known], [bare]] if first_with_lineage else [[bare], [known]]
+        (one,), (two,) = (fresh.map_all(f"inat{i}", c) for i, c in enumerate(lists))
+        assert one.new and two.concept == one.concept
+
+
 def test_a_qualifier_that_names_a_kind_places_a_new_concept(mapper: ClassMapper) -> None:
     """*Avena (Drink)* is a drink, *Jaguar (Automobile)* a car; a field or place qualifier
     (*Bank (Geography)*, *(australia)*) is not a kind, and an activity places flagged."""

@@ -225,9 +225,10 @@ class ClassMapper:
             self._lemma_forms.setdefault(joined_key(lemma), []).append(lemma)
         # New concepts by their joined key (``potted plant``, ``pottedplant``): one meaning, one concept.
         self._joined: dict[str, str] = {}
+        self._exact: dict[str, str] = {}  # the same without the plural rule: Latin names are spelled exactly
         for c in concepts:
             if str(c["id"]).startswith("bamboo:"):
-                self._joined.setdefault(joined_key(str(c.get("name") or c["id"][7:])), str(c["id"]))
+                self._remember(str(c.get("name") or c["id"][7:]), str(c["id"]), latin=False)
 
     def lineage(self, raw: RawClass) -> dict[str, str]:
         """The class's taxonomy: its own, or for a Latin binomial (``Ursus arctos``) its genus when
@@ -326,17 +327,26 @@ class ClassMapper:
     def _join_forms(self, classes: Sequence[RawClass], mapped: list[MappedClass]) -> list[MappedClass]:
         """New classes whose joined key (:func:`joined_key`) names a new concept already known (in
         the graph, an earlier list of this mapper, or earlier in this list) are that concept, flagged;
-        the rest are remembered. A Latin name is left alone (its id keeps its last word)."""
+        the rest are remembered. A Latin name (its id keeps its last word) matches only a name spelled
+        exactly so: *Achalarus lyciades* from a list without a taxonomy is the same species."""
         out = list(mapped)
         for i, (raw, m) in enumerate(zip(classes, mapped, strict=True)):
-            if not m.new or self._latin(raw):
+            if not m.new:
                 continue
-            key = joined_key(raw.display_name)
-            known = self._joined.setdefault(key, m.concept)
+            latin = self._latin(raw)
+            exact = _NOT_WORD.sub("", normalize(raw.display_name))
+            known = self._exact.get(exact) if latin else self._joined.get(joined_key(raw.display_name))
+            known = known or self._exact.get(exact) or m.concept
             if known != m.concept:
                 note = f"another spelling of {known}"
                 out[i] = replace(m, concept=known, review=True, note=f"{m.note}; {note}" if m.note else note)
+            self._remember(raw.display_name, known, latin=latin)
         return out
+
+    def _remember(self, name: str, concept: str, *, latin: bool) -> None:
+        self._exact.setdefault(_NOT_WORD.sub("", normalize(name)), concept)
+        if not latin:  # a Latin name is not singular-folded: "Xus abcs" and "Xus abc" are two species
+            self._joined.setdefault(joined_key(name), concept)
 
     def infer_domain(self, mapped: Sequence[MappedClass]) -> InferredDomain | None:
         """The deepest concept covering at least :data:`DOMAIN_SUPPORT` of the classes the list
