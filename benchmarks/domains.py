@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bamboo.graph.mapping.datasets import ClassMapper, MappedClass
 from bamboo.graph.taxonomy.model import ENTITY_ID
-from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_nouns, read_sense_index
+from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_modifiers, read_nouns, read_sense_index
 from bamboo.loaders.base import RawClass
 
 SHARED = Path(os.environ.get("BAMBOO_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -45,7 +45,7 @@ def main() -> None:
     t0 = time.perf_counter()
     nouns = read_nouns()
     rows = [{"id": c["id"], **c["props"]} for c in nouns.concepts]
-    mapper = ClassMapper(rows, nouns.edges, (), read_sense_index(), read_member_meronyms())
+    mapper = ClassMapper(rows, nouns.edges, (), read_sense_index(), read_member_meronyms(), read_modifiers())
     print(f"WordNet and mapper ready in {time.perf_counter() - t0:.1f} s")
     cols = f"{'n':>4} {'new':>4}  {'under kind':>10} {'baseline':>8}  {'entity':>6} {'base':>4}"
     print(f"{'list':44} {cols}  domain")

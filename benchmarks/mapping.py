@@ -35,7 +35,7 @@ from bamboo.graph.mapping.evaluate import (
     read_taxon_gold,
 )
 from bamboo.graph.taxonomy.search import normalize
-from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_nouns, read_sense_index
+from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_modifiers, read_nouns, read_sense_index
 
 HERE = Path(__file__).resolve().parent
 LABELSETS = HERE.parents[1] / "shared" / "data" / "labelsets"
@@ -85,7 +85,8 @@ def main() -> None:
     imaged = {f"wn:{w.strip()}" for w in one_k.read_text().split()} if one_k else set()
     members = read_member_meronyms()
     rows_ = [{"id": c["id"], **c["props"]} for c in nouns.concepts]
-    mapper = ClassMapper(rows_, nouns.edges, imaged, senses, members)
+    modifiers = read_modifiers()
+    mapper = ClassMapper(rows_, nouns.edges, imaged, senses, members, modifiers)
     print(f"WordNet, sense index and mapper ready in {time.perf_counter() - t0:.1f} s")
 
     sets: list[tuple[str, list[GoldClass], dict[str, str]]] = [
@@ -123,7 +124,7 @@ def main() -> None:
         f"{'first sense':>11} {'grouped':>8}  ratio (grouped)"
     )
     # * ImageNet-1K's own classes are the imaged senses: that set is mapped without them.
-    blind = ClassMapper(rows_, nouns.edges, (), senses, members)
+    blind = ClassMapper(rows_, nouns.edges, (), senses, members, modifiers)
     for title, gold, tasks in sets:
         t1 = time.perf_counter()
         (score,) = evaluate_mapping(gold, blind if title.endswith("*") else mapper, tasks=tasks)

@@ -171,7 +171,12 @@ def eval_mapping(
     """Exact-synset accuracy, coverage and placement of name-only class mapping against a gold list."""
     from bamboo.graph.mapping.datasets import ClassMapper
     from bamboo.graph.mapping.evaluate import evaluate_mapping, read_gold
-    from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_nouns, read_sense_index
+    from bamboo.graph.taxonomy.wordnet import (
+        read_member_meronyms,
+        read_modifiers,
+        read_nouns,
+        read_sense_index,
+    )
     from bamboo.loaders.base import read_lines
 
     rows = read_gold(gold)  # a bad file stops here, before WordNet is read
@@ -183,6 +188,7 @@ def eval_mapping(
         with_images,
         read_sense_index(wordnet),
         read_member_meronyms(wordnet),
+        read_modifiers(wordnet),
     )
     tasks = {name.strip(): "detection" for name in detection.split(",") if name.strip()}
     scores = evaluate_mapping(rows, mapper, tasks=tasks)

@@ -21,7 +21,7 @@ from bamboo.graph.store.build import build_wordnet
 from bamboo.graph.store.embedded import ServerInfo
 from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.model import ENTITY_ID
-from bamboo.graph.taxonomy.wordnet import WordNetNouns, read_member_meronyms, read_sense_index
+from bamboo.graph.taxonomy.wordnet import WordNetNouns, read_member_meronyms, read_modifiers, read_sense_index
 from bamboo.loaders.base import RawClass
 from conftest import SHARED_DATA, run_cli
 
@@ -32,7 +32,9 @@ LISTS = "labelsets"
 @pytest.fixture(scope="module")
 def mapper(wordnet_nouns: WordNetNouns) -> ClassMapper:
     rows = [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts]
-    return ClassMapper(rows, wordnet_nouns.edges, (), read_sense_index(), read_member_meronyms())
+    return ClassMapper(
+        rows, wordnet_nouns.edges, (), read_sense_index(), read_member_meronyms(), read_modifiers()
+    )
 
 
 def names(file: str) -> list[RawClass]:
@@ -232,7 +234,9 @@ def test_bamboo_import_takes_a_list_with_a_repeated_name(
 def fresh_mapper(wordnet_nouns: WordNetNouns, extra: list[dict[str, str]] = ()) -> ClassMapper:  # type: ignore[assignment]
     """A mapper of its own: it remembers the new concepts it made (the joined-form registry)."""
     rows = [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts]
-    return ClassMapper([*rows, *extra], wordnet_nouns.edges, (), read_sense_index(), read_member_meronyms())
+    return ClassMapper(
+        [*rows, *extra], wordnet_nouns.edges, (), read_sense_index(), read_member_meronyms(), read_modifiers()
+    )
 
 
 def test_a_lemma_followed_by_its_kind_is_that_sense_of_the_lemma(mapper: ClassMapper) -> None:
@@ -304,3 +308,39 @@ def test_a_qualifier_that_names_a_kind_places_a_new_concept(mapper: ClassMapper)
     assert car.parent == mapper.concept_of_synset("car.n.01")
     assert not bank.placed_by.startswith("qualifier") and not ford.placed_by.startswith("qualifier")
     assert iron.placed_by.startswith("qualifier") and iron.review
+
+
+# --- make / model families ---------------------------------------------------------------------
+
+
+def test_a_make_model_family_loses_its_head_noun_placements(mapper: ClassMapper) -> None:
+    """*Zqmotor falcon* is a model, not a falcon: a family of five names sharing a maker WordNet does
+    not know, whose head words disagree, is not placed by them; one model's qualifier (a car)
+    gives the family its kind, flagged."""
+    models = ["falcon", "corolla", "taurus", "cobalt", "hornet"]
+    names = [f"Zqmotor {m}" for m in models]
+    mapped = mapper.map_all("oi", [RawClass(index=i, raw_name=n) for i, n in enumerate(names)], infer=False)
+    assert all(m.new and not m.placed_by.startswith("head noun") for m in mapped)
+    assert all(m.parent == ENTITY_ID and m.review for m in mapped)
+    with_kind = [*names, "Zqmotor zx (Automobile)"]
+    mapped = mapper.map_all(
+        "oi", [RawClass(index=i, raw_name=n) for i, n in enumerate(with_kind)], infer=False
+    )
+    car = mapper.concept_of_synset("car.n.01")
+    assert all(
+        m.parent == car and m.review and "make/model family 'zqmotor'" in m.placed_by for m in mapped[:5]
+    )
+    brand = mapper.map_all(
+        "oi", [RawClass(index=i, raw_name=n) for i, n in enumerate([*names, "Zqmotor (Brand)"])], infer=False
+    )
+    assert all(m.parent == ENTITY_ID for m in brand[:5])  # the brand's own entry is no model's kind
+
+
+def test_names_sharing_a_modifier_or_a_common_noun_keep_their_head_nouns(mapper: ClassMapper) -> None:
+    """*Long nose gar*, *Hot dry noodles*: an adjective (or a common noun) first is no maker."""
+    for first in ("Long", "Chicken"):
+        names = [f"{first} zq {head}" for head in ("gar", "noodle", "falcon", "corolla", "cobalt")]
+        mapped = mapper.map_all(
+            "x", [RawClass(index=i, raw_name=n) for i, n in enumerate(names)], infer=False
+        )
+        assert all(m.placed_by.startswith("head noun") for m in mapped), first

@@ -50,6 +50,7 @@ from typing import Any
 
 from bamboo.errors import InvariantViolation, printable
 from bamboo.graph.link.lexicon import Lexicon
+from bamboo.graph.mapping.families import ModelFamily, model_families
 from bamboo.graph.mapping.repeats import separate_repeats
 from bamboo.graph.mapping.senses import (
     PHYSICAL_LEXNAMES,
@@ -63,7 +64,7 @@ from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.invariants import InvariantReport, check_placements
 from bamboo.graph.taxonomy.model import ENTITY_ID
 from bamboo.graph.taxonomy.search import normalize
-from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_sense_index
+from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_modifiers, read_sense_index
 from bamboo.loaders.base import LabelSet, RawClass
 
 __all__ = [
@@ -209,13 +210,16 @@ class ClassMapper:
         imaged: Iterable[str] = (),
         sense_index: Mapping[str, list[tuple[str, int]]] | None = None,
         members: Mapping[str, Sequence[str]] | None = None,
+        modifiers: Iterable[str] = (),
     ) -> None:
-        concepts = list(concepts)
+        concepts, edges = list(concepts), list(edges)
+        self._modifiers = frozenset(modifiers)  # adjectives and adverbs (make/model families' first words)
         self._sense_index = sense_index or {}
         self._ids = {c["id"] for c in concepts}
         self._by_synset = {c["synset"]: c["id"] for c in concepts if c.get("synset")}
         self._lexicon = Lexicon(concepts, edges)  # WordNet lemmas and IS_A, shared with the linkers
         self._imaged = frozenset(imaged)
+        self._instances = frozenset(str(e["child"]) for e in edges if e.get("kind") == "instance")
         self._taxa = TaxonIndex(self._lexicon, members) if members else None
         # A text longer than every lemma matches none: bounds the work a long name costs.
         self._longest = max(self._lexicon.longest_lemma, max(map(len, self._sense_index), default=0))
@@ -313,6 +317,9 @@ class ClassMapper:
         }
         for i, context in contexts.items():
             out[i] = self._place(out[i], classes[i], domain, context, by_key, objects)
+        families = model_families(classes, out, self._lexicon, self._common_word, NOTHING_CLOSER)
+        for i, family in families.items():
+            out[i] = self._place(out[i], classes[i], domain, contexts[i], by_key, objects, family=family)
         found = None if domain or not infer else self.infer_domain(out)
         if found is not None:  # the list's domain is a prior for what nothing else placed
             inferred = [found.concept]
@@ -320,6 +327,13 @@ class ClassMapper:
                 if out[i].placed_by == NOTHING_CLOSER:
                     out[i] = self._place(out[i], classes[i], inferred, context, by_key, objects, found)
         return out
+
+    def _common_word(self, word: str) -> bool:
+        """WordNet has ``word`` as a modifier or a common noun (a sense that is not a named person,
+        place or thing)."""
+        if word in self._modifiers:
+            return True
+        return any(c not in self._instances for c in self._senses(word) or self._senses(_singular(word)))
 
     def _latin(self, raw: RawClass) -> bool:
         return bool(self.lineage(raw)) or bool(_BINOMIAL.match(raw.display_name.strip()))
@@ -380,6 +394,7 @@ class ClassMapper:
         by_key: Mapping[str, MappedClass],
         objects: bool,
         inferred: InferredDomain | None = None,
+        family: ModelFamily | None = None,
     ) -> MappedClass:
         """A new concept's parent: the first of taxonomy, dataset parent, the kind its qualifier
         names, head noun, domain, root.
@@ -404,7 +419,10 @@ class ClassMapper:
                 score = min(score, 0.4)  # "Plank (Exercise)" is one, "Iron (Golf)" is used in one
             flagged = (choice is not None and choice.review) or score < REVIEW_BELOW
             options.append((concept, f"qualifier {text!r}", score, flagged))
-        head = self.head_noun(raw.display_name, domain, context)
+        head = None if family else self.head_noun(raw.display_name, domain, context)
+        if family and family.kind:  # the family's other evidence, not this name's
+            votes = f"{family.kind_votes} of its names' other evidence"
+            options.append((family.kind, f"make/model family {family.word!r} ({votes})", 0.45, True))
         if head:
             concept, text, choice = head
             score = 0.7 if choice is None else round(0.7 * choice.confidence / 0.85, 3)
@@ -888,4 +906,5 @@ def dataset_mapper(store: GraphStore, label_sets: list[LabelSet], wordnet: Path 
         imaged,
         read_sense_index(wordnet),
         read_member_meronyms(wordnet),
+        read_modifiers(wordnet),
     )

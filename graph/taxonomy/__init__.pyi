@@ -85,6 +85,7 @@ from .wordnet import (
     find_wordnet_dir as find_wordnet_dir,
     open_wordnet as open_wordnet,
     read_member_meronyms as read_member_meronyms,
+    read_modifiers as read_modifiers,
     read_nouns as read_nouns,
     read_sense_index as read_sense_index,
 )

@@ -28,6 +28,7 @@ __all__ = [
     "find_wordnet_dir",
     "open_wordnet",
     "read_member_meronyms",
+    "read_modifiers",
     "read_nouns",
     "read_sense_index",
 ]
@@ -207,6 +208,20 @@ def read_nouns(path: str | os.PathLike[str] | None = None, *, cache_dir: Path | 
     concepts.sort(key=lambda r: r["id"])
     edges.sort(key=lambda r: (r["child"], r["parent"]))
     return WordNetNouns(concepts=concepts, edges=edges)
+
+
+def read_modifiers(path: str | os.PathLike[str] | None = None) -> frozenset[str]:
+    """Every adjective and adverb lemma (``index.adj``, ``index.adv``), normalised: the words that
+    modify a noun (*long* nose gar, *hot* dry noodles) rather than name a maker."""
+    from bamboo.graph.taxonomy.search import normalize
+
+    dict_dir = find_wordnet_dir(path)
+    words: set[str] = set()
+    for name in ("index.adj", "index.adv"):
+        for line in (dict_dir / name).read_text(encoding="utf-8", errors="replace").splitlines():
+            if line and not line.startswith(" "):
+                words.add(normalize(line.split(" ", 1)[0]))
+    return frozenset(words)
 
 
 def read_sense_index(path: str | os.PathLike[str] | None = None) -> dict[str, list[tuple[str, int]]]:
