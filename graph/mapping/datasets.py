@@ -80,6 +80,10 @@ __all__ = [
     "new_concept_id",
 ]
 
+#: Senses of the word before a head noun that count as its neighbours. Off (0): two senses help on
+#: WordNet's compounds (0.513 -> 0.535, ``benchmarks/head_noun.py``) but put fewer Stanford Cars names
+#: under *car* (0.893 -> 0.827, ``benchmarks/domains.py``), so the evidence is mixed.
+MODIFIER_SENSES = 0
 #: Placements scored below this are flagged for review.
 REVIEW_BELOW = 0.5
 #: ``progress(stage, done, total)`` of an import (see :func:`import_label_set`).
@@ -451,13 +455,18 @@ class ClassMapper:
     ) -> tuple[str, str, SenseChoice | None] | None:
         """The concept the name's head noun means ("stop sign" -> a sign), chosen like any sense:
         the longest proper ending of the name that is a WordNet lemma; with the sense choice when
-        evidence, not a rule, settled it."""
+        evidence, not a rule, settled it. The noun before the head (its first
+        :data:`MODIFIER_SENSES` senses, none by default) counts among the neighbours."""
         words = normalize(_QUALIFIED.sub(r"\1", name)).replace("-", " ").split()
         while len(words) > 1 and any(ch.isdigit() for ch in words[-1]):
             words.pop()  # a model year or code after the head ("acura rl sedan 2012" -> sedan)
         for start in range(self._first_ending(words), len(words)):
             head = " ".join(words[start:])
-            found = self.lemma(head, domain, context=context)
+            # the word before the head is a neighbour too: a "bread knife" is near bread
+            modifier = self._senses(words[start - 1])[:MODIFIER_SENSES]
+            near = [c for c in modifier if c in self._lexicon.concepts]
+            here = replace(context, neighbours=(*context.neighbours, *near)) if near else context
+            found = self.lemma(head, domain, context=here)
             if isinstance(found, SenseChoice):
                 return found.concept, head, found
             if not isinstance(found, str):
