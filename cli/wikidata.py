@@ -168,7 +168,9 @@ def eval_mapping(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with every error).")] = False,
     wordnet: Annotated[Path | None, typer.Option(envvar="BAMBOO_WORDNET", help="WordNet 3.0 folder.")] = None,
 ) -> None:
-    """Exact-synset accuracy, coverage and placement of name-only class mapping against a gold list."""
+    """Exact-synset accuracy, coverage and placement of name-only class mapping against a gold list:
+    for ``parent`` rows (a held-out list with its known subject) the Wu-Palmer similarity of the
+    placement to the gold parent and the share under it; the count left under *entity*."""
     from bamboo.graph.mapping.datasets import ClassMapper
     from bamboo.graph.mapping.evaluate import evaluate_mapping, read_gold
     from bamboo.graph.taxonomy.wordnet import (
@@ -195,15 +197,21 @@ def eval_mapping(
     if as_json:
         console.print(json.dumps([s.as_dict() for s in scores]), highlight=False, soft_wrap=True)
         return
-    table = Table("dataset", "exact rows", "accuracy", "coverage", "review", "parent rows", "placement WuP")
+    table = Table(
+        "dataset", "exact rows", "accuracy", "grouped", "coverage", "review", "parent rows", "placement WuP",
+        "under parent", "under entity",
+    )  # fmt: skip
     for s in scores:
         table.add_row(
             s.dataset,
             str(s.exact_total),
             f"{s.accuracy:.3f}",
+            f"{s.grouped_accuracy:.3f}",
             f"{s.coverage:.3f}",
             str(s.review),
             str(s.parent_total),
             f"{s.placement:.3f}" if s.parent_total else "-",
+            f"{s.under_parent:.3f}" if s.parent_total else "-",
+            str(s.under_entity),
         )
     (console if console.is_terminal else Console(width=110)).print(table)

@@ -271,3 +271,39 @@ def test_concept_by_name_and_search(server: ServerInfo, wordnet_build: BuildRepo
     rows = json.loads(found.stdout)
     assert rows[0]["id"] == "wn:n02084071" and rows[0]["match"] == "exact" and rows[0]["gloss"]
     assert any(r["match"] == "prefix" for r in rows)  # dogcart, dogfight ...
+
+
+def test_eval_mapping_reports_placement_under_the_gold_parent_and_entity(
+    server: ServerInfo, tmp_path: Path
+) -> None:
+    """``bamboo eval mapping`` on a small gold list, every figure checked by hand: two exact rows
+    (one right), two held-out car names whose gold parent is *car* (one reaches it by its head noun),
+    one name nothing places (under *entity*); and an alphabetical pair of *crane*s among birds and
+    machines, scored as a group."""
+    gold = tmp_path / "gold.tsv"
+    gold.write_text(
+        "mixed\tdog\tn02084071\n"
+        "mixed\tcat\tn02985606\n"  # the cat-o'-nine-tails: not the feline, and nothing says so
+        "mixed\tZqmotor Zx Sedan 2012\tn02958343\tparent\n"
+        "mixed\tZqmotor Qv\tn02958343\tparent\n"
+        "mixed\tQqzx Vvqz\tn00001740\tparent\n"
+        "cranes\tbulldozer\tn02916179\n"
+        "cranes\tcrane\tn03126707\n"
+        "cranes\tcrane\tn02012849\n"
+        "cranes\tegret\tn02008796\n"
+        "cranes\texcavator\tn03996416\n"
+        "cranes\tforklift\tn03384352\n"
+        "cranes\tpelican\tn02051845\n"
+        "cranes\tstork\tn02002075\n"
+    )
+    imaged = tmp_path / "imaged.txt"  # as ImageNet-1K's list: both cranes have images
+    imaged.write_text("n03126707\nn02012849\n")
+    out = run_cli(server, "eval", "mapping", str(gold), "--imaged", str(imaged), "--json")
+    assert out.returncode == 0, out.stderr
+    mixed, cranes = json.loads(out.stdout)
+    assert (mixed["exact"], mixed["accuracy"], mixed["parent_rows"]) == (2, 0.5, 3)
+    assert mixed["under_parent"] == round(2 / 3, 4)  # the sedan under car; entity "under" entity
+    assert mixed["under_entity"] == 2  # "Zqmotor Qv" and "Qqzx Vvqz"
+    # sorted names, no neighbours: the two cranes take the bird and the machine, in an order nothing
+    # settles; the grouped figure does not count that order, the strict one does
+    assert cranes["grouped_accuracy"] == 1.0 and cranes["accuracy"] in (0.75, 1.0)

@@ -16,7 +16,10 @@ them (:meth:`bamboo.graph.mapping.datasets.ClassMapper.map_all`), and scored:
 * **review rate**: mapped rows flagged for review;
 * **placement Wu-Palmer**: for ``parent`` rows, the similarity between the gold parent and the
   concept the class was mapped to, or, for a new concept, the parent it was placed under
-  (``stop sign`` -> a sign).
+  (``stop sign`` -> a sign);
+* **under parent**: the share of ``parent`` rows whose concept (or placement) lies under the gold
+  parent or is it: a held-out list's known subject (Stanford Cars' names, gold parent *car*);
+* **under entity**: rows made new concepts with *entity* itself as their parent (the last resort).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from bamboo.errors import MalformedFile
 from bamboo.graph.mapping.datasets import ClassMapper, MappedClass
+from bamboo.graph.taxonomy.model import ENTITY_ID
 from bamboo.graph.taxonomy.search import normalize
 from bamboo.loaders.base import RawClass, read_lines
 
@@ -63,6 +67,8 @@ class MappingScore:
     review: int = 0
     parent_total: int = 0
     parent_wup: float = 0.0
+    parent_under: int = 0
+    under_entity: int = 0
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (name, gold, got)
 
     @property
@@ -81,6 +87,11 @@ class MappingScore:
         return self.covered / self.exact_total if self.exact_total else 0.0
 
     @property
+    def under_parent(self) -> float:
+        """Share of the parent gold rows placed under (or at) their gold parent (0 without any)."""
+        return self.parent_under / self.parent_total if self.parent_total else 0.0
+
+    @property
     def placement(self) -> float:
         """Mean Wu-Palmer similarity over the parent gold rows (0 without any)."""
         return self.parent_wup / self.parent_total if self.parent_total else 0.0
@@ -96,6 +107,8 @@ class MappingScore:
             "review": self.review,
             "parent_rows": self.parent_total,
             "placement_wu_palmer": round(self.placement, 4),
+            "under_parent": round(self.under_parent, 4),
+            "under_entity": self.under_entity,
             "errors": [list(e) for e in self.errors],
         }
 
@@ -151,6 +164,7 @@ def evaluate_mapping(
         for row, m in zip(rows, mapped, strict=True):
             if m.review:
                 score.review += 1
+            score.under_entity += m.new and m.parent == ENTITY_ID
             if row.kind == "exact":
                 score.exact_total += 1
                 score.covered += not m.new
@@ -163,6 +177,7 @@ def evaluate_mapping(
                 placed = m.parent if m.new else m.concept
                 if placed:
                     score.parent_wup += mapper.wu_palmer(placed, row.concept)
+                    score.parent_under += row.concept in mapper.ancestors(placed)
         scores.append(score)
     return scores
 
