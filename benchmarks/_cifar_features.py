@@ -3,9 +3,10 @@
 The growth and retrieval benchmarks share them: penultimate features (1,280-d, the AL study's
 features) and the 1,000 ImageNet logits (the retrieval bridge's input; the classifier head applied to
 the features, so only features are cached). Computed once on CPU and cached under
-``~/.cache/bamboo/features`` as ``<file stem>-efficientnet_lite0-<digest of the images>.npz`` (never
-inside the repository), the name ``benchmarks/annotation.py`` uses too, so either benchmark reuses the
-other's features.
+``~/.cache/bamboo/features`` as ``<file stem>-efficientnet_lite0-<digest>.npz`` (never inside the
+repository), the digest of the images and of the input normalisation (:func:`cache_digest`), the name
+``benchmarks/annotation.py`` uses too, so either benchmark reuses the other's features and features of
+another normalisation (ImageNet mean / std before 2026-12-07) are never reused.
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ def load_images(split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         return f["images"], f["labels"].astype(np.int64), [str(c) for c in f["class_names"]]
 
 
+def cache_digest(images: np.ndarray) -> str:
+    """The digest feature caches are named by: the images and the normalisation ``preprocess`` applies."""
+    from bamboo.sdk.models import normalisation
+
+    return hashlib.sha256(images.tobytes() + repr(normalisation()).encode()).hexdigest()[:16]
+
+
 def _features(images: np.ndarray, stem: str, threads: int) -> tuple[np.ndarray, np.ndarray]:
     """``(features, logits)`` of uint8 images, features cached under ``stem`` and the images' digest."""
     import torch
@@ -39,8 +47,7 @@ def _features(images: np.ndarray, stem: str, threads: int) -> tuple[np.ndarray, 
     from bamboo.training.probe import extract_features
 
     torch.set_num_threads(threads)
-    digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
-    path = CACHE / f"{stem}-efficientnet_lite0-{digest}.npz"
+    path = CACHE / f"{stem}-efficientnet_lite0-{cache_digest(images)}.npz"
     model = efficientnet_lite0()
     if not path.exists():
         feats = []

@@ -30,8 +30,8 @@ Usage: ``python benchmarks/annotation.py [--tasks digits,cifar10,verification] [
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +40,13 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 
-from bamboo import paths
-from bamboo.sdk.online import OnlineConfig, label_online, verification_prior
-from bamboo.sdk.votes import DawidSkene, SimulatedWorkers, annotate_adaptively, majority_vote
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _cifar_features import cache_digest  # noqa: E402
+
+from bamboo import paths  # noqa: E402
+from bamboo.sdk.online import OnlineConfig, label_online, verification_prior  # noqa: E402
+from bamboo.sdk.votes import DawidSkene, SimulatedWorkers, annotate_adaptively, majority_vote  # noqa: E402
 
 SHARED = Path(os.environ.get("BAMBOO_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 CIFAR = SHARED / "images" / "cifar10_train_subset_1000pc_from_jpeg.npz"
@@ -64,8 +68,7 @@ def cifar_features(path: Path = CIFAR) -> tuple[np.ndarray, np.ndarray]:
     """EfficientNet-Lite0 penultimate features of the images in ``path`` and their labels, cached."""
     with np.load(path) as f:
         images, labels = f["images"], f["labels"]
-    digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
-    cache = CACHE / f"{path.stem}-efficientnet_lite0-{digest}.npz"
+    cache = CACHE / f"{path.stem}-efficientnet_lite0-{cache_digest(images)}.npz"
     if not cache.exists():
         import torch
 

@@ -118,20 +118,18 @@ def logits_of(images: np.ndarray, variant: int, size: int, threads: int) -> np.n
     import torch
 
     from bamboo.atomic import atomic_path
-    from bamboo.sdk.models import IMAGENET_MEAN, IMAGENET_STD, efficientnet_lite, preprocess
+    from bamboo.sdk.models import efficientnet_lite, preprocess
 
     digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
+    # "half": inputs normalised with mean = std = 0.5, the weights' own (preprocess's since 2026-12-07).
     path = CACHE / f"rectify-efficientnet_lite{variant}-{size}px-half-{digest}.npz"
     if not path.exists():
         torch.set_num_threads(threads)
         model = efficientnet_lite(variant)
-        # The SDK's preprocess normalises with ImageNet mean/std; timm declares mean = std = 0.5 for
-        # the tf_efficientnet_lite weights (TF's (x - 127.5) / 127.5), which reads these photos better.
-        mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
         started, out = time.perf_counter(), []
         with torch.inference_mode():
             for i in range(0, len(images), 100):
-                x = (preprocess(list(images[i : i + 100]), size) * std + mean - 0.5) / 0.5
+                x = preprocess(list(images[i : i + 100]), size, model=model)
                 out.append(model(x).numpy().astype(np.float32))
         took = time.perf_counter() - started
         print(f"  logits: {len(images)} photos at {size} px in {took:.0f} s", flush=True)

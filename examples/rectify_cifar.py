@@ -60,7 +60,7 @@ def top5(images: list[np.ndarray], batch: int = 64) -> torch.Tensor:
     out = []
     with torch.inference_mode():
         for i in range(0, len(images), batch):
-            out.append(model(preprocess(images[i : i + batch])).topk(5, dim=1).indices)
+            out.append(model(preprocess(images[i : i + batch], model=model)).topk(5, dim=1).indices)
     return torch.cat(out)
 
 

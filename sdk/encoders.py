@@ -161,7 +161,8 @@ class ClassifierBridge:
         out = []
         with torch.inference_mode():
             for i in range(0, len(images), batch):
-                out.append(self._model(preprocess(list(images[i : i + batch]))).float().numpy())
+                x = preprocess(list(images[i : i + batch]), model=self._model)
+                out.append(self._model(x).float().numpy())
         return np.concatenate(out) if out else np.zeros((0, 1000), np.float32)
 
     def encode_images(self, images: Sequence[Array]) -> npt.NDArray[np.float32]:

