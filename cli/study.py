@@ -12,7 +12,7 @@ from rich.markdown import Markdown
 from bamboo.cli._app import app
 from bamboo.cli.train import SHARED_IMAGES
 
-__all__ = ["console", "study_al", "study_app"]
+__all__ = ["console", "study_al", "study_app", "study_openset"]
 
 console = Console(soft_wrap=True, stderr=False)
 study_app = typer.Typer(rich_markup_mode=None, help="Reproducible studies.", no_args_is_help=True)
@@ -50,3 +50,34 @@ def study_al(
     else:
         print(table)
     print(f"{body['seconds']:.0f} s; saved {cfg.out}/results.json, table.md, fig6.png")
+
+
+@study_app.command("openset")
+def study_openset(
+    overrides: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="key=value settings of bamboo.training.study.openset.OpenSetConfig, e.g. "
+            "ratios=0.2,0.4,0.6,0.8 seeds=0,1,2 learners=frozen,finetune samplers=random,margin "
+            "out=results/study-openset."
+        ),
+    ] = None,
+    data_dir: Annotated[Path, typer.Option(help="Folder of the CIFAR-10 .npz files.")] = SHARED_IMAGES,
+) -> None:
+    """The study on an open-set protocol: a crawl whose pool carries task queries and a mismatch ratio
+    of non-task images; every sampler with and without per-query ImageNet rectification; table with
+    95 % intervals, figure (accuracy vs mismatch ratio) and a verdict computed from the numbers."""
+    import time
+
+    from bamboo.training.study.openset import openset_config_from, run_openset
+
+    cfg = openset_config_from(overrides or [])
+    started = time.perf_counter()
+    err = Console(stderr=True)
+    body = run_openset(
+        cfg,
+        progress=lambda m: err.print(f"[{time.perf_counter() - started:6.0f} s] {m}"),
+        data_dir=data_dir,
+    )
+    print((Path(cfg.out) / "table.md").read_text())
+    print(f"{body['seconds']:.0f} s; saved {cfg.out}/results.json, table.md, openset.png")

@@ -9,7 +9,7 @@ import pickle
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +17,7 @@ import numpy.typing as npt
 from bamboo.atomic import write_bytes_atomic, write_text_atomic
 from bamboo.training.study.config import StudyConfig
 
-__all__ = ["Crowd", "Learner", "OnlineCrowd", "read_answers"]
+__all__ = ["Crowd", "Learner", "OnlineCrowd", "RoundLearner", "read_answers"]
 
 #: The file in an arm's state folder that keeps the human answers each round took.
 ANSWERS_FILE = "answers.json"
@@ -39,6 +39,19 @@ def _record_answers(folder: Path | None, round_no: int, answers: int) -> None:
 
 
 Array = npt.NDArray[Any]
+
+
+class RoundLearner(Protocol):
+    """What an arm's loop needs of a learner: the ``train``, ``predict`` and ``evaluate`` callbacks of
+    :class:`~bamboo.sdk.loop.ActiveLoop`, and the pool's feature vectors (the online crowd's prior)."""
+
+    feats: dict[str, Array]
+
+    def train(self, round_no: int, keys: list[str], labels: list[int], folder: Path) -> str: ...
+
+    def predict(self, checkpoint: str, keys: list[str]) -> tuple[Array, Array]: ...
+
+    def evaluate(self, checkpoint: str) -> dict[str, float]: ...
 
 
 class Learner:

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bamboo.atomic import write_text_atomic
-from bamboo.training.study._simulation import Crowd, Learner, OnlineCrowd, read_answers
+from bamboo.training.study._simulation import Crowd, Learner, OnlineCrowd, RoundLearner, read_answers
 from bamboo.training.study.arms import Arm, arms
 from bamboo.training.study.config import KINDS, StudyConfig
 from bamboo.training.study.features import cached_features, imagenet_keep
@@ -114,7 +114,13 @@ def _run_arm(
     emb: Array,
     test_emb: Array,
     keep: Array | None,
+    learner: RoundLearner | None = None,
 ) -> list[dict[str, Any]]:
+    """One arm on one pool: the loop's rounds, then per round what was acquired and the test accuracy.
+
+    ``learner`` defaults to logistic regression on ``emb`` (:class:`Learner`); the open-set study passes
+    its fine-tuned one.
+    """
     from bamboo.sdk.loop import ActiveLoop, PoolImage
     from bamboo.sdk.samplers import make_sampler
 
@@ -124,7 +130,10 @@ def _run_arm(
         k: bool(cand.kind[i] == 0 and cand.label[i] == cand.query[i])
         for k, i in zip(keys, picks.tolist(), strict=True)
     }
-    learner = Learner(dict(zip(keys, emb[picks], strict=True)), test_emb, cand.test_labels, len(cand.classes))
+    if learner is None:
+        learner = Learner(
+            dict(zip(keys, emb[picks], strict=True)), test_emb, cand.test_labels, len(cand.classes)
+        )
     query_label = {c: i for i, c in enumerate(cand.classes)}
     crowd = (
         OnlineCrowd(cfg, valid, query_label, seed, folder, learner.feats)
