@@ -24,7 +24,9 @@ seeds), ``fig6.png``; per run the loop's state folder under ``runs/``.
 
 Modules: :mod:`.config` (settings and overrides), :mod:`.arms` (sampler x rectifier), :mod:`.pool`
 (candidate images and pools), :mod:`.features` (cached features, the imagenet rectifier's mask),
-:mod:`.runner` (the runs) and :mod:`.report` (tables and figure).
+:mod:`.runner` (the runs) and :mod:`.report` (tables and figure). The same study on an open-set protocol
+(task queries, a mismatch ratio of non-task classes; ``bamboo study openset``): :mod:`.openset`, its
+fine-tuned learner :mod:`.finetune` and its reports :mod:`.openset_report`.
 """
 
 from bamboo.training.study.arms import Arm, arm_name, arms
