@@ -130,6 +130,19 @@ def _singular(word: str) -> str:
     return word[:-1]
 
 
+def _qualifier_words(qualifier: str) -> tuple[list[str], bool]:
+    """A normalised qualifier's words without a leading "type of" / "kind of" / "sort of", and whether
+    it names a kind (``animal``, ``type of shoe``) rather than a purpose or place (``for cooking``).
+
+    >>> _qualifier_words("type of shoe"), _qualifier_words("for cooking")
+    ((['shoe'], True), (['for', 'cooking'], False))
+    """
+    words = qualifier.split()
+    if words[:2] in (["type", "of"], ["kind", "of"], ["sort", "of"]):
+        words = words[2:]
+    return words, bool(words) and words[0] not in _QUALIFIER_STOP
+
+
 def joined_key(name: str) -> str:
     """A name with case, spaces, punctuation and a plural last letter gone: the spellings of one
     class name that :func:`new_concept_id` keeps apart (``potted plant``, VOC's ``pottedplant``).
@@ -482,10 +495,8 @@ class ClassMapper:
         m = _QUALIFIED.match(name)
         if not m:
             return None
-        words = normalize(m.group(2)).split()
-        if words[:2] in (["type", "of"], ["kind", "of"], ["sort", "of"]):
-            words = words[2:]
-        if not words or words[0] in _QUALIFIER_STOP:
+        words, kind = _qualifier_words(normalize(m.group(2)))
+        if not kind:
             return None
         text = " ".join(words)
         found = self.lemma(text, domain, context=context)
@@ -693,10 +704,7 @@ class ClassMapper:
         """Whether the qualifier names a kind (``animal``, ``railroad vehicle``, ``type of shoe``)
         rather than a purpose or place (``for cooking``, ``part of a train``), and the senses it
         names: the whole phrase's, else its head word's for a kind, its content words' otherwise."""
-        words = qualifier.split()
-        if words[:2] in (["type", "of"], ["kind", "of"], ["sort", "of"]):
-            words = words[2:]
-        kind = bool(words) and words[0] not in _QUALIFIER_STOP
+        words, kind = _qualifier_words(qualifier)
         phrase = " ".join(words)
         for text in (phrase, _singular(phrase)):
             if found := self._lexicon.senses(text):
