@@ -140,6 +140,24 @@ def test_ambiguous_words_never_go_out_bare(crawl_url: str) -> None:
     assert bird[0]["text"] == "crane bird" and machine[0]["qualifier"] not in ("bird", None)
 
 
+def test_pages_and_chunks_join_to_the_whole_stream(crawl_url: str) -> None:
+    """Pages of 300 lines (each more than one streamed chunk) join, in order, to the one-page answer."""
+    from bamboo.api.routers.crawl import CHUNK_LINES
+
+    assert 300 > CHUNK_LINES
+    whole, _ = _lines(crawl_url, "/crawl/classification", limit=0, langs="en")
+    joined: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(3):
+        page, r = _lines(
+            crawl_url, "/crawl/classification", limit=300, langs="en", **({"after": cursor} if cursor else {})
+        )
+        assert len(page) == 300 and r.headers["x-next-cursor"] == page[-1]["concept"]
+        joined += page
+        cursor = page[-1]["concept"]
+    assert joined == whole[:900]
+
+
 def test_visual_prior_uses_evidence(crawl_url: str) -> None:
     lines, _ = _lines(crawl_url, "/crawl/classification", after="wn:n02084070", limit=1, langs="en")
     dog = lines[0]["visual"]["p"]

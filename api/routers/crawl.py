@@ -21,6 +21,7 @@ gives the next ``after`` (absent at the end). ``limit=0`` streams everything in 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterator
@@ -45,8 +46,21 @@ _NDJSON_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: Lines per chunk of a streamed answer. Starlette runs each step of a synchronous body in the thread
+#: pool; a step per line made a 50-line page 50 thread hops, each waiting on the GIL behind every other
+#: request's thread (p99 of ``/crawl/classification?limit=50`` 560 ms on the idle service, 14 client
+#: threads on 2 cores; see ``benchmarks/soak.py``).
+CHUNK_LINES = 256
+
+
+def _chunks(lines: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """NDJSON text of ``lines``, :data:`CHUNK_LINES` lines per chunk."""
+    while batch := list(itertools.islice(lines, CHUNK_LINES)):
+        yield "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in batch)
+
+
 def _stream(lines: Iterator[dict[str, Any]], cursor: str | None) -> StreamingResponse:
-    body = (json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    body = _chunks(lines)
     headers = {"X-Next-Cursor": cursor} if cursor else {}
     return StreamingResponse(body, media_type=NDJSON, headers=headers)
 

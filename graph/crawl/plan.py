@@ -565,6 +565,7 @@ class CrawlPlan:
         self.signals = sig
         self.props = props
         self.ids = [str(i) for i in sig.taxonomy.ids]
+        self._id_array = np.asarray(self.ids, dtype=object)  # positions -> ids in C, not a Python loop
         self.visual = visual_probability(sig)
         self.common = commonness(sig)
         self._encoder = encoder
@@ -594,7 +595,7 @@ class CrawlPlan:
         """Concept ids to crawl for classification, in id order."""
         keep = (self.visual >= 0.5) if untagged else np.zeros(len(self.ids), dtype=bool)
         self._apply(keep, decided, lambda visual, _common: visual)
-        return [self.ids[p] for p in np.flatnonzero(keep)]
+        return list(self._id_array[np.flatnonzero(keep)].tolist())
 
     def _apply(
         self,
@@ -661,7 +662,7 @@ class CrawlPlan:
         least ``min_score`` and not decided non-visual."""
         keep = self.common >= min_score
         self._apply(keep, decided, lambda visual, common: common if common is not None else (visual and None))
-        return [self.ids[p] for p in np.flatnonzero(keep)]
+        return list(self._id_array[np.flatnonzero(keep)].tolist())
 
     def common_evidence(self, cid: str) -> dict[str, Any]:
         """Why a concept is (or is not) common: its commonness score and signals."""
