@@ -8,7 +8,7 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,7 +17,7 @@ from rich.table import Column, Table
 from bamboo.cli._app import app
 from bamboo.cli.graph import open_store
 from bamboo.errors import ConfigurationError, printable
-from bamboo.graph.mapping.datasets import ImportProgress, dataset_mapper
+from bamboo.graph.mapping.datasets import ClassMapper, ImportProgress, dataset_mapper
 from bamboo.loaders import create_loader, list_loaders
 from bamboo.loaders.base import LabelSet, MalformedFile, RawClass
 
@@ -31,6 +31,9 @@ __all__ = [
     "review_list",
     "review_move",
 ]
+
+if TYPE_CHECKING:
+    from bamboo.graph.wikidata.names import NameLinker
 
 console = Console(soft_wrap=True)
 
@@ -144,6 +147,20 @@ def import_classes(
             "inferred from the classes the list places when not given."
         ),
     ] = None,
+    wikidata: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="A Wikidata SPARQL endpoint (https://query.wikidata.org/sparql or a copy): new concepts "
+            "the offline mapping leaves under the root or the bare list domain are linked by label to "
+            "items and placed through P31/P279. When it cannot be reached, one line says so and the "
+            "import goes on without it.",
+        ),
+    ] = None,
+    wn31_map: Annotated[
+        Path | None,
+        typer.Option(help="With --wikidata: wn31<TAB>wn30 offsets (e.g. from the ILI) for items' P8814 ids."),
+    ] = None,
 ) -> None:
     """Import your own dataset's class list: each class's concept, method, confidence and review flag."""
     from bamboo.graph.mapping.datasets import import_label_set
@@ -156,6 +173,11 @@ def import_classes(
         raise ConfigurationError(f"--task is classification or detection, not {task!r}")
     if not file.is_file():
         raise ConfigurationError(f"{file}: no such file")
+    if wikidata is not None and not re.match(r"https?://[^\s/]+", wikidata):
+        raise ConfigurationError(
+            f"--wikidata takes an http(s) SPARQL endpoint URL, not {printable(wikidata, 80)!r}"
+        )
+    wn31 = _read_wn31(wn31_map)
     classes = read_class_file(file)  # a bad file stops here, before anything is written
     label_set = LabelSet(
         name,
@@ -173,7 +195,8 @@ def import_classes(
             raise ConfigurationError(
                 f"--domain {printable(domain, 80)}: no such concept id or WordNet synset"
             )
-        report = import_label_set(store, label_set, mapper, progress=progress)
+        linker, skipped = _name_linker(wikidata, mapper, wn31) if wikidata else (None, "")
+        report = import_label_set(store, label_set, mapper, progress=progress, outside=linker)
         rows = [dataclasses.asdict(c) for c in store.dataset_classes(name)]
     for row in rows:
         if as_json:
@@ -186,6 +209,8 @@ def import_classes(
                 f"{row['method']:<8} {row['confidence']:.2f}{flag}{where}",
                 highlight=False,
             )
+    if wikidata:
+        _say_wikidata(wikidata, linker, skipped, as_json)
     if not as_json:
         console.print(f"{name}: {report.classes} classes {json.dumps(report.by_method)}", highlight=False)
         if report.domain:
@@ -195,6 +220,55 @@ def import_classes(
                 "by evidence, and is the parent of those nothing else placed (give --domain to choose)",
                 highlight=False,
             )
+
+
+def _read_wn31(path: Path | None) -> dict[str, str] | None:
+    """``--wn31-map``'s pairs (read before anything is written, so a bad file stops the import)."""
+    if path is None:
+        return None
+    if not path.is_file():
+        raise ConfigurationError(f"--wn31-map {path}: no such file")
+    from bamboo.graph.wikidata.sync import read_wn31_map
+
+    return read_wn31_map(path)
+
+
+def _name_linker(
+    endpoint: str, mapper: ClassMapper, wn31_map: dict[str, str] | None
+) -> tuple[NameLinker | None, str]:
+    """The Wikidata linker for ``--wikidata``, or ``None`` and why there is none."""
+    try:
+        from bamboo.graph.wikidata.client import WikidataClient
+        from bamboo.graph.wikidata.names import NameLinker
+
+        client = WikidataClient(endpoint, timeout_s=60, max_retries=3, max_wait_s=60)
+        probe = WikidataClient(endpoint, timeout_s=10, max_retries=0, min_interval_s=0)
+    except ImportError as exc:
+        return None, f"{exc.name or 'SPARQLWrapper'} is not installed (pip install -e '.[wikidata]')"
+    return NameLinker(client, mapper.lexicon, wn31_map=wn31_map, probe=probe), ""
+
+
+def _say_wikidata(endpoint: str, linker: NameLinker | None, skipped: str, as_json: bool) -> None:
+    """One line on what the Wikidata step did (on stderr, so ``--json`` output stays JSON lines), or
+    why it was skipped."""
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    why = skipped or (linker.report.skipped if linker else "")
+    if why:
+        err.print(
+            f"Wikidata linking skipped: {printable(endpoint, 120)}: {printable(why, 300)}; "
+            "the offline placements stand",
+            markup=False,
+        )
+        return
+    if linker is None:
+        return
+    r = linker.report
+    line = (
+        f"wikidata: {r.names} names looked up, {r.matched} match an item, {r.placed} placed, "
+        f"{r.ambiguous} ambiguous (flagged), {r.outside_domain} outside the list domain, "
+        f"{r.no_path} with no path to a known concept ({r.requests} requests, {r.seconds:.1f} s)"
+    )
+    (err if as_json else console).print(line, markup=False, highlight=False)
 
 
 review_app = typer.Typer(

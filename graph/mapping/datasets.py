@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from bamboo.errors import InvariantViolation, printable
+from bamboo.graph.link.external import PlaceNames
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.mapping.families import ModelFamily, model_families
 from bamboo.graph.mapping.repeats import separate_repeats
@@ -78,6 +79,7 @@ __all__ = [
     "import_label_set",
     "joined_key",
     "new_concept_id",
+    "place_by_outside",
 ]
 
 #: Senses of the word before a head noun that count as its neighbours. Off (0): two senses help on
@@ -250,6 +252,11 @@ class ClassMapper:
         for c in concepts:
             if str(c["id"]).startswith("bamboo:"):
                 self._remember(str(c.get("name") or c["id"][7:]), str(c["id"]), latin=False)
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The WordNet concepts (with their properties) and IS_A edges the mapper works on."""
+        return self._lexicon
 
     def lineage(self, raw: RawClass) -> dict[str, str]:
         """The class's taxonomy: its own, or for a Latin binomial (``Ursus arctos``) its genus when
@@ -604,10 +611,17 @@ class ClassMapper:
             senses = self._senses(text)
             if senses:
                 return senses, confidence, note, qualifier
-        forms = self._lemma_forms.get(joined_key(key), [])
-        run_together = key.isalnum() and not forms[0].isalnum() if forms else False  # the split guess below
-        if len(forms) == 1 and not run_together and (senses := self._senses(forms[0])):
-            return senses, 0.8, f"spelling of {forms[0]!r}", qualifier
+        # Every lemma spelled like the key but for spaces, punctuation and a plural ("Hog nosed skunk":
+        # "hog-nosed skunk" and "hognosed skunk"), those differing only in punctuation first ("Auto
+        # mechanic": the mechanic before "auto mechanics", the trade); their senses in that order.
+        bare = _NOT_WORD.sub("", key)
+        forms = sorted(self._lemma_forms.get(joined_key(key), []), key=lambda f: _NOT_WORD.sub("", f) != bare)
+        senses = list(dict.fromkeys(c for form in forms for c in self._senses(form)))
+        if senses:
+            # a run-together name ("Payphone" for "pay-phone") is a guess at its words: reviewed
+            run_together = key.isalnum() and not any(form.isalnum() for form in forms)
+            note = f"split form {forms[0]!r}" if run_together else f"spelling of {forms[0]!r}"
+            return senses, 0.8, note, qualifier
         if suffixed := self._suffix_form(key):
             return suffixed
         if key.isalpha() and len(key) >= 6:  # VOC's "diningtable", "tvmonitor": a two-word lemma run together
@@ -723,7 +737,12 @@ class ClassMapper:
 
 
 def import_label_set(
-    store: GraphStore, label_set: LabelSet, mapper: ClassMapper, *, progress: ImportProgress | None = None
+    store: GraphStore,
+    label_set: LabelSet,
+    mapper: ClassMapper,
+    *,
+    progress: ImportProgress | None = None,
+    outside: PlaceNames | None = None,
 ) -> DatasetReport:
     """Map every class and write the dataset in one transaction (re-running gives the same graph).
 
@@ -734,6 +753,9 @@ def import_label_set(
         progress: Hears ``(stage, done, total)``: ``("map", classes mapped, classes)`` as
             :meth:`ClassMapper.map_all` goes, then ``("check", 0, placements)`` and
             ``("write", 0, classes)`` as those stages begin.
+        outside: An outside source (Wikidata, :class:`bamboo.graph.wikidata.NameLinker`) asked,
+            after the offline mapping, for the new concepts that mapping left under the root or the
+            bare list domain (:func:`place_by_outside`); nothing else changes.
 
     Raises:
         InvariantViolation: the classes' placements would break an invariant (the dataset's own
@@ -743,6 +765,8 @@ def import_label_set(
     domain = [c for c in (mapper.domain_concept(s) for s in label_set.domain) if c]
     mapped = mapper.map_all(label_set.name, label_set.classes, domain, task=label_set.task, progress=progress)
     inferred = None if domain else mapper.infer_domain(mapped)
+    if outside is not None:
+        mapped = place_by_outside(mapped, outside, domain or ([inferred.concept] if inferred else []))
     evidence = _evidence(label_set, mapped, mapper, domain)
     best, names = _best_placements(mapped)
     concepts, placements = _new_concepts(store, best, names, label_set.name)
@@ -791,6 +815,45 @@ def import_label_set(
         review=sum(m.review for m in mapped),
         evidence=len(evidence),
     )
+
+
+def place_by_outside(
+    mapped: Sequence[MappedClass], outside: PlaceNames, domain: Sequence[str]
+) -> list[MappedClass]:
+    """Ask ``outside`` about the new concepts placed on no evidence of their own (under the root,
+    the declared or the inferred list domain) and re-place each it proposes a parent for: the
+    proposal's evidence becomes ``placed_by``, its score the placement's, the old parent the first
+    alternative; flagged below :data:`REVIEW_BELOW` or when the source says so. A name the source
+    finds ambiguous keeps its place, flagged, with the source's candidates as alternatives."""
+    weak = [m for m in mapped if m.new and m.placed_by in _NOT_EVIDENCE]
+    if not weak:
+        return list(mapped)
+    proposals = outside(sorted({m.name or m.raw_name for m in weak}), domain)
+    out = []
+    for m in mapped:
+        p = proposals.get(m.name or m.raw_name) if m.new and m.placed_by in _NOT_EVIDENCE else None
+        if p is None or not (p.concept or p.review):
+            out.append(m)
+            continue
+        note = f"{m.note}; {p.note}" if m.note and p.note else m.note or p.note
+        if p.concept is None:  # several places, nothing to separate them
+            kept = dict.fromkeys(c for c in (*p.candidates, *m.alternatives) if c != m.parent)
+            out.append(replace(m, review=True, note=note, alternatives=tuple(kept)[:3]))
+            continue
+        alternatives = tuple(dict.fromkeys(c for c in (m.parent, *p.candidates) if c and c != p.concept))[:3]
+        out.append(
+            replace(
+                m,
+                confidence=p.score,
+                parent=p.concept,
+                placed_by=p.evidence,
+                placement_score=p.score,
+                review=p.review or p.score < REVIEW_BELOW,
+                alternatives=alternatives,
+                note=note,
+            )
+        )
+    return out
 
 
 def _evidence(

@@ -10,4 +10,5 @@ from .client import (
     oxigraph_server as oxigraph_server,
     read_dump as read_dump,
 )
+from .names import NameLinker as NameLinker, NameLinkReport as NameLinkReport
 from .sync import SyncReport as SyncReport, read_wn31_map as read_wn31_map, sync_wikidata as sync_wikidata

@@ -29,7 +29,7 @@ import dataclasses
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +49,7 @@ from bamboo.graph.wikidata.chain import chain_links
 from bamboo.graph.wikidata.client import LANGUAGES, WikidataClient, WikidataItem
 from bamboo.loaders.base import read_lines
 
-__all__ = ["SyncReport", "read_wn31_map", "sync_wikidata"]
+__all__ = ["SyncReport", "read_wn31_map", "sync_wikidata", "wordnet_anchor"]
 
 CHECKPOINT = "wikidata-sync.json"
 AUDIT = "wikidata-audit.jsonl"
@@ -107,6 +107,23 @@ def read_wn31_map(path: Path) -> dict[str, str]:
             raise MalformedFile(path, number, f"expected 'wn31<TAB>wn30', got {line[:80]!r}")
         out[parts[0].strip()] = f"wn:n{parts[1].strip()[:8]}"
     return out
+
+
+def wordnet_anchor(
+    wordnet31: Sequence[str], label: str | None, lexicon: Lexicon, wn31_map: Mapping[str, str] | None
+) -> str | None:
+    """The WordNet 3.0 concept of an item with WordNet 3.1 synset ids (``P8814``): through
+    ``wn31_map`` when it maps one to a concept of ``lexicon``, else the one sense of its English
+    ``label`` when the label has exactly one; ``None`` otherwise (and for an item without ids)."""
+    if not wordnet31:
+        return None
+    mapped = [
+        wn31_map[w] for w in wordnet31 if wn31_map and w in wn31_map and wn31_map[w] in lexicon.concepts
+    ]
+    if mapped:
+        return sorted(mapped)[0]
+    senses = lexicon.senses(label) if label else []
+    return senses[0] if len(senses) == 1 else None
 
 
 def sync_wikidata(
@@ -276,14 +293,10 @@ def _find_anchors(
     unresolved = sorted(q for q, wn in raw.items() if not any(w in (wn31_map or {}) for w in wn))
     labels = client.items(unresolved) if unresolved else {}
     for qid, ids in raw.items():
-        mapped = [wn31_map[w] for w in ids if wn31_map and w in wn31_map and wn31_map[w] in graph.wordnet]
-        if mapped:
-            anchors[qid] = sorted(mapped)[0]
-            continue
         label = labels.get(qid)
-        senses = lemma_index.senses(label.label) if label and label.label else []
-        if len(senses) == 1:
-            anchors[qid] = senses[0]
+        found = wordnet_anchor(ids, label.label if label else None, lemma_index, wn31_map)
+        if found is not None:
+            anchors[qid] = found
     ckpt.anchors = anchors
     ckpt.save("anchors")
     log(f"anchors: {len(anchors)} of {len(raw)} items with a WordNet id resolve to WordNet 3.0")
