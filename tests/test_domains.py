@@ -252,6 +252,20 @@ def test_a_lemma_followed_by_its_kind_is_that_sense_of_the_lemma(mapper: ClassMa
     assert corn_dog.new
 
 
+def test_every_spelling_of_a_lemma_is_that_lemma_run_together_ones_reviewed(mapper: ClassMapper) -> None:
+    """Open Images' spellings of WordNet lemmas: *Hog nosed skunk* (WordNet has *hog-nosed skunk* and
+    *hognosed skunk*: several spellings of one lemma) and *Sweatpant* are those lemmas; a run-together
+    *Payphone* (*pay-phone*) and *Caddisflies* (*caddis fly*) are too, flagged as a guess at the words."""
+    names = ["Hog nosed skunk", "Sweatpant", "Payphone", "Caddisflies"]
+    skunk, pants, phone, fly = mapper.map_all(
+        "oi", [RawClass(index=i, raw_name=n) for i, n in enumerate(names)]
+    )
+    assert skunk.concept == mapper.concept_of_synset("hog-nosed_skunk.n.01") and not skunk.review
+    assert pants.concept == mapper.concept_of_synset("sweat_pants.n.01") and "spelling of" in pants.note
+    assert phone.concept == mapper.concept_of_synset("pay-phone.n.01") and phone.review
+    assert fly.concept == mapper.concept_of_synset("caddis_fly.n.01") and "split form" in fly.note
+
+
 def test_joined_and_spaced_spellings_are_one_new_concept(wordnet_nouns: WordNetNouns) -> None:
     """COCO's *potted plant* and VOC's *pottedplant*: one concept, across lists and within one,
     and against a new concept already in the graph; the later spelling is flagged."""
@@ -276,6 +290,28 @@ def test_latin_names_are_not_merged_by_their_joined_form(wordnet_nouns: WordNetN
         "sp", [RawClass(index=0, raw_name="Ursus zqxs"), RawClass(index=1, raw_name="Ursus zqx")]
     )
     assert a.concept != b.concept
+
+
+def test_a_latin_name_wordnet_files_outside_its_class_is_still_that_species(mapper: ClassMapper) -> None:
+    """iNaturalist's *Juniperus communis* (a conifer) is WordNet's *common juniper*, which WordNet files
+    under juniper wood, not under the organism of class Pinopsida: one species, one concept, flagged.
+    A binomial WordNet lacks stays new and is placed by its taxonomy."""
+    lineage = (
+        ("genus", "Juniperus"),
+        ("family", "Cupressaceae"),
+        ("class", "Pinopsida"),
+        ("kingdom", "Plantae"),
+    )
+    known, unknown = mapper.map_all(
+        "inat",
+        [
+            RawClass(index=0, raw_name="Juniperus communis", lineage=lineage),
+            RawClass(index=1, raw_name="Juniperus zqxensis", lineage=lineage),
+        ],
+    )
+    assert known.concept == mapper.concept_of_synset("common_juniper.n.01")
+    assert known.review and "outside its class" in known.note
+    assert unknown.new and unknown.parent and "taxonomy" in unknown.placed_by
 
 
 def test_a_species_named_with_and_without_its_taxonomy_is_one_concept(wordnet_nouns: WordNetNouns) -> None:

@@ -99,6 +99,7 @@ _NOT_WORD = re.compile(r"[\W_]+")
 _KEEP_S = ("ss", "us", "is", "os", "as", "ys")
 _BINOMIAL = re.compile(r"^([A-Z][a-z]{2,})\s+(?:[a-z]{3,}|x)(?:\s+[a-z]{3,})?$")  # "Ursus arctos"
 _ORGANISM = "wn:n00004475"
+_ORGANISM_LEXNAMES = frozenset({"noun.plant", "noun.animal"})
 #: A sense this close (Wu-Palmer) to its qualifier's is one the qualifier allows.
 QUALIFIER_CLOSE = 0.7
 _QUALIFIER_STOP = frozenset("a an the of for on at in to with from by part non used".split())
@@ -575,7 +576,8 @@ class ClassMapper:
             description=raw.description,
         )
         if isinstance(found, str):
-            return keep(found)
+            species = self._latin_lemma(raw) if lineage else None
+            return species if species is not None else keep(found)
         if isinstance(found, SenseChoice):
             return MappedClass(
                 raw.index,
@@ -590,6 +592,21 @@ class ClassMapper:
         # a split form ("diningtable" as "dining table") is a guess at the name's words: reviewed
         split = found[2].startswith("split form")
         return MappedClass(raw.index, raw.raw_name, found[0], "lemma", found[1], found[2], review=split)
+
+    def _latin_lemma(self, raw: RawClass) -> MappedClass | None:
+        """A species whose Latin name, spelled exactly, is the lemma of one WordNet organism outside
+        the organism of its class: that organism, flagged. WordNet files some species where their
+        class would not reach them (*Juniperus communis* under juniper wood, *Nerium oleander* outside
+        *vascular plant*); the binomial still names one species, so it is one concept, not two."""
+        name = raw.display_name.strip()
+        if not _BINOMIAL.match(name):
+            return None
+        senses = self._senses(normalize(name))
+        if len(senses) != 1 or self._lexicon.concepts[senses[0]].get("lexname") not in _ORGANISM_LEXNAMES:
+            return None
+        parents = ", ".join(sorted(self._lexicon.name(p) for p in self._lexicon.parents.get(senses[0], ())))
+        note = f"Latin name WordNet has, outside its class in WordNet's tree (under {parents})"
+        return MappedClass(raw.index, raw.raw_name, senses[0], "lemma", 0.8, note, review=True)
 
     def _candidates(self, name: str) -> tuple[list[str], float, str, str]:
         """Senses of ``name`` in WordNet order, the confidence of the match, a note, a qualifier."""
