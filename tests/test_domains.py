@@ -310,8 +310,26 @@ def test_a_latin_name_wordnet_files_outside_its_class_is_still_that_species(mapp
         ],
     )
     assert known.concept == mapper.concept_of_synset("common_juniper.n.01")
-    assert known.review and "outside its class" in known.note
+    assert known.review and "filed outside" in known.note
     assert unknown.new and unknown.parent and "taxonomy" in unknown.placed_by
+
+
+def test_a_name_of_the_domains_kind_filed_outside_it_is_that_sense_but_a_genus_is_not(
+    mapper: ClassMapper,
+) -> None:
+    """Food-101's *chicken wings* (WordNet's one sense is food, filed under *wing*, not under the
+    list's *food*) is that sense, flagged; Flowers-102's *bromelia* (WordNet's one sense is the genus,
+    a taxonomic group) and the Oxford Pets breed *Ragdoll* (a toy in WordNet) stay new."""
+    food = [mapper.concept_of_synset("food.n.02"), mapper.concept_of_synset("food.n.01")]
+    (wings,) = mapper.map_all("food", [RawClass(index=0, raw_name="chicken wings")], food)
+    assert wings.concept == mapper.concept_of_synset("chicken_wing.n.01") and wings.review
+    plant = mapper.concept_of_synset("vascular_plant.n.01")
+    (bromelia,) = mapper.map_all("flowers", [RawClass(index=0, raw_name="bromelia")], [plant])
+    assert bromelia.new
+    (ragdoll,) = mapper.map_all(
+        "pets", [RawClass(index=0, raw_name="Ragdoll")], [mapper.concept_of_synset("cat.n.01")]
+    )
+    assert ragdoll.new
 
 
 def test_a_species_named_with_and_without_its_taxonomy_is_one_concept(wordnet_nouns: WordNetNouns) -> None:

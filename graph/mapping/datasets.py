@@ -576,8 +576,8 @@ class ClassMapper:
             description=raw.description,
         )
         if isinstance(found, str):
-            species = self._latin_lemma(raw) if lineage else None
-            return species if species is not None else keep(found)
+            outside = self._lemma_outside_domain(raw, domain)
+            return outside if outside is not None else keep(found)
         if isinstance(found, SenseChoice):
             return MappedClass(
                 raw.index,
@@ -593,20 +593,41 @@ class ClassMapper:
         split = found[2].startswith("split form")
         return MappedClass(raw.index, raw.raw_name, found[0], "lemma", found[1], found[2], review=split)
 
-    def _latin_lemma(self, raw: RawClass) -> MappedClass | None:
-        """A species whose Latin name, spelled exactly, is the lemma of one WordNet organism outside
-        the organism of its class: that organism, flagged. WordNet files some species where their
-        class would not reach them (*Juniperus communis* under juniper wood, *Nerium oleander* outside
-        *vascular plant*); the binomial still names one species, so it is one concept, not two."""
-        name = raw.display_name.strip()
-        if not _BINOMIAL.match(name):
+    def _lemma_outside_domain(self, raw: RawClass, domain: Sequence[str]) -> MappedClass | None:
+        """A name that is, spelled exactly, the lemma of one WordNet sense of the domain's kind (its
+        lexicographer file; plants and animals count as one) that WordNet files outside the domain:
+        that sense, flagged. WordNet's tree misses some members of a kind (*Juniperus communis* under
+        juniper wood, *Nerium oleander* outside *vascular plant*, Food-101's *chicken wings* outside
+        *solid food*); the name still means that sense, so it is one concept, not two. A sense under
+        WordNet's taxonomic groups (the genus *Bromelia* for Flowers-102's *bromelia*) is not the
+        organism a class means: no match."""
+        if not domain or domain[0] not in self._lexicon.concepts:
             return None
-        senses = self._senses(normalize(name))
-        if len(senses) != 1 or self._lexicon.concepts[senses[0]].get("lexname") not in _ORGANISM_LEXNAMES:
+        senses, _, how, qualifier = self._candidates(raw.display_name.strip())
+        if (
+            len(senses) != 1
+            or qualifier
+            or how not in ("", "singular form")
+            or (self._taxa is not None and self._taxa.is_taxon(senses[0]))
+        ):
+            return None
+        kind = self._kind(domain[0])
+        lexname = self._lexicon.concepts[senses[0]].get("lexname")
+        if lexname != kind and not {lexname, kind} <= _ORGANISM_LEXNAMES:
             return None
         parents = ", ".join(sorted(self._lexicon.name(p) for p in self._lexicon.parents.get(senses[0], ())))
-        note = f"Latin name WordNet has, outside its class in WordNet's tree (under {parents})"
+        note = f"WordNet's one sense, of the domain's kind but filed outside it (under {parents})"
         return MappedClass(raw.index, raw.raw_name, senses[0], "lemma", 0.8, note, review=True)
+
+    def _kind(self, concept: str) -> str | None:
+        """A concept's lexicographer file; for one of WordNet's top concepts (``noun.Tops``: *plant*,
+        *animal*, *food*), the file most of its hyponyms are in."""
+        lexname = self._lexicon.concepts[concept].get("lexname")
+        if lexname != "noun.Tops":
+            return lexname
+        below = self._lexicon.children.get(concept, ())
+        files = Counter(self._lexicon.concepts[c].get("lexname") for c in below)
+        return files.most_common(1)[0][0] if files else lexname
 
     def _candidates(self, name: str) -> tuple[list[str], float, str, str]:
         """Senses of ``name`` in WordNet order, the confidence of the match, a note, a qualifier."""
