@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from bamboo.errors import ConfigurationError
+from bamboo.training.study.finetune import FineTuneLearner, positions_last
 from bamboo.training.study.openset import (
     OpenSetConfig,
     build_openset_candidates,
@@ -132,3 +134,43 @@ def test_bad_openset_settings_are_one_line() -> None:
     message = str(info.value)
     assert "\n" not in message
     assert all(p in message for p in ("ratios must be in (0, 1)", "at least 2", "unknown learner", "pool"))
+
+
+def _conv_forward(head: torch.nn.ModuleDict, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The head as Lite0 runs it (1 x 1 convolution, batch norm, ReLU6, mean over the map), on ``x`` laid
+    out as :func:`positions_last` makes it."""
+    side = int(round(x.shape[1] ** 0.5))
+    maps = x.transpose(1, 2).reshape(len(x), -1, side, side)
+    pooled = torch.nn.functional.relu6(head["bn"](head["conv"](maps))).mean((2, 3))
+    return head["fc"](pooled), pooled
+
+
+def test_finetune_matmul_head_trains_and_predicts_as_the_convolution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(0)
+    keys = [f"k{i}" for i in range(48)]
+    maps = {k: rng.normal(0, 1, (320, 3, 3)).astype(np.float16) for k in keys}
+    test_maps = rng.normal(0, 1, (20, 320, 3, 3)).astype(np.float16)
+    labels = rng.integers(0, 3, 30).tolist()
+
+    def run(folder: Path) -> tuple[FineTuneLearner, str]:
+        folder.mkdir()
+        learner = FineTuneLearner(maps, test_maps, rng.integers(0, 3, 20), 3, feats={}, epochs=2, seed=1)
+        return learner, learner.train(1, keys[:30], labels, folder)
+
+    fast, fast_ckpt = run(tmp_path / "fast")
+    with monkeypatch.context() as m:
+        m.setattr(FineTuneLearner, "_forward", staticmethod(_conv_forward))
+        slow, slow_ckpt = run(tmp_path / "conv")
+        slow_probs, slow_emb = slow.predict(slow_ckpt, keys)
+    a, b = (torch.load(c, weights_only=True) for c in (fast_ckpt, slow_ckpt))
+    assert a.keys() == b.keys() and a["conv.weight"].shape == (1280, 320, 1, 1)  # Lite0's layout
+    assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-5) for k in a)
+    probs, emb = fast.predict(fast_ckpt, keys)
+    assert np.allclose(probs, slow_probs, atol=1e-5) and np.allclose(emb, slow_emb, atol=1e-4)
+    fresh = FineTuneLearner(maps, test_maps, fast.test_y, 3, feats={})  # a resumed run: from disk
+    sub = [keys[5], keys[40], keys[0]]
+    assert np.array_equal(fresh.predict(fast_ckpt, sub)[0], probs[[5, 40, 0]])
+    assert fresh.evaluate(fast_ckpt) == fast.evaluate(fast_ckpt)
+    assert positions_last(test_maps).shape == (20, 9, 320)

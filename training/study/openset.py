@@ -19,10 +19,11 @@ are the study's own (:func:`bamboo.training.study.runner._run_arm`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,9 @@ class OpenSetConfig:
         clusters: ClusterMargin's clusters.
         finetune_size: Input side for the fine-tuned learner's feature maps.
         finetune_epochs: Its epochs per round.
+        threads: Torch threads while the arms run; 0 leaves torch's default, one per core (on a shared
+            two-core machine those two threads wait on each other: a fine-tuned arm took about 4 times
+            as long as on one thread).
         per_class: Candidate images per CIFAR-10 class (at most the shared subset's 1,000).
 
     Raises:
@@ -111,6 +115,7 @@ class OpenSetConfig:
     clusters: int = 100
     finetune_size: int = 96
     finetune_epochs: int = 8
+    threads: int = 1
     per_class: int = PER_CLASS
 
     def __post_init__(self) -> None:
@@ -148,6 +153,8 @@ class OpenSetConfig:
         for name in ("finetune_size", "finetune_epochs"):
             if getattr(self, name) < 1:
                 out.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.threads < 0:
+            out.append(f"threads must be at least 0 (0: torch's default), got {self.threads}")
         try:
             self.study()
         except ConfigurationError as exc:
@@ -251,7 +258,7 @@ def run_openset(
 
     from bamboo.sdk.labels import OfflineLabels
     from bamboo.training.study.features import cached_lite0, imagenet_keep
-    from bamboo.training.study.finetune import FineTuneLearner
+    from bamboo.training.study.finetune import FineTuneLearner, positions_last
     from bamboo.training.study.openset_report import plot, summarise
     from bamboo.training.study.runner import _run_arm
 
@@ -282,6 +289,7 @@ def run_openset(
         }
         for rule, mask in (("default rule", keep), ("levels 1", keep_levels1))
     }
+    test_maps = positions_last(f["test_maps"]) if "finetune" in cfg.learners else None
     results: list[dict[str, Any]] = []
     protocol: dict[str, Any] = {}
     for ratio in cfg.ratios:
@@ -300,16 +308,18 @@ def run_openset(
                     )
                     learner = None
                     if learner_name == "finetune":
+                        assert test_maps is not None
                         learner = FineTuneLearner(
                             dict(zip(keys, f["pool_maps"][picks], strict=True)),
-                            f["test_maps"],
+                            test_maps,
                             cand.test_labels,
                             len(cand.classes),
                             feats=dict(zip(keys, emb[picks], strict=True)),
                             epochs=cfg.finetune_epochs,
                             seed=seed,
                         )
-                    rows = _run_arm(scfg, folder, arm, seed, picks, cand, emb, test_emb, keep, learner)
+                    with _torch_threads(cfg.threads):
+                        rows = _run_arm(scfg, folder, arm, seed, picks, cand, emb, test_emb, keep, learner)
                     results.append(
                         {
                             "learner": learner_name,
@@ -332,3 +342,17 @@ def run_openset(
     (out / "table.md").write_text(summarise(body))
     plot(body, out / "openset.png")
     return body
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """Torch runs on ``n`` threads inside the block (0: its own setting), and as before after it."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
