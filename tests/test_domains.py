@@ -367,6 +367,18 @@ def test_a_qualifier_that_names_a_kind_places_a_new_concept(mapper: ClassMapper)
 # --- make / model families ---------------------------------------------------------------------
 
 
+def test_a_qualifier_that_completes_a_lemma_names_that_lemma(mapper: ClassMapper) -> None:
+    """Open Images' *Bank (Building)* is WordNet's *bank building*; *Seal (Animal)* still picks the
+    animal sense of *seal* by its qualifier."""
+    bank, seal = mapper.map_all(
+        "oi", [RawClass(index=0, raw_name="Bank (Building)"), RawClass(index=1, raw_name="Seal (Animal)")]
+    )
+    assert bank.concept == mapper.concept_of_synset("bank.n.09") and "qualifier as one lemma" in bank.note
+    assert seal.concept in mapper._senses("seal") and mapper.concept_of_synset(
+        "animal.n.01"
+    ) in mapper.ancestors(seal.concept)
+
+
 def test_a_make_model_family_loses_its_head_noun_placements(mapper: ClassMapper) -> None:
     """*Zqmotor falcon* is a model, not a falcon: a family of five names sharing a maker WordNet does
     not know, whose head words disagree, is not placed by them; one model's qualifier (a car)

@@ -636,6 +636,9 @@ class ClassMapper:
         if m:  # "Seal (Animal)", "Jaguar (Vehicle)"
             name, qualifier = m.group(1), normalize(m.group(2))
         key = normalize(name)
+        if qualifier and (whole := self._senses(f"{key} {qualifier}")):
+            # "Bank (Building)" is WordNet's "bank building": the qualifier completes the lemma
+            return whole, 0.9, f"name and qualifier as one lemma {key + ' ' + qualifier!r}", ""
         # Every variant below keeps all but two of the key's letters: a longer key is no lemma.
         if len(key) - key.count(" ") - key.count("-") > self._longest + 2:
             return [], 0.0, "", qualifier
