@@ -64,7 +64,7 @@ from bamboo.graph.mapping.taxa import TaxonIndex
 from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.invariants import InvariantReport, check_placements
 from bamboo.graph.taxonomy.model import ENTITY_ID
-from bamboo.graph.taxonomy.search import normalize
+from bamboo.graph.taxonomy.search import normalize, split_qualifier
 from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_modifiers, read_sense_index
 from bamboo.loaders.base import LabelSet, RawClass
 
@@ -94,7 +94,6 @@ ImportProgress = Callable[[str, int, int], None]
 PROGRESS_EVERY = 5000
 #: Classes a cycle's message names before ``...``.
 _SHOWN = 8
-_QUALIFIED = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
 _NOT_WORD = re.compile(r"[\W_]+")
 _KEEP_S = ("ss", "us", "is", "os", "as", "ys")
 _BINOMIAL = re.compile(r"^([A-Z][a-z]{2,})\s+(?:[a-z]{3,}|x)(?:\s+[a-z]{3,})?$")  # "Ursus arctos"
@@ -478,7 +477,7 @@ class ClassMapper:
         the longest proper ending of the name that is a WordNet lemma; with the sense choice when
         evidence, not a rule, settled it. The noun before the head (its first
         :data:`MODIFIER_SENSES` senses, none by default) counts among the neighbours."""
-        words = normalize(_QUALIFIED.sub(r"\1", name)).replace("-", " ").split()
+        words = normalize(split_qualifier(name)[0]).replace("-", " ").split()
         while len(words) > 1 and any(ch.isdigit() for ch in words[-1]):
             words.pop()  # a model year or code after the head ("acura rl sedan 2012" -> sedan)
         for start in range(self._first_ending(words), len(words)):
@@ -500,10 +499,10 @@ class ClassMapper:
         """The kind a name's qualifier names (``Avena (Drink)`` -> a drink, ``Jaguar (Automobile)`` ->
         a car), its sense chosen like any other; ``None`` when there is no qualifier, it names a
         purpose or place (``for cooking``), or WordNet has no noun for it (``Giulietta (1954)``)."""
-        m = _QUALIFIED.match(name)
-        if not m:
+        qualifier = split_qualifier(name)[1]
+        if not qualifier:
             return None
-        words, kind = _qualifier_words(normalize(m.group(2)))
+        words, kind = _qualifier_words(normalize(qualifier))
         if not kind:
             return None
         text = " ".join(words)
@@ -631,10 +630,8 @@ class ClassMapper:
 
     def _candidates(self, name: str) -> tuple[list[str], float, str, str]:
         """Senses of ``name`` in WordNet order, the confidence of the match, a note, a qualifier."""
-        qualifier = ""
-        m = _QUALIFIED.match(name)
-        if m:  # "Seal (Animal)", "Jaguar (Vehicle)"
-            name, qualifier = m.group(1), normalize(m.group(2))
+        name, qualifier = split_qualifier(name)  # "Seal (Animal)", "Jaguar (Vehicle)"
+        qualifier = normalize(qualifier) if qualifier else ""
         key = normalize(name)
         if qualifier and (whole := self._senses(f"{key} {qualifier}")):
             # "Bank (Building)" is WordNet's "bank building": the qualifier completes the lemma
@@ -773,7 +770,7 @@ class ClassMapper:
         return kind, out
 
     def _tag_counts(self, name: str) -> dict[str, int]:
-        key = normalize(_QUALIFIED.sub(r"\1", name))
+        key = normalize(split_qualifier(name)[0])
         return {c: n for c, n in self._sense_index.get(key, [])}
 
 

@@ -23,16 +23,13 @@ worse than none, since a related-category set built on a bird would drop every p
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bamboo.graph.link.lexicon import Lexicon
-from bamboo.graph.taxonomy.search import normalize
+from bamboo.graph.taxonomy.search import normalize, split_qualifier
 from bamboo.loaders.base import RawClass
-
-_QUALIFIED = re.compile(r"\s*\([^()]*\)\s*$")
 
 __all__ = ["FAMILY_MIN", "FAMILY_MIN_HEADS", "FAMILY_SUPPORT", "ModelFamily", "model_families"]
 
@@ -100,7 +97,7 @@ def model_families(
             elif (
                 m.parent
                 and m.placed_by.startswith(("qualifier", "dataset parent", "taxonomy"))
-                and len(normalize(_QUALIFIED.sub("", classes[i].display_name)).split()) > 1
+                and len(normalize(split_qualifier(classes[i].display_name)[0]).split()) > 1
             ):  # a model's evidence; not the brand's own entry ("Cadillac (Brand)" is a trade name)
                 other.setdefault(m.parent, m.parent)
         if len(heads) < FAMILY_MIN_HEADS or _common_kind(list(heads.values()), lexicon):

@@ -8,6 +8,7 @@ Prefix matches come from a sorted array (bisect); fuzzy matches from RapidFuzz.
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -17,7 +18,20 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-__all__ = ["SearchHit", "SearchIndex", "labels_of", "normalize"]
+__all__ = ["SearchHit", "SearchIndex", "labels_of", "normalize", "split_qualifier"]
+
+
+_QUALIFIED = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
+
+
+def split_qualifier(name: str) -> tuple[str, str]:
+    """A class name and its trailing parenthesised qualifier (``""`` when it has none).
+
+    >>> split_qualifier("Seal (Animal)"), split_qualifier("Iron (Golf)"), split_qualifier("dog")
+    (('Seal', 'Animal'), ('Iron', 'Golf'), ('dog', ''))
+    """
+    m = _QUALIFIED.match(name)
+    return (m.group(1), m.group(2)) if m else (name, "")
 
 
 def normalize(text: str) -> str:
