@@ -1,9 +1,12 @@
-"""``bamboo study al``: the paper's active-annotation study (Fig. 6a) on real images, offline."""
+"""``bamboo study al`` / ``openset``: the paper's active-annotation study (Fig. 6a) on real images, offline,
+and the same on an open-set protocol."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,24 +35,10 @@ def study_al(
 ) -> None:
     """Random, entropy, margin, CoreSet and ClusterMargin, each with and without OOD rectification,
     on a pool of real images with 40 % out-of-distribution images; table + Fig. 6-style PNG."""
-    import time
-
     from bamboo.training.study import config_from, run_study
 
     cfg = config_from(overrides or [])
-    started = time.perf_counter()
-    err = Console(stderr=True)
-    body = run_study(
-        cfg,
-        progress=lambda m: err.print(f"[{time.perf_counter() - started:6.0f} s] {m}"),
-        data_dir=data_dir,
-    )
-    table = (Path(cfg.out) / "table.md").read_text()
-    if console.is_terminal:
-        console.print(Markdown(table))
-    else:
-        print(table)
-    print(f"{body['seconds']:.0f} s; saved {cfg.out}/results.json, table.md, fig6.png")
+    _run(run_study, cfg, data_dir, "fig6.png")
 
 
 @study_app.command("openset")
@@ -67,17 +56,22 @@ def study_openset(
     """The study on an open-set protocol: a crawl whose pool carries task queries and a mismatch ratio
     of non-task images; every sampler with and without per-query ImageNet rectification; table with
     95 % intervals, figure (accuracy vs mismatch ratio) and a verdict computed from the numbers."""
-    import time
-
     from bamboo.training.study.openset import openset_config_from, run_openset
 
     cfg = openset_config_from(overrides or [])
+    _run(run_openset, cfg, data_dir, "openset.png")
+
+
+def _run(run: Callable[..., dict[str, Any]], cfg: Any, data_dir: Path, figure: str) -> None:
+    """Run a study with timed progress on stderr, then print its table and what it saved."""
     started = time.perf_counter()
     err = Console(stderr=True)
-    body = run_openset(
-        cfg,
-        progress=lambda m: err.print(f"[{time.perf_counter() - started:6.0f} s] {m}"),
-        data_dir=data_dir,
+    body = run(
+        cfg, progress=lambda m: err.print(f"[{time.perf_counter() - started:6.0f} s] {m}"), data_dir=data_dir
     )
-    print((Path(cfg.out) / "table.md").read_text())
-    print(f"{body['seconds']:.0f} s; saved {cfg.out}/results.json, table.md, openset.png")
+    table = (Path(cfg.out) / "table.md").read_text()
+    if console.is_terminal:
+        console.print(Markdown(table))
+    else:
+        print(table)
+    print(f"{body['seconds']:.0f} s; saved {cfg.out}/results.json, table.md, {figure}")
