@@ -31,8 +31,14 @@ test >= best baseline + 2 points at each size; *person*, *bird*, *animal* (and *
 <= 20 % of ImageNet-1K (for *animal*, its own subtree alone is 39.8 %: no rule that keeps the
 query's own subtree can meet it, so the part beyond the own subtree is printed beside it).
 
+``--photos DIR`` measures another photo set instead (``benchmarks/_photo_folder.py``: photos named,
+or filed in folders named, by WordNet id). Its classes take the CIFAR classes' place in the queries; a
+class that is itself an ImageNet-1K class is its own leaf query (scored on its own photos, no stand-in).
+Every photo serves both splits, which differ by query concept only.
+
 Logits are cached under ``bamboo.paths.cache_dir("features")`` (never in the repository).
-Usage: ``python benchmarks/rectify.py [--sizes 64 128] [--model 0] [--per-class 100] [--threads 2]``.
+Usage: ``python benchmarks/rectify.py [--sizes 64 128] [--model 0] [--per-class 100] [--threads 2]
+[--photos DIR]``.
 """
 
 from __future__ import annotations
@@ -84,9 +90,15 @@ class Query:
     inside: frozenset[int]  # CIFAR class indices whose photos are in concept
 
 
-def build_queries(tax: Taxonomy, space: list[str], leaves: int, seed: int) -> list[Query]:
-    """Queries at three heights around the CIFAR classes (see the module docstring)."""
-    classes = list(CIFAR10_CONCEPTS.values())
+def build_queries(
+    tax: Taxonomy, space: list[str], leaves: int, seed: int, classes: list[str] | None = None
+) -> list[Query]:
+    """Queries at three heights around the photo classes (see the module docstring).
+
+    ``classes`` are the photos' concepts, CIFAR-10's left out. A class that is itself a label-space
+    class with none below it (a photo set labelled by ImageNet-1K classes) is its own leaf query.
+    """
+    classes = list(CIFAR10_CONCEPTS.values()) if classes is None else classes
     up = [tax.ancestor_depths(c) for c in classes]
     in_space = set(space)
     rng = np.random.default_rng(seed)
@@ -98,6 +110,8 @@ def build_queries(tax: Taxonomy, space: list[str], leaves: int, seed: int) -> li
     out: dict[str, Query] = {}
     for i, c in enumerate(classes):
         kids = sorted(d for d in tax.descendants(c) if d in in_space)
+        if not kids and c in in_space:
+            kids = [c]
         for d in rng.permutation(kids)[:leaves].tolist() if kids else []:
             out.setdefault(d, Query(d, "leaf", inside(d)))
         for q, dist in sorted([(c, 0), *up[i].items()], key=lambda kv: kv[1]):
@@ -260,6 +274,12 @@ def main() -> None:
     parser.add_argument("--leaves", type=int, default=4, help="leaf queries per CIFAR class")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--photos",
+        type=Path,
+        help="a folder of photos labelled by WordNet id (benchmarks/_photo_folder.py) instead of CIFAR-10;"
+        " every photo serves both splits, which then differ by query only",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
 
@@ -268,13 +288,20 @@ def main() -> None:
 
     tax = OfflineLabels.from_wordnet().taxonomy
     space = [f"wn:{w}" for w in imagenet1k_wnids()]
-    queries = build_queries(tax, space, args.leaves, args.seed)
+    if args.photos is not None:
+        from _photo_folder import load_photo_folder
+
+        own_images, own_labels, classes = load_photo_folder(args.photos)
+        queries = build_queries(tax, space, args.leaves, args.seed, classes)
+        source = f"{len(own_labels)} photos of {len(classes)} classes from {args.photos} (both splits)"
+    else:
+        queries = build_queries(tax, space, args.leaves, args.seed)
+        source = (
+            f"CIFAR-10 photos, {args.per_class} per class per split (dev: training file, test: test file)"
+        )
     splits = {n: [q for q in queries if split_of(q.concept) == s] for s, n in enumerate(("dev", "test"))}
     counts = {n: {h: sum(q.height == h for q in qs) for h in HEIGHTS} for n, qs in splits.items()}
-    print(
-        f"EfficientNet-Lite{args.model}, ImageNet-1K outputs; CIFAR-10 photos, {args.per_class} per class"
-        f" per split (dev: training file, test: test file); queries {counts}"
-    )
+    print(f"EfficientNet-Lite{args.model}, ImageNet-1K outputs; {source}; queries {counts}")
     print(f"default rule: {DEFAULT_RULE}  (* best on dev within the 20 % bound, d the default)")
 
     concepts = [q.concept for q in queries]
@@ -292,7 +319,10 @@ def main() -> None:
     for size in args.sizes:
         data = {}
         for split, file in (("dev", "train"), ("test", "test")):
-            images, labels = photos(file, args.per_class, args.seed)
+            if args.photos is not None:
+                images, labels = own_images, own_labels
+            else:
+                images, labels = photos(file, args.per_class, args.seed)
             data[split] = (logits_of(images, args.model, size, args.threads), labels)
         results = evaluate(data, splits, sets, sub, index)
         chosen = max(eligible, key=lambda n: results["dev"][n].mean)
