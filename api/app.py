@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -36,31 +33,13 @@ from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.tasks.db import TaskStore
 from bamboo.graph.usercypher.runner import CypherLimits, UserCypher
 
-__all__ = ["create_app", "limit_malloc_arenas"]
+__all__ = ["create_app"]
 
 DESCRIPTION = """
 Taxonomy queries over the Bamboo label system: WordNet 3.0 backbone, public datasets' classes and
 Wikidata concepts. Errors are JSON `{"error": ..., "detail": ...}`. Write endpoints need the
 `X-API-Key` header (the server's `BAMBOO_API_KEY`; without one they are disabled).
 """
-
-
-def limit_malloc_arenas(arenas: int = 2) -> bool:
-    """Cap glibc's malloc arenas for this process (what ``MALLOC_ARENA_MAX`` does), unless the
-    environment sets it. The service's request threads each got an arena of their own, and every
-    rebuilt view left memory behind in them: over 32 graph changes in ``benchmarks/soak.py`` the
-    service grew 496 -> 773 MB (1.56x); with 2 arenas it stayed flat (446 -> 533 MB, 1.20x, peaking
-    at 585 MB), equally fast. Call it before threads start. Returns whether the cap was set (only on
-    glibc).
-    """
-    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    m_arena_max = -8  # glibc's malloc.h
-    return bool(libc.mallopt(m_arena_max, arenas))
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:

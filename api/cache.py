@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from bamboo.api.malloc import release_free_memory
 from bamboo.errors import GraphUnavailable
 from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.model import Vote
@@ -93,6 +94,7 @@ class GraphCache:
         self._warm_next: tuple[GraphView, bool] | None = None
         self._planned: GraphView | None = None  # the newest view whose crawl plan is computed
         self._warming = False
+        self._warmed = False  # a warm-up ended: the view it replaced is freed (see _release)
 
     def start(self) -> None:
         """Load the views now and keep them fresh in a background thread."""
@@ -112,6 +114,20 @@ class GraphCache:
                 self._poll()
             except Exception as exc:  # noqa: BLE001 - the poller must survive a database outage
                 log.warning("graph poll failed (serving the last view): %s", exc)
+            self._release()
+
+    def _release(self) -> None:
+        """One poll after a warm-up, give the memory of the view it replaced back to the system (the
+        requests still reading that view have ended by then). Freed, a view's memory stays in
+        malloc's heaps as free chunks, and the high-water mark of the swaps would stay in the
+        service's RSS (see :func:`~bamboo.api.malloc.release_free_memory`)."""
+        with self._warm_lock:
+            if not self._warmed:
+                return
+            self._warmed = False
+        took = release_free_memory()
+        if took is not None:
+            log.debug("gave malloc's free pages back to the system in %.1f ms", took * 1000)
 
     def _load_graph(self, version: str | None) -> tuple[GraphView, bool]:
         """The view at ``version`` and whether it came from the database (not a saved file)."""
@@ -172,6 +188,8 @@ class GraphCache:
                     self._warming = False
                     return
             self._warm(*job)
+            with self._warm_lock:
+                self._warmed = True
 
     def _warm(self, view: GraphView, fresh: bool) -> None:
         """Save a view just read from the database (when a view folder is set), then compute its

@@ -33,7 +33,8 @@ def serve(
     """Serve the API and the web UI at /ui (starts the embedded store first when no --uri is given)."""
     import uvicorn
 
-    from bamboo.api.app import create_app, limit_malloc_arenas
+    from bamboo.api.app import create_app
+    from bamboo.api.malloc import limit_malloc_arenas
     from bamboo.api.settings import ServiceSettings
 
     limit_malloc_arenas()  # before the first worker thread exists

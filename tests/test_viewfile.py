@@ -3,10 +3,14 @@ matrices) and its saved copy, against the plain reads of the real embedded store
 
 from __future__ import annotations
 
+import gc
 import random
 import time
+import weakref
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import neo4j
 import networkx as nx
 import numpy as np
 import pytest
@@ -94,6 +98,50 @@ def test_cache_restarts_from_the_saved_view(rw_store: GraphStore, tmp_path: Path
         assert second.get().version == first.get().version
     finally:
         second.stop()
+
+
+class VersionedStore(GraphStore):
+    """The store with its ``graph.version`` set by the test (a swap without writing the graph)."""
+
+    version = "swap-1"
+
+    def get_metas(self, keys: Sequence[str]) -> dict[str, str | None]:
+        metas = super().get_metas(keys)
+        return metas | ({"graph.version": self.version} if "graph.version" in keys else {})
+
+
+def test_a_swapped_out_view_is_freed_and_its_memory_given_back(
+    driver: neo4j.Driver, rw_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the new view's warm-up ends, nothing holds the old view or its crawl plan, and the poller
+    hands malloc's free pages back to the system (a freed view otherwise stays in the RSS)."""
+    import bamboo.api.cache as cache_module
+
+    released: list[float | None] = []
+    real = cache_module.release_free_memory
+    monkeypatch.setattr(cache_module, "release_free_memory", lambda: released.append(real()) or 0.0)
+    store = VersionedStore(driver, rw_database)
+    cache = GraphCache(store, refresh_s=0.2)
+    cache.start()
+    try:
+
+        def until(ready: Callable[[], bool]) -> None:
+            deadline = time.monotonic() + 300
+            while not ready():
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+
+        until(lambda: cache.planned() is cache.get() and bool(released))  # warmed, then released
+        old, old_plan = weakref.ref(cache.get()), weakref.ref(cache.get().crawl)
+        released.clear()
+        store.version = "swap-2"
+        until(lambda: cache.planned().version == "swap-2")
+        until(lambda: bool(released))
+        gc.collect()
+        assert old() is None and old_plan() is None
+        assert cache.get().version == "swap-2"
+    finally:
+        cache.stop()
 
 
 @given(

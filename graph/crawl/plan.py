@@ -537,8 +537,29 @@ def _encode_in_child(texts: Sequence[str]) -> npt.NDArray[np.float32]:
 #: concept) would cost minutes of encoding and gigabytes.
 MAX_PAIR_VOCABULARY = 10_000
 
-# One pair-plan build at a time in a process: builds are background work and share the encoder.
-_BUILD_SLOT = threading.Lock()
+
+class _BuildSlot:
+    """The one pair-plan build a process runs at a time (builds are background work and share the
+    encoder), and what it builds, for the answer of a request that finds it taken."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.started = 0.0
+        self.concepts = 0
+
+    def take(self, concepts: int, *, wait: bool) -> bool:
+        """Take the slot for a build of ``concepts``; False when ``wait`` is off and it is taken."""
+        if not self._lock.acquire(blocking=wait):
+            return False
+        self.started, self.concepts = time.monotonic(), concepts
+        return True
+
+    def give_back(self) -> None:
+        """Free the slot (from any thread: a request takes it for the build thread it starts)."""
+        self._lock.release()
+
+
+_BUILD_SLOT = _BuildSlot()
 
 
 class CrawlPlan:
@@ -689,9 +710,13 @@ class CrawlPlan:
         return self._build(key)
 
     def planner_nowait(self, objects: Sequence[str], scenes: Sequence[str]) -> PairPlanner:
-        """The pair scorer if it is built; otherwise its build starts in the background (one build
-        at a time in a plan) and :class:`~bamboo.errors.PlanPending` says what the caller waits for.
-        A request never waits on a build.
+        """The pair scorer if it is built; otherwise its build starts in the background when no
+        other build runs in the process, and :class:`~bamboo.errors.PlanPending` says what the
+        caller waits for. A request never waits on a build, and a build never waits for another:
+        in the service each graph version has a plan of its own, and builds queued behind a slow
+        one each held their whole plan (taxonomy, query words) until their turn, only to be
+        superseded (up to 4 plans alive at once over a burst of changes in ``benchmarks/soak.py``).
+        The caller retries instead, by then on the newest view.
 
         Raises:
             PlanPending: the plan is being built, or waits for another build to finish.
@@ -707,25 +732,35 @@ class CrawlPlan:
             ready = self._ready(key)
             if ready is not None:
                 return ready
-            failed = self._failed.pop(key, None)
-            waiting = self._building.get(key) or next(iter(self._building.values()), None)
-            if waiting is None:  # nothing builds now: this one starts (registered under the lock)
+            building = self._building.get(key)
+            start = building is None and _BUILD_SLOT.take(len(objects), wait=False)
+            if start:  # registered under the lock, the slot held for the thread started below
+                failed = self._failed.pop(key, None)
                 self._building[key] = (threading.Event(), time.monotonic(), len(objects))
-        if waiting is None:
+        if start:
             if failed:
                 log.warning("retrying a crawl pair plan whose last build failed: %s", failed)
-            threading.Thread(
-                target=self._build_quietly, args=(key,), name="bamboo-pair-plan", daemon=True
-            ).start()
+            try:
+                threading.Thread(
+                    target=self._build_quietly, args=(key, True), name="bamboo-pair-plan", daemon=True
+                ).start()
+            except BaseException:  # no thread to free the slot: free it here
+                with self._plans_lock:
+                    self._building.pop(key)[0].set()
+                _BUILD_SLOT.give_back()
+                raise
             raise PlanPending(
                 f"the crawl pair plan for {len(objects):,} concepts and {len(scenes):,} scenes is being "
                 "built in the background; retry shortly",
                 retry_after=10,
             )
-        what = "this" if key in self._building else "another"
+        if building is not None:
+            what, concepts, since = "this", building[2], building[1]
+        else:
+            what, concepts, since = "another", _BUILD_SLOT.concepts, _BUILD_SLOT.started
         raise PlanPending(
-            f"{what} crawl pair plan ({waiting[2]:,} concepts) has been building for "
-            f"{time.monotonic() - waiting[1]:.0f} s; retry shortly",
+            f"{what} crawl pair plan ({concepts:,} concepts) has been building for "
+            f"{time.monotonic() - since:.0f} s; retry shortly",
             retry_after=10,
         )
 
@@ -735,11 +770,16 @@ class CrawlPlan:
             self._planners[key] = planner  # most recently used last
         return planner
 
-    def _build(self, key: tuple[Any, ...]) -> PairPlanner:
-        """Build the plan of ``key`` (registered in ``_building`` by the caller) and publish it."""
+    def _build(self, key: tuple[Any, ...], slot_taken: bool = False) -> PairPlanner:
+        """Build the plan of ``key`` (registered in ``_building`` by the caller) and publish it;
+        ``slot_taken``: the caller took the build slot for it, else this waits for the slot."""
         try:
-            with _BUILD_SLOT:
+            if not slot_taken:
+                _BUILD_SLOT.take(len(key[0]), wait=True)
+            try:
                 planner = self._build_planner(list(key[0]), list(key[1]))
+            finally:
+                _BUILD_SLOT.give_back()
         except Exception as exc:
             with self._plans_lock:
                 self._failed[key] = f"building the crawl pair plan failed: {exc}"
@@ -753,9 +793,9 @@ class CrawlPlan:
             self._building.pop(key)[0].set()
         return planner
 
-    def _build_quietly(self, key: tuple[Any, ...]) -> None:
+    def _build_quietly(self, key: tuple[Any, ...], slot_taken: bool) -> None:
         try:
-            self._build(key)
+            self._build(key, slot_taken)
         except Exception as exc:  # noqa: BLE001 - recorded; the next request sees it and retries
             log.warning("building a crawl pair plan failed: %s", exc)
 
