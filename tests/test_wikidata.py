@@ -432,7 +432,8 @@ def test_eval_linking_scores_each_strategy(
     concepts, edges = _subtree(wordnet_nouns, lexicon, "wn:n02083346")  # canine
     result = evaluate_leaves(concepts, edges, n=40, seed=3, embedder=embedder, nlp=nlp)
     rows = {r["strategy"]: r for r in result["rows"]}
-    assert result["n"] == 40 and set(rows) == {"head", "embedding", "policy"}
+    assert result["n"] == 40 and set(rows) == {"head", "embedding", "siblings", "policy"}
+    assert rows["siblings"]["hit1"] <= rows["siblings"]["hit5"] and rows["siblings"]["coverage"] == 1.0
     for r in rows.values():
         assert r["n"] == 40 and 0 <= r["hit1"] <= 1 and 0 < r["wu_palmer"] <= 1 and 0 < r["coverage"] <= 1
     assert rows["embedding"]["hit1"] <= rows["embedding"]["hit5"] and rows["policy"]["hit5"] is None

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from bamboo.atomic import atomic_path
 from bamboo.graph.link.lexicon import Lexicon, Link
 
-__all__ = ["Embedder", "SynsetIndex"]
+__all__ = ["Embedder", "SiblingVote", "SynsetIndex"]
 
 
 class Embedder:
@@ -108,3 +108,41 @@ class SynsetIndex:
             ]
             for row_s, row_p in zip(scores, positions, strict=True)
         ]
+
+
+class SiblingVote:
+    """Strategy 4: the parents of the query's nearest concepts (its likely siblings), voted by cosine.
+
+    A new concept is closer to its siblings than to its parent's gloss: *sealyham* reads like the
+    other terriers, not like "a dog of any of various breeds". Each of the ``neighbours`` nearest
+    concepts votes its similarity for each of its parents, and a neighbour that has children votes
+    ``own_weight`` times its similarity for itself (the query may be its child). Measured on WordNet
+    leaf re-attachment in ``docs/results/2026-11-22-linking.md``.
+
+    Args:
+        index: A :class:`SynsetIndex` over every concept that may be a neighbour (not only parents).
+        neighbours: How many nearest concepts vote.
+        own_weight: The weight of a neighbour's vote for itself.
+    """
+
+    method = "siblings"
+
+    def __init__(self, index: SynsetIndex, neighbours: int = 10, own_weight: float = 1.0) -> None:
+        self.index, self.neighbours, self.own_weight = index, neighbours, own_weight
+
+    def link_many(self, texts: Sequence[str], k: int = 5) -> list[list[Link]]:
+        """The ``k`` concepts with the most votes per query text ("name: description")."""
+        lexicon = self.index.lexicon
+        out = []
+        for near in self.index.link_many(texts, self.neighbours):
+            votes: dict[str, float] = {}
+            for link in near:
+                weight = max(link.score, 0.0)
+                for parent in lexicon.parents.get(link.concept, ()):
+                    votes[parent] = votes.get(parent, 0.0) + weight
+                if lexicon.children.get(link.concept):
+                    votes[link.concept] = votes.get(link.concept, 0.0) + self.own_weight * weight
+            ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+            why = f"from the {len(near)} nearest concepts"
+            out.append([Link(c, round(v, 4), self.method, f"votes {v:.3f} {why}") for c, v in ranked])
+        return out

@@ -3,7 +3,8 @@
 (a) WordNet leaf re-attachment: hide ``n`` random leaf synsets (depth > 3), link each by its name
 and gloss against the rest of WordNet, and score the proposed parent against the true parents:
 Hit@1, Hit@5, mean Wu-Palmer similarity of the top proposal, and coverage (share with any
-proposal). The chain strategy needs Wikidata items, so it is not applicable here.
+proposal). The chain strategy needs Wikidata items, so it is not applicable here. Strategies: head
+noun, embedding (parents' glosses), siblings (:class:`~bamboo.graph.link.embed.SiblingVote`) and the policy.
 (b) A gold file of ``name<TAB>wnid`` pairs (the concept the name denotes): Hit@1 of the name's
 concept among each strategy's proposals, and of the policy.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bamboo.errors import ConceptNotFound, MalformedFile
-from bamboo.graph.link.embed import Embedder, SynsetIndex
+from bamboo.graph.link.embed import Embedder, SiblingVote, SynsetIndex
 from bamboo.graph.link.head import HeadLinker
 from bamboo.graph.link.lexicon import Lexicon, Link
 from bamboo.graph.link.policy import LinkPolicy, Query
@@ -77,10 +78,13 @@ def _strategies(
     texts = [f"{q.name}: {q.description}".strip(": ") for q in queries]
     heads = head.link_many([q.name for q in queries])
     embeds = embed.link_many(texts)
+    # every visible concept may be a sibling: its vectors are the cost (82K texts on full WordNet)
+    siblings = SiblingVote(SynsetIndex(lex, embed.embedder, sorted(lex.concepts), cache_dir)).link_many(texts)
     decisions = LinkPolicy(head, embed).decide_many(queries)
     rows = [
         _score("head", full, truths, heads),
         _score("embedding", full, truths, embeds),
+        _score("siblings", full, truths, siblings),
         replace(_score("policy", full, truths, [[d.link] if d.link else [] for d in decisions]), hit5=None),
     ]  # the policy makes one decision: Hit@5 does not apply
     return rows, sum(1 for d in decisions if d.review) / max(len(decisions), 1)
