@@ -144,7 +144,7 @@ def test_pages_and_chunks_join_to_the_whole_stream(crawl_url: str) -> None:
     """Pages of 300 lines (each more than one streamed chunk) join, in order, to the one-page answer."""
     from bamboo.api.routers.crawl import CHUNK_LINES
 
-    assert 300 > CHUNK_LINES
+    assert CHUNK_LINES < 300
     whole, _ = _lines(crawl_url, "/crawl/classification", limit=0, langs="en")
     joined: list[dict[str, Any]] = []
     cursor = None
