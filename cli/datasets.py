@@ -7,6 +7,7 @@ import dataclasses
 import json
 import re
 import time
+import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -36,6 +37,16 @@ if TYPE_CHECKING:
     from bamboo.graph.wikidata.names import NameLinker
 
 console = Console(soft_wrap=True)
+
+
+def _http_url(text: str) -> bool:
+    """Whether ``text`` parses as an http(s) URL with a host (and no whitespace or control characters)."""
+    try:
+        parts = urllib.parse.urlsplit(text)
+    except ValueError:
+        return False
+    printable_text = text.isprintable() and " " not in text
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and printable_text
 
 
 @app.command()
@@ -173,7 +184,7 @@ def import_classes(
         raise ConfigurationError(f"--task is classification or detection, not {task!r}")
     if not file.is_file():
         raise ConfigurationError(f"{file}: no such file")
-    if wikidata is not None and not re.match(r"https?://[^\s/]+", wikidata):
+    if wikidata is not None and not _http_url(wikidata):
         raise ConfigurationError(
             f"--wikidata takes an http(s) SPARQL endpoint URL, not {printable(wikidata, 80)!r}"
         )

@@ -156,7 +156,8 @@ def test_import_with_wikidata(
         assert "the offline placements stand" in skipped[0]
         # the offline placement (entity, 0.1) does not replace the better one the link made
         assert store.placements(["bamboo:trabant-601"])["bamboo:trabant-601"]["parent"] == CAR
-        bad = run_cli(server, "import", "mixed", str(names), "--wikidata", "query.wikidata.org", **db)
-        assert bad.returncode == 2 and "--wikidata takes an http(s) SPARQL endpoint URL" in bad.stderr
+        for hostile in ("query.wikidata.org", "file:///etc/passwd", "http://", "http://[::1", "https://a b/"):
+            bad = run_cli(server, "import", "mixed", str(names), "--wikidata", hostile, **db)
+            assert bad.returncode == 2 and "--wikidata takes an http(s) SPARQL endpoint URL" in bad.stderr
     finally:
         driver.close()
