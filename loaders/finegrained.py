@@ -280,7 +280,7 @@ _SPECS: tuple[tuple[str, str, str, _Parser, tuple[tuple[str, str], ...], tuple[s
      _VGG + "fgvc-aircraft/archives/fgvc-aircraft-2013b.tar.gz", parse_names,
      (("mmpretrain__fgvcaircraft_categories_100.txt", "names"),), ("aircraft.n.01",)),
     ("dtd", "train1.txt", _VGG + "dtd/download/dtd-r1.0.1.tar.gz", parse_dtd,
-     (("tfds__dtd47.txt", "names"),), ()),
+     (("tfds__dtd47.txt", "names"),), ("texture.n.04",)),
     ("caltech-101", "101_ObjectCategories", "https://data.caltech.edu/records/mzrjq-6wc02", parse_caltech,
      (("tfds__caltech101.txt", "names"),), ()),
     ("stanford-dogs", "file_list.mat", "http://vision.stanford.edu/aditya86/ImageNetDogs/lists.tar",

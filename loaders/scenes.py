@@ -2,7 +2,9 @@
 
 ``categories_places365.txt``: ``/a/airfield 0`` (path, index). SUN397's ``ClassName.txt``:
 ``/a/abbey`` (index = line order). The display name used for matching is the scene word followed
-by its qualifiers, with underscores as spaces: ``/b/bakery/shop`` -> "bakery shop".
+by its qualifiers, with underscores as spaces: ``/b/bakery/shop`` -> "bakery shop". A path with
+qualifiers names a view of its place (``/c/church/outdoor``), so the place is the class's dataset
+parent (``parent="church"``): a new concept goes under the place, never under *outdoors*.
 """
 
 from __future__ import annotations
@@ -42,9 +44,12 @@ class ScenePathLoader(FileLoader):
             index = int(parts[1]) if self.indexed else len(classes)
             if index != len(classes):
                 raise MalformedFile(path, number, f"index {index} out of order (expected {len(classes)})")
-            qualifier = m.group(2).strip("/").replace("/", " ")
-            display = " ".join(p for p in (m.group(1), qualifier) if p).replace("_", " ")
-            classes.append(RawClass(index=index, raw_name=parts[0], name=display))
+            place = m.group(1).replace("_", " ")
+            qualifier = m.group(2).strip("/").replace("/", " ").replace("_", " ")
+            display = " ".join(p for p in (place, qualifier) if p)
+            # "/c/church/outdoor" is a view of a church: the place is its parent, not "outdoor"
+            parent = place if qualifier else None
+            classes.append(RawClass(index=index, raw_name=parts[0], name=display, parent=parent))
         return classes
 
 

@@ -23,6 +23,8 @@ from bamboo.graph.store.graph_store import GraphStore
 from bamboo.graph.taxonomy.model import ENTITY_ID
 from bamboo.graph.taxonomy.wordnet import WordNetNouns, read_member_meronyms, read_modifiers, read_sense_index
 from bamboo.loaders.base import RawClass
+from bamboo.loaders.registry import create_loader
+from bamboo.loaders.scenes import ScenePathLoader
 from conftest import SHARED_DATA, run_cli
 
 CAR, BIRD, PLANT = "wn:n02958343", "wn:n01503061", "wn:n13083586"  # car, bird, vascular plant
@@ -48,6 +50,39 @@ def landing(mapper: ClassMapper, m: MappedClass) -> str:
 
 def under(mapper: ClassMapper, mapped: list[MappedClass], concept: str) -> float:
     return sum(concept in mapper.ancestors(landing(mapper, m)) for m in mapped) / len(mapped)
+
+
+def test_a_scene_view_goes_under_its_place_not_under_its_view(mapper: ClassMapper, tmp_path: Path) -> None:
+    # Places365 paths: "/c/church/outdoor" is a church seen from outside. The view word used to be
+    # taken as the head noun (under *outdoors*), or nothing placed it (under *entity*).
+    paths = ["/a/airfield", "/b/bakery/shop", "/c/church/indoor", "/c/church/outdoor", "/c/canal/urban"]
+    (tmp_path / "s.txt").write_text("".join(f"{p} {i}\n" for i, p in enumerate(paths)))
+    loader = ScenePathLoader(name="scenes", urls=("x",), filename="s.txt", indexed=True)
+    classes = loader.parse(tmp_path / "s.txt")
+    mapped = mapper.map_all("scenes", classes)
+    church = mapper.concept_of_synset("church.n.02")  # the building
+    canal = mapper.concept_of_synset("canal.n.03")  # the waterway
+    by_name = {m.raw_name: m for m in mapped}
+    for path in ("/c/church/indoor", "/c/church/outdoor", "/c/canal/urban"):
+        m, place = by_name[path], canal if "canal" in path else church
+        assert m.new and m.parent == place, (path, m.parent, m.placed_by)
+        assert m.placed_by.startswith("dataset parent")
+    assert not any(m.parent in (ENTITY_ID, mapper.concept_of_synset("outdoors.n.01")) for m in mapped)
+
+
+def test_dtd_texture_words_are_textures(mapper: ClassMapper, tmp_path: Path) -> None:
+    # DTD's classes are texture adjectives. Without its domain, "bubbly" was champagne, "meshed" the
+    # city of Mashhad, and the 43 words WordNet has no noun for sat under *entity*.
+    words = ["banded", "bubbly", "meshed", "striped"]
+    (tmp_path / "train1.txt").write_text("".join(f"{w}/{w}_0001.jpg\n" for w in words))
+    label_set = create_loader("dtd").load(tmp_path)
+    domain = [c for c in (mapper.domain_concept(s) for s in label_set.domain) if c]
+    texture = mapper.concept_of_synset("texture.n.04")  # the appearance of a surface
+    assert domain == [texture]
+    mapped = mapper.map_all("dtd", label_set.classes, domain)
+    assert all(texture in {m.parent, *mapper.ancestors(landing(mapper, m))} for m in mapped), [
+        (m.raw_name, landing(mapper, m)) for m in mapped
+    ]
 
 
 def test_a_model_year_after_the_head_noun_is_not_the_head(mapper: ClassMapper) -> None:
@@ -151,6 +186,17 @@ def test_bamboo_import_infers_the_domain_and_takes_one(
     assert under_entity() == 0  # every car model found a place
     listing.write_text("Zzq Qvw\n")  # one name, nothing to go on: the last resort, counted
     assert run_cli(server, "import", "lonely", str(listing), **db).returncode == 0
+    assert under_entity() == 1
+
+    # A second declared-domain list with a "Zzq" model makes "Zzq" a known family (two names of lists
+    # declaring *car*): a names-only list's "Zzq" model now goes under car, saying from which lists.
+    listing.write_text("Zzq Alpha 2030\n")
+    assert run_cli(server, "import", "even-more-cars", str(listing), "--domain", CAR, **db).returncode == 0
+    listing.write_text("Zzq Qvv\n")
+    assert run_cli(server, "import", "lonely-too", str(listing), **db).returncode == 0
+    (row,) = store.dataset_classes("lonely-too")
+    assert row.parent == CAR and row.review
+    assert row.placed_by == "make/model family 'zzq' of even-more-cars, more-cars"
     assert under_entity() == 1
 
 
@@ -400,6 +446,29 @@ def test_a_make_model_family_loses_its_head_noun_placements(mapper: ClassMapper)
         "oi", [RawClass(index=i, raw_name=n) for i, n in enumerate([*names, "Zqmotor (Brand)"])], infer=False
     )
     assert all(m.parent == ENTITY_ID for m in brand[:5])  # the brand's own entry is no model's kind
+
+
+def test_a_brand_known_from_a_declared_domain_list_places_another_lists_models(
+    wordnet_nouns: WordNetNouns,
+) -> None:
+    rows = [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts]
+    mapper = ClassMapper(
+        rows, wordnet_nouns.edges, (), read_sense_index(), read_member_meronyms(), read_modifiers()
+    )
+    others = ["Toyota celica", "Toyota corolla", "Ford falcon", "Lotus elise"]
+    classes = [RawClass(index=i, raw_name=n) for i, n in enumerate(others)]
+    before = {m.raw_name: m for m in mapper.map_all("other", classes)}
+    cars = ["Toyota Camry Sedan 2012", "Toyota Sequoia SUV 2012", "Ford GT Coupe 2006", "Ford F-150 Cab 2012"]
+    mapper.learn_families([("stanford-cars", ("car.n.01",), cars), ("lotus", ("vascular_plant.n.01",), [])])
+    after = {m.raw_name: m for m in mapper.map_all("other", classes)}
+    # Toyota is no common noun: its models are cars, before any head noun (a corolla is a flower part)
+    for name in ("Toyota celica", "Toyota corolla"):
+        assert before[name].parent != CAR and after[name].parent == CAR, (name, before[name].parent)
+        assert after[name].placed_by == "make/model family 'toyota' of stanford-cars" and after[name].review
+    # Ford is a common noun (a river crossing), and so is falcon: the name keeps its head noun
+    assert after["Ford falcon"].placed_by == before["Ford falcon"].placed_by == "head noun 'falcon'"
+    # Lotus is known from no list (the plant list declares no multi-word name)
+    assert after["Lotus elise"].parent == before["Lotus elise"].parent
 
 
 def test_names_sharing_a_modifier_or_a_common_noun_keep_their_head_nouns(mapper: ClassMapper) -> None:

@@ -210,6 +210,16 @@ def test_places_display_names(tmp_path: Path) -> None:
     ]
 
 
+def test_a_scene_view_has_its_place_as_dataset_parent(tmp_path: Path) -> None:
+    (tmp_path / "ClassName.txt").write_text("/a/airfield\n/c/church/outdoor\n/t/theater/indoor_procenium\n")
+    classes = create_loader("sun397").load(tmp_path).classes
+    assert [(c.display_name, c.parent) for c in classes] == [
+        ("airfield", None),
+        ("church outdoor", "church"),
+        ("theater indoor procenium", "theater"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [

@@ -51,7 +51,7 @@ from typing import Any
 from bamboo.errors import InvariantViolation, printable
 from bamboo.graph.link.external import PlaceNames
 from bamboo.graph.link.lexicon import Lexicon
-from bamboo.graph.mapping.families import ModelFamily, model_families
+from bamboo.graph.mapping.families import KnownFamily, ModelFamily, known_families, model_families
 from bamboo.graph.mapping.repeats import separate_repeats
 from bamboo.graph.mapping.senses import (
     PHYSICAL_LEXNAMES,
@@ -252,6 +252,30 @@ class ClassMapper:
         for c in concepts:
             if str(c["id"]).startswith("bamboo:"):
                 self._remember(str(c.get("name") or c["id"][7:]), str(c["id"]), latin=False)
+        self._known: dict[str, KnownFamily] = {}
+
+    def learn_families(self, lists: Iterable[tuple[str, Sequence[str], Sequence[str]]]) -> None:
+        """Learn the known make / model families (:func:`~bamboo.graph.mapping.families.known_families`)
+        of ``(dataset, declared domain synsets or ids, class names)`` lists; lists declaring no domain
+        WordNet has are skipped."""
+        declared = []
+        for dataset, domain, names in lists:
+            concepts = [c for c in (self.domain_concept(d) for d in domain) if c]
+            if concepts:
+                declared.append((dataset, concepts[0], names))
+        self._known = known_families(declared, self._lexicon)
+
+    def _known_family(self, raw: RawClass) -> KnownFamily | None:
+        """The known family a name belongs to: its first word's, unless that word is a common noun and
+        so is another of its words (*Eagle owl* is no Eagle). A name that merely looks Latin (*Toyota
+        celica*) may belong to one; a taxonomy that places it comes first anyway."""
+        words = normalize(split_qualifier(raw.display_name)[0]).split()
+        family = self._known.get(words[0]) if len(words) > 1 else None
+        if family is None:
+            return None
+        if self._common_word(words[0]) and any(self._common_word(w) for w in words[1:]):
+            return None
+        return family
 
     @property
     def lexicon(self) -> Lexicon:
@@ -435,6 +459,15 @@ class ClassMapper:
             up = by_key.get(raw.parent)
             if up is not None and up.concept != m.concept and up.index != m.index:
                 options.append((up.concept, f"dataset parent {up.raw_name!r}", 0.8, up.review))
+            elif up is None:  # a parent the list names but does not list (a scene path's place)
+                named = self.lemma(raw.parent, domain, context=context)
+                if not isinstance(named, str):
+                    concept, choice = (
+                        (named.concept, named) if isinstance(named, SenseChoice) else (named[0], None)
+                    )
+                    score = 0.75 if choice is None else round(0.75 * choice.confidence / 0.85, 3)
+                    flagged = (choice is not None and choice.review) or score < REVIEW_BELOW
+                    options.append((concept, f"dataset parent {raw.parent!r}", score, flagged))
         qualified = self.qualifier_kind(raw.display_name, domain, context)
         if qualified:
             concept, text, choice = qualified
@@ -443,6 +476,12 @@ class ClassMapper:
                 score = min(score, 0.4)  # "Plank (Exercise)" is one, "Iron (Golf)" is used in one
             flagged = (choice is not None and choice.review) or score < REVIEW_BELOW
             options.append((concept, f"qualifier {text!r}", score, flagged))
+        known = self._known_family(raw)
+        if known is not None and known.kind not in domain and not self._common_word(known.word):
+            # a brand's model, not a kind: "Toyota corolla" is a car, whatever a corolla is
+            lists = ", ".join(known.lists)
+            options.append((known.kind, f"make/model family {known.word!r} of {lists}", 0.5, True))
+            known = None
         head = None if family else self.head_noun(raw.display_name, domain, context)
         if family and family.kind:  # the family's other evidence, not this name's
             votes = f"{family.kind_votes} of its names' other evidence"
@@ -451,6 +490,9 @@ class ClassMapper:
             concept, text, choice = head
             score = 0.7 if choice is None else round(0.7 * choice.confidence / 0.85, 3)
             options.append((concept, f"head noun {text!r}", score, choice is not None and choice.review))
+        if known is not None and known.kind not in domain:  # a common first word: after the head noun
+            lists = ", ".join(known.lists)
+            options.append((known.kind, f"make/model family {known.word!r} of {lists}", 0.5, True))
         if inferred is not None:  # a prior from the list's other classes, not evidence about this one
             options.append((inferred.concept, INFERRED_DOMAIN, round(0.45 * inferred.support, 3), True))
         elif domain:  # a narrow domain (car, dog, aircraft) places well; a broad one (organism) less so
@@ -1018,7 +1060,7 @@ def dataset_mapper(store: GraphStore, label_sets: list[LabelSet], wordnet: Path 
     imaged = {f"wn:{c.wnid}" for ls in label_sets for c in ls.classes if c.wnid} | {
         r.concept for r in store.all_dataset_classes() if r.method == "wnid"
     }
-    return ClassMapper(
+    mapper = ClassMapper(
         store.all_concepts(),
         store.all_is_a(),
         imaged,
@@ -1026,3 +1068,13 @@ def dataset_mapper(store: GraphStore, label_sets: list[LabelSet], wordnet: Path 
         read_member_meronyms(wordnet),
         read_modifiers(wordnet),
     )
+    lists = {
+        ls.name: (ls.name, ls.domain, [c.display_name for c in ls.classes]) for ls in label_sets if ls.domain
+    }
+    for d in store.datasets():
+        domain = d.props.get("domain") or ()
+        if domain and d.name not in lists:
+            names = [c.raw_name or c.name or "" for c in store.dataset_classes(d.name)]
+            lists[d.name] = (d.name, tuple(domain), names)
+    mapper.learn_families(lists.values())
+    return mapper

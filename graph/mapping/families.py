@@ -19,19 +19,34 @@ evidence says (a qualifier: *Jaguar (Automobile)* is a car; a dataset parent; a 
 agrees (the deepest concept covering :data:`FAMILY_SUPPORT` of those votes); they are placed under it,
 flagged. Without such evidence they fall to the list's domain or the root, flagged: a wrong parent is
 worse than none, since a related-category set built on a bird would drop every photo of the car.
+
+**Known families** carry that evidence across lists (:func:`known_families`). A list whose domain is
+declared (Stanford Cars: *car*) says what its names' first words make: *Toyota*, *Nissan*, *Ferrari*
+make cars. A name of another list with that first word (Open Images' *Nissan navara*, which nothing
+else places) goes under the family's kind, flagged. A first word that is a common noun (*Ford*,
+*Jaguar*, *Lotus*) counts only when the name's other words are not (*Lotus elise*, not *Eagle owl*).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.taxonomy.search import normalize, split_qualifier
 from bamboo.loaders.base import RawClass
 
-__all__ = ["FAMILY_MIN", "FAMILY_MIN_HEADS", "FAMILY_SUPPORT", "ModelFamily", "model_families"]
+__all__ = [
+    "FAMILY_MIN",
+    "FAMILY_MIN_HEADS",
+    "FAMILY_SUPPORT",
+    "KNOWN_FAMILY_MIN",
+    "KnownFamily",
+    "ModelFamily",
+    "known_families",
+    "model_families",
+]
 
 #: New classes sharing a first word before they are a family.
 FAMILY_MIN = 5
@@ -41,6 +56,8 @@ FAMILY_MIN_HEADS = 3
 FAMILY_SUPPORT = 0.6
 #: The common kind must be at least this deep (animal, plant, dish, vehicle; not *organism*, *object*).
 FAMILY_KIND_DEPTH = 7
+#: Names of declared-domain lists sharing a first word before it is a known family.
+KNOWN_FAMILY_MIN = 2
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,36 @@ class ModelFamily:
     size: int
     kind: str | None
     kind_votes: int = 0
+
+
+@dataclass(frozen=True)
+class KnownFamily:
+    """A first word that names of declared-domain lists share, and the kind those lists declare."""
+
+    word: str
+    kind: str
+    names: int
+    lists: tuple[str, ...]
+
+
+def known_families(
+    lists: Iterable[tuple[str, str, Sequence[str]]], lexicon: Lexicon
+) -> dict[str, KnownFamily]:
+    """The known families of ``(dataset, declared domain concept, class names)`` lists: each first
+    word of :data:`KNOWN_FAMILY_MIN` or more multi-word names, with the deepest concept covering
+    :data:`FAMILY_SUPPORT` of their lists' domains (at least :data:`FAMILY_KIND_DEPTH` deep)."""
+    votes: dict[str, list[tuple[str, str]]] = {}
+    for dataset, domain, names in lists:
+        for name in names:
+            words = normalize(split_qualifier(name)[0]).split()
+            if len(words) > 1:
+                votes.setdefault(words[0], []).append((domain, dataset))
+    out = {}
+    for word, cast in sorted(votes.items()):
+        kind = _common_kind([d for d, _ in cast], lexicon) if len(cast) >= KNOWN_FAMILY_MIN else None
+        if kind:
+            out[word] = KnownFamily(word, kind, len(cast), tuple(sorted({ds for _, ds in cast})))
+    return out
 
 
 def _common_kind(votes: Sequence[str], lexicon: Lexicon) -> str | None:
