@@ -188,9 +188,9 @@ def test_bamboo_import_infers_the_domain_and_takes_one(
     assert run_cli(server, "import", "lonely", str(listing), **db).returncode == 0
     assert under_entity() == 1
 
-    # A second declared-domain list with a "Zzq" model makes "Zzq" a known family (two names of lists
+    # A second declared-domain list with "Zzq" models makes "Zzq" a known family (three names of lists
     # declaring *car*): a names-only list's "Zzq" model now goes under car, saying from which lists.
-    listing.write_text("Zzq Alpha 2030\n")
+    listing.write_text("Zzq Alpha 2030\nZzq Beta 2031\n")
     assert run_cli(server, "import", "even-more-cars", str(listing), "--domain", CAR, **db).returncode == 0
     listing.write_text("Zzq Qvv\n")
     assert run_cli(server, "import", "lonely-too", str(listing), **db).returncode == 0
@@ -446,6 +446,14 @@ def test_a_make_model_family_loses_its_head_noun_placements(mapper: ClassMapper)
         "oi", [RawClass(index=i, raw_name=n) for i, n in enumerate([*names, "Zqmotor (Brand)"])], infer=False
     )
     assert all(m.parent == ENTITY_ID for m in brand[:5])  # the brand's own entry is no model's kind
+    # a two-word name qualified as a brand is a trade name: "brand" is also a sword, and Open
+    # Images' "Canada goose (Brand)" made "Canada day" and "Canada Warbler" swords
+    goose = mapper.map_all(
+        "oi",
+        [RawClass(index=i, raw_name=n) for i, n in enumerate([*names, "Zqmotor goose (Brand)"])],
+        infer=False,
+    )
+    assert all(m.parent == ENTITY_ID for m in goose[:5]), [m.placed_by for m in goose]
 
 
 def test_a_brand_known_from_a_declared_domain_list_places_another_lists_models(
@@ -458,7 +466,8 @@ def test_a_brand_known_from_a_declared_domain_list_places_another_lists_models(
     others = ["Toyota celica", "Toyota corolla", "Ford falcon", "Lotus elise"]
     classes = [RawClass(index=i, raw_name=n) for i, n in enumerate(others)]
     before = {m.raw_name: m for m in mapper.map_all("other", classes)}
-    cars = ["Toyota Camry Sedan 2012", "Toyota Sequoia SUV 2012", "Ford GT Coupe 2006", "Ford F-150 Cab 2012"]
+    cars = ["Toyota Camry Sedan 2012", "Toyota Sequoia SUV 2012", "Toyota 4Runner SUV 2012"]
+    cars += ["Ford GT Coupe 2006", "Ford F-150 Cab 2012", "Ford Fiesta Sedan 2012", "Saab 340", "Saab 900"]
     mapper.learn_families([("stanford-cars", ("car.n.01",), cars), ("lotus", ("vascular_plant.n.01",), [])])
     after = {m.raw_name: m for m in mapper.map_all("other", classes)}
     # Toyota is no common noun: its models are cars, before any head noun (a corolla is a flower part)
@@ -467,6 +476,8 @@ def test_a_brand_known_from_a_declared_domain_list_places_another_lists_models(
         assert after[name].placed_by == "make/model family 'toyota' of stanford-cars" and after[name].review
     # Ford is a common noun (a river crossing), and so is falcon: the name keeps its head noun
     assert after["Ford falcon"].placed_by == before["Ford falcon"].placed_by == "head noun 'falcon'"
+    # two names make no family (with two, FGVC's Saab aircraft made Open Images' Saab cars aircraft)
+    assert "saab" not in {f.word for f in mapper._known.values()}
     # Lotus is known from no list (the plant list declares no multi-word name)
     assert after["Lotus elise"].parent == before["Lotus elise"].parent
 

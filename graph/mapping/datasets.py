@@ -253,6 +253,7 @@ class ClassMapper:
             if str(c["id"]).startswith("bamboo:"):
                 self._remember(str(c.get("name") or c["id"][7:]), str(c["id"]), latin=False)
         self._known: dict[str, KnownFamily] = {}
+        self._name_concept: str | None = None
 
     def learn_families(self, lists: Iterable[tuple[str, Sequence[str], Sequence[str]]]) -> None:
         """Learn the known make / model families (:func:`~bamboo.graph.mapping.families.known_families`)
@@ -266,12 +267,13 @@ class ClassMapper:
         self._known = known_families(declared, self._lexicon)
 
     def _known_family(self, raw: RawClass) -> KnownFamily | None:
-        """The known family a name belongs to: its first word's, unless that word is a common noun and
-        so is another of its words (*Eagle owl* is no Eagle). A name that merely looks Latin (*Toyota
-        celica*) may belong to one; a taxonomy that places it comes first anyway."""
+        """The known family a name belongs to: its first word's, unless that word is an adjective
+        (*Northern Cloudywing*), or a common noun and so is another of its words (*Eagle owl* is no
+        Eagle). A name that merely looks Latin (*Toyota celica*) may belong to one; a taxonomy that
+        places it comes first anyway."""
         words = normalize(split_qualifier(raw.display_name)[0]).split()
         family = self._known.get(words[0]) if len(words) > 1 else None
-        if family is None:
+        if family is None or words[0] in self._modifiers:
             return None
         if self._common_word(words[0]) and any(self._common_word(w) for w in words[1:]):
             return None
@@ -557,7 +559,16 @@ class ClassMapper:
         concept, choice = (found.concept, found) if isinstance(found, SenseChoice) else (found[0], None)
         if self._lexicon.concepts[concept].get("lexname") in _FIELD_LEXNAMES:
             return None  # a field or a place, not a kind: "Bank (Geography)", "Fairlane (Australia)"
+        if any(self._names_a_name(c) for c in self._senses(text)):
+            return None  # "Canada goose (Brand)" is a trade name, not a sword (a sense of "brand")
         return concept, text, choice
+
+    def _names_a_name(self, concept: str) -> bool:
+        """Whether a concept is a kind of name (*trade name*, *title*): a qualifier with such a sense
+        says what kind of name the class is, not what kind of thing."""
+        if self._name_concept is None:
+            self._name_concept = self._by_synset.get("name.n.01", "")
+        return concept in self._lexicon.concepts and self._name_concept in self.ancestors(concept)
 
     def _first_ending(self, words: Sequence[str]) -> int:
         """The first word of the longest proper ending of ``words`` that could be a lemma: an

@@ -23,8 +23,10 @@ worse than none, since a related-category set built on a bird would drop every p
 **Known families** carry that evidence across lists (:func:`known_families`). A list whose domain is
 declared (Stanford Cars: *car*) says what its names' first words make: *Toyota*, *Nissan*, *Ferrari*
 make cars. A name of another list with that first word (Open Images' *Nissan navara*, which nothing
-else places) goes under the family's kind, flagged. A first word that is a common noun (*Ford*,
-*Jaguar*, *Lotus*) counts only when the name's other words are not (*Lotus elise*, not *Eagle owl*).
+else places) goes under the family's kind, flagged. A first word that is an adjective (*Northern*,
+*American*: a *Northern Cloudywing* is no bird because CUB-200 has *Northern Flicker*) makes no known
+family; one that is a common noun (*Ford*, *Jaguar*, *Lotus*) counts only when the name's other words
+are not common words (*Lotus elise*, not *Eagle owl*).
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ FAMILY_MIN_HEADS = 3
 FAMILY_SUPPORT = 0.6
 #: The common kind must be at least this deep (animal, plant, dish, vehicle; not *organism*, *object*).
 FAMILY_KIND_DEPTH = 7
-#: Names of declared-domain lists sharing a first word before it is a known family.
-KNOWN_FAMILY_MIN = 2
+#: Names of declared-domain lists sharing a first word before it is a known family (with 2, FGVC's two
+#: *Saab* aircraft made Open Images' 25 Saab cars aircraft).
+KNOWN_FAMILY_MIN = 3
 
 
 @dataclass(frozen=True)
