@@ -254,6 +254,8 @@ class ClassMapper:
                 self._remember(str(c.get("name") or c["id"][7:]), str(c["id"]), latin=False)
         self._known: dict[str, KnownFamily] = {}
         self._name_concept: str | None = None
+        self._candidate_cache: dict[str, tuple[list[str], float, str, str]] = {}
+        self._top_kinds: dict[str, str | None] = {}
 
     def learn_families(self, lists: Iterable[tuple[str, Sequence[str], Sequence[str]]]) -> None:
         """Learn the known make / model families (:func:`~bamboo.graph.mapping.families.known_families`)
@@ -677,12 +679,23 @@ class ClassMapper:
         lexname = self._lexicon.concepts[concept].get("lexname")
         if lexname != "noun.Tops":
             return lexname
-        below = self._lexicon.children.get(concept, ())
-        files = Counter(self._lexicon.concepts[c].get("lexname") for c in below)
-        return files.most_common(1)[0][0] if files else lexname
+        if concept not in self._top_kinds:  # counted once per mapper, not once per class
+            below = self._lexicon.children.get(concept, ())
+            files = Counter(self._lexicon.concepts[c].get("lexname") for c in below)
+            self._top_kinds[concept] = files.most_common(1)[0][0] if files else lexname
+        return self._top_kinds[concept]
 
     def _candidates(self, name: str) -> tuple[list[str], float, str, str]:
-        """Senses of ``name`` in WordNet order, the confidence of the match, a note, a qualifier."""
+        """Senses of ``name`` in WordNet order, the confidence of the match, a note, a qualifier
+        (looked up once per name and mapper: a refused name is asked again for its senses outside the
+        domain)."""
+        found = self._candidate_cache.get(name)
+        if found is None:
+            found = self._candidate_cache[name] = self._find_candidates(name)
+        senses, confidence, note, qualifier = found
+        return list(senses), confidence, note, qualifier
+
+    def _find_candidates(self, name: str) -> tuple[list[str], float, str, str]:
         name, qualifier = split_qualifier(name)  # "Seal (Animal)", "Jaguar (Vehicle)"
         qualifier = normalize(qualifier) if qualifier else ""
         key = normalize(name)
