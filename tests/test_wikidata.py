@@ -261,6 +261,23 @@ def test_embedding_and_policy(lexicon: Lexicon, nlp, embedder: Embedder) -> None
     )
 
 
+def test_a_subset_index_reuses_the_vectors_and_searches_like_a_fresh_one(
+    lexicon: Lexicon, embedder: Embedder
+) -> None:
+    dog, cat, car, ship = "wn:n02084071", "wn:n02121620", "wn:n02958343", "wn:n04194289"
+    every = SynsetIndex(lexicon, embedder, [dog, cat, car, ship, "wn:n02512053", "wn:n02691156"])
+    part = every.subset([ship, dog, car])
+    fresh = SynsetIndex(lexicon, embedder, [dog, car, ship])
+    assert part.ids == fresh.ids == sorted([dog, car, ship])
+    texts = ["a small breed of domestic dog", "a seagoing vessel", "a feline pet"]
+    assert [[x.concept for x in r] for r in part.link_many(texts, k=3)] == [
+        [x.concept for x in r] for r in fresh.link_many(texts, k=3)
+    ]
+    assert part.link_many(["a feline pet"], k=1)[0][0].concept != cat  # not among the subset's synsets
+    with pytest.raises(KeyError):
+        every.subset(["wn:n00001740"])
+
+
 def test_policy_takes_the_embedding_candidate_under_the_head(
     lexicon: Lexicon, nlp, embedder: Embedder
 ) -> None:  # type: ignore[no-untyped-def]

@@ -83,6 +83,27 @@ class SynsetIndex:
         index.add(self.vectors)
         self._index = index
 
+    def subset(self, candidates: Sequence[str]) -> SynsetIndex:
+        """An index over some of this index's synsets, reusing their vectors (nothing is encoded
+        again): the parents-only search of the linking evaluation beside the all-synset one.
+
+        Raises:
+            KeyError: a candidate this index does not hold.
+        """
+        import faiss
+
+        rows = {c: i for i, c in enumerate(self.ids)}
+        ids = sorted(candidates)
+        out = object.__new__(SynsetIndex)
+        out.lexicon, out.embedder, out.ids = self.lexicon, self.embedder, ids
+        out.vectors = self.vectors[[rows[c] for c in ids]]
+        index: Any = faiss.IndexFlatIP(out.vectors.shape[1])
+        if faiss.get_num_gpus() > 0:  # pragma: no cover - GPU machines only
+            index = faiss.index_cpu_to_all_gpus(index)
+        index.add(out.vectors)
+        out._index = index
+        return out
+
     def _cached(self, texts: list[str], cache_dir: Path | None) -> npt.NDArray[np.float32]:
         if cache_dir is None:
             return self.embedder.encode(texts)

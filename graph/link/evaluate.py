@@ -72,14 +72,14 @@ def _strategies(
     """Score head, embedding and the policy; embedding candidates are the synsets that have
     children in the full graph (a concept's parent always does)."""
     head = HeadLinker(lex, nlp)
-    embed = SynsetIndex(
-        lex, embedder or Embedder(), [c for c in lex.concepts if full.children.get(c)], cache_dir
-    )
+    # every visible concept may be a sibling: its vectors are the cost (82K texts on full WordNet),
+    # encoded once; the embedding strategy searches the parents among them
+    every = SynsetIndex(lex, embedder or Embedder(), sorted(lex.concepts), cache_dir)
+    embed = every.subset([c for c in lex.concepts if full.children.get(c)])
     texts = [f"{q.name}: {q.description}".strip(": ") for q in queries]
     heads = head.link_many([q.name for q in queries])
     embeds = embed.link_many(texts)
-    # every visible concept may be a sibling: its vectors are the cost (82K texts on full WordNet)
-    siblings = SiblingVote(SynsetIndex(lex, embed.embedder, sorted(lex.concepts), cache_dir)).link_many(texts)
+    siblings = SiblingVote(every).link_many(texts)
     decisions = LinkPolicy(head, embed).decide_many(queries)
     rows = [
         _score("head", full, truths, heads),
