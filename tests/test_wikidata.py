@@ -17,8 +17,9 @@ import neo4j
 import pytest
 
 from bamboo.errors import ConceptNotFound
-from bamboo.graph.link.embed import Embedder, SynsetIndex
+from bamboo.graph.link.embed import Embedder, SiblingVote, SynsetIndex
 from bamboo.graph.link.evaluate import evaluate_gold, evaluate_leaves, read_gold
+from bamboo.graph.link.genus import GenusVote, genus_phrases
 from bamboo.graph.link.head import HeadLinker, load_spacy
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.link.policy import LinkPolicy, Query
@@ -278,6 +279,36 @@ def test_a_subset_index_reuses_the_vectors_and_searches_like_a_fresh_one(
         every.subset(["wn:n00001740"])
 
 
+def test_genus_phrases_are_the_first_noun_phrase_longest_ending_first(nlp) -> None:  # type: ignore[no-untyped-def]
+    assert genus_phrases(nlp("a North American woody vine having pinnate leaves"))[:4] == [
+        "north american woody vine",
+        "american woody vine",
+        "woody vine",
+        "vine",
+    ]
+    assert "bird" in genus_phrases(nlp("any of various small birds of the woods"))  # singular tried
+    assert genus_phrases(nlp("")) == []
+
+
+def test_the_genus_phrase_picks_the_kind_and_the_vote_the_concept_below_it(
+    lexicon: Lexicon, nlp, embedder: Embedder
+) -> None:  # type: ignore[no-untyped-def]
+    (terrier,) = lexicon.senses("terrier")
+    (hound,) = [c for c in lexicon.senses("hound") if "dog" in lexicon.gloss(c)]
+    near = sorted(
+        c for c in lexicon.concepts if {terrier, hound} & (lexicon.ancestors(c) | {c})
+    )  # terriers and hounds: every one may be a neighbour
+    vote = SiblingVote(SynsetIndex(lexicon, embedder, near))
+    names = ["Zorbian ratter", "Zorbian ratter"]
+    descriptions = ["a small terrier bred in Zorbia to hunt rats", "bred in Zorbia to hunt rats"]
+    plain = vote.link_many([f"{n}: {d}" for n, d in zip(names, descriptions, strict=True)])
+    (with_genus, without), (kept,) = GenusVote(vote, nlp).link_many(names, descriptions), plain[1:]
+    assert terrier in lexicon.ancestors(with_genus[0].concept) | {with_genus[0].concept}
+    assert "genus 'terrier'" in with_genus[0].evidence
+    # no phrase WordNet knows ("bred" is a verb here): the sibling vote stands
+    assert [x.concept for x in without] == [x.concept for x in kept]
+
+
 def test_policy_takes_the_embedding_candidate_under_the_head(
     lexicon: Lexicon, nlp, embedder: Embedder
 ) -> None:  # type: ignore[no-untyped-def]
@@ -449,7 +480,7 @@ def test_eval_linking_scores_each_strategy(
     concepts, edges = _subtree(wordnet_nouns, lexicon, "wn:n02083346")  # canine
     result = evaluate_leaves(concepts, edges, n=40, seed=3, embedder=embedder, nlp=nlp)
     rows = {r["strategy"]: r for r in result["rows"]}
-    assert result["n"] == 40 and set(rows) == {"head", "embedding", "siblings", "policy"}
+    assert result["n"] == 40 and set(rows) == {"head", "embedding", "siblings", "genus+siblings", "policy"}
     assert rows["siblings"]["hit1"] <= rows["siblings"]["hit5"] and rows["siblings"]["coverage"] == 1.0
     for r in rows.values():
         assert r["n"] == 40 and 0 <= r["hit1"] <= 1 and 0 < r["wu_palmer"] <= 1 and 0 < r["coverage"] <= 1

@@ -151,8 +151,8 @@ class SiblingVote:
     def __init__(self, index: SynsetIndex, neighbours: int = 10, own_weight: float = 1.0) -> None:
         self.index, self.neighbours, self.own_weight = index, neighbours, own_weight
 
-    def link_many(self, texts: Sequence[str], k: int = 5) -> list[list[Link]]:
-        """The ``k`` concepts with the most votes per query text ("name: description")."""
+    def votes_many(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Per query text ("name: description"), every concept's votes."""
         lexicon = self.index.lexicon
         out = []
         for near in self.index.link_many(texts, self.neighbours):
@@ -163,7 +163,16 @@ class SiblingVote:
                     votes[parent] = votes.get(parent, 0.0) + weight
                 if lexicon.children.get(link.concept):
                     votes[link.concept] = votes.get(link.concept, 0.0) + self.own_weight * weight
-            ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-            why = f"from the {len(near)} nearest concepts"
-            out.append([Link(c, round(v, 4), self.method, f"votes {v:.3f} {why}") for c, v in ranked])
+            out.append(votes)
         return out
+
+    def link_many(self, texts: Sequence[str], k: int = 5) -> list[list[Link]]:
+        """The ``k`` concepts with the most votes per query text ("name: description")."""
+        why = f"from the {self.neighbours} nearest concepts"
+        return [
+            [
+                Link(c, round(v, 4), self.method, f"votes {v:.3f} {why}")
+                for c, v in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+            ]
+            for votes in self.votes_many(texts)
+        ]

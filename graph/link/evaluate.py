@@ -20,6 +20,7 @@ from typing import Any
 
 from bamboo.errors import ConceptNotFound, MalformedFile
 from bamboo.graph.link.embed import Embedder, SiblingVote, SynsetIndex
+from bamboo.graph.link.genus import GenusVote
 from bamboo.graph.link.head import HeadLinker
 from bamboo.graph.link.lexicon import Lexicon, Link
 from bamboo.graph.link.policy import LinkPolicy, Query
@@ -79,12 +80,15 @@ def _strategies(
     texts = [f"{q.name}: {q.description}".strip(": ") for q in queries]
     heads = head.link_many([q.name for q in queries])
     embeds = embed.link_many(texts)
-    siblings = SiblingVote(every).link_many(texts)
+    vote = SiblingVote(every)
+    siblings = vote.link_many(texts)
+    genus = GenusVote(vote, head.nlp).link_many([q.name for q in queries], [q.description for q in queries])
     decisions = LinkPolicy(head, embed).decide_many(queries)
     rows = [
         _score("head", full, truths, heads),
         _score("embedding", full, truths, embeds),
         _score("siblings", full, truths, siblings),
+        _score("genus+siblings", full, truths, genus),
         replace(_score("policy", full, truths, [[d.link] if d.link else [] for d in decisions]), hit5=None),
     ]  # the policy makes one decision: Hit@5 does not apply
     return rows, sum(1 for d in decisions if d.review) / max(len(decisions), 1)
