@@ -58,6 +58,17 @@ def synset_text(lexicon: Lexicon, concept: str) -> str:
     return f"{lexicon.name(concept).replace('_', ' ')}: {lexicon.gloss(concept)}"
 
 
+def _inner_product_index(vectors: npt.NDArray[np.float32]) -> Any:
+    """A faiss inner-product index over ``vectors`` (on the GPUs when there are any)."""
+    import faiss
+
+    index: Any = faiss.IndexFlatIP(vectors.shape[1])
+    if faiss.get_num_gpus() > 0:  # pragma: no cover - GPU machines only
+        index = faiss.index_cpu_to_all_gpus(index)
+    index.add(vectors)
+    return index
+
+
 class SynsetIndex:
     """Strategy 3: faiss inner-product search over the candidate synsets' vectors."""
 
@@ -70,18 +81,13 @@ class SynsetIndex:
         candidates: Sequence[str] | None = None,
         cache_dir: Path | None = None,
     ) -> None:
-        import faiss
 
         self.lexicon = lexicon
         self.embedder = embedder
         self.ids = sorted(candidates if candidates is not None else lexicon.concepts)
         texts = [synset_text(lexicon, c) for c in self.ids]
         self.vectors = self._cached(texts, cache_dir)
-        index: Any = faiss.IndexFlatIP(self.vectors.shape[1])
-        if faiss.get_num_gpus() > 0:  # pragma: no cover - GPU machines only
-            index = faiss.index_cpu_to_all_gpus(index)
-        index.add(self.vectors)
-        self._index = index
+        self._index = _inner_product_index(self.vectors)
 
     def subset(self, candidates: Sequence[str]) -> SynsetIndex:
         """An index over some of this index's synsets, reusing their vectors (nothing is encoded
@@ -90,18 +96,13 @@ class SynsetIndex:
         Raises:
             KeyError: a candidate this index does not hold.
         """
-        import faiss
 
         rows = {c: i for i, c in enumerate(self.ids)}
         ids = sorted(candidates)
         out = object.__new__(SynsetIndex)
         out.lexicon, out.embedder, out.ids = self.lexicon, self.embedder, ids
         out.vectors = self.vectors[[rows[c] for c in ids]]
-        index: Any = faiss.IndexFlatIP(out.vectors.shape[1])
-        if faiss.get_num_gpus() > 0:  # pragma: no cover - GPU machines only
-            index = faiss.index_cpu_to_all_gpus(index)
-        index.add(out.vectors)
-        out._index = index
+        out._index = _inner_product_index(out.vectors)
         return out
 
     def _cached(self, texts: list[str], cache_dir: Path | None) -> npt.NDArray[np.float32]:

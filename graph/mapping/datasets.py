@@ -253,7 +253,6 @@ class ClassMapper:
             if str(c["id"]).startswith("bamboo:"):
                 self._remember(str(c.get("name") or c["id"][7:]), str(c["id"]), latin=False)
         self._known: dict[str, KnownFamily] = {}
-        self._name_concept: str | None = None
         self._candidate_cache: dict[str, tuple[list[str], float, str, str]] = {}
         self._top_kinds: dict[str, str | None] = {}
 
@@ -480,12 +479,14 @@ class ClassMapper:
                 score = min(score, 0.4)  # "Plank (Exercise)" is one, "Iron (Golf)" is used in one
             flagged = (choice is not None and choice.review) or score < REVIEW_BELOW
             options.append((concept, f"qualifier {text!r}", score, flagged))
-        known = self._known_family(raw)
-        if known is not None and known.kind not in domain and not self._common_word(known.word):
-            # a brand's model, not a kind: "Toyota corolla" is a car, whatever a corolla is
+        known, known_option = self._known_family(raw), None
+        if known is not None and known.kind not in domain:  # the list's own domain says as much
             lists = ", ".join(known.lists)
-            options.append((known.kind, f"make/model family {known.word!r} of {lists}", 0.5, True))
-            known = None
+            known_option = (known.kind, f"make/model family {known.word!r} of {lists}", 0.5, True)
+            if not self._common_word(known.word):
+                # a brand's model, not a kind: "Toyota corolla" is a car, whatever a corolla is
+                options.append(known_option)
+                known_option = None
         head = None if family else self.head_noun(raw.display_name, domain, context)
         if family and family.kind:  # the family's other evidence, not this name's
             votes = f"{family.kind_votes} of its names' other evidence"
@@ -494,9 +495,8 @@ class ClassMapper:
             concept, text, choice = head
             score = 0.7 if choice is None else round(0.7 * choice.confidence / 0.85, 3)
             options.append((concept, f"head noun {text!r}", score, choice is not None and choice.review))
-        if known is not None and known.kind not in domain:  # a common first word: after the head noun
-            lists = ", ".join(known.lists)
-            options.append((known.kind, f"make/model family {known.word!r} of {lists}", 0.5, True))
+        if known_option:  # a common first word: after the head noun
+            options.append(known_option)
         if inferred is not None:  # a prior from the list's other classes, not evidence about this one
             options.append((inferred.concept, INFERRED_DOMAIN, round(0.45 * inferred.support, 3), True))
         elif domain:  # a narrow domain (car, dog, aircraft) places well; a broad one (organism) less so
@@ -568,9 +568,8 @@ class ClassMapper:
     def _names_a_name(self, concept: str) -> bool:
         """Whether a concept is a kind of name (*trade name*, *title*): a qualifier with such a sense
         says what kind of name the class is, not what kind of thing."""
-        if self._name_concept is None:
-            self._name_concept = self._by_synset.get("name.n.01", "")
-        return concept in self._lexicon.concepts and self._name_concept in self.ancestors(concept)
+        name = self._by_synset.get("name.n.01")
+        return concept in self._lexicon.concepts and name in self.ancestors(concept)
 
     def _first_ending(self, words: Sequence[str]) -> int:
         """The first word of the longest proper ending of ``words`` that could be a lemma: an
