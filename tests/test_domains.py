@@ -17,6 +17,7 @@ from bamboo.graph.mapping.datasets import (
     ClassMapper,
     MappedClass,
 )
+from bamboo.graph.mapping.families import FAMILY_KIND_DEPTH, LIST_KIND_MIN_FAMILIES, list_make_kind
 from bamboo.graph.store.build import build_wordnet
 from bamboo.graph.store.embedded import ServerInfo
 from bamboo.graph.store.graph_store import GraphStore
@@ -480,6 +481,67 @@ def test_a_brand_known_from_a_declared_domain_list_places_another_lists_models(
     assert "saab" not in {f.word for f in mapper._known.values()}
     # Lotus is known from no list (the plant list declares no multi-word name)
     assert after["Lotus elise"].parent == before["Lotus elise"].parent
+
+
+def test_a_family_no_list_names_takes_the_kind_of_the_lists_known_makers(
+    wordnet_nouns: WordNetNouns,
+) -> None:
+    """Open Images' 75 *Renault* names: no declared list names the brand, but the list's other makers
+    are known (cars, aircraft), so the family goes under the kind covering all of theirs (*vehicle*),
+    flagged and saying so. Not a brand: a word a declared list uses for a bird, a possessive
+    (*Women's lacrosse*); and neither the brand's own entry nor a company its head noun places is a model."""
+    mapper = fresh_mapper(wordnet_nouns)
+    mapper.learn_families(
+        [
+            ("cars", ("car.n.01",), [f"Zqtoy {m} Sedan 2012" for m in "abc"] + [f"Zqnis {m}" for m in "abc"]),
+            ("planes", ("aircraft.n.01",), [f"Zqces {m}" for m in ("172", "208", "525")]),
+            ("birds", ("bird.n.01",), ["California Zqgull"]),
+        ]
+    )
+    models = ["falcon", "corolla", "taurus", "cobalt", "hornet", "zq7"]
+    other = ["Zqtoy corolla", "Zqtoy zq9", "Zqnis zq1", "Zqnis zq2", "Zqces zq3", "Zqces zq4"]
+    rest = [f"Zqren {m}" for m in models] + ["Zqren (Brand)", "Zqren Corporation"]
+    rest += [f"California {m}" for m in models] + [f"Women's {m}" for m in models]
+    classes = [RawClass(index=i, raw_name=n) for i, n in enumerate(other + rest)]
+    by_name = {m.raw_name: m for m in mapper.map_all("oi", classes, infer=False)}
+    vehicle = mapper.concept_of_synset("vehicle.n.01")
+    for name in (f"Zqren {m}" for m in models):
+        m = by_name[name]
+        assert m.parent == vehicle and m.review and m.confidence < 0.5, (name, m.placed_by)
+        assert m.placed_by.startswith("make/model family 'zqren' (the kind of this list's known makers")
+    assert by_name["Zqren (Brand)"].parent != vehicle
+    corporation = by_name["Zqren Corporation"]
+    assert corporation.placed_by.startswith("head noun") and corporation.parent != vehicle
+    for name in [f"California {m}" for m in models] + [f"Women's {m}" for m in models]:
+        assert by_name[name].parent != vehicle, name
+    # with one known maker the list has no make kind: the family stays unplaced, as before
+    alone = fresh_mapper(wordnet_nouns)
+    alone.learn_families([("cars", ("car.n.01",), [f"Zqtoy {m} Sedan 2012" for m in "abc"])])
+    classes = [RawClass(index=i, raw_name=n) for i, n in enumerate(other[:2] + rest[:6])]
+    assert all(m.parent != vehicle for m in alone.map_all("oi", classes, infer=False)[2:])
+
+
+def test_a_lists_make_kind_is_the_deepest_concept_above_all_its_makers_kinds(
+    wordnet_nouns: WordNetNouns,
+) -> None:
+    """:func:`list_make_kind` against its definition on WordNet's graph (networkx ancestors): a
+    concept above every kind, none deeper; ``None`` below the depth floor or with one maker."""
+    import random
+
+    mapper = fresh_mapper(wordnet_nouns)
+    lexicon = mapper.lexicon
+    graph = nx.DiGraph((e["child"], e["parent"]) for e in wordnet_nouns.edges)
+    concepts = sorted(c for c in lexicon.concepts if c in graph)
+    rng = random.Random(7)
+    for _ in range(60):
+        kinds = {f"b{i}": rng.choice(concepts) for i in range(rng.randint(1, 3))}
+        got = list_make_kind(kinds, lexicon)
+        common = set.intersection(*(nx.descendants(graph, k) | {k} for k in kinds.values()))
+        deepest = max((lexicon.depth(c) for c in common), default=-1)
+        if len(kinds) < LIST_KIND_MIN_FAMILIES or deepest < FAMILY_KIND_DEPTH:
+            assert got is None
+        else:
+            assert got in common and lexicon.depth(got) == deepest
 
 
 def test_names_sharing_a_modifier_or_a_common_noun_keep_their_head_nouns(mapper: ClassMapper) -> None:

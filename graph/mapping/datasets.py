@@ -51,7 +51,13 @@ from typing import Any
 from bamboo.errors import InvariantViolation, printable
 from bamboo.graph.link.external import PlaceNames
 from bamboo.graph.link.lexicon import Lexicon
-from bamboo.graph.mapping.families import KnownFamily, ModelFamily, known_families, model_families
+from bamboo.graph.mapping.families import (
+    LIST_KIND_MIN_NAMES,
+    KnownFamily,
+    ModelFamily,
+    known_families,
+    model_families,
+)
 from bamboo.graph.mapping.repeats import separate_repeats
 from bamboo.graph.mapping.senses import (
     PHYSICAL_LEXNAMES,
@@ -253,6 +259,7 @@ class ClassMapper:
             if str(c["id"]).startswith("bamboo:"):
                 self._remember(str(c.get("name") or c["id"][7:]), str(c["id"]), latin=False)
         self._known: dict[str, KnownFamily] = {}
+        self._uses: dict[str, str] = {}
         self._candidate_cache: dict[str, tuple[list[str], float, str, str]] = {}
         self._top_kinds: dict[str, str | None] = {}
 
@@ -266,6 +273,8 @@ class ClassMapper:
             if concepts:
                 declared.append((dataset, concepts[0], names))
         self._known = known_families(declared, self._lexicon)
+        # every first word a declared list uses, however few its names: a maker's other uses
+        self._uses = {w: f.kind for w, f in known_families(declared, self._lexicon, minimum=1).items()}
 
     def _known_family(self, raw: RawClass) -> KnownFamily | None:
         """The known family a name belongs to: its first word's, unless that word is an adjective
@@ -368,7 +377,21 @@ class ClassMapper:
         }
         for i, context in contexts.items():
             out[i] = self._place(out[i], classes[i], domain, context, by_key, objects)
-        families = model_families(classes, out, self._lexicon, self._common_word, NOTHING_CLOSER)
+        placed: Counter[tuple[str, str]] = Counter()  # names the known families placed in this list
+        for raw, m in zip(classes, out, strict=True):
+            known = self._known_family(raw) if m.new else None
+            if known and m.parent == known.kind and m.placed_by.startswith("make/model family"):
+                placed[known.word, known.kind] += 1
+        brands = {word: kind for (word, kind), n in placed.items() if n >= LIST_KIND_MIN_NAMES}
+        families = model_families(
+            classes,
+            out,
+            self._lexicon,
+            self._common_word,
+            NOTHING_CLOSER,
+            brands=brands,
+            other_uses=self._uses,
+        )
         for i, family in families.items():
             out[i] = self._place(out[i], classes[i], domain, contexts[i], by_key, objects, family=family)
         found = None if domain or not infer else self.infer_domain(out)
@@ -488,7 +511,11 @@ class ClassMapper:
                 options.append(known_option)
                 known_option = None
         head = None if family else self.head_noun(raw.display_name, domain, context)
-        if family and family.kind:  # the family's other evidence, not this name's
+        if family and family.kind and family.list_brands:  # the kind of the list's known makers
+            shown = ", ".join(family.list_brands[:3]) + (", ..." if len(family.list_brands) > 3 else "")
+            by = f"make/model family {family.word!r} (the kind of this list's known makers: {shown})"
+            options.append((family.kind, by, 0.3, True))
+        elif family and family.kind:  # the family's other evidence, not this name's
             votes = f"{family.kind_votes} of its names' other evidence"
             options.append((family.kind, f"make/model family {family.word!r} ({votes})", 0.45, True))
         if head:

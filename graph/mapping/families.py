@@ -27,12 +27,22 @@ else places) goes under the family's kind, flagged. A first word that is an adje
 *American*: a *Northern Cloudywing* is no bird because CUB-200 has *Northern Flicker*) makes no known
 family; one that is a common noun (*Ford*, *Jaguar*, *Lotus*) counts only when the name's other words
 are not common words (*Lotus elise*, not *Eagle owl*).
+
+**A list's make kind.** Most families no declared list names (Open Images' 75 *Renault* names, 21
+*Lockheed* names) have no kind of their own. When two or more known families place names (two or more each) of
+the same list, the deepest concept covering *all* their kinds (Open Images: cars and aircraft -> *vehicle*)
+is the list's make kind (:func:`list_make_kind`): a kind-less family of that list goes under it,
+flagged. Coarse on purpose: one aircraft maker among forty car makers must not become a car. A
+family whose brand a declared list uses for something else (CUB-200's *California Gull*: a bird) is
+no maker and gets none. A possessive first word (*Women's lacrosse*) makes no family at all; the
+brand's own entry (*Subaru (Brand)*) and a member its head noun places as a company (*Lockheed
+Corporation*) are not models.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bamboo.graph.link.lexicon import Lexicon
@@ -44,9 +54,11 @@ __all__ = [
     "FAMILY_MIN_HEADS",
     "FAMILY_SUPPORT",
     "KNOWN_FAMILY_MIN",
+    "LIST_KIND_MIN_NAMES",
     "KnownFamily",
     "ModelFamily",
     "known_families",
+    "list_make_kind",
     "model_families",
 ]
 
@@ -61,6 +73,11 @@ FAMILY_KIND_DEPTH = 7
 #: Names of declared-domain lists sharing a first word before it is a known family (with 2, FGVC's two
 #: *Saab* aircraft made Open Images' 25 Saab cars aircraft).
 KNOWN_FAMILY_MIN = 3
+#: Known families (distinct brands) that must place names of a list before it has a make kind.
+LIST_KIND_MIN_FAMILIES = 2
+#: Names of a list a known family must place to count among them (a maker's models, not one name:
+#: CUB's *Hooded* family placed one Open Images name, a bird, among the car and aircraft makers).
+LIST_KIND_MIN_NAMES = 2
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,8 @@ class ModelFamily:
     size: int
     kind: str | None
     kind_votes: int = 0
+    #: the brands of the list's known families, when the kind is the list's make kind
+    list_brands: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,10 +103,10 @@ class KnownFamily:
 
 
 def known_families(
-    lists: Iterable[tuple[str, str, Sequence[str]]], lexicon: Lexicon
+    lists: Iterable[tuple[str, str, Sequence[str]]], lexicon: Lexicon, minimum: int = KNOWN_FAMILY_MIN
 ) -> dict[str, KnownFamily]:
     """The known families of ``(dataset, declared domain concept, class names)`` lists: each first
-    word of :data:`KNOWN_FAMILY_MIN` or more multi-word names, with the deepest concept covering
+    word of ``minimum`` or more multi-word names, with the deepest concept covering
     :data:`FAMILY_SUPPORT` of their lists' domains (at least :data:`FAMILY_KIND_DEPTH` deep)."""
     votes: dict[str, list[tuple[str, str]]] = {}
     for dataset, domain, names in lists:
@@ -97,7 +116,7 @@ def known_families(
                 votes.setdefault(words[0], []).append((domain, dataset))
     out = {}
     for word, cast in sorted(votes.items()):
-        kind = _common_kind([d for d, _ in cast], lexicon) if len(cast) >= KNOWN_FAMILY_MIN else None
+        kind = _common_kind([d for d, _ in cast], lexicon) if len(cast) >= minimum else None
         if kind:
             out[word] = KnownFamily(word, kind, len(cast), tuple(sorted({ds for _, ds in cast})))
     return out
@@ -118,17 +137,36 @@ def _common_kind(votes: Sequence[str], lexicon: Lexicon) -> str | None:
     return max(best)[2] if best else None
 
 
+def list_make_kind(brands: Mapping[str, str], lexicon: Lexicon) -> str | None:
+    """The make kind of a list whose names the known families ``brands`` (brand -> kind) placed: the
+    deepest concept covering every kind, when :data:`LIST_KIND_MIN_FAMILIES` brands placed names and
+    it is at least :data:`FAMILY_KIND_DEPTH` deep; else ``None``."""
+    if len(brands) < LIST_KIND_MIN_FAMILIES:
+        return None
+    kinds = set(brands.values())
+    common = set.intersection(*(set(lexicon.ancestors(k)) | {k} for k in kinds))
+    best = max(((lexicon.depth(c), c) for c in common if c in lexicon.concepts), default=None)
+    return best[1] if best and best[0] >= FAMILY_KIND_DEPTH else None
+
+
 def model_families(
     classes: Sequence[RawClass],
     mapped: Sequence,  # Sequence[MappedClass]: untyped to keep this module below datasets.py
     lexicon: Lexicon,
     common_word: Callable[[str], bool],
     unplaced: str,
+    *,
+    brands: Mapping[str, str] | None = None,
+    other_uses: Mapping[str, str] | None = None,
 ) -> dict[int, ModelFamily]:
     """The members of make / model families whose head-noun placement is to be dropped, by index
     (see the module docstring). ``common_word(word)`` says whether WordNet has the word as a common
     noun (not only as the name of a person or place); members placed ``unplaced`` (the root) join
-    a family that has a kind."""
+    a family that has a kind. ``brands`` are the known families that placed names of this list
+    (brand -> kind): a family with no kind of its own takes their :func:`list_make_kind`, unless
+    ``other_uses`` (first word -> the kind a declared list gives it, however few its names) puts
+    its word outside that kind."""
+    make_kind = list_make_kind(brands or {}, lexicon)
     groups: dict[str, list[int]] = {}
     for i, (raw, m) in enumerate(zip(classes, mapped, strict=True)):
         words = normalize(raw.display_name).split()
@@ -136,8 +174,8 @@ def model_families(
             groups.setdefault(words[0], []).append(i)
     out: dict[int, ModelFamily] = {}
     for word, members in groups.items():
-        if len(members) < FAMILY_MIN or common_word(word):
-            continue
+        if len(members) < FAMILY_MIN or common_word(word) or word.endswith("'s"):
+            continue  # a possessive names whose things (*Women's lacrosse*, *Kellogg's corn flakes*)
         heads: dict[str, str] = {}
         other: dict[str, str] = {}
         for i in members:
@@ -154,8 +192,20 @@ def model_families(
             continue
         kind = _common_kind(list(other.values()), lexicon)
         family = ModelFamily(word, len(members), kind, len(other) if kind else 0)
+        used = (other_uses or {}).get(word)
+        if kind is None and make_kind and (used is None or make_kind in lexicon.ancestors(used) | {used}):
+            family = ModelFamily(word, len(members), make_kind, list_brands=tuple(sorted(brands or {})))
         for i in members:
-            by = mapped[i].placed_by
-            if by.startswith("head noun") or (kind and by == unplaced):
+            m = mapped[i]
+            if len(normalize(split_qualifier(classes[i].display_name)[0]).split()) < 2:
+                continue  # the brand's own entry (*Subaru (Brand)*) is no model
+            if m.placed_by.startswith("head noun") and _names_a_group(m.parent, lexicon):
+                continue  # the maker itself (*Lockheed Corporation*), placed by its head noun
+            if m.placed_by.startswith("head noun") or (family.kind and m.placed_by == unplaced):
                 out[i] = family
     return out
+
+
+def _names_a_group(concept: str | None, lexicon: Lexicon) -> bool:
+    """The concept is an organisation or other group (WordNet's noun.group file: a company)."""
+    return bool(concept) and lexicon.concepts.get(concept, {}).get("lexname") == "noun.group"
