@@ -391,6 +391,7 @@ class ClassMapper:
             NOTHING_CLOSER,
             brands=brands,
             other_uses=self._uses,
+            companies=[c for c in map(self.concept_of_synset, ("company.n.01", "business.n.01")) if c],
         )
         for i, family in families.items():
             out[i] = self._place(out[i], classes[i], domain, contexts[i], by_key, objects, family=family)

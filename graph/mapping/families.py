@@ -42,7 +42,7 @@ Corporation*) are not models.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bamboo.graph.link.lexicon import Lexicon
@@ -158,6 +158,7 @@ def model_families(
     *,
     brands: Mapping[str, str] | None = None,
     other_uses: Mapping[str, str] | None = None,
+    companies: Collection[str] = (),
 ) -> dict[int, ModelFamily]:
     """The members of make / model families whose head-noun placement is to be dropped, by index
     (see the module docstring). ``common_word(word)`` says whether WordNet has the word as a common
@@ -165,7 +166,8 @@ def model_families(
     a family that has a kind. ``brands`` are the known families that placed names of this list
     (brand -> kind): a family with no kind of its own takes their :func:`list_make_kind`, unless
     ``other_uses`` (first word -> the kind a declared list gives it, however few its names) puts
-    its word outside that kind."""
+    its word outside that kind. A member its head noun places under one of ``companies`` (concepts:
+    company, business) is the maker itself and stays where it is."""
     make_kind = list_make_kind(brands or {}, lexicon)
     groups: dict[str, list[int]] = {}
     for i, (raw, m) in enumerate(zip(classes, mapped, strict=True)):
@@ -199,13 +201,9 @@ def model_families(
             m = mapped[i]
             if len(normalize(split_qualifier(classes[i].display_name)[0]).split()) < 2:
                 continue  # the brand's own entry (*Subaru (Brand)*) is no model
-            if m.placed_by.startswith("head noun") and _names_a_group(m.parent, lexicon):
+            placed_above = lexicon.ancestors(m.parent) | {m.parent} if m.parent else frozenset()
+            if m.placed_by.startswith("head noun") and placed_above & set(companies):
                 continue  # the maker itself (*Lockheed Corporation*), placed by its head noun
             if m.placed_by.startswith("head noun") or (family.kind and m.placed_by == unplaced):
                 out[i] = family
     return out
-
-
-def _names_a_group(concept: str | None, lexicon: Lexicon) -> bool:
-    """The concept is an organisation or other group (WordNet's noun.group file: a company)."""
-    return bool(concept) and lexicon.concepts.get(concept, {}).get("lexname") == "noun.group"
