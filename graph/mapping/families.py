@@ -32,7 +32,7 @@ are not common words (*Lotus elise*, not *Eagle owl*).
 *Lockheed* names) have no kind of their own. When two or more known families place names (two or more each) of
 the same list, the deepest concept covering *all* their kinds (Open Images: cars and aircraft -> *vehicle*)
 is the list's make kind (:func:`list_make_kind`): a kind-less family of that list goes under it,
-flagged. Coarse on purpose: one aircraft maker among forty car makers must not become a car. A
+flagged. Coarse on purpose: an aircraft maker among two dozen car makers must not become a car. A
 family whose brand a declared list uses for something else (CUB-200's *California Gull*: a bird) is
 no maker and gets none. A possessive first word (*Women's lacrosse*) makes no family at all; the
 brand's own entry (*Subaru (Brand)*) and a member its head noun places as a company (*Lockheed
