@@ -502,6 +502,7 @@ def test_a_family_no_list_names_takes_the_kind_of_the_lists_known_makers(
     other = ["Zqtoy corolla", "Zqtoy zq9", "Zqnis zq1", "Zqnis zq2", "Zqces zq3", "Zqces zq4"]
     rest = [f"Zqren {m}" for m in models] + ["Zqren (Brand)", "Zqren Corporation"]
     rest += [f"California {m}" for m in models] + [f"Women's {m}" for m in models]
+    rest += ["Bell 212", "Bell x-22", "Bell zqjet", "Bell zq soup"]  # a common word, with model codes
     classes = [RawClass(index=i, raw_name=n) for i, n in enumerate(other + rest)]
     by_name = {m.raw_name: m for m in mapper.map_all("oi", classes, infer=False)}
     vehicle = mapper.concept_of_synset("vehicle.n.01")
@@ -514,6 +515,11 @@ def test_a_family_no_list_names_takes_the_kind_of_the_lists_known_makers(
     assert corporation.placed_by.startswith("head noun") and corporation.parent != vehicle
     for name in [f"California {m}" for m in models] + [f"Women's {m}" for m in models]:
         assert by_name[name].parent != vehicle, name
+    # model codes make a family of a common word's names; a name without one keeps its head noun
+    for name in ("Bell 212", "Bell x-22", "Bell zqjet"):
+        assert by_name[name].parent == vehicle and by_name[name].review, (name, by_name[name].placed_by)
+    soup = by_name["Bell zq soup"]
+    assert soup.placed_by == "head noun 'soup'" and soup.parent != vehicle
     # with one known maker the list has no make kind: the family stays unplaced, as before
     alone = fresh_mapper(wordnet_nouns)
     alone.learn_families([("cars", ("car.n.01",), [f"Zqtoy {m} Sedan 2012" for m in "abc"])])

@@ -37,6 +37,13 @@ family whose brand a declared list uses for something else (CUB-200's *Californi
 no maker and gets none. A possessive first word (*Women's lacrosse*) makes no family at all; the
 brand's own entry (*Subaru (Brand)*) and a member its head noun places as a company (*Lockheed
 Corporation*) are not models.
+
+**Model codes.** In a list with a make kind, three or more names sharing a first word are a family
+also when :data:`CODED_MIN` of them, and a third, carry a model code: a word with a digit (*Tatra 87*,
+*Dkw f8*). Then the first word may be a common noun (*Lotus 62*, *Bristol 410*, *Fiat x1/9*: a model
+number is no flower, city or decree), unless the heads of its names agree on a kind. Such a family
+changes nothing unless it has a kind, and a name of it without a code keeps its head noun (*Bell
+peppers*, *Republic day*).
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ from bamboo.graph.taxonomy.search import normalize, split_qualifier
 from bamboo.loaders.base import RawClass
 
 __all__ = [
+    "CODED_MIN",
     "FAMILY_MIN",
     "FAMILY_MIN_HEADS",
     "FAMILY_SUPPORT",
@@ -73,6 +81,9 @@ FAMILY_KIND_DEPTH = 7
 #: Names of declared-domain lists sharing a first word before it is a known family (with 2, FGVC's two
 #: *Saab* aircraft made Open Images' 25 Saab cars aircraft).
 KNOWN_FAMILY_MIN = 3
+#: Names of a family that carry a model code (a word with a digit) before the codes alone make it a
+#: make / model family, in a list that has a make kind; they must also be a third of its names.
+CODED_MIN = 2
 #: Known families (distinct brands) that must place names of a list before it has a make kind.
 LIST_KIND_MIN_FAMILIES = 2
 #: Names of a list a known family must place to count among them (a maker's models, not one name:
@@ -137,6 +148,16 @@ def _common_kind(votes: Sequence[str], lexicon: Lexicon) -> str | None:
     return max(best)[2] if best else None
 
 
+def _coded(members: Sequence[RawClass], least: int = CODED_MIN) -> bool:
+    """At least ``least`` of the names, and a third of them, carry a model code after their first
+    word: a word with a digit (*Tatra 87*, *Dkw f8*, *Lotus 62*)."""
+    coded = 0
+    for raw in members:
+        words = normalize(split_qualifier(raw.display_name)[0]).split()[1:]
+        coded += any(ch.isdigit() for w in words for ch in w)
+    return coded >= least and 3 * coded >= len(members)
+
+
 def list_make_kind(brands: Mapping[str, str], lexicon: Lexicon) -> str | None:
     """The make kind of a list whose names the known families ``brands`` (brand -> kind) placed: the
     deepest concept covering every kind, when :data:`LIST_KIND_MIN_FAMILIES` brands placed names and
@@ -176,8 +197,13 @@ def model_families(
             groups.setdefault(words[0], []).append(i)
     out: dict[int, ModelFamily] = {}
     for word, members in groups.items():
-        if len(members) < FAMILY_MIN or common_word(word) or word.endswith("'s"):
+        if word.endswith("'s"):
             continue  # a possessive names whose things (*Women's lacrosse*, *Kellogg's corn flakes*)
+        classic = len(members) >= FAMILY_MIN and not common_word(word)
+        coded = make_kind is not None and len(members) >= KNOWN_FAMILY_MIN
+        coded = coded and _coded([classes[i] for i in members])
+        if not classic and not coded:
+            continue
         heads: dict[str, str] = {}
         other: dict[str, str] = {}
         for i in members:
@@ -190,13 +216,17 @@ def model_families(
                 and len(normalize(split_qualifier(classes[i].display_name)[0]).split()) > 1
             ):  # a model's evidence; not the brand's own entry ("Cadillac (Brand)" is a trade name)
                 other.setdefault(m.parent, m.parent)
-        if len(heads) < FAMILY_MIN_HEADS or _common_kind(list(heads.values()), lexicon):
-            continue
+        agree = len(heads) >= FAMILY_MIN_HEADS and _common_kind(list(heads.values()), lexicon) is not None
+        disagree = classic and len(heads) >= FAMILY_MIN_HEADS and not agree
+        if not disagree and (not coded or agree):
+            continue  # models neither by their heads nor by their codes, or the heads agree on a kind
         kind = _common_kind(list(other.values()), lexicon)
         family = ModelFamily(word, len(members), kind, len(other) if kind else 0)
         used = (other_uses or {}).get(word)
         if kind is None and make_kind and (used is None or make_kind in lexicon.ancestors(used) | {used}):
             family = ModelFamily(word, len(members), make_kind, list_brands=tuple(sorted(brands or {})))
+        if family.kind is None and not disagree:
+            continue  # a family by its codes alone changes nothing without a kind
         for i in members:
             m = mapped[i]
             if len(normalize(split_qualifier(classes[i].display_name)[0]).split()) < 2:
@@ -204,6 +234,8 @@ def model_families(
             placed_above = lexicon.ancestors(m.parent) | {m.parent} if m.parent else frozenset()
             if m.placed_by.startswith("head noun") and placed_above & set(companies):
                 continue  # the maker itself (*Lockheed Corporation*), placed by its head noun
+            if m.placed_by.startswith("head noun") and not disagree and not _coded([classes[i]], 1):
+                continue  # a family by its codes: a name without one keeps its head (*Bell peppers*)
             if m.placed_by.startswith("head noun") or (family.kind and m.placed_by == unplaced):
                 out[i] = family
     return out
