@@ -10,6 +10,8 @@ PORT   ?= 8000
 # Folder with datasets' class lists (official files or known redistributions); the team's shared
 # data folder when it exists. Empty: WordNet plus whatever installed packages ship (timm's lists).
 DATASETS_DIR ?= $(wildcard ../shared/data/labelsets)
+# A Wikidata SPARQL endpoint for the names the offline mapping leaves unplaced (off when empty).
+WIKIDATA ?=
 
 # mmcv 2.1.0 (mmdet's compiled ops) has no PyPI wheel: built once per torch version and cached
 # outside the repository (about 35 min on 2 cores; see DEVELOPERS.md). On GPU machines, install
@@ -64,7 +66,7 @@ browser:
 
 run: install wordnet
 	$(BAMBOO) db start
-	$(BAMBOO) build $(if $(DATASETS_DIR),--datasets-dir $(DATASETS_DIR))
+	$(BAMBOO) build $(if $(DATASETS_DIR),--datasets-dir $(DATASETS_DIR)) $(if $(WIKIDATA),--wikidata $(WIKIDATA))
 	$(BAMBOO) serve --host $(HOST) --port $(PORT)
 
 # The suite in parallel, one worker per core (TEST_WORKERS=0 runs it in one process): each worker

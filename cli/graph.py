@@ -90,8 +90,30 @@ def build(
         Path | None,
         typer.Option(envvar="BAMBOO_DATASETS_DIR", help="Folder with the datasets' official class files."),
     ] = None,
+    wikidata: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            envvar="BAMBOO_WIKIDATA",
+            help="A Wikidata SPARQL endpoint (https://query.wikidata.org/sparql or a copy): each list's new "
+            "concepts that the offline mapping leaves under the root or the bare list domain are linked by "
+            "label to items and placed through P31/P279, as `bamboo import --wikidata` does. When it "
+            "cannot be reached, one line says so and the build goes on offline.",
+        ),
+    ] = None,
+    wn31_map: Annotated[
+        Path | None,
+        typer.Option(help="With --wikidata: wn31<TAB>wn30 offsets (e.g. from the ILI) for items' P8814 ids."),
+    ] = None,
 ) -> None:
     """Build the label system (WordNet 3.0 nouns, then datasets) into the graph store; safe to re-run."""
+    from bamboo.cli.datasets import _http_url, _name_linker, _read_wn31, _say_wikidata
+
+    if wikidata is not None and not _http_url(wikidata):
+        raise ConfigurationError(
+            f"--wikidata takes an http(s) SPARQL endpoint URL, not {printable(wikidata, 80)!r}"
+        )
+    wn31 = _read_wn31(wn31_map)
     label_sets = read_label_sets(
         _names(datasets), datasets_dir
     )  # parse first: a bad file stops before any write
@@ -111,13 +133,21 @@ def build(
         )
         if label_sets:
             mapper = dataset_mapper(store, label_sets, wordnet)
+            linker, skipped = _name_linker(wikidata, mapper, wn31) if wikidata else (None, "")
+            if wikidata and skipped:  # the linker cannot be made: say so once, build offline
+                _say_wikidata(wikidata, None, skipped, False)
             for ls in label_sets:
                 started = time.perf_counter()
-                r = import_label_set(store, ls, mapper)
+                asked = linker.report if linker is not None else None  # a new report per lookup
+                r = import_label_set(store, ls, mapper, outside=linker)
                 console.print(
                     f"dataset {r.dataset}: {r.classes} classes {json.dumps(r.by_method)}, "
                     f"{r.evidence} evidence edges ({time.perf_counter() - started:.1f} s)"
                 )
+                if wikidata and linker is not None and linker.report is not asked:
+                    _say_wikidata(wikidata, linker, "", False)
+                    if linker.report.skipped:  # unreachable: not asked again for every list
+                        linker = None
             contents = read_contents(store)
             after = check_invariants(contents)
             console.print(

@@ -161,3 +161,39 @@ def test_import_with_wikidata(
             assert bad.returncode == 2 and "--wikidata takes an http(s) SPARQL endpoint URL" in bad.stderr
     finally:
         driver.close()
+
+
+def test_build_with_wikidata(
+    server: ServerInfo, fresh_database: str, wordnet_nouns: WordNetNouns, models: str, tmp_path: Path
+) -> None:
+    """``bamboo build --wikidata``: each list's names the offline mapping leaves under *entity* are
+    linked as ``bamboo import --wikidata`` links them, with one line per list; an unreachable
+    endpoint is said once, and the build goes on offline."""
+    db = {"BAMBOO_GRAPH_DATABASE": fresh_database}
+    driver = neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password))
+    try:
+        store = GraphStore(driver, fresh_database)
+        build_wordnet(store, wordnet_nouns)
+        anchors = [{"id": cid, "props": {"qid": qid}} for cid, qid in LINKED.items()]
+        store.apply_sync(concepts=anchors, links=[], meta={})  # as a sync leaves the anchors
+        rows = ["/m/0a,Trabant 601", "/m/0b,Cessna 172", "/m/0c,Golden retriever", "/m/0d,Zorbo 9"]
+        (tmp_path / "oidv6-class-descriptions.csv").write_text("\n".join(rows) + "\n")
+        args = ["build", "--datasets", "openimages", "--datasets-dir", str(tmp_path)]
+        out = run_cli(server, *args, "--wikidata", models, **db)
+        assert out.returncode == 0, out.stderr
+        assert "wikidata: 3 names looked up, 2 match an item, 2 placed" in out.stdout, out.stdout
+        placed = store.placements(["bamboo:trabant-601", "bamboo:cessna-172"])
+        assert (
+            placed["bamboo:trabant-601"]["parent"] == CAR
+            and placed["bamboo:cessna-172"]["parent"] == AIRCRAFT
+        )
+        assert check_invariants(read_contents(store)).ok
+        offline = run_cli(server, *args, "--wikidata", CLOSED, **db)
+        assert offline.returncode == 0, offline.stderr
+        said = [line for line in (offline.stdout + offline.stderr).splitlines() if "Wikidata" in line]
+        assert len(said) == 1 and said[0].startswith(f"Wikidata linking skipped: {CLOSED}: cannot reach")
+        assert store.placements(["bamboo:trabant-601"])["bamboo:trabant-601"]["parent"] == CAR
+        bad = run_cli(server, *args, "--wikidata", "file:///etc/passwd", **db)
+        assert bad.returncode == 2 and "--wikidata takes an http(s) SPARQL endpoint URL" in bad.stderr
+    finally:
+        driver.close()
