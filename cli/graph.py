@@ -23,7 +23,7 @@ from bamboo.graph.store.build import build_wordnet
 from bamboo.graph.store.connection import open_driver
 from bamboo.graph.store.export import export as export_contents
 from bamboo.graph.store.graph_store import GraphStore
-from bamboo.graph.store.stats import graph_stats
+from bamboo.graph.store.stats import graph_stats, under_entity
 from bamboo.graph.taxonomy.invariants import check_invariants, content_hash, read_contents
 from bamboo.graph.taxonomy.snapshot import write_snapshot
 from bamboo.graph.taxonomy.wordnet import read_nouns
@@ -150,10 +150,16 @@ def build(
                         linker = None
             contents = read_contents(store)
             after = check_invariants(contents)
+            new = sum(c.get("source") != "wordnet" for c in contents.concepts)
+            last_resort = under_entity(contents.concepts, contents.edges)
             console.print(
                 f"{len(label_sets)} datasets imported: {len(contents.concepts)} concepts and "
                 f"{len(contents.edges)} IS_A edges; invariants: {after.describe()}; "
                 f"content hash {content_hash(contents)[:16]}"
+            )
+            console.print(
+                f"{new} concepts not from WordNet, {last_resort} ({last_resort / max(new, 1):.1%}) with only "
+                "entity above them: nothing closer placed them; flagged for review (bamboo review list)"
             )
             if not after.ok:
                 raise InvariantViolation(after.describe())

@@ -182,6 +182,8 @@ def test_build_with_wikidata(
         out = run_cli(server, *args, "--wikidata", models, **db)
         assert out.returncode == 0, out.stderr
         assert "wikidata: 3 names looked up, 2 match an item, 2 placed" in out.stdout, out.stdout
+        # the build counts what is left under the root (Zorbo 9: no item has the name)
+        assert "3 concepts not from WordNet, 1 (33.3%) with only entity above them" in out.stdout
         placed = store.placements(["bamboo:trabant-601", "bamboo:cessna-172"])
         assert (
             placed["bamboo:trabant-601"]["parent"] == CAR
