@@ -550,6 +550,39 @@ def test_a_lists_make_kind_is_the_deepest_concept_above_all_its_makers_kinds(
             assert got in common and lexicon.depth(got) == deepest
 
 
+def test_a_latin_name_another_lists_taxonomy_names_takes_that_lineage(wordnet_nouns: WordNetNouns) -> None:
+    """iNaturalist names *Hericium erinaceus* with its lineage; Open Images' bare *Hericium* (a genus
+    WordNet lacks) and a species named in full then place by it. A word WordNet has (*Circus*: also
+    a genus of harriers) keeps its WordNet meaning; a name two lineages disagree on decides nothing."""
+    fungi = (("genus", "Hericium"), ("family", "Hericiaceae"), ("order", "Russulales"))
+    fungi += (("class", "Agaricomycetes"), ("phylum", "Basidiomycota"), ("kingdom", "Fungi"))
+    harrier = (("genus", "Circus"), ("family", "Accipitridae"), ("class", "Aves"), ("kingdom", "Animalia"))
+    twice = [
+        (("genus", "Zqtwice"), ("class", c), ("kingdom", k))
+        for c, k in (("Aves", "Animalia"), ("Liliopsida", "Plantae"))
+    ]
+    inat = [
+        RawClass(index=0, raw_name="Hericium erinaceus", lineage=fungi),
+        RawClass(index=1, raw_name="Circus cyaneus", lineage=harrier),
+        RawClass(index=2, raw_name="Zqtwice alba", lineage=twice[0]),
+        RawClass(index=3, raw_name="Zqtwice beta", lineage=twice[1]),
+    ]
+    names = ["Hericium", "Hericium erinaceus", "Circus", "Zqtwice"]
+    classes = [RawClass(index=i, raw_name=n) for i, n in enumerate(names)]
+    before = fresh_mapper(wordnet_nouns).map_all("oi", classes, infer=False)
+    mapper = fresh_mapper(wordnet_nouns)
+    mapper.learn_taxa([inat])
+    after = {m.raw_name: m for m in mapper.map_all("oi", classes, infer=False)}
+    fungus = mapper.concept_of_synset("fungus.n.01")
+    # before: the genus under entity, the species under the hedgehog (its epithet named one)
+    assert before[0].parent == ENTITY_ID and fungus not in mapper.ancestors(before[1].parent or ENTITY_ID)
+    for name in ("Hericium", "Hericium erinaceus"):
+        m = after[name]
+        assert m.new and fungus in mapper.ancestors(m.parent) and m.placed_by.startswith("taxonomy"), m
+    assert after["Circus"].concept == before[2].concept and not after["Circus"].new
+    assert after["Zqtwice"].parent == ENTITY_ID
+
+
 def test_names_sharing_a_modifier_or_a_common_noun_keep_their_head_nouns(mapper: ClassMapper) -> None:
     """*Long nose gar*, *Hot dry noodles*: an adjective (or a common noun) first is no maker."""
     for first in ("Long", "Chicken"):

@@ -72,7 +72,7 @@ from bamboo.graph.taxonomy.invariants import InvariantReport, check_placements
 from bamboo.graph.taxonomy.model import ENTITY_ID
 from bamboo.graph.taxonomy.search import normalize, split_qualifier
 from bamboo.graph.taxonomy.wordnet import read_member_meronyms, read_modifiers, read_sense_index
-from bamboo.loaders.base import LabelSet, RawClass
+from bamboo.loaders.base import TAXON_RANKS, LabelSet, RawClass
 
 __all__ = [
     "PROGRESS_EVERY",
@@ -125,6 +125,11 @@ DOMAIN_SUPPORT = 0.75
 #: ... and at least this many of them; never shallower than this depth (entity, object, whole).
 DOMAIN_MIN_CLASSES = 5
 DOMAIN_MIN_DEPTH = 4
+
+
+def _same_taxon(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
+    """Two lineages of one name agree on every rank both give (case aside)."""
+    return all(a[r].lower() == b[r].lower() for r in a.keys() & b.keys())
 
 
 def _singular(word: str) -> str:
@@ -259,6 +264,7 @@ class ClassMapper:
             if str(c["id"]).startswith("bamboo:"):
                 self._remember(str(c.get("name") or c["id"][7:]), str(c["id"]), latin=False)
         self._known: dict[str, KnownFamily] = {}
+        self._learned_taxa: dict[str, dict[str, str]] = {}
         self._uses: dict[str, str] = {}
         self._candidate_cache: dict[str, tuple[list[str], float, str, str]] = {}
         self._top_kinds: dict[str, str | None] = {}
@@ -294,16 +300,46 @@ class ClassMapper:
         """The WordNet concepts (with their properties) and IS_A edges the mapper works on."""
         return self._lexicon
 
+    def learn_taxa(self, lists: Iterable[Sequence[RawClass]]) -> None:
+        """Learn the taxa that lists with a taxonomy name (iNaturalist: a species' genus, family, order
+        ... with the ranks above each): another list's class named exactly as one of them (Open Images'
+        *Hericium*, *Zingiberales*, or a species' full Latin name) takes that lineage (:meth:`lineage`).
+        A name the lists give two different lineages (a genus of a plant and of an animal) is left out."""
+        learned: dict[str, dict[str, str] | None] = {}
+        for classes in lists:
+            for raw in classes:
+                if not raw.lineage:
+                    continue
+                lineage = {rank: taxon for rank, taxon in raw.lineage if taxon}
+                named = [(raw.display_name.strip(), lineage)]
+                named += [
+                    (lineage[rank], {r: lineage[r] for r in TAXON_RANKS[i:] if r in lineage})
+                    for i, rank in enumerate(TAXON_RANKS)
+                    if rank in lineage
+                ]
+                for name, above in named:
+                    key, seen = name.lower(), learned.get(name.lower())
+                    if key not in learned:
+                        learned[key] = above
+                    elif seen is not None and not _same_taxon(seen, above):
+                        learned[key] = None  # two lineages: a homonym, decided by neither
+        self._learned_taxa = {k: v for k, v in learned.items() if v}
+
     def lineage(self, raw: RawClass) -> dict[str, str]:
-        """The class's taxonomy: its own, or for a Latin binomial (``Ursus arctos``) its genus when
-        WordNet knows that genus as an organism."""
+        """The class's taxonomy: its own; for a Latin binomial (``Ursus arctos``) its genus when
+        WordNet knows that genus as an organism; or, for a name that another list's taxonomy names
+        exactly (:meth:`learn_taxa`: a one-word taxon, a species' full name) and WordNet has no noun for,
+        that lineage."""
         if raw.lineage:
             return dict(raw.lineage)
-        m = _BINOMIAL.match(raw.display_name.strip())
-        if not m or not self._taxa:
-            return {}
-        genus = m.group(1)
-        return {"genus": genus} if self._taxa.organism(genus, "genus") else {}
+        name = raw.display_name.strip()
+        m = _BINOMIAL.match(name)
+        if m and self._taxa and self._taxa.organism(m.group(1), "genus"):
+            return {"genus": m.group(1)}
+        learned = self._learned_taxa.get(name.lower())
+        if learned and (" " not in name or m) and not self._senses(normalize(name)):
+            return dict(learned)  # a Latin name WordNet lacks (not "Circus", "Marina": words it has)
+        return {}
 
     def domain_concept(self, domain: str) -> str | None:
         """The concept a declared domain names: a concept id (``wn:n02958343``) or a WordNet synset
@@ -1128,4 +1164,5 @@ def dataset_mapper(store: GraphStore, label_sets: list[LabelSet], wordnet: Path 
             names = [c.raw_name or c.name or "" for c in store.dataset_classes(d.name)]
             lists[d.name] = (d.name, tuple(domain), names)
     mapper.learn_families(lists.values())
+    mapper.learn_taxa(ls.classes for ls in label_sets)
     return mapper
