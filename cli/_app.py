@@ -11,7 +11,7 @@ import typer
 from bamboo import paths
 from bamboo.graph.store.connection import GraphSettings
 
-__all__ = ["State", "app", "cache_dir", "state"]
+__all__ = ["State", "Wn31Map", "app", "cache_dir", "state"]
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -21,6 +21,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+#: ``--wn31-map``, shared by the commands that take ``--wikidata``.
+Wn31Map = Annotated[
+    Path | None,
+    typer.Option(help="With --wikidata: wn31<TAB>wn30 offsets (e.g. from the ILI) for items' P8814 ids."),
+]
 
 
 def cache_dir() -> Path:

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from bamboo.cli._app import app
+from bamboo.cli._app import Wn31Map, app
 from bamboo.cli.graph import open_store
 from bamboo.errors import ConfigurationError, printable
 from bamboo.graph.mapping.datasets import ClassMapper, ImportProgress, dataset_mapper
@@ -168,10 +168,7 @@ def import_classes(
             "import goes on without it.",
         ),
     ] = None,
-    wn31_map: Annotated[
-        Path | None,
-        typer.Option(help="With --wikidata: wn31<TAB>wn30 offsets (e.g. from the ILI) for items' P8814 ids."),
-    ] = None,
+    wn31_map: Wn31Map = None,
 ) -> None:
     """Import your own dataset's class list: each class's concept, method, confidence and review flag."""
     from bamboo.graph.mapping.datasets import import_label_set
@@ -184,11 +181,7 @@ def import_classes(
         raise ConfigurationError(f"--task is classification or detection, not {task!r}")
     if not file.is_file():
         raise ConfigurationError(f"{file}: no such file")
-    if wikidata is not None and not _http_url(wikidata):
-        raise ConfigurationError(
-            f"--wikidata takes an http(s) SPARQL endpoint URL, not {printable(wikidata, 80)!r}"
-        )
-    wn31 = _read_wn31(wn31_map)
+    wn31 = _wikidata_inputs(wikidata, wn31_map)
     classes = read_class_file(file)  # a bad file stops here, before anything is written
     label_set = LabelSet(
         name,
@@ -231,6 +224,15 @@ def import_classes(
                 "by evidence, and is the parent of those nothing else placed (give --domain to choose)",
                 highlight=False,
             )
+
+
+def _wikidata_inputs(url: str | None, wn31_map: Path | None) -> dict[str, str] | None:
+    """Check ``--wikidata`` and read ``--wn31-map`` (before anything is written: a bad one stops here)."""
+    if url is not None and not _http_url(url):
+        raise ConfigurationError(
+            f"--wikidata takes an http(s) SPARQL endpoint URL, not {printable(url, 80)!r}"
+        )
+    return _read_wn31(wn31_map)
 
 
 def _read_wn31(path: Path | None) -> dict[str, str] | None:

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bamboo.cli._app import app, cache_dir, state
+from bamboo.cli._app import Wn31Map, app, cache_dir, state
 from bamboo.errors import ConceptNotFound, ConfigurationError, InvariantViolation, printable
 from bamboo.graph.mapping.datasets import dataset_mapper, import_label_set
 from bamboo.graph.store.build import build_wordnet
@@ -101,19 +101,12 @@ def build(
             "cannot be reached, one line says so and the build goes on offline.",
         ),
     ] = None,
-    wn31_map: Annotated[
-        Path | None,
-        typer.Option(help="With --wikidata: wn31<TAB>wn30 offsets (e.g. from the ILI) for items' P8814 ids."),
-    ] = None,
+    wn31_map: Wn31Map = None,
 ) -> None:
     """Build the label system (WordNet 3.0 nouns, then datasets) into the graph store; safe to re-run."""
-    from bamboo.cli.datasets import _http_url, _name_linker, _read_wn31, _say_wikidata
+    from bamboo.cli.datasets import _name_linker, _say_wikidata, _wikidata_inputs
 
-    if wikidata is not None and not _http_url(wikidata):
-        raise ConfigurationError(
-            f"--wikidata takes an http(s) SPARQL endpoint URL, not {printable(wikidata, 80)!r}"
-        )
-    wn31 = _read_wn31(wn31_map)
+    wn31 = _wikidata_inputs(wikidata, wn31_map)  # checked before anything is written
     label_sets = read_label_sets(
         _names(datasets), datasets_dir
     )  # parse first: a bad file stops before any write

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import neo4j
@@ -42,6 +43,20 @@ def linked(wordnet_nouns: WordNetNouns) -> Lexicon:
     rows = [{"id": c["id"], **c["props"]} for c in wordnet_nouns.concepts]
     rows = [r | {"qid": LINKED[r["id"]]} if r["id"] in LINKED else r for r in rows]
     return Lexicon(rows, wordnet_nouns.edges)
+
+
+@contextmanager
+def anchored_store(server: ServerInfo, database: str, wordnet_nouns: WordNetNouns) -> Iterator[GraphStore]:
+    """WordNet in ``database``, with the anchors a sync leaves (car, aircraft, vehicle linked to items)."""
+    driver = neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password))
+    try:
+        store = GraphStore(driver, database)
+        build_wordnet(store, wordnet_nouns)
+        anchors = [{"id": cid, "props": {"qid": qid}} for cid, qid in LINKED.items()]
+        store.apply_sync(concepts=anchors, links=[], meta={})
+        yield store
+    finally:
+        driver.close()
 
 
 def linker(url: str, lexicon: Lexicon, **options: object) -> NameLinker:
@@ -120,12 +135,7 @@ def test_import_with_wikidata(
     ambiguous one is flagged in place, the rest stay; re-importing changes nothing; an unreachable
     endpoint is skipped in one line and the import still succeeds, keeping the better placements."""
     db = {"BAMBOO_GRAPH_DATABASE": fresh_database}
-    driver = neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password))
-    try:
-        store = GraphStore(driver, fresh_database)
-        build_wordnet(store, wordnet_nouns)
-        anchors = [{"id": cid, "props": {"qid": qid}} for cid, qid in LINKED.items()]
-        store.apply_sync(concepts=anchors, links=[], meta={})  # as a sync leaves the anchors
+    with anchored_store(server, fresh_database, wordnet_nouns) as store:
         names = tmp_path / "mixed.txt"
         names.write_text("golden retriever\nTrabant 601\nCessna 172\nSkyhawk\nLada Niva\nZorbo 9\n")
         out = run_cli(server, "import", "mixed", str(names), "--wikidata", models, "--json", **db)
@@ -159,8 +169,6 @@ def test_import_with_wikidata(
         for hostile in ("query.wikidata.org", "file:///etc/passwd", "http://", "http://[::1", "https://a b/"):
             bad = run_cli(server, "import", "mixed", str(names), "--wikidata", hostile, **db)
             assert bad.returncode == 2 and "--wikidata takes an http(s) SPARQL endpoint URL" in bad.stderr
-    finally:
-        driver.close()
 
 
 def test_build_with_wikidata(
@@ -170,12 +178,7 @@ def test_build_with_wikidata(
     linked as ``bamboo import --wikidata`` links them, with one line per list; an unreachable
     endpoint is said once, and the build goes on offline."""
     db = {"BAMBOO_GRAPH_DATABASE": fresh_database}
-    driver = neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password))
-    try:
-        store = GraphStore(driver, fresh_database)
-        build_wordnet(store, wordnet_nouns)
-        anchors = [{"id": cid, "props": {"qid": qid}} for cid, qid in LINKED.items()]
-        store.apply_sync(concepts=anchors, links=[], meta={})  # as a sync leaves the anchors
+    with anchored_store(server, fresh_database, wordnet_nouns) as store:
         rows = ["/m/0a,Trabant 601", "/m/0b,Cessna 172", "/m/0c,Golden retriever", "/m/0d,Zorbo 9"]
         (tmp_path / "oidv6-class-descriptions.csv").write_text("\n".join(rows) + "\n")
         args = ["build", "--datasets", "openimages", "--datasets-dir", str(tmp_path)]
@@ -197,5 +200,3 @@ def test_build_with_wikidata(
         assert store.placements(["bamboo:trabant-601"])["bamboo:trabant-601"]["parent"] == CAR
         bad = run_cli(server, *args, "--wikidata", "file:///etc/passwd", **db)
         assert bad.returncode == 2 and "--wikidata takes an http(s) SPARQL endpoint URL" in bad.stderr
-    finally:
-        driver.close()
