@@ -28,7 +28,7 @@ else places) goes under the family's kind, flagged. A first word that is an adje
 family; one that is a common noun (*Ford*, *Jaguar*, *Lotus*) counts only when the name's other words
 are not common words (*Lotus elise*, not *Eagle owl*).
 
-**A list's make kind.** Most families no declared list names (Open Images' 75 *Renault* names, 21
+**A list's make kind.** Most families no declared list names (Open Images' 75 *Renault* names, 30
 *Lockheed* names) have no kind of their own. When two or more known families place names (two or more each) of
 the same list, the deepest concept covering *all* their kinds (Open Images: cars and aircraft -> *vehicle*)
 is the list's make kind (:func:`list_make_kind`): a kind-less family of that list goes under it,
