@@ -52,6 +52,7 @@ from bamboo.errors import InvariantViolation, printable
 from bamboo.graph.link.external import PlaceNames
 from bamboo.graph.link.lexicon import Lexicon
 from bamboo.graph.mapping.families import (
+    KNOWN_FAMILY_MIN,
     LIST_KIND_MIN_NAMES,
     KnownFamily,
     ModelFamily,
@@ -278,9 +279,11 @@ class ClassMapper:
             concepts = [c for c in (self.domain_concept(d) for d in domain) if c]
             if concepts:
                 declared.append((dataset, concepts[0], names))
-        self._known = known_families(declared, self._lexicon)
-        # every first word a declared list uses, however few its names: a maker's other uses
-        self._uses = {w: f.kind for w, f in known_families(declared, self._lexicon, minimum=1).items()}
+        # every first word a declared list uses, however few its names (a maker's other uses); the
+        # known families are those of them with KNOWN_FAMILY_MIN names or more
+        every = known_families(declared, self._lexicon, minimum=1)
+        self._uses = {w: f.kind for w, f in every.items()}
+        self._known = {w: f for w, f in every.items() if f.names >= KNOWN_FAMILY_MIN}
 
     def _known_family(self, raw: RawClass) -> KnownFamily | None:
         """The known family a name belongs to: its first word's, unless that word is an adjective
