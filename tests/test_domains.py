@@ -379,6 +379,51 @@ def test_a_name_of_the_domains_kind_filed_outside_it_is_that_sense_but_a_genus_i
     assert ragdoll.new
 
 
+def test_an_organism_wordnet_files_under_a_taxon_group_is_that_organism(mapper: ClassMapper) -> None:
+    """WordNet files *trumpet creeper* under the family *Bignoniaceae* and *Culver's root* under a
+    genus group, not under *vine* or *herb*. They are organisms, not taxa: Flowers-102's *trumpet
+    creeper* and iNaturalist's *Campsis radicans* are WordNet's one concept, flagged, while a genus
+    (*bromelia*) stays refused unless WordNet gives it exactly one organism. Over all of WordNet, no
+    concept with members, hyponyms or a rank in its lemmas counts as such an organism."""
+    plant = mapper.concept_of_synset("vascular_plant.n.01")
+    creeper = mapper.concept_of_synset("trumpet_creeper.n.01")
+    (flower,) = mapper.map_all("flowers", [RawClass(index=0, raw_name="trumpet creeper")], [plant])
+    assert flower.concept == creeper and flower.review
+    lineage = (
+        ("genus", "Campsis"),
+        ("family", "Bignoniaceae"),
+        ("class", "Magnoliopsida"),
+        ("kingdom", "Plantae"),
+    )
+    culver = (("genus", "Veronicastrum"), ("family", "Plantaginaceae"), ("kingdom", "Plantae"))
+    species, root = mapper.map_all(
+        "inat",
+        [
+            RawClass(index=0, raw_name="Campsis radicans", lineage=lineage),
+            RawClass(index=1, raw_name="Veronicastrum virginicum", lineage=culver),
+        ],
+    )
+    assert species.concept == creeper
+    assert root.concept == mapper.concept_of_synset("culver's_root.n.01")
+    (bromelia,) = mapper.map_all("flowers", [RawClass(index=0, raw_name="bromelia")], [plant])
+    assert bromelia.new
+    # a genus WordNet gives one organism (CUB-200's *Geococcyx*): that organism, flagged
+    (genus,) = mapper.map_all(
+        "cub", [RawClass(index=0, raw_name="Geococcyx")], [mapper.concept_of_synset("bird.n.01")]
+    )
+    assert genus.concept == mapper.concept_of_synset("roadrunner.n.01") and genus.review
+    assert "one organism" in genus.note
+    taxa = mapper._taxa
+    assert taxa is not None
+    lex = mapper.lexicon
+    filed = [c for c in lex.concepts if taxa.filed_organism(c)]
+    assert creeper in filed and mapper.concept_of_synset("bignoniaceae.n.01") not in filed
+    for c in filed:
+        lemmas = " ".join(lex.concepts[c].get("lemmas") or ()).lower()
+        assert not lex.children.get(c) and "genus" not in lemmas and "family" not in lemmas
+        assert lex.concepts[c]["lexname"] in ("noun.plant", "noun.animal") and not taxa.is_taxon(c)
+
+
 def test_a_species_named_with_and_without_its_taxonomy_is_one_concept(wordnet_nouns: WordNetNouns) -> None:
     """iNaturalist 2017's list gives *Achalarus lyciades* bare, 2018's with its lineage (so its id
     keeps the final s): one species, one concept, whichever list comes first."""

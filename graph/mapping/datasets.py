@@ -720,24 +720,31 @@ class ClassMapper:
         juniper wood, *Nerium oleander* outside *vascular plant*, Food-101's *chicken wings* outside
         *solid food*); the name still means that sense, so it is one concept, not two. A sense under
         WordNet's taxonomic groups (the genus *Bromelia* for Flowers-102's *bromelia*) is not the
-        organism a class means: no match."""
+        organism a class means: no match, unless WordNet's taxon groups one organism of the domain's
+        kind (CUB-200's *Geococcyx*, whose one organism in WordNet is the roadrunner): that organism,
+        flagged."""
         if not domain or domain[0] not in self._lexicon.concepts:
             return None
         senses, _, how, qualifier = self._candidates(raw.display_name.strip())
-        if (
-            len(senses) != 1
-            or qualifier
-            or how not in ("", "singular form")
-            or (self._taxa is not None and self._taxa.is_taxon(senses[0]))
-        ):
+        if len(senses) != 1 or qualifier or how not in ("", "singular form"):
             return None
+        sense, note, confidence = senses[0], "", 0.8
+        if self._taxa is not None and self._taxa.is_taxon(sense):
+            grouped = self._taxa.organisms(sense)
+            if len(grouped) != 1:
+                return None
+            (sense,) = grouped
+            taxon = self._lexicon.name(senses[0])
+            note = f"the one organism WordNet's taxon {taxon!r} groups ({self._lexicon.name(sense)})"
+            confidence = 0.7
         kind = self._kind(domain[0])
-        lexname = self._lexicon.concepts[senses[0]].get("lexname")
+        lexname = self._lexicon.concepts[sense].get("lexname")
         if lexname != kind and not {lexname, kind} <= _ORGANISM_LEXNAMES:
             return None
-        parents = ", ".join(sorted(self._lexicon.name(p) for p in self._lexicon.parents.get(senses[0], ())))
-        note = f"WordNet's one sense, of the domain's kind but filed outside it (under {parents})"
-        return MappedClass(raw.index, raw.raw_name, senses[0], "lemma", 0.8, note, review=True)
+        if not note:
+            parents = ", ".join(sorted(self._lexicon.name(p) for p in self._lexicon.parents.get(sense, ())))
+            note = f"WordNet's one sense, of the domain's kind but filed outside it (under {parents})"
+        return MappedClass(raw.index, raw.raw_name, sense, "lemma", confidence, note, review=True)
 
     def _kind(self, concept: str) -> str | None:
         """A concept's lexicographer file; for one of WordNet's top concepts (``noun.Tops``: *plant*,

@@ -22,6 +22,7 @@ uses for something else does not pull a beetle under a plant.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,11 @@ KINGDOMS = {
     "protozoa": "wn:n01389507",  # protozoan
     "chromista": "wn:n00004475",  # organism (WordNet 3.0 has no Chromista)
 }
+#: Words that name a rank in a taxon's lemma (*genus Quercus*, *bird family*, *suborder Lipotyphla*).
+_RANK_WORDS = frozenset(
+    {*TAXON_RANKS, "species", "division", "tribe", "section", "series", "category", "variety"}
+)
+_ORGANISM_FILES = frozenset({"noun.plant", "noun.animal"})
 _CONFIDENCE = {"genus": 0.9, "family": 0.85, "order": 0.8, "class": 0.75, "phylum": 0.7, "kingdom": 0.6}
 
 
@@ -64,8 +70,32 @@ class TaxonIndex:
         self._by_name: dict[tuple[str, str], str | None] = {}
 
     def is_taxon(self, concept: str) -> bool:
-        """Whether ``concept`` lies under WordNet's taxonomic group (and is not that group itself)."""
-        return TAXONOMIC_GROUP in self._lex.ancestors(concept) and concept != TAXONOMIC_GROUP
+        """Whether ``concept`` is a taxon: it lies under WordNet's taxonomic group (and is not that
+        group itself) and is no organism WordNet files there (see :meth:`filed_organism`)."""
+        return (
+            concept != TAXONOMIC_GROUP
+            and TAXONOMIC_GROUP in self._lex.ancestors(concept)
+            and not self.filed_organism(concept)
+        )
+
+    def filed_organism(self, concept: str) -> bool:
+        """Whether ``concept`` is an organism that WordNet files directly under a taxon group.
+
+        WordNet puts a few species under their family or genus instead of their kind: *trumpet
+        creeper* (hypernym *Bignoniaceae*), *Culver's root*, *fumewort* (*Corydalis solida*),
+        *barramundi*, *Francisella tularensis*. Such a concept is a leaf of a plant or animal file that
+        groups nothing (no member meronyms), no lemma of which names a rank (*genus Ginkgo*, *bird
+        family*), and whose name is not one capitalised word (a taxon's Latin name, *Hemachatus*)."""
+        entry = self._lex.concepts.get(concept, {})
+        if (
+            entry.get("lexname") not in _ORGANISM_FILES
+            or self._lex.children.get(concept)
+            or self._members.get(concept)
+        ):
+            return False
+        names = [str(n) for n in (entry.get("name"), *(entry.get("lemmas") or ())) if n]
+        words = {re.sub(r"^(sub|super|infra)", "", w.lower()) for n in names for w in re.split(r"[\s_-]+", n)}
+        return bool(names) and not words & _RANK_WORDS and not re.fullmatch(r"[A-Z][a-z]+", names[0])
 
     def _grouped(self, taxon: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
         """The organisms ``taxon`` groups, directly or through its sub-taxa."""
@@ -77,6 +107,10 @@ class TaxonIndex:
                 out |= self._grouped(m, seen | {taxon}) if self.is_taxon(m) else {m}
             self._organisms[taxon] = frozenset(out)
         return self._organisms[taxon]
+
+    def organisms(self, taxon: str) -> frozenset[str]:
+        """The organisms ``taxon`` groups in WordNet, directly or through its sub-taxa."""
+        return self._grouped(taxon) if self.is_taxon(taxon) else frozenset()
 
     def organism_of_taxon(self, taxon: str, rank: str = "") -> str | None:
         """The organism concept covering the organisms ``taxon`` groups, or ``None`` when it groups none."""
