@@ -10,12 +10,14 @@ repository (e.g. under ``~/.cache/bamboo/photos``).
 
 from __future__ import annotations
 
+import argparse
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SUFFIXES", "label_of", "load_photo_folder"]
+__all__ = ["SUFFIXES", "label_of", "lay_out", "load_photo_folder", "read_class_ids"]
 
 SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 _WNID = re.compile(r"^(n\d{8})(?:[_\-.]|$)")
@@ -67,3 +69,48 @@ def load_photo_folder(root: Path, side: int = 256) -> tuple[np.ndarray, np.ndarr
     images = np.stack([_square(path, side) for path, _ in found])
     labels = np.array([index[label] for _, label in found], dtype=np.int64)
     return images, labels, classes
+
+
+def read_class_ids(path: Path) -> dict[str, str]:
+    """``class folder -> WordNet id`` from a tab-separated table (``class``, ``n########``, anything after;
+    ``#`` lines are comments)."""
+    out: dict[str, str] = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, wnid, *_ = line.split("\t") + [""]
+        if not _WNID.match(wnid.strip()):
+            raise ValueError(f"{path}:{number}: {wnid!r} is not a WordNet noun id (n and eight digits)")
+        out[name.strip()] = wnid.strip()
+    return out
+
+
+def lay_out(source: Path, classes: dict[str, str], dest: Path, per_class: int = 50) -> dict[str, int]:
+    """Copy the first ``per_class`` photos (by file name) of each class folder under ``source`` that
+    ``classes`` names to ``dest/<wnid>/<class>_<file>``; return the photos copied per class. Classes
+    the table leaves out are skipped; a class it names that ``source`` lacks is an error."""
+    missing = sorted(c for c in classes if not (Path(source) / c).is_dir())
+    if missing:
+        raise ValueError(f"{source} has no folder for {', '.join(missing[:5])}")
+    counts: dict[str, int] = {}
+    for name, wnid in sorted(classes.items()):
+        photos = sorted(
+            p for p in (Path(source) / name).iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
+        )[:per_class]
+        target = Path(dest) / wnid
+        target.mkdir(parents=True, exist_ok=True)
+        for photo in photos:
+            shutil.copyfile(photo, target / f"{name}_{photo.name}")
+        counts[name] = len(photos)
+    return counts
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Lay a class-folder photo set out by WordNet id.")
+    parser.add_argument("source", type=Path, help="folder of class folders (101_ObjectCategories)")
+    parser.add_argument("table", type=Path, help="class -> WordNet id table (gold/caltech101-wnids.tsv)")
+    parser.add_argument("dest", type=Path, help="where to write <wnid>/<class>_<file>")
+    parser.add_argument("--per-class", type=int, default=50, help="photos per class, first by file name")
+    args = parser.parse_args()
+    copied = lay_out(args.source, read_class_ids(args.table), args.dest, args.per_class)
+    print(f"{sum(copied.values())} photos of {len(copied)} classes under {args.dest}")
