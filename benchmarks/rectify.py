@@ -59,6 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.special import logsumexp, softmax
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -283,6 +284,7 @@ def evaluate(
 TAUS = np.concatenate([[0.0], np.geomspace(1e-8, 0.95, 100)])
 LAMBDAS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0)
 FRACTIONS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0)
+SURE = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
 MASS_RULES: list[Rule] = [Levels(0), ShareBound(0.05), DEFAULT_RULE, InformationBound(0.5), Levels(1)]
 
 
@@ -313,11 +315,6 @@ class Scorer:
     def height_means(self, keep: np.ndarray) -> np.ndarray:
         s = self.score(keep)
         return np.array([(s.kept[h] + s.dropped[h]) / 2 for h in self.groups])
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
 
 
 def sweep(values: np.ndarray, sc: Scorer, grid: np.ndarray | tuple[float, ...]) -> np.ndarray:
@@ -381,7 +378,7 @@ def extra_methods(
     sizes = list(data)
     rows = {n: [index[q.concept] for q in qs] for n, qs in splits.items()}
     scorers = {s: {n: Scorer(splits[n], data[s][n][1]) for n in splits} for s in sizes}
-    probs = {s: {n: softmax(data[s][n][0]) for n in splits} for s in sizes}
+    probs = {s: {n: softmax(data[s][n][0], axis=1) for n in splits} for s in sizes}
     top5 = {s: {n: np.argsort(-data[s][n][0], axis=1)[:, :5] for n in splits} for s in sizes}
     out: dict[int, dict[str, dict[str, Score]]] = {s: {"dev": {}, "test": {}} for s in sizes}
     params: list[str] = []
@@ -456,6 +453,45 @@ def extra_methods(
                     per_query = taus[scorers[s][n].height_of][:, None]
                     put(f"{name}, tau per height", s, n, values[s, n, lam] >= per_query, size[s])
             params.append(f"{name}, tau per height: {'; '.join(chosen)}")
+
+    # Sure or unsure: a photo the model is sure of (top probability >= p) is judged against a narrow
+    # set (the query's own subtree, or share <= 5 %), one it is unsure of against the default rule's
+    # set; top-5 against the set either way. p from SURE, chosen on dev (p > 1: never sure, the default).
+    for narrow_rule in (Levels(0), ShareBound(0.05)):
+        name = f"{narrow_rule} when sure, else {DEFAULT_RULE}"
+        narrow = sets[str(narrow_rule)]
+        cached = {
+            (s, n): (
+                set_keep(narrow[rows[n]], top5[s][n]),
+                set_keep(default[rows[n]], top5[s][n]),
+                probs[s][n].max(axis=1)[None, :],
+            )
+            for s in sizes
+            for n in splits
+        }
+
+        def sure_keep(s: int, n: str, p: float, cached: dict = cached) -> np.ndarray:
+            tight, wide, top = cached[s, n]
+            return np.where(top >= p, tight, wide)
+
+        sure_curves = {
+            (s, n): np.array([scorers[s][n].height_means(sure_keep(s, n, p)).mean() for p in SURE])
+            for s in sizes
+            for n in splits
+        }
+        grids[name] = {
+            "grid": [f"p {p}" for p in SURE],
+            "dev": {s: sure_curves[s, "dev"].tolist() for s in sizes},
+            "test": {s: sure_curves[s, "test"].tolist() for s in sizes},
+        }
+        per_size = {s: SURE[int(sure_curves[s, "dev"].argmax())] for s in sizes}
+        joint = SURE[int(np.mean([sure_curves[s, "dev"] for s in sizes], axis=0).argmax())]
+        params.append(f"{name}: " + "; ".join(f"{s} px p {per_size[s]}" for s in sizes) + f"; one p: {joint}")
+        for s in sizes:
+            for n in splits:
+                size_of = float(default[rows[n]].sum(1).mean())
+                put(name, s, n, sure_keep(s, n, per_size[s]), size_of)
+                put(f"{name}, one p", s, n, sure_keep(s, n, joint), size_of)
 
     # Confusion-based related sets (top-5 against the set).
     variants = (("confusion", None), (f"confusion within {DEFAULT_RULE}", default))
@@ -743,14 +779,11 @@ def main() -> None:
 
 
 def _msp(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return (p / p.sum(axis=1, keepdims=True)).max(axis=1)
+    return np.asarray(softmax(logits, axis=1).max(axis=1))
 
 
 def _energy(logits: np.ndarray) -> np.ndarray:
-    m = logits.max(axis=1, keepdims=True)
-    return (m + np.log(np.exp(logits - m).sum(axis=1, keepdims=True))).ravel()
+    return np.asarray(logsumexp(logits, axis=1))
 
 
 if __name__ == "__main__":
