@@ -277,7 +277,9 @@ def _say_wikidata(endpoint: str, linker: NameLinker | None, skipped: str, as_jso
         return
     r = linker.report
     line = (
-        f"wikidata: {r.names} names looked up, {r.matched} match an item, {r.placed} placed, "
+        f"wikidata: {r.names} names looked up, {r.matched} match an item"
+        + (f" ({r.by_id} by the list's Freebase id)" if r.by_id else "")
+        + f", {r.placed} placed, "
         f"{r.ambiguous} ambiguous (flagged), {r.outside_domain} outside the list domain, "
         f"{r.no_path} with no path to a known concept ({r.requests} requests, {r.seconds:.1f} s)"
     )

@@ -93,6 +93,25 @@ def test_an_ambiguous_label_is_flagged_unless_the_domain_separates_it(models: st
     assert "outside the list domain" in among_cars["Cessna 172"].note
 
 
+def test_a_freebase_id_the_list_gives_links_its_item_exactly(models: str, linked: Lexicon) -> None:
+    """Open Images gives each class a Freebase id; the item that carries it (``P646``) is the class. It
+    settles a label three items share, and finds an item whose label differs from the list's name. An
+    id not shaped like a Freebase id is never sent: that name is looked up by its label."""
+    link = linker(models, linked)
+    hostile = '/m/0a" } ?item ?p ?o . {'
+    ids = {"Skyhawk": "/m/0zzb1", "Falcon XA": "/m/0zzf2", "Trabant 601": hostile}
+    found = link(["Skyhawk", "Falcon XA", "Trabant 601"], [], freebase=ids)
+    skyhawk, falcon, trabant = found["Skyhawk"], found["Falcon XA"], found["Trabant 601"]
+    assert (skyhawk.concept, skyhawk.qid, skyhawk.review) == (CAR, "Q99000004", False)
+    assert "'Buick Skyhawk' (Freebase id /m/0zzb1)" in skyhawk.evidence
+    assert skyhawk.score == round(0.95 * 0.9 * 0.9, 4)  # as a label match: no alias factor
+    assert (falcon.concept, falcon.qid) == (CAR, "Q99000007")
+    assert trabant.concept == CAR and "(label)" in trabant.evidence
+    assert link.report.by_id == 2 and link.report.placed == 3
+    nobody = link(["Skyhawk"], [], freebase={"Skyhawk": "/m/0nothing"})  # no item has it: by label
+    assert nobody["Skyhawk"].concept is None and nobody["Skyhawk"].review and link.report.by_id == 0
+
+
 def test_nothing_is_placed_when_no_path_reaches_a_linked_concept(models: str, linked: Lexicon) -> None:
     link = linker(models, linked)
     found = link(["Lada Niva", "Zorbo 9"], [])
@@ -180,17 +199,20 @@ def test_build_with_wikidata(
     db = {"BAMBOO_GRAPH_DATABASE": fresh_database}
     with anchored_store(server, fresh_database, wordnet_nouns) as store:
         rows = ["/m/0a,Trabant 601", "/m/0b,Cessna 172", "/m/0c,Golden retriever", "/m/0d,Zorbo 9"]
+        rows.append("/m/0zzf2,Falcon XA")  # no item has the name as its label; one carries the id
         (tmp_path / "oidv6-class-descriptions.csv").write_text("\n".join(rows) + "\n")
         args = ["build", "--datasets", "openimages", "--datasets-dir", str(tmp_path)]
         out = run_cli(server, *args, "--wikidata", models, **db)
         assert out.returncode == 0, out.stderr
-        assert "wikidata: 3 names looked up, 2 match an item, 2 placed" in out.stdout, out.stdout
-        # the build counts what is left under the root (Zorbo 9: no item has the name)
-        assert "3 concepts not from WordNet, 1 (33.3%) with only entity above them" in out.stdout
-        placed = store.placements(["bamboo:trabant-601", "bamboo:cessna-172"])
+        said = "wikidata: 4 names looked up, 3 match an item (1 by the list's Freebase id), 3 placed"
+        assert said in out.stdout, out.stdout
+        # the build counts what is left under the root (Zorbo 9: no item has the name or the id)
+        assert "4 concepts not from WordNet, 1 (25.0%) with only entity above them" in out.stdout
+        placed = store.placements(["bamboo:trabant-601", "bamboo:cessna-172", "bamboo:falcon-xa"])
         assert (
             placed["bamboo:trabant-601"]["parent"] == CAR
             and placed["bamboo:cessna-172"]["parent"] == AIRCRAFT
+            and placed["bamboo:falcon-xa"]["parent"] == CAR
         )
         assert check_invariants(read_contents(store)).ok
         offline = run_cli(server, *args, "--wikidata", CLOSED, **db)

@@ -39,6 +39,9 @@ class NamePlacement:
 
 class PlaceNames(Protocol):
     """Proposes parents for names; ``domain`` holds the concepts the list's classes fall under (empty
-    when unknown). A name without a proposal may be left out of the answer."""
+    when unknown); ``freebase`` the Freebase id the list gives a name, if any (Open Images' MIDs). A
+    name without a proposal may be left out of the answer."""
 
-    def __call__(self, names: Sequence[str], domain: Sequence[str]) -> Mapping[str, NamePlacement]: ...
+    def __call__(
+        self, names: Sequence[str], domain: Sequence[str], *, freebase: Mapping[str, str] | None = None
+    ) -> Mapping[str, NamePlacement]: ...

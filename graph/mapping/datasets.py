@@ -943,7 +943,13 @@ def import_label_set(
     mapped = mapper.map_all(label_set.name, label_set.classes, domain, task=label_set.task, progress=progress)
     inferred = None if domain else mapper.infer_domain(mapped)
     if outside is not None:
-        mapped = place_by_outside(mapped, outside, domain or ([inferred.concept] if inferred else []))
+        freebase: dict[str, str] = {}
+        for raw, m in zip(label_set.classes, mapped, strict=True):
+            if raw.mid:
+                freebase.setdefault(m.name or m.raw_name, raw.mid)
+        mapped = place_by_outside(
+            mapped, outside, domain or ([inferred.concept] if inferred else []), freebase
+        )
     evidence = _evidence(label_set, mapped, mapper, domain)
     best, names = _best_placements(mapped)
     concepts, placements = _new_concepts(store, best, names, label_set.name)
@@ -995,17 +1001,23 @@ def import_label_set(
 
 
 def place_by_outside(
-    mapped: Sequence[MappedClass], outside: PlaceNames, domain: Sequence[str]
+    mapped: Sequence[MappedClass],
+    outside: PlaceNames,
+    domain: Sequence[str],
+    freebase: Mapping[str, str] | None = None,
 ) -> list[MappedClass]:
     """Ask ``outside`` about the new concepts placed on no evidence of their own (under the root,
     the declared or the inferred list domain) and re-place each it proposes a parent for: the
     proposal's evidence becomes ``placed_by``, its score the placement's, the old parent the first
     alternative; flagged below :data:`REVIEW_BELOW` or when the source says so. A name the source
-    finds ambiguous keeps its place, flagged, with the source's candidates as alternatives."""
+    finds ambiguous keeps its place, flagged, with the source's candidates as alternatives.
+    ``freebase``: the Freebase id the list gives a class's name (Open Images' MIDs), passed on."""
     weak = [m for m in mapped if m.new and m.placed_by in _NOT_EVIDENCE]
     if not weak:
         return list(mapped)
-    proposals = outside(sorted({m.name or m.raw_name for m in weak}), domain)
+    names = sorted({m.name or m.raw_name for m in weak})
+    ids = {n: freebase[n] for n in names if freebase and n in freebase}
+    proposals = outside(names, domain, freebase=ids)
     out = []
     for m in mapped:
         p = proposals.get(m.name or m.raw_name) if m.new and m.placed_by in _NOT_EVIDENCE else None

@@ -3,6 +3,11 @@ up their classes to an item the label system already links to a WordNet synset.
 
 For each name:
 
+0. **by id**: a name the list gives a Freebase id (Open Images' MIDs, ``/m/0k4j``) is first looked up
+   by that id (``wdt:P646``, one ``VALUES`` query per batch). The item that carries it *is* the class:
+   it outranks every item matched by label, and the label lookup is skipped for that name. An id not
+   shaped like a Freebase id (``/m/`` or ``/g/`` and lower-case letters, digits, underscores) is not
+   sent; the name is looked up by label;
 1. **look up** the items whose English label (else alias) equals it, ignoring case: one ``VALUES``
    query per batch of names, sending the spellings as written, lower case, Capitalised, Title Case
    and UPPER (an index lookup on the Wikidata Query Service, where a case-folding ``FILTER`` over all
@@ -40,7 +45,7 @@ from bamboo.graph.wikidata.chain import chain_links
 from bamboo.graph.wikidata.client import WikidataClient, WikidataItem
 from bamboo.graph.wikidata.sync import wordnet_anchor
 
-__all__ = ["MAX_DEPTH", "NOT_CONCEPTS", "NameLinker", "NameLinkReport", "spellings"]
+__all__ = ["FREEBASE_ID", "MAX_DEPTH", "NOT_CONCEPTS", "NameLinker", "NameLinkReport", "spellings"]
 
 #: Levels walked up from a name's item before giving up on it.
 MAX_DEPTH = 5
@@ -55,6 +60,8 @@ NOT_CONCEPTS = frozenset(
 #: the list's domain chose among several.
 ALIAS, INSTANCE, BY_DOMAIN = 0.9, 0.9, 0.9
 _QID = re.compile(r"^Q[1-9][0-9]*$")
+#: A Freebase id as Open Images and Wikidata's ``P646`` write it.
+FREEBASE_ID = re.compile(r"^/[mg]/[0-9a-z_]{1,20}$")
 _PREFIXES = (
     "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
     "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
@@ -69,6 +76,7 @@ class NameLinkReport:
         endpoint: The SPARQL endpoint asked.
         skipped: Why nothing was proposed (the endpoint unreachable or failing), else empty.
         names: Names looked up.
+        by_id: Names whose item was found by the Freebase id the list gives them.
         matched: Names with at least one item.
         placed: Names given a parent.
         ambiguous: Names whose items lead to several places that the domain did not separate.
@@ -83,6 +91,7 @@ class NameLinkReport:
     endpoint: str
     skipped: str = ""
     names: int = 0
+    by_id: int = 0
     matched: int = 0
     placed: int = 0
     ambiguous: int = 0
@@ -119,7 +128,7 @@ def _literal(text: str) -> str:
 @dataclass(frozen=True)
 class _Match:
     qid: str
-    how: str  # "label" or "alias"
+    how: str  # "label", "alias" or "Freebase id /m/..."
 
 
 @dataclass(frozen=True)
@@ -166,10 +175,13 @@ class NameLinker:
         }
         self.report = NameLinkReport(client.endpoint)
 
-    def __call__(self, names: Sequence[str], domain: Sequence[str] = ()) -> dict[str, NamePlacement]:
+    def __call__(
+        self, names: Sequence[str], domain: Sequence[str] = (), *, freebase: Mapping[str, str] | None = None
+    ) -> dict[str, NamePlacement]:
         """Proposals for ``names`` (those the endpoint says something about); ``domain``: the
-        concepts the list's classes fall under. Sets :attr:`report`; an endpoint error proposes
-        nothing and is reported as ``skipped``."""
+        concepts the list's classes fall under; ``freebase``: the Freebase id the list gives a name
+        (Open Images). Sets :attr:`report`; an endpoint error proposes nothing and is reported as
+        ``skipped``."""
         started = time.perf_counter()
         sent = self.client.requests + (self.probe.requests if self.probe else 0)
         self.report = NameLinkReport(self.client.endpoint, names=len(names))
@@ -180,7 +192,7 @@ class NameLinker:
             try:
                 if self.probe is not None:
                     self.probe.select("SELECT * WHERE { } LIMIT 1")
-                found = self._link(names, domain)
+                found = self._link(names, domain, freebase or {})
             except (BambooError, OSError, ValueError, SPARQLWrapperException) as exc:
                 # unreachable, refused, timed out, not found, or not answering SPARQL JSON
                 why = (str(exc).splitlines() or [""])[0][:300] or type(exc).__name__
@@ -193,17 +205,22 @@ class NameLinker:
 
     # -- the steps --------------------------------------------------------------------------------
 
-    def _link(self, names: Sequence[str], domain: Sequence[str]) -> dict[str, NamePlacement]:
-        found = self._lookup(names)
+    def _link(
+        self, names: Sequence[str], domain: Sequence[str], freebase: Mapping[str, str]
+    ) -> dict[str, NamePlacement]:
+        by_id = self._by_freebase({n: freebase[n] for n in names if n in freebase})
+        self.report.by_id = len(by_id)
+        found = {**self._lookup([n for n in names if n not in by_id]), **by_id}
         common = {name for name, ms in found.items() if len(ms) > MAX_ITEMS}  # too common to decide by
         items = self._fetch(sorted({m.qid for name, ms in found.items() if name not in common for m in ms}))
         matches: dict[str, list[_Match]] = {}
         for name, ms in found.items():
             concepts = ms if name in common else [m for m in ms if _concept(items.get(m.qid))]
-            # an item with the name as its label outranks one that has it as an alias only
+            # the item with the list's own id outranks any label; a label outranks an alias
+            exact = [m for m in concepts if m.how.startswith("Freebase id")]
             labelled = [m for m in concepts if m.how == "label"]
-            if labelled or concepts:
-                matches[name] = labelled or concepts
+            if exact or labelled or concepts:
+                matches[name] = exact or labelled or concepts
         self.report.matched = len(matches)
         starts = sorted({m.qid for name, ms in matches.items() if name not in common for m in ms})
         places = self._walk(starts, items)
@@ -219,6 +236,28 @@ class NameLinker:
             f"{self.report.outside_domain} outside the domain, {self.report.no_path} without a path"
         )
         return out
+
+    def _by_freebase(self, ids: Mapping[str, str]) -> dict[str, list[_Match]]:
+        """The items whose ``P646`` (Freebase id) is the id the list gives each name; names whose id is
+        not shaped like one, or that no item carries, are left out."""
+        wanted: dict[str, list[str]] = {}
+        for name, mid in ids.items():
+            if FREEBASE_ID.match(mid):
+                wanted.setdefault(mid, []).append(name)
+        out: dict[str, list[_Match]] = {}
+        mids = sorted(wanted)
+        for i in range(0, len(mids), self.client.batch):
+            values = " ".join(f'"{m}"' for m in mids[i : i + self.client.batch])  # shapes checked above
+            rows = self.client.select(
+                "PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
+                f"SELECT ?item ?id WHERE {{ VALUES ?id {{ {values} }} ?item wdt:P646 ?id . }}"
+            )
+            for r in rows:
+                qid = r["item"].rsplit("/", 1)[-1]
+                if _QID.match(qid) and r["id"] in wanted:
+                    for name in wanted[r["id"]]:
+                        out.setdefault(name, []).append(_Match(qid, f"Freebase id {r['id']}"))
+        return {name: sorted(ms, key=lambda m: m.qid) for name, ms in out.items()}
 
     def _lookup(self, names: Sequence[str]) -> dict[str, list[_Match]]:
         """The items whose English label or alias is each name, ignoring case (a label when it is
