@@ -104,9 +104,9 @@ def build(
     wn31_map: Wn31Map = None,
 ) -> None:
     """Build the label system (WordNet 3.0 nouns, then datasets) into the graph store; safe to re-run."""
-    from bamboo.cli.datasets import _name_linker, _say_wikidata, _wikidata_inputs
+    from bamboo.cli._wikidata_step import name_linker, say_wikidata, wikidata_inputs
 
-    wn31 = _wikidata_inputs(wikidata, wn31_map)  # checked before anything is written
+    wn31 = wikidata_inputs(wikidata, wn31_map)  # checked before anything is written
     label_sets = read_label_sets(
         _names(datasets), datasets_dir
     )  # parse first: a bad file stops before any write
@@ -126,9 +126,9 @@ def build(
         )
         if label_sets:
             mapper = dataset_mapper(store, label_sets, wordnet)
-            linker, skipped = _name_linker(wikidata, mapper, wn31) if wikidata else (None, "")
+            linker, skipped = name_linker(wikidata, mapper, wn31) if wikidata else (None, "")
             if wikidata and skipped:  # the linker cannot be made: say so once, build offline
-                _say_wikidata(wikidata, None, skipped, False)
+                say_wikidata(wikidata, None, skipped, False)
             for ls in label_sets:
                 started = time.perf_counter()
                 asked = linker.report if linker is not None else None  # a new report per lookup
@@ -138,7 +138,7 @@ def build(
                     f"{r.evidence} evidence edges ({time.perf_counter() - started:.1f} s)"
                 )
                 if wikidata and linker is not None and linker.report is not asked:
-                    _say_wikidata(wikidata, linker, "", False)
+                    say_wikidata(wikidata, linker, "", False)
                     if linker.report.skipped:  # unreachable: not asked again for every list
                         linker = None
             contents = read_contents(store)
