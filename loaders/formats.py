@@ -94,15 +94,28 @@ def parse_index_names(path: Path) -> list[RawClass]:
 
 def parse_csv(path: Path) -> list[RawClass]:
     """CSV ``name[,description]`` rows, under an optional ``name`` header; a name may repeat (see
-    :func:`parse_names`)."""
+    :func:`parse_names`). A file whose first row (after an optional ``LabelName,DisplayName`` header)
+    starts with a Freebase id is Open Images' ``MID,DisplayName`` layout: every row must then be an id
+    and a name, and the id is kept (:attr:`RawClass.mid`)."""
     classes = _Classes(path)
+    with_ids: bool | None = None
     for number, line in read_lines(path):
         try:
             (row,) = list(csv.reader([line], strict=True))
         except (csv.Error, ValueError) as exc:
             raise MalformedFile(path, number, f"not a CSV row ({exc})") from None
-        if number == 1 and [c.strip().lower() for c in row[:1]] == ["name"]:
+        head = [c.strip().lower() for c in row[:1]]
+        if with_ids is None and head in (["name"], ["labelname"]):
             continue  # the header
+        if with_ids is None:
+            with_ids = len(row) == 2 and bool(_MID.match(row[0].strip()))
+        if with_ids:
+            if len(row) != 2 or not _MID.match(row[0].strip()) or not row[1].strip():
+                raise MalformedFile(path, number, f"expected 'MID,DisplayName', got {line[:80]!r}")
+            mid = row[0].strip()
+            classes.once(number, mid)
+            classes.add(number, raw_name=clean_name(row[1], path, number), mid=mid)
+            continue
         if not 1 <= len(row) <= 2 or not row[0].strip():
             raise MalformedFile(path, number, f"expected name[,description], got {line[:80]!r}")
         name = clean_name(row[0], path, number)

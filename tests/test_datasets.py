@@ -365,3 +365,33 @@ def test_description_compared_with_glosses(mapper: ClassMapper) -> None:
     assert described.concept == "wn:n03793489" and "description shares computer, device" in described.note
     bird = mapper.map("x", RawClass(0, "crane", description="a large wading bird with a long neck"))
     assert bird.concept == mapper.concept_of_synset("crane.n.05")
+
+
+def test_a_later_import_learns_the_taxa_of_lists_imported_before(
+    driver: neo4j.Driver, fresh_database: str, wordnet_nouns: WordNetNouns
+) -> None:
+    """A list's lineage is stored with its classes, so a list imported later (not in the same call)
+    places a Latin name WordNet lacks by it, as the build does: *Hericium* goes under *fungus*. A
+    re-import of the lineage list replaces its stored lineage rather than adding to it."""
+    from bamboo.graph.mapping.datasets import dataset_mapper
+
+    store = GraphStore(driver, fresh_database)
+    build_wordnet(store, wordnet_nouns)
+    fungi = (("genus", "Hericium"), ("family", "Hericiaceae"), ("order", "Russulales"), ("kingdom", "Fungi"))
+    inat = LabelSet("inat", "classification", [RawClass(0, "Hericium erinaceus", lineage=fungi)])
+    import_label_set(store, inat, dataset_mapper(store, [inat], None))
+    assert store.class_lineages() == [("inat", 0, "Hericium erinaceus", fungi)]
+
+    later = LabelSet("later", "classification", [RawClass(0, "Hericium"), RawClass(1, "Zorbian widget")])
+    mapper = dataset_mapper(store, [later], None)
+    hericium, widget = mapper.map_all("later", later.classes)
+    fungus = mapper.concept_of_synset("fungus.n.01")
+    assert hericium.new and hericium.placed_by.startswith("taxonomy") and hericium.parent
+    assert fungus in mapper.lexicon.ancestors(hericium.parent) | {hericium.parent}
+    assert not widget.placed_by.startswith("taxonomy")
+    without = ClassMapper(store.all_concepts(), store.all_is_a())  # nothing learned: not by taxonomy
+    assert not without.map_all("later", later.classes)[0].placed_by.startswith("taxonomy")
+
+    import_label_set(store, inat, dataset_mapper(store, [inat], None))
+    assert len(store.class_lineages()) == 1
+    assert check_invariants(read_contents(store)).ok

@@ -419,3 +419,37 @@ def test_real_openimages_hierarchy() -> None:
     assert h.parents["/m/0bt9lr"] == "/m/01lrl"  # Dog -> Carnivore
     assert h.parts["/m/014sv8"] == ["/m/02p0tk3"]  # Human eye is a Part of Human body
     assert h.parts["/m/01bqk0"] == ["/m/0199g"]  # Bicycle wheel is a Part of Bicycle
+
+
+def test_a_users_csv_in_open_images_layout_keeps_its_freebase_ids(tmp_path: Path) -> None:
+    """``bamboo import`` of Open Images' own ``MID,DisplayName`` file (no header, or a
+    ``LabelName,DisplayName`` one) reads the names and keeps the ids, which the Wikidata step looks up;
+    a row that breaks the layout, or a repeated id, is refused with its line. A ``name,description``
+    CSV reads as before."""
+    from bamboo.loaders.formats import parse_csv
+
+    official = tmp_path / "oidv6-class-descriptions.csv"
+    official.write_text('/m/011k07,Tortoise\n/m/0bt9lr,Dog\n/g/11bc5zw5_8,"Ford falcon (XA)"\n')
+    rows = [(c.index, c.raw_name, c.mid) for c in parse_csv(official)]
+    assert rows == [
+        (0, "Tortoise", "/m/011k07"),
+        (1, "Dog", "/m/0bt9lr"),
+        (2, "Ford falcon (XA)", "/g/11bc5zw5_8"),
+    ]
+    headed = tmp_path / "v7.csv"
+    headed.write_text("LabelName,DisplayName\n/m/0bt9lr,Dog\n")
+    assert [(c.raw_name, c.mid) for c in parse_csv(headed)] == [("Dog", "/m/0bt9lr")]
+    for text, line, why in (
+        ("/m/0bt9lr,Dog\nCat,a cat\n", 2, "expected 'MID,DisplayName'"),
+        ("/m/0bt9lr,Dog\n/m/0bt9lr,Hound\n", 2, "repeats line 1"),
+        ("/m/0bt9lr,Dog\n/m/0k4j,\n", 2, "expected 'MID,DisplayName'"),
+    ):
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text)
+        with pytest.raises(MalformedFile, match=why) as caught:
+            parse_csv(bad)
+        assert caught.value.line == line
+    plain = tmp_path / "plain.csv"
+    plain.write_text("name,description\nDog,a domestic canine\n")
+    (dog,) = parse_csv(plain)
+    assert (dog.raw_name, dog.description, dog.mid) == ("Dog", "a domestic canine", None)

@@ -963,8 +963,9 @@ def import_label_set(
             "note": m.note,
             "review": "check" if m.review and not m.new else None,
             "alternatives": [] if m.new else list(m.alternatives),
+            "lineage": [f"{rank}={taxon}" for rank, taxon in raw.lineage if taxon] or None,
         }
-        for m in mapped
+        for raw, m in zip(label_set.classes, mapped, strict=True)
     ]
     if progress is not None:
         progress("check", 0, len(placements))
@@ -1186,5 +1187,11 @@ def dataset_mapper(store: GraphStore, label_sets: list[LabelSet], wordnet: Path 
             names = [c.raw_name or c.name or "" for c in store.dataset_classes(d.name)]
             lists[d.name] = (d.name, tuple(domain), names)
     mapper.learn_families(lists.values())
-    mapper.learn_taxa(ls.classes for ls in label_sets)
+    # taxa from the lists imported now and from those imported before (their stored lineage)
+    now = {ls.name for ls in label_sets}
+    before: dict[str, list[RawClass]] = {}
+    for dataset, index, raw_name, lineage in store.class_lineages():
+        if dataset not in now and lineage:
+            before.setdefault(dataset, []).append(RawClass(index=index, raw_name=raw_name, lineage=lineage))
+    mapper.learn_taxa([*(ls.classes for ls in label_sets), *before.values()])
     return mapper

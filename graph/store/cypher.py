@@ -24,6 +24,7 @@ __all__ = [
     "CREATE_IS_A",
     "COUNT_IS_A",
     "CREATE_EVIDENCE",
+    "CLASS_LINEAGES",
     "CREATE_HAS_CLASS",
     "CYCLE_EDGES",
     "DATASETS",
@@ -365,7 +366,8 @@ MERGE (d:Dataset {name: $name})
 SET d += $props
 """
 
-# $rows: [{index, raw_name, concept, method, confidence, note, review, alternatives}]
+# $rows: [{index, raw_name, concept, method, confidence, note, review, alternatives, lineage}]; lineage:
+# the class's taxonomy as ["genus=Quercus", ...] (null when the list gives none).
 # Run after DELETE_HAS_CLASS in the same transaction: CREATE, since MERGE from one dataset node
 # would scan its edges for every row.
 CREATE_HAS_CLASS = """
@@ -374,7 +376,14 @@ UNWIND $rows AS row
 MATCH (c:Concept {id: row.concept})
 CREATE (d)-[:HAS_CLASS {index: row.index, raw_name: row.raw_name, method: row.method,
                         confidence: row.confidence, note: row.note, review: row.review,
-                        alternatives: row.alternatives}]->(c)
+                        alternatives: row.alternatives, lineage: row.lineage}]->(c)
+"""
+
+CLASS_LINEAGES = """
+MATCH (d:Dataset)-[h:HAS_CLASS]->(:Concept)
+WHERE h.lineage IS NOT NULL
+RETURN d.name AS dataset, h.index AS index, h.raw_name AS raw_name, h.lineage AS lineage
+ORDER BY dataset, index
 """
 
 DATASETS = """

@@ -327,6 +327,16 @@ class GraphStore:
         rows = self._read(cypher.GET_META, key=key)
         return rows[0]["value"] if rows else None
 
+    def class_lineages(self) -> list[tuple[str, int, str, tuple[tuple[str, str], ...]]]:
+        """``(dataset, index, raw name, lineage)`` of every class imported with a taxonomy (iNaturalist's
+        genus, family, ...), in dataset and index order."""
+        out = []
+        for r in self._read(cypher.CLASS_LINEAGES):
+            pairs = (str(item).partition("=") for item in r["lineage"] or ())
+            lineage = tuple((rank, taxon) for rank, _, taxon in pairs if rank and taxon)
+            out.append((r["dataset"], int(r["index"]), r["raw_name"], lineage))
+        return out
+
     def import_dataset(
         self,
         name: str,
