@@ -2,7 +2,8 @@
 
 1. **Workload**, on the real class lists of the team's shared data: per list, the new concepts the
    offline mapping leaves under the root or the bare list domain (declared nowhere here, so inferred),
-   i.e. the names the Wikidata step looks up, and the label queries that takes (50 names a query).
+   i.e. the names the Wikidata step looks up, and the queries that takes (50 names a query; Open
+   Images, read with its Freebase ids as ``bamboo import`` reads its CSV, also one id query per 50).
 2. **Cost**, against a real oxigraph server loaded with the Wikidata-shaped stand-in of
    ``benchmarks/wikidata_standin.py`` (``--items`` classes under ``--anchors`` items with WordNet
    ids): the linker on those names plus ``--sample`` of the stand-in's own labels (which match and
@@ -31,6 +32,7 @@ from bamboo.graph.wikidata.client import WikidataClient, oxigraph_server
 from bamboo.graph.wikidata.names import NameLinker
 from bamboo.graph.wikidata.sync import read_wn31_map
 from bamboo.loaders.base import RawClass
+from bamboo.loaders.formats import parse_csv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _options import options  # noqa: E402
@@ -50,24 +52,36 @@ LISTS = (
     "category_name_13204_v3det_2023_v1.txt",
 )
 WEAK = ("nothing closer known", "dataset domain", "list domain (inferred)")
+OPEN_IMAGES = "oidv6-class-descriptions.csv"
 
 
-def workload(mapper: ClassMapper) -> list[str]:
-    """Print each list's names the Wikidata step would look up; return them all."""
-    print(f"{'list':46} {'classes':>7} {'new':>5} {'looked up':>9} {'queries':>7}")
+def workload(mapper: ClassMapper) -> tuple[list[str], dict[str, str]]:
+    """Print each list's names the Wikidata step would look up; return them all, and the Freebase id
+    of those a list gives one (Open Images: looked up by id first, one query per 50 ids)."""
+    print(f"{'list':46} {'classes':>7} {'new':>5} {'looked up':>9} {'queries':>7} {'by id':>6}")
     asked: list[str] = []
+    ids: dict[str, str] = {}
+    lists: list[tuple[str, list[RawClass]]] = []
     for file in LISTS:
         path = SHARED / "labelsets" / file
         if not path.exists():
             print(f"{file:46} missing (set BAMBOO_SHARED_DATA)")
             continue
         names = [n.strip().replace("_", " ") for n in path.read_text().splitlines() if n.strip()]
-        mapped = mapper.map_all(file, [RawClass(index=i, raw_name=n) for i, n in enumerate(names)])
+        lists.append((file, [RawClass(index=i, raw_name=n) for i, n in enumerate(names)]))
+    if (SHARED / "labelsets" / OPEN_IMAGES).exists():  # with its Freebase ids, as bamboo import reads it
+        lists.append((OPEN_IMAGES, parse_csv(SHARED / "labelsets" / OPEN_IMAGES)))
+    for file, classes in lists:
+        mapped = mapper.map_all(file, classes)
         weak = sorted({m.name or m.raw_name for m in mapped if m.new and m.placed_by in WEAK})
+        with_id = {m.name or m.raw_name: c.mid for c, m in zip(classes, mapped, strict=True) if c.mid}
+        weak_ids = {n: with_id[n] for n in weak if n in with_id}
         asked += weak
+        ids.update(weak_ids)
         new = sum(m.new for m in mapped)
-        print(f"{file:46} {len(mapped):7d} {new:5d} {len(weak):9d} {math.ceil(len(weak) / 50):7d}")
-    return asked
+        queries = math.ceil(len(weak) / 50) + math.ceil(len(weak_ids) / 50)
+        print(f"{file:46} {len(mapped):7d} {new:5d} {len(weak):9d} {queries:7d} {len(weak_ids):6d}")
+    return asked, ids
 
 
 def main() -> None:
@@ -77,8 +91,8 @@ def main() -> None:
     rows = [{"id": c["id"], **c["props"]} for c in nouns.concepts]
     mapper = ClassMapper(rows, nouns.edges, (), read_sense_index(), read_member_meronyms(), read_modifiers())
     print(f"WordNet and mapper ready in {time.perf_counter() - t0:.1f} s\n")
-    asked = workload(mapper)
-    print(f"\nall lists: {len(asked)} names looked up\n")
+    asked, ids = workload(mapper)
+    print(f"\nall lists: {len(asked)} names looked up, {len(ids)} of them by Freebase id first\n")
     with tempfile.TemporaryDirectory() as tmp:
         made = generate(Path(tmp) / "standin", items=args.items, anchors=args.anchors, seed=args.seed)
         labels = sorted(
@@ -99,7 +113,7 @@ def main() -> None:
             for arm, batch in (("batched", 50), ("one per name", 1)):
                 client = WikidataClient(url, min_interval_s=0, batch=batch)
                 linker = NameLinker(client, mapper.lexicon, wn31_map=wn31)
-                found = linker(names, [])
+                found = linker(names, [], freebase=ids)
                 r = linker.report
                 runs[arm] = (found, r)
                 print(
