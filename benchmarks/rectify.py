@@ -317,6 +317,12 @@ class Scorer:
         return np.array([(s.kept[h] + s.dropped[h]) / 2 for h in self.groups])
 
 
+def sure_keep(tight: np.ndarray, wide: np.ndarray, top: np.ndarray, p: float) -> np.ndarray:
+    """queries x photos: the narrow set's decision where the photo's top probability is >= ``p``, the
+    wide set's elsewhere."""
+    return np.where(top >= p, tight, wide)
+
+
 def sweep(values: np.ndarray, sc: Scorer, grid: np.ndarray | tuple[float, ...]) -> np.ndarray:
     """len(grid) x heights: each height's mean of kept and dropped when keeping ``values >= t``."""
     return np.stack([sc.height_means(values >= t) for t in grid])
@@ -469,13 +475,8 @@ def extra_methods(
             for s in sizes
             for n in splits
         }
-
-        def sure_keep(s: int, n: str, p: float, cached: dict = cached) -> np.ndarray:
-            tight, wide, top = cached[s, n]
-            return np.where(top >= p, tight, wide)
-
         sure_curves = {
-            (s, n): np.array([scorers[s][n].height_means(sure_keep(s, n, p)).mean() for p in SURE])
+            (s, n): np.array([scorers[s][n].height_means(sure_keep(*cached[s, n], p)).mean() for p in SURE])
             for s in sizes
             for n in splits
         }
@@ -490,8 +491,8 @@ def extra_methods(
         for s in sizes:
             for n in splits:
                 size_of = float(default[rows[n]].sum(1).mean())
-                put(name, s, n, sure_keep(s, n, per_size[s]), size_of)
-                put(f"{name}, one p", s, n, sure_keep(s, n, joint), size_of)
+                put(name, s, n, sure_keep(*cached[s, n], per_size[s]), size_of)
+                put(f"{name}, one p", s, n, sure_keep(*cached[s, n], joint), size_of)
 
     # Confusion-based related sets (top-5 against the set).
     variants = (("confusion", None), (f"confusion within {DEFAULT_RULE}", default))

@@ -963,7 +963,7 @@ def import_label_set(
             "note": m.note,
             "review": "check" if m.review and not m.new else None,
             "alternatives": [] if m.new else list(m.alternatives),
-            "lineage": [f"{rank}={taxon}" for rank, taxon in raw.lineage if taxon] or None,
+            "lineage": GraphStore.lineage_property(raw.lineage),
         }
         for raw, m in zip(label_set.classes, mapped, strict=True)
     ]

@@ -327,9 +327,15 @@ class GraphStore:
         rows = self._read(cypher.GET_META, key=key)
         return rows[0]["value"] if rows else None
 
+    @staticmethod
+    def lineage_property(lineage: Sequence[tuple[str, str]]) -> list[str] | None:
+        """A class's taxonomy as its ``HAS_CLASS.lineage`` property (``["genus=Quercus", ...]``, ``None``
+        when it has none): the form :meth:`import_dataset` writes and :meth:`class_lineages` reads."""
+        return [f"{rank}={taxon}" for rank, taxon in lineage if taxon] or None
+
     def class_lineages(self) -> list[tuple[str, int, str, tuple[tuple[str, str], ...]]]:
         """``(dataset, index, raw name, lineage)`` of every class imported with a taxonomy (iNaturalist's
-        genus, family, ...), in dataset and index order."""
+        genus, family, ...), in dataset and index order (see :meth:`lineage_property`)."""
         out = []
         for r in self._read(cypher.CLASS_LINEAGES):
             pairs = (str(item).partition("=") for item in r["lineage"] or ())
