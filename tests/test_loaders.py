@@ -443,12 +443,20 @@ def test_a_users_csv_in_open_images_layout_keeps_its_freebase_ids(tmp_path: Path
         ("/m/0bt9lr,Dog\nCat,a cat\n", 2, "expected 'MID,DisplayName'"),
         ("/m/0bt9lr,Dog\n/m/0bt9lr,Hound\n", 2, "repeats line 1"),
         ("/m/0bt9lr,Dog\n/m/0k4j,\n", 2, "expected 'MID,DisplayName'"),
+        ("/m/0bt9lr,Dog\n/m/0k4j,Cat\u202e\n", 2, "invisible formatting character"),  # a bidi override
+        ("/m/0bt9lr,Dog\n/m/0k4j," + "x" * 300 + "\n", 2, "at most 200"),
+        ('/m/0bt9lr,"Dog\n', 1, "not a CSV row"),  # a quoted field left open
     ):
         bad = tmp_path / "bad.csv"
         bad.write_text(text)
         with pytest.raises(MalformedFile, match=why) as caught:
             parse_csv(bad)
         assert caught.value.line == line
+    # a first field not shaped like an id is a name, kept as text: it never becomes an id a query carries
+    injected = tmp_path / "injected.csv"
+    injected.write_text('/m/0a" } ?s ?p ?o {,Dog\n')
+    (odd,) = parse_csv(injected)
+    assert odd.mid is None and odd.description == "Dog"
     plain = tmp_path / "plain.csv"
     plain.write_text("name,description\nDog,a domestic canine\n")
     (dog,) = parse_csv(plain)
